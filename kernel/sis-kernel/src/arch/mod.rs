@@ -1,0 +1,61 @@
+//! Architecture layer: one module per `target_arch`, chosen here and only here.
+//!
+//! Every arch module defines the same set of names; the rest of the kernel
+//! uses nothing else that is arch-specific:
+//!
+//! - `NAME: &str`: `"aarch64"`, `"riscv64"` or `"x86_64"`.
+//! - Boot: the arch's entry code (its own `_start`) sets up a stack, clears
+//!   BSS, installs exception vectors, brings up the console UART and the
+//!   clock, reads the memory map (device tree or PVH start info), starts and
+//!   parks the secondary CPUs, then calls `crate::kernel_main(BootInfo)`.
+//! - `fn console_write(bytes: &[u8])`: polled UART output. No lock, no heap:
+//!   the panic path and early boot call it.
+//! - `fn console_read() -> Option<u8>`: one received byte, never blocks.
+//! - `fn monotonic_ns() -> u64`: nanoseconds since boot, never goes back.
+//! - `fn wait_for_event(deadline_ns: Option<u64>)`: idle the CPU (wfi/hlt)
+//!   until a console byte may have arrived or `monotonic_ns()` reached the
+//!   deadline. May return early; must not spin the host CPU while idle.
+//! - `fn poweroff(code: u8) -> !`: end the machine; QEMU's exit status maps
+//!   back to `code` as docs/BOOT.md says.
+//! - `fn halt() -> !`: stop this CPU for good with interrupts off.
+//! - `fn trigger_fault() -> !`: touch an unmapped address (the `fault` command).
+//! - `fn cpus_online() -> usize`: CPUs that reached the kernel (boot CPU included).
+//! - `struct TrapFrame`: the trapped context of an exception, with
+//!   `fn for_each_register(&self, visit: &mut dyn FnMut(&'static str, u64))`,
+//!   `fn program_counter(&self) -> u64`, `fn frame_pointer(&self) -> u64`.
+//!   On an unexpected exception the arch calls
+//!   `crate::panic::fault(description: &str, frame: &TrapFrame) -> !`.
+//! - `fn current_frame_pointer() -> usize` and
+//!   `unsafe fn frame_record(fp: usize) -> Option<(usize, usize)>`: the
+//!   (return address, caller's frame pointer) stored in a frame record.
+//! - `struct Context`, `fn Context::new(stack_top: usize, entry: extern "C" fn() -> !) -> Context`
+//!   and `unsafe fn switch_context(from: *mut Context, to: *const Context)`:
+//!   the cooperative scheduler's task switch (callee-saved registers only).
+
+#[cfg(target_arch = "aarch64")]
+#[path = "aarch64/mod.rs"]
+mod imp;
+
+#[cfg(target_arch = "riscv64")]
+#[path = "riscv64/mod.rs"]
+mod imp;
+
+#[cfg(target_arch = "x86_64")]
+#[path = "x86_64/mod.rs"]
+mod imp;
+
+#[cfg(not(any(target_arch = "aarch64", target_arch = "riscv64", target_arch = "x86_64")))]
+compile_error!("sis-kernel supports aarch64, riscv64 and x86_64 only");
+
+pub use imp::*;
+pub use sis_mem::MemoryMap;
+
+/// What the arch layer found at boot and hands to `kernel_main`.
+#[derive(Debug)]
+pub struct BootInfo {
+    /// Usable RAM regions and regions to keep out of the heap.
+    pub memory: MemoryMap,
+    /// Physical address of the first byte after the kernel image (and its
+    /// boot stacks): the heap starts at or above it.
+    pub kernel_end: usize,
+}
