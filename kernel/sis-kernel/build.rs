@@ -1,6 +1,13 @@
-//! Build script: picks the linker script of the target arch.
+//! Build script: picks the arch's linker script and records build metadata
+//! (commit, branch, dirty flag, build time, toolchain, features, profile,
+//! target) as constants for `version` and the boot banner.
 
 use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 fn main() {
     let manifest_dir = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
@@ -9,4 +16,93 @@ fn main() {
     println!("cargo:rustc-link-arg=-T{script}");
     println!("cargo:rerun-if-changed={script}");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    write_build_info();
+}
+
+/// Runs git in the crate's folder; None when git or the repository is absent
+/// (a source tarball builds too, with "unknown" fields).
+fn git(args: &[&str]) -> Option<String> {
+    let output = Command::new("git").args(args).output().ok()?;
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+fn write_build_info() {
+    let commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let short = git(&["rev-parse", "--short=7", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let branch = git(&["rev-parse", "--abbrev-ref", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    // Rebuild the metadata when the checkout moves to another commit or the
+    // index changes; edits under src/ rerun this script anyway.
+    for path in ["HEAD", "index", "packed-refs"] {
+        if let Some(file) = git(&["rev-parse", "--git-path", path]) {
+            println!("cargo:rerun-if-changed={file}");
+        }
+    }
+    if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        if let Some(file) = git(&["rev-parse", "--git-path", &reference]) {
+            println!("cargo:rerun-if-changed={file}");
+        }
+    }
+
+    let epoch_seconds = env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|value| value.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+        });
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let rustc_version = Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let mut features: Vec<String> = env::vars()
+        .filter_map(|(key, _)| key.strip_prefix("CARGO_FEATURE_").map(|f| f.to_lowercase().replace('_', "-")))
+        .collect();
+    features.sort();
+    let profile = env::var("PROFILE").unwrap_or_else(|_| "unknown".into());
+    let target = env::var("TARGET").unwrap_or_else(|_| "unknown".into());
+
+    let mut code = String::new();
+    let mut constant = |name: &str, value: &str| {
+        writeln!(code, "pub const {name}: &str = {value:?};").expect("writing to a String cannot fail");
+    };
+    constant("GIT_COMMIT", &commit);
+    constant("GIT_COMMIT_SHORT", &short);
+    constant("GIT_BRANCH", &branch);
+    constant("BUILD_TIMESTAMP", &rfc3339_utc(epoch_seconds));
+    constant("RUSTC_VERSION", &rustc_version);
+    constant("FEATURES", &features.join(","));
+    constant("PROFILE", &profile);
+    constant("TARGET", &target);
+    writeln!(code, "pub const GIT_DIRTY: bool = {dirty};").expect("writing to a String cannot fail");
+
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("build_info.rs");
+    fs::write(out, code).expect("OUT_DIR is writable");
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (proleptic
+/// Gregorian calendar; the days-to-date step is Howard Hinnant's
+/// `civil_from_days`).
+fn rfc3339_utc(epoch_seconds: i64) -> String {
+    let days = epoch_seconds.div_euclid(86_400);
+    let seconds_of_day = epoch_seconds.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        seconds_of_day / 3600,
+        seconds_of_day / 60 % 60,
+        seconds_of_day % 60
+    )
 }

@@ -1,24 +1,84 @@
 //! The SIS kernel: boots on aarch64, riscv64 and x86_64 to the `sis> ` shell.
+//!
+//! Boot order: the arch entry brings up console, clock, exceptions, memory
+//! map and CPUs, then calls `kernel_main`, which sets up the heap, mounts the
+//! RAM file system, starts the tasks and becomes the idle task.
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
 mod arch;
+mod build_info;
+mod console;
+mod fs;
+mod heap;
+mod json;
+#[macro_use]
+mod log;
+mod metrics;
 pub mod panic;
+mod sched;
+mod shell;
+
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use arch::BootInfo;
 
+/// Bytes of usable RAM the firmware reported.
+static RAM_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+pub fn ram_bytes() -> usize {
+    RAM_BYTES.load(Ordering::Relaxed)
+}
+
 /// Called by the arch entry code once the console, clock and memory map are up.
 pub fn kernel_main(boot: BootInfo) -> ! {
-    arch::console_write(b"SIS kernel booting on ");
-    arch::console_write(arch::NAME.as_bytes());
-    arch::console_write(b"\r\n");
-    let _ = boot;
-    arch::console_write(b"sis> ");
+    // The first line the kernel prints: the CLI's "kernel entry" stage.
+    print!("SIS kernel ");
+    let _ = build_info::write_version_line(&mut console::Console);
+    println!(" booting on {}", arch::NAME);
+    log_event!("boot", "arch", Info, arch = arch::NAME, cpus = arch::cpus_online());
+
+    let ram = boot.memory.total_usable_bytes();
+    RAM_BYTES.store(ram, Ordering::Relaxed);
+    let low = boot.memory.usable().iter().map(|r| r.start).min().unwrap_or(0);
+    let high = boot.memory.usable().iter().map(|r| r.end()).max().unwrap_or(0);
+    panic::set_frame_bounds(low, high);
+    log_event!("boot", "memory", Info, ram_bytes = ram, regions = boot.memory.usable().len());
+
+    let Some(region) = sis_mem::heap::heap_region(&boot.memory, boot.kernel_end) else {
+        panic!("no RAM left for the heap (memory map: {:?})", boot.memory.usable());
+    };
+    // SAFETY: heap_region returns RAM above the kernel image and outside every
+    // reserved range; nothing else claims it.
+    unsafe { heap::init(region) };
+    log_event!("boot", "heap", Info, start = Hex(region.start), size_bytes = region.size);
+
+    match fs::mount(region.size) {
+        Ok(disk_bytes) => log_event!("fs", "mounted", Info, root = "/", disk_bytes = disk_bytes),
+        Err(errno) => log_event!("fs", "mount failed", Error, errno = errno.name()),
+    }
+
+    sched::init();
+    sched::spawn("shell", shell::task);
+    sched::spawn("sampler", sampler_task);
+    sched::idle_loop()
+}
+
+/// Background task: wakes once a second so `ps` shows a second task moving
+/// and the metrics see the scheduler at work.
+fn sampler_task() {
     loop {
-        match arch::console_read() {
-            Some(b'\r') => arch::console_write(b"\r\nsis> "),
-            Some(byte) => arch::console_write(&[byte]),
-            None => arch::wait_for_event(None),
-        }
+        sched::sleep_ns(1_000_000_000);
+    }
+}
+
+/// Formats an address as `0x…` in log fields.
+struct Hex(usize);
+
+impl core::fmt::Display for Hex {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{:#x}", self.0)
     }
 }

@@ -1,21 +1,197 @@
-//! Panic path (placeholder until the full report lands).
+//! The panic path, one fixed sequence (docs/PROTOCOL.md, "Panics"):
+//!
+//! 1. Recursion guard: a panic inside the report prints
+//!    `!!! RECURSIVE PANIC !!!` and halts, since the report itself is broken.
+//! 2. The `\x01sis:panic` marker, so the CLI stops waiting at once.
+//! 3. The human report on the raw UART path (no lock, no heap: the heap or
+//!    the console lock may be what failed): message, location, registers of
+//!    the trapped context, system state, frame-pointer backtrace.
+//! 4. One JSON record line for machines.
+//! 5. End the machine with exit code 101 so CI never hangs on a dead kernel.
 
+use core::fmt::{self, Write};
 use core::panic::PanicInfo;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::arch;
+use crate::arch::{self, TrapFrame};
+use crate::{build_info, heap};
+
+static IN_PANIC: AtomicBool = AtomicBool::new(false);
+
+/// Lowest and highest address a frame record may live at (RAM), set at boot;
+/// the backtrace stops at anything outside.
+static FRAME_LOW: AtomicUsize = AtomicUsize::new(0);
+static FRAME_HIGH: AtomicUsize = AtomicUsize::new(0);
+
+/// Most frames the backtrace walks.
+const MAX_FRAMES: usize = 32;
+
+/// Tells the backtrace walker where RAM is.
+pub fn set_frame_bounds(low: usize, high: usize) {
+    FRAME_LOW.store(low, Ordering::Relaxed);
+    FRAME_HIGH.store(high, Ordering::Relaxed);
+}
+
+/// Writes straight to the UART, turning `\n` into `\r\n`.
+struct Raw;
+
+impl Write for Raw {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        for (index, line) in text.split('\n').enumerate() {
+            if index > 0 {
+                arch::console_write(b"\r\n");
+            }
+            arch::console_write(line.as_bytes());
+        }
+        Ok(())
+    }
+}
+
+/// Escapes what passes through it as the inside of a JSON string.
+struct JsonEscaped<W: Write>(W);
+
+impl<W: Write> Write for JsonEscaped<W> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        for ch in text.chars() {
+            match ch {
+                '"' => self.0.write_str("\\\"")?,
+                '\\' => self.0.write_str("\\\\")?,
+                '\n' => self.0.write_str("\\n")?,
+                '\r' => self.0.write_str("\\r")?,
+                '\t' => self.0.write_str("\\t")?,
+                c if (c as u32) < 0x20 || c == '\u{7f}' => write!(self.0, "\\u{:04x}", c as u32)?,
+                c => self.0.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
 
 #[panic_handler]
 fn on_panic(info: &PanicInfo) -> ! {
-    arch::console_write(b"\r\n!!! KERNEL PANIC !!!\r\n");
-    let _ = info;
-    arch::poweroff(sis_abi::exit::PANIC)
+    let location = info.location().map(|l| (l.file(), l.line(), l.column()));
+    report(format_args!("{}", info.message()), location, None)
 }
 
 /// Called by the arch exception handlers on an unexpected exception.
-pub fn fault(description: &str, frame: &arch::TrapFrame) -> ! {
-    arch::console_write(b"\r\n!!! KERNEL PANIC: unexpected exception: ");
-    arch::console_write(description.as_bytes());
-    arch::console_write(b"\r\n");
-    let _ = frame;
+pub fn fault(description: &str, frame: &TrapFrame) -> ! {
+    report(format_args!("unexpected exception: {}", description), None, Some(frame))
+}
+
+fn report(message: fmt::Arguments<'_>, location: Option<(&str, u32, u32)>, frame: Option<&TrapFrame>) -> ! {
+    // 1. Recursion guard.
+    if IN_PANIC.swap(true, Ordering::SeqCst) {
+        arch::console_write(b"\r\n!!! RECURSIVE PANIC !!!\r\n");
+        arch::halt();
+    }
+    crate::metrics::count_panic();
+    let mut out = Raw;
+    // 2. Marker, on a line of its own.
+    if !crate::console::at_line_start() {
+        let _ = out.write_str("\n");
+    }
+    let _ = write!(out, "\u{1}{}\n", sis_abi::frame::PANIC);
+    // 3. Human report.
+    let rule = "================================================================";
+    let _ = write!(out, "{rule}\n!!! KERNEL PANIC !!!\n{rule}\n");
+    let _ = write!(out, "message:  {}\n", message);
+    match location {
+        Some((file, line, column)) => {
+            let _ = write!(out, "location: {file}:{line}:{column}\n");
+        }
+        None => {
+            let _ = out.write_str("location: <exception>\n");
+        }
+    }
+    if let Some(frame) = frame {
+        let _ = out.write_str("registers:\n");
+        let mut column = 0;
+        frame.for_each_register(&mut |name, value| {
+            let _ = write!(out, "  {name:>6}: {value:016x}");
+            column += 1;
+            if column % 4 == 0 {
+                let _ = out.write_str("\n");
+            }
+        });
+        if column % 4 != 0 {
+            let _ = out.write_str("\n");
+        }
+    }
+    let uptime_ns = arch::monotonic_ns();
+    let heap = heap::stats();
+    let _ = write!(out, "system:\n  arch:     {}\n  uptime:   {}.{:03} s\n", arch::NAME, uptime_ns / 1_000_000_000, uptime_ns / 1_000_000 % 1000);
+    let _ = write!(
+        out,
+        "  heap:     {} bytes current, {} peak, {} allocations, {} frees, {} failed\n",
+        heap.current_bytes, heap.peak_bytes, heap.allocations, heap.frees, heap.failed_allocations
+    );
+    let _ = out.write_str("  version:  ");
+    let _ = build_info::write_version_line(&mut out);
+    let _ = out.write_str("\n");
+
+    let start_fp = frame.map_or_else(arch::current_frame_pointer, |f| f.frame_pointer() as usize);
+    let _ = out.write_str("backtrace:\n");
+    if let Some(frame) = frame {
+        let _ = write!(out, "  #pc {:016x}\n", frame.program_counter());
+    }
+    walk_frames(start_fp, |index, return_address| {
+        let _ = write!(out, "  #{index:<2} {return_address:016x}\n");
+    });
+    let _ = write!(out, "{rule}\n");
+
+    // 4. JSON record.
+    let _ = write!(out, "{{\"ts\":{},\"level\":\"FATAL\",\"subsystem\":\"panic\",\"status\":\"panic\",\"message\":\"", uptime_ns / 1000);
+    let _ = write!(JsonEscaped(&mut out), "{}", message);
+    let _ = out.write_str("\",\"location\":");
+    match location {
+        Some((file, line, column)) => {
+            let _ = out.write_str("\"");
+            let _ = write!(JsonEscaped(&mut out), "{file}:{line}:{column}");
+            let _ = out.write_str("\"");
+        }
+        None => {
+            let _ = out.write_str("null");
+        }
+    }
+    let _ = write!(out, ",\"arch\":\"{}\",\"registers\":{{", arch::NAME);
+    if let Some(frame) = frame {
+        let mut first = true;
+        frame.for_each_register(&mut |name, value| {
+            let _ = write!(out, "{}\"{name}\":\"0x{value:x}\"", if first { "" } else { "," });
+            first = false;
+        });
+    }
+    let _ = out.write_str("},\"backtrace\":[");
+    if let Some(frame) = frame {
+        let _ = write!(out, "\"0x{:x}\",", frame.program_counter());
+    }
+    walk_frames(start_fp, |index, return_address| {
+        let _ = write!(out, "{}\"0x{return_address:x}\"", if index == 0 { "" } else { "," });
+    });
+    let _ = out.write_str("]}\n");
+    // 5. End the machine.
     arch::poweroff(sis_abi::exit::PANIC)
+}
+
+/// Calls `visit(index, return_address)` for each frame record from `fp`,
+/// stopping at a null, misaligned, out-of-RAM or non-increasing pointer.
+fn walk_frames(mut fp: usize, mut visit: impl FnMut(usize, usize)) {
+    let low = FRAME_LOW.load(Ordering::Relaxed);
+    let high = FRAME_HIGH.load(Ordering::Relaxed);
+    for index in 0..MAX_FRAMES {
+        if fp == 0 || fp % core::mem::size_of::<usize>() != 0 || fp < low || fp >= high {
+            return;
+        }
+        // SAFETY: fp is aligned and inside RAM (checked above), so reading
+        // the two-word record cannot fault; a garbage record only ends the walk.
+        let Some((return_address, caller_fp)) = (unsafe { arch::frame_record(fp) }) else { return };
+        if return_address == 0 {
+            return;
+        }
+        visit(index, return_address);
+        if caller_fp <= fp {
+            return;
+        }
+        fp = caller_fp;
+    }
 }

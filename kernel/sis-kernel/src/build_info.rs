@@ -1,0 +1,35 @@
+//! Build metadata captured by `build.rs`: what `version` prints.
+
+use core::fmt;
+
+include!(concat!(env!("OUT_DIR"), "/build_info.rs"));
+
+/// `SIS Kernel <short-commit> (<branch>[, dirty]) built <date>`.
+pub fn write_version_line(out: &mut dyn fmt::Write) -> fmt::Result {
+    let date = BUILD_TIMESTAMP.split('T').next().unwrap_or(BUILD_TIMESTAMP);
+    let dirty = if GIT_DIRTY { ", dirty" } else { "" };
+    write!(out, "SIS Kernel {GIT_COMMIT_SHORT} ({GIT_BRANCH}{dirty}) built {date}")
+}
+
+/// The whole record as one JSON object. Every value is a build-time string
+/// from git or cargo; `json_string` escapes them all the same.
+pub fn write_json(out: &mut dyn fmt::Write) -> fmt::Result {
+    out.write_str("{")?;
+    let fields: [(&str, &str); 9] = [
+        ("commit", GIT_COMMIT),
+        ("commit_short", GIT_COMMIT_SHORT),
+        ("branch", GIT_BRANCH),
+        ("build_time", BUILD_TIMESTAMP),
+        ("rustc", RUSTC_VERSION),
+        ("features", FEATURES),
+        ("profile", PROFILE),
+        ("target", TARGET),
+        ("arch", crate::arch::NAME),
+    ];
+    for (key, value) in fields {
+        write!(out, "\"{key}\":")?;
+        crate::json::write_string(out, value)?;
+        out.write_str(",")?;
+    }
+    write!(out, "\"dirty\":{GIT_DIRTY}}}")
+}

@@ -1,0 +1,143 @@
+//! The command table and what runs a parsed line. Each command is a row:
+//! name, usage, summary and the function; `help` prints the table.
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+use sis_abi::Errno;
+
+use super::{Output, Shell, STATUS_UNKNOWN_COMMAND};
+
+mod fs;
+mod system;
+mod tasks;
+
+/// Why a command failed; the shell prints one `error:` line for it.
+pub enum CommandError {
+    /// `error: <ERRNO>: <detail>`, status = the errno's number.
+    Errno(Errno, String),
+    /// Wrong arguments: `error: EINVAL: usage: <usage>`.
+    Usage,
+}
+
+pub type CommandResult = Result<(), CommandError>;
+
+/// Shorthand for an errno failure with a formatted detail.
+pub fn fail(errno: Errno, detail: impl Into<String>) -> CommandResult {
+    Err(CommandError::Errno(errno, detail.into()))
+}
+
+/// What a command gets: its arguments (without the name), where to print,
+/// and the shell's state.
+pub struct Invocation<'a> {
+    pub args: &'a [String],
+    pub out: &'a mut Output,
+    pub shell: &'a mut Shell,
+}
+
+pub struct Command {
+    pub name: &'static str,
+    pub usage: &'static str,
+    pub summary: &'static str,
+    pub run: fn(&mut Invocation<'_>) -> CommandResult,
+}
+
+/// Every command, in the order `help` lists them.
+pub static COMMANDS: &[Command] = &[
+    Command { name: "help", usage: "help", summary: "list commands", run: help },
+    Command { name: "echo", usage: "echo [text...]", summary: "print the arguments", run: system::echo },
+    Command { name: "version", usage: "version [--json]", summary: "kernel build information", run: system::version },
+    Command { name: "uptime", usage: "uptime", summary: "time since boot", run: system::uptime },
+    Command { name: "memstats", usage: "memstats", summary: "memory and heap statistics", run: system::memstats },
+    Command { name: "cpus", usage: "cpus", summary: "CPUs online", run: system::cpus },
+    Command { name: "ps", usage: "ps", summary: "list tasks", run: tasks::ps },
+    Command { name: "sleep", usage: "sleep <ms>", summary: "sleep, letting other tasks run", run: tasks::sleep },
+    Command { name: "ls", usage: "ls [path]", summary: "list a directory", run: fs::ls },
+    Command { name: "cat", usage: "cat <path>", summary: "print a file", run: fs::cat },
+    Command { name: "touch", usage: "touch <path>", summary: "create an empty file", run: fs::touch },
+    Command { name: "write", usage: "write <path> <text...>", summary: "write text to a file", run: fs::write },
+    Command { name: "rm", usage: "rm <path>", summary: "remove a file", run: fs::rm },
+    Command { name: "mkdir", usage: "mkdir <path>", summary: "make a directory", run: fs::mkdir },
+    Command { name: "rmdir", usage: "rmdir <path>", summary: "remove an empty directory", run: fs::rmdir },
+    Command { name: "cd", usage: "cd [path]", summary: "change directory", run: fs::cd },
+    Command { name: "pwd", usage: "pwd", summary: "print the working directory", run: fs::pwd },
+    Command { name: "frame", usage: "frame on|off", summary: "machine mode framing (docs/PROTOCOL.md)", run: system::frame },
+    Command { name: "poweroff", usage: "poweroff [code]", summary: "power off with exit code 0-100", run: system::poweroff },
+    Command { name: "panic", usage: "panic [message]", summary: "panic on purpose", run: system::panic },
+    Command { name: "fault", usage: "fault", summary: "touch an unmapped address on purpose", run: system::fault },
+];
+
+fn help(invocation: &mut Invocation<'_>) -> CommandResult {
+    let width = COMMANDS.iter().map(|c| c.usage.len()).max().unwrap_or(0);
+    for command in COMMANDS {
+        let _ = writeln!(invocation.out, "{:width$}  {}", command.usage, command.summary);
+    }
+    Ok(())
+}
+
+/// Parses and runs one line; returns its status.
+pub fn run_line(shell: &mut Shell, line: &str) -> u8 {
+    let parsed = match sis_shell::parse(line) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            crate::println!("error: {}", error);
+            return error.errno().code();
+        }
+    };
+    let Some((name, args)) = parsed.argv.split_first() else {
+        return 0;
+    };
+    let Some(command) = COMMANDS.iter().find(|c| c.name == name.as_str()) else {
+        crate::println!("error: unknown command '{}' (try 'help')", printable(name));
+        return STATUS_UNKNOWN_COMMAND;
+    };
+    let mut out = if parsed.redirect.is_some() { Output::capture() } else { Output::console() };
+    let mut result = (command.run)(&mut Invocation { args, out: &mut out, shell });
+    out.flush();
+    if let (Ok(()), Some(redirect), Output::Capture(text)) = (&result, &parsed.redirect, &out) {
+        result = fs::write_redirect(shell, &redirect.path, text.as_bytes(), redirect.is_append);
+    }
+    match result {
+        Ok(()) => 0,
+        Err(CommandError::Errno(errno, detail)) => {
+            crate::println!("error: {}: {}", errno.name(), detail);
+            errno.code()
+        }
+        Err(CommandError::Usage) => {
+            crate::println!("error: {}: usage: {}", Errno::EINVAL.name(), command.usage);
+            Errno::EINVAL.code()
+        }
+    }
+}
+
+/// A user-typed word as an error message may quote it: bounded, and
+/// printable (the line editor already dropped control bytes, but a word can
+/// be long).
+fn printable(word: &str) -> String {
+    let mut shown: String = word.chars().take(64).collect();
+    if word.chars().nth(64).is_some() {
+        shown.push_str("...");
+    }
+    shown
+}
+
+/// Parses a decimal argument or fails with a usage error.
+pub fn parse_number<T: core::str::FromStr>(text: &str) -> Result<T, CommandError> {
+    text.parse::<T>().map_err(|_| CommandError::Usage)
+}
+
+/// Joins words with single spaces (for `echo` and `write`).
+pub fn join_words(words: &[String]) -> String {
+    let mut text = String::new();
+    for (index, word) in words.iter().enumerate() {
+        if index > 0 {
+            text.push(' ');
+        }
+        text.push_str(word);
+    }
+    text
+}
+
