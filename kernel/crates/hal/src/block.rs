@@ -138,6 +138,9 @@ pub struct BlockOp {
     pub sequence: u64,
 }
 
+/// Decides, per operation, whether the mock fails it and with what.
+type FaultPredicate = Box<dyn FnMut(&BlockOp) -> Option<DeviceError> + Send>;
+
 /// When the mock fails an operation.
 enum Fault {
     None,
@@ -156,7 +159,7 @@ enum Fault {
         error: DeviceError,
     },
     /// Fail whenever the predicate returns an error.
-    When(Box<dyn FnMut(&BlockOp) -> Option<DeviceError> + Send>),
+    When(FaultPredicate),
 }
 
 /// Counters a test reads to check that the code under test really hit the
