@@ -689,9 +689,16 @@ impl<D: BlockDevice> Vfs<D> {
         let mut seen_nodes = 0;
         let mut files = 0;
         let mut directories = 0;
+        const NO_MEMORY: &str = "not enough memory to run the check";
         let mut owned = Vec::new();
+        owned
+            .try_reserve_exact(self.block_count)
+            .map_err(|_| NO_MEMORY)?;
         owned.resize(self.block_count, false);
         let mut reached = Vec::new();
+        reached
+            .try_reserve_exact(self.nodes.len())
+            .map_err(|_| NO_MEMORY)?;
         reached.resize(self.nodes.len(), false);
         let mut stack = Vec::from([ROOT]);
         while let Some(id) = stack.pop() {
@@ -738,6 +745,7 @@ impl<D: BlockDevice> Vfs<D> {
                         {
                             return Err("invalid entry name");
                         }
+                        stack.try_reserve(1).map_err(|_| NO_MEMORY)?;
                         stack.push(*child);
                     }
                 }

@@ -362,3 +362,45 @@ fn random_operations_match_the_model() {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Any path string, however odd (NUL, `..` runs, unicode, very long),
+    /// gets an answer, never a panic, and leaves the file system consistent.
+    #[test]
+    fn arbitrary_paths_never_panic(
+        paths in prop::collection::vec(
+            prop_oneof![
+                "[/.a-c\u{0}é]{0,12}",
+                "(/|\\.\\./|[a-z]{1,70}/){0,40}",
+                any::<String>(),
+            ],
+            1..12,
+        ),
+        cwd in "(/[a-c.]{0,3}){0,4}|[a-c]{0,3}",
+    ) {
+        let device = MockBlockDevice::new(BLOCK_SIZE, BLOCK_COUNT as u64).unwrap();
+        let mut fs = Vfs::new(device, Limits::default()).unwrap();
+        for path in &paths {
+            if let Ok(resolved) = fs.resolve(&cwd, path) {
+                prop_assert!(resolved.starts_with('/'));
+                prop_assert!(resolved.len() <= fs.limits().max_path_bytes);
+                prop_assert!(!resolved.contains("//") && !resolved.contains("/./"));
+                prop_assert!(resolved == "/" || !resolved.ends_with('/'));
+            }
+            let _ = fs.mkdir(path);
+            let _ = fs.write(path, path.as_bytes(), WriteMode::Append);
+            let _ = fs.create(path);
+            let _ = fs.read(path);
+            let _ = fs.list(path);
+            let _ = fs.stat(path);
+            prop_assert!(fs.check().is_ok());
+        }
+        for path in paths.iter().rev() {
+            let _ = fs.remove(path);
+            let _ = fs.rmdir(path);
+            prop_assert!(fs.check().is_ok());
+        }
+    }
+}
