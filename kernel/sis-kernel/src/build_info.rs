@@ -6,9 +6,15 @@ include!(concat!(env!("OUT_DIR"), "/build_info.rs"));
 
 /// `SIS Kernel <short-commit> (<branch>[, dirty]) built <date>`.
 pub fn write_version_line(out: &mut dyn fmt::Write) -> fmt::Result {
+    out.write_str("SIS Kernel ")?;
+    write_identity(out)
+}
+
+/// `<short-commit> (<branch>[, dirty]) built <date>`.
+pub fn write_identity(out: &mut dyn fmt::Write) -> fmt::Result {
     let date = BUILD_TIMESTAMP.split('T').next().unwrap_or(BUILD_TIMESTAMP);
     let dirty = if GIT_DIRTY { ", dirty" } else { "" };
-    write!(out, "SIS Kernel {GIT_COMMIT_SHORT} ({GIT_BRANCH}{dirty}) built {date}")
+    write!(out, "{GIT_COMMIT_SHORT} ({GIT_BRANCH}{dirty}) built {date}")
 }
 
 /// The whole record as one JSON object. Every value is a build-time string

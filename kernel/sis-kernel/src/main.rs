@@ -36,7 +36,7 @@ pub fn ram_bytes() -> usize {
 pub fn kernel_main(boot: BootInfo) -> ! {
     // The first line the kernel prints: the CLI's "kernel entry" stage.
     print!("SIS kernel ");
-    let _ = build_info::write_version_line(&mut console::Console);
+    let _ = build_info::write_identity(&mut console::Console);
     println!(" booting on {}", arch::NAME);
     log_event!("boot", "arch", Info, arch = arch::NAME, cpus = arch::cpus_online());
 

@@ -94,7 +94,9 @@ impl Shell {
                 error.errno().code()
             }
         };
-        if console::is_framed() || framed {
+        // A line framed when it arrived gets its end marker, even `frame off`;
+        // `frame on` itself answers with the ready marker instead.
+        if framed {
             console::write_marker(format_args!("{} {} {}", frame::END, self.seq, status));
         }
         if framed && !console::is_framed() {

@@ -8,7 +8,7 @@ use alloc::string::String;
 use core::fmt::Write;
 
 use sis_abi::Errno;
-use sis_vfs::{EntryKind, WriteMode};
+use sis_vfs::{NodeKind, WriteMode};
 
 use super::{join_words, CommandError, CommandResult, Invocation};
 use crate::fs;
@@ -43,8 +43,8 @@ pub fn ls(invocation: &mut Invocation<'_>) -> CommandResult {
     let entries = on_path(invocation.shell, path, |vfs, absolute| vfs.list(absolute))?;
     for entry in entries {
         let (kind, suffix) = match entry.kind {
-            EntryKind::Directory => ('d', "/"),
-            EntryKind::File => ('-', ""),
+            NodeKind::Directory => ('d', "/"),
+            NodeKind::File => ('-', ""),
         };
         let _ = writeln!(invocation.out, "{} {:>8} {}{}", kind, entry.size, entry.name, suffix);
     }
@@ -106,8 +106,8 @@ pub fn cd(invocation: &mut Invocation<'_>) -> CommandResult {
         _ => return Err(CommandError::Usage),
     };
     let absolute = resolve(invocation.shell, path)?;
-    let is_dir = fs::with(|vfs| vfs.is_dir(&absolute)).map_err(|errno| path_error(path, errno))?;
-    if !is_dir {
+    let metadata = fs::with(|vfs| vfs.stat(&absolute)).map_err(|errno| path_error(path, errno))?;
+    if metadata.kind != NodeKind::Directory {
         return Err(path_error(path, Errno::ENOTDIR));
     }
     invocation.shell.cwd = absolute;
