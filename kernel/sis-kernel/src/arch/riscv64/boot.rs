@@ -8,13 +8,15 @@
 //! `sis_secondary_start`.
 
 use core::arch::global_asm;
+use core::fmt::Write;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{idle, memory, smp, timer, uart};
 use crate::arch::BootInfo;
 
-/// Harts we have stacks for (the boot hart included).
-pub const MAX_HARTS: usize = 8;
+/// Harts we have stacks for (the boot hart included): as many as the
+/// device tree parser records.
+pub const MAX_HARTS: usize = sis_mem::discover::MAX_CPUS;
 /// The boot hart runs the whole kernel (shell, tasks' parent) on this one.
 const BOOT_STACK_BYTES: usize = 256 * 1024;
 /// Secondaries only check in and park.
@@ -128,7 +130,7 @@ extern "C" {
 
 /// Physical address secondaries start at (for `sbi_hart_start`).
 pub fn secondary_entry_address() -> usize {
-    sis_secondary_start as usize
+    sis_secondary_start as *const () as usize
 }
 
 static BOOT_HART_ID: AtomicUsize = AtomicUsize::new(0);
@@ -153,17 +155,18 @@ extern "C" fn boot_main(hart_id: usize, device_tree_address: usize) -> ! {
     let platform = unsafe { memory::discover(device_tree_address) };
     let platform = match platform {
         Ok(platform) => Some(platform),
-        Err(reason) => {
-            uart::write(b"riscv64: warning: ");
-            uart::write(reason.as_bytes());
-            uart::write(b"; no memory map, one CPU\r\n");
+        Err(error) => {
+            let _ = write!(
+                uart::Writer,
+                "riscv64: warning: device tree at {device_tree_address:#x} unusable ({error:?}); no memory map, one CPU\r\n"
+            );
             None
         }
     };
     timer::set_timebase(platform.as_ref().and_then(|platform| platform.timebase_hz));
     idle::init(hart_id);
     if let Some(platform) = &platform {
-        smp::start_secondaries(hart_id, &platform.hart_ids[..platform.hart_count]);
+        smp::start_secondaries(hart_id, platform.cpu_ids());
     }
 
     crate::kernel_main(BootInfo {

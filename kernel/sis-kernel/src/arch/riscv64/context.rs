@@ -31,7 +31,7 @@ impl Context {
         let mut context = Context { sp: (stack_top & !15) as u64, ..Context::default() };
         // The first switch "returns" into the trampoline, which clears ra and
         // jumps to entry held in s1 (s0 = 0 already).
-        context.ra = sis_task_trampoline as usize as u64;
+        context.ra = sis_task_trampoline as *const () as usize as u64;
         context.saved[1] = entry as usize as u64;
         context
     }

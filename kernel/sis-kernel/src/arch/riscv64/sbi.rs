@@ -28,8 +28,7 @@ const EID_SRST: usize = 0x5352_5354;
 const FID_SRST_SYSTEM_RESET: usize = 0;
 /// `reset_type` 0: shutdown.
 pub const RESET_TYPE_SHUTDOWN: usize = 0;
-/// `reset_reason` 0: no reason; 1: system failure.
-pub const RESET_REASON_NONE: usize = 0;
+/// `reset_reason` 1: system failure (the exit code could not be delivered).
 pub const RESET_REASON_SYSTEM_FAILURE: usize = 1;
 
 /// `SBI_SUCCESS` (SBI spec table 1, "Standard SBI Errors").

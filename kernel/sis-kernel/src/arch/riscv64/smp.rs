@@ -22,7 +22,8 @@ pub fn cpus_online() -> usize {
 /// Start every hart in `hart_ids` except `boot_hart_id`, giving each a
 /// stack index from 1, and wait (bounded, on the monotonic clock) until
 /// each one that the firmware agreed to start has checked in.
-pub fn start_secondaries(boot_hart_id: usize, hart_ids: &[usize]) {
+pub fn start_secondaries(boot_hart_id: usize, hart_ids: &[u64]) {
+    let boot_hart_id = boot_hart_id as u64;
     if hart_ids.iter().all(|&hart_id| hart_id == boot_hart_id) {
         return;
     }
@@ -36,7 +37,7 @@ pub fn start_secondaries(boot_hart_id: usize, hart_ids: &[usize]) {
         if next_index >= MAX_HARTS {
             break;
         }
-        let answer = sbi::hart_start(hart_id, boot::secondary_entry_address(), next_index);
+        let answer = sbi::hart_start(hart_id as usize, boot::secondary_entry_address(), next_index);
         if answer.is_success() {
             expected += 1;
             next_index += 1;
