@@ -1,0 +1,47 @@
+//! Boot-time discovery from the device tree OpenSBI passes in a1: RAM, reserved ranges, harts, timebase.
+//!
+//! The parsing itself is host-tested in `sis_mem::discover` (RAM from the
+//! root's `memory` nodes, firmware ranges from the reservation block and
+//! `/reserved-memory` where OpenSBI lists itself, hart ids from
+//! `/cpus/cpu@N` `reg`, `timebase-frequency`: Devicetree Specification
+//! v0.4, 3.4-3.8 and 5.3). This file only adds what boot needs around it:
+//! the RAM bounds that keep backtraces from reading outside memory.
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use sis_mem::discover::{self, DeviceTree, DiscoverError};
+
+/// Bounds of RAM (lowest start, highest end of the usable regions), for
+/// `is_ram`. Until discovery succeeds only the kernel image is known.
+static RAM_START: AtomicUsize = AtomicUsize::new(0);
+static RAM_END: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether [start, start + length) lies inside discovered RAM.
+pub fn is_ram(start: usize, length: usize) -> bool {
+    let Some(end) = start.checked_add(length) else { return false };
+    start >= RAM_START.load(Ordering::Relaxed) && end <= RAM_END.load(Ordering::Relaxed)
+}
+
+/// Record [start, end) as known RAM (the kernel image, before discovery).
+pub fn assume_ram(start: usize, end: usize) {
+    RAM_START.store(start, Ordering::Relaxed);
+    RAM_END.store(end, Ordering::Relaxed);
+}
+
+/// Read the device tree at physical address `device_tree_address`.
+///
+/// # Safety
+/// `device_tree_address` must be the a1 value OpenSBI passed at entry (or
+/// 0): memory that holds a device tree header, left untouched for the
+/// kernel's lifetime (its range is reserved in the returned map).
+pub unsafe fn discover(device_tree_address: usize) -> Result<DeviceTree, DiscoverError> {
+    // SAFETY: per this function's contract; device_tree_slice checks the
+    // pointer, the magic and the size before making the slice.
+    let blob = unsafe { discover::device_tree_slice(device_tree_address as *const u8) }?;
+    let tree = discover::from_device_tree(blob)?;
+    let usable = tree.memory.usable();
+    let start = usable.iter().map(|region| region.start).min().unwrap_or(0);
+    let end = usable.iter().map(|region| region.end()).max().unwrap_or(0);
+    assume_ram(start, end);
+    Ok(tree)
+}

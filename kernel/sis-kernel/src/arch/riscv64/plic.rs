@@ -1,0 +1,71 @@
+//! PLIC of QEMU virt at 0x0c00_0000: routes the UART's receive interrupt to the boot hart.
+//!
+//! Register map from the RISC-V PLIC Specification v1.0.0, chapter 3
+//! ("Memory Map"): priorities at base + 4 * source, enable bits per context
+//! at base + 0x2000 + 0x80 * context, threshold and claim/complete per
+//! context at base + 0x20_0000 + 0x1000 * context (+0 and +4). On virt each
+//! hart h has two contexts: 2h for M-mode, 2h + 1 for S-mode
+//! (hw/riscv/virt.c creates the PLIC with hart config "MS").
+
+use core::ptr::{read_volatile, write_volatile};
+
+/// MMIO base of the PLIC on QEMU virt (`VIRT_PLIC` in hw/riscv/virt.c).
+const PLIC_BASE: usize = 0x0c00_0000;
+const ENABLE_OFFSET: usize = 0x2000;
+const ENABLE_STRIDE: usize = 0x80;
+const CONTEXT_OFFSET: usize = 0x20_0000;
+const CONTEXT_STRIDE: usize = 0x1000;
+const CLAIM_COMPLETE: usize = 4;
+/// Sources 1..=1023 exist; virt uses 1..=95 (`VIRT_IRQCHIP_NUM_SOURCES`).
+const MAX_SOURCE: u32 = 1023;
+/// Claims per `acknowledge_all` call (only the UART is enabled today).
+const MAX_CLAIMS_PER_WAKE: usize = 4;
+
+fn write_word(address: usize, value: u32) {
+    // SAFETY: callers pass addresses inside the PLIC's register window on
+    // virt (computed from in-range sources and contexts); MMIO is
+    // identity-mapped because satp is bare.
+    unsafe { write_volatile(address as *mut u32, value) }
+}
+
+fn read_word(address: usize) -> u32 {
+    // SAFETY: as in `write_word`.
+    unsafe { read_volatile(address as *const u32) }
+}
+
+/// The S-mode context of `hart_id` on virt.
+pub fn supervisor_context(hart_id: usize) -> usize {
+    2 * hart_id + 1
+}
+
+/// Route `source` to `context` with priority 1 and threshold 0, so any
+/// pending request of it raises the context's external interrupt (SEIP).
+pub fn enable(source: u32, context: usize) {
+    if source == 0 || source > MAX_SOURCE {
+        return;
+    }
+    let source = source as usize;
+    write_word(PLIC_BASE + 4 * source, 1);
+    let enable_word = PLIC_BASE + ENABLE_OFFSET + ENABLE_STRIDE * context + 4 * (source / 32);
+    write_word(enable_word, read_word(enable_word) | (1 << (source % 32)));
+    write_word(PLIC_BASE + CONTEXT_OFFSET + CONTEXT_STRIDE * context, 0);
+}
+
+/// Claim and complete every request pending for `context` (PLIC spec 3.9/3.10).
+///
+/// The kernel keeps sstatus.SIE off and never takes an interrupt trap, so
+/// this only acknowledges the request that woke WFI: the UART line is
+/// level-triggered and stays asserted until its bytes are read, so the
+/// PLIC raises it again if the caller has not drained the UART.
+pub fn acknowledge_all(context: usize) {
+    let claim = PLIC_BASE + CONTEXT_OFFSET + CONTEXT_STRIDE * context + CLAIM_COMPLETE;
+    // Bounded: a still-asserted level source is claimable again at once, so
+    // "until zero" could repeat; a few rounds cover every source we enable.
+    for _ in 0..MAX_CLAIMS_PER_WAKE {
+        let source = read_word(claim);
+        if source == 0 {
+            return;
+        }
+        write_word(claim, source);
+    }
+}
