@@ -48,10 +48,17 @@ fn write(offset: usize, value: u32) {
     unsafe { write_volatile((BASE + offset) as *mut u32, value) }
 }
 
-/// Puts the UART in a known state: 8N1, FIFOs on, 115200 baud for QEMU's
-/// 24 MHz UARTCLK (QEMU ignores the divisor; real PL011s need it), every
-/// interrupt masked. The sequence (disable, wait for idle, program, enable)
-/// is the one the TRM's CR description prescribes.
+/// Puts the UART in a known state: 8N1, 115200 baud for QEMU's 24 MHz
+/// UARTCLK (QEMU ignores the divisor; real PL011s need it), every interrupt
+/// masked. The sequence (disable, wait for idle, program, enable) is the one
+/// the TRM's CR description prescribes.
+///
+/// The FIFO enable bit is kept as found (off out of reset): changing LCR_H.FEN
+/// flushes the receive buffer, and in QEMU 7.2 doing so with a byte already
+/// typed lost or garbled the first bytes of a piped line (seen here: "ppweroff"
+/// for "poweroff"). Without the FIFO, QEMU holds further input in the chardev
+/// until the holding register is read (flow control), so nothing is lost; each
+/// byte wakes `wait_for_event` once.
 pub fn init() {
     write(CR, 0);
     while read(FR) & FR_BUSY != 0 {}
@@ -60,7 +67,8 @@ pub fn init() {
     // 24 MHz / (16 * 115200) = 13.02: IBRD 13, FBRD round(0.02 * 64) = 1.
     write(IBRD, 13);
     write(FBRD, 1);
-    write(LCR_H, LCR_H_WLEN_8 | LCR_H_FEN);
+    let fifo_enable = read(LCR_H) & LCR_H_FEN;
+    write(LCR_H, LCR_H_WLEN_8 | fifo_enable);
     write(CR, CR_UARTEN | CR_TXE | CR_RXE);
 }
 
