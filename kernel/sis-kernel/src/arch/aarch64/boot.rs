@@ -1,0 +1,118 @@
+//! Entry code: `_start` for the boot CPU, the PSCI entry point for secondaries, and the boot order.
+//!
+//! QEMU's `-kernel` loader for an ELF on `-M virt` (hw/arm/boot.c) starts the
+//! boot CPU at the ELF entry with x0 = DTB address, MMU and caches off, all of
+//! DAIF masked, at EL1 (EL2 with `virtualization=on`); the other CPUs stay
+//! powered off until PSCI CPU_ON (docs/boot-aarch64.md).
+
+use core::arch::global_asm;
+
+use super::{gic, memory, mmu, psci, smp, timer, trap, uart};
+use crate::arch::BootInfo;
+
+// The assembly below runs before any Rust: no stack yet, FP/SIMD still trapped
+// (aarch64-unknown-none is built with +neon, so any Rust function may use the
+// SIMD registers, e.g. in memcpy), and .bss still holds garbage.
+global_asm!(
+    ".section .text.boot, \"ax\"",
+    ".globl _start",
+    "_start:",
+    "    mov x19, x0",                     // DTB address (Linux arm64 boot protocol, QEMU follows it)
+    "    mrs x20, CurrentEL",
+    "    lsr x20, x20, #2",                // entry exception level: picks the PSCI conduit
+    "    bl __sis_drop_to_el1",
+    "    bl __sis_enable_fp",
+    "    adrp x1, __boot_stack_top",
+    "    add x1, x1, :lo12:__boot_stack_top",
+    "    mov sp, x1",
+    // Clear .bss: the linker script aligns both ends to 16 bytes.
+    "    adrp x1, __bss_start",
+    "    add x1, x1, :lo12:__bss_start",
+    "    adrp x2, __bss_end",
+    "    add x2, x2, :lo12:__bss_end",
+    "1:  cmp x1, x2",
+    "    b.hs 2f",
+    "    stp xzr, xzr, [x1], #16",
+    "    b 1b",
+    // A zero frame pointer and link register end every backtrace here.
+    "2:  mov x29, xzr",
+    "    mov x30, xzr",
+    "    mov x0, x19",
+    "    mov x1, x20",
+    "    bl {primary_main}",
+    "3:  wfi",
+    "    b 3b",
+    "",
+    // Secondary CPUs enter here from PSCI CPU_ON with MMU off, DAIF masked and
+    // x0 = the context id we passed: the top of this CPU's boot stack.
+    ".globl __sis_secondary_entry",
+    "__sis_secondary_entry:",
+    "    mov x19, x0",
+    "    bl __sis_drop_to_el1",
+    "    bl __sis_enable_fp",
+    "    mov sp, x19",
+    "    bl __sis_enable_mmu",             // the boot CPU built the tables before CPU_ON
+    "    adrp x0, __sis_vectors",
+    "    add x0, x0, :lo12:__sis_vectors",
+    "    msr vbar_el1, x0",
+    "    isb",
+    "    mov x29, xzr",
+    "    mov x30, xzr",
+    "    bl {secondary_main}",
+    "4:  wfi",
+    "    b 4b",
+    "",
+    // CPACR_EL1.FPEN = 0b11: FP/SIMD instructions do not trap at EL1 (Arm ARM D19.2.30).
+    "__sis_enable_fp:",
+    "    mov x9, #(3 << 20)",
+    "    msr cpacr_el1, x9",
+    "    isb",
+    "    ret",
+    "",
+    // Entered at EL2 (`-M virt,virtualization=on`): run the kernel at EL1 with
+    // the counter and timers reachable and FP not trapped, then return to the
+    // caller at EL1h with DAIF masked. At EL1 this is a plain `ret`.
+    "__sis_drop_to_el1:",
+    "    mrs x9, CurrentEL",
+    "    lsr x9, x9, #2",
+    "    cmp x9, #2",
+    "    b.ne 5f",
+    "    mov x9, #(1 << 31)",              // HCR_EL2.RW: EL1 is AArch64; nothing else trapped
+    "    msr hcr_el2, x9",
+    "    mrs x9, cnthctl_el2",
+    "    orr x9, x9, #3",                  // EL1PCTEN | EL1PCEN: EL1 may use the physical counter/timer
+    "    msr cnthctl_el2, x9",
+    "    msr cntvoff_el2, xzr",            // virtual count == physical count
+    "    mov x9, #0x33ff",                 // CPTR_EL2 RES1 bits, TFP clear: FP/SIMD not trapped
+    "    msr cptr_el2, x9",
+    "    msr hstr_el2, xzr",
+    "    mov x9, #0x0800",
+    "    movk x9, #0x30d0, lsl #16",       // SCTLR_EL1 RES1 bits, MMU and caches off
+    "    msr sctlr_el1, x9",
+    "    mov x9, #0x3c5",                  // SPSR_EL2: EL1h, D A I F masked
+    "    msr spsr_el2, x9",
+    "    msr elr_el2, x30",
+    "    eret",
+    "5:  ret",
+    primary_main = sym primary_main,
+    secondary_main = sym smp::secondary_main,
+);
+
+/// The boot CPU's Rust entry, in the order the arch contract lists.
+extern "C" fn primary_main(device_tree_address: usize, entry_exception_level: u64) -> ! {
+    // Vectors first: from here on any fault is reported instead of looping.
+    trap::install_vectors();
+    psci::set_conduit(if entry_exception_level == 2 { psci::Conduit::Smc } else { psci::Conduit::Hvc });
+    uart::init();
+    timer::init();
+    let discovered = memory::discover(device_tree_address);
+    // SAFETY: only the boot CPU runs here, before any secondary is started and
+    // before anything relies on memory attributes; the map covers this code,
+    // its stack and the devices used (see mmu.rs).
+    unsafe { mmu::build_and_enable(&discovered.memory) };
+    trap::unmask_serror();
+    gic::init();
+    uart::enable_receive_interrupt();
+    smp::start_secondaries(discovered.cpu_ids());
+    crate::kernel_main(BootInfo { memory: discovered.memory, kernel_end: memory::kernel_end() })
+}

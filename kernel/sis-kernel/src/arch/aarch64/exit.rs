@@ -1,0 +1,60 @@
+//! Ending the machine (semihosting SYS_EXIT, else PSCI SYSTEM_OFF), halting a CPU, and the deliberate fault.
+
+use core::arch::asm;
+
+use super::{gic, mmu, psci, timer};
+
+/// Semihosting operation number of SYS_EXIT (Arm "Semihosting for AArch32
+/// and AArch64", version 2.0, section 6.5).
+pub const SYS_EXIT: u64 = 0x18;
+/// `ADP_Stopped_ApplicationExit`: with the 64-bit parameter block the second
+/// word is the exit status QEMU passes to `exit()`.
+const ADP_STOPPED_APPLICATION_EXIT: u64 = 0x20026;
+/// The A64 semihosting trap, `hlt #0xf000`, as an instruction word: the trap
+/// handler compares against it to recognise a semihosting call that trapped.
+pub const SEMIHOSTING_TRAP_INSTRUCTION: u32 = 0xD45E_0000;
+
+/// Ends QEMU with exit status `code` through semihosting SYS_EXIT. Without
+/// `-semihosting-config enable=on,target=native` QEMU treats `hlt` as an
+/// undefined instruction; trap.rs recognises that and calls `system_off`
+/// instead, which ends QEMU with status 0 (docs/boot-aarch64.md).
+pub fn poweroff(code: u8) -> ! {
+    let parameters: [u64; 2] = [ADP_STOPPED_APPLICATION_EXIT, u64::from(code)];
+    // SAFETY: the semihosting call reads the two-word block x1 points to and
+    // does not return when it works; if it returns we fall through.
+    unsafe {
+        asm!("hlt #0xf000", in("x0") SYS_EXIT, in("x1") parameters.as_ptr(), options(nostack, readonly));
+    }
+    system_off()
+}
+
+/// PSCI SYSTEM_OFF: QEMU exits with status 0. Halts if PSCI refuses.
+pub fn system_off() -> ! {
+    psci::call(psci::SYSTEM_OFF, 0, 0, 0);
+    halt()
+}
+
+/// Stops this CPU for good: interrupts masked, its timers and its GIC CPU
+/// interface off (so no pending line can wake WFI and spin), then WFI.
+pub fn halt() -> ! {
+    // SAFETY: masking D, A, I and F at EL1 only affects this CPU.
+    unsafe { asm!("msr daifset, #0xf", options(nomem, nostack)) };
+    timer::stop_this_cpu();
+    gic::disable_this_cpu();
+    loop {
+        // SAFETY: WFI suspends this CPU; nothing is left to wake it.
+        unsafe { asm!("wfi", options(nomem, nostack)) };
+    }
+}
+
+/// Reads an address outside the identity map: a level-1 translation fault,
+/// which the trap handler reports through `crate::panic::fault`.
+pub fn trigger_fault() -> ! {
+    // SAFETY: not safe by design: the read faults, and the exception never
+    // returns here (the handler ends the machine).
+    unsafe {
+        core::ptr::read_volatile(mmu::UNMAPPED_ADDRESS as *const u64);
+    }
+    // Reached only if the fault did not happen, which would be a bug in the map.
+    panic!("trigger_fault: reading {:#x} did not fault", mmu::UNMAPPED_ADDRESS)
+}

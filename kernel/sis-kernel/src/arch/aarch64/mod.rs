@@ -1,0 +1,44 @@
+//! aarch64 (QEMU `-M virt`, Cortex-A72, GICv2, PL011): the arch contract of `arch/mod.rs`.
+//!
+//! One file per job; docs/boot-aarch64.md states the boot contract.
+//! - boot.rs: `_start`, secondary entry, EL2 drop, the boot order
+//! - uart.rs: PL011 console
+//! - timer.rs: Generic Timer clock, `wait_for_event` (WFI)
+//! - gic.rs: GICv2 routing of the wake-up sources
+//! - mmu.rs: identity map, MMU on
+//! - memory.rs: device tree -> memory map, CPU list, image bounds
+//! - smp.rs: PSCI CPU_ON, secondaries parked
+//! - psci.rs: PSCI calls over hvc/smc
+//! - trap.rs: exception vectors, `TrapFrame`, fault descriptions
+//! - exit.rs: poweroff (semihosting / PSCI), halt, the deliberate fault
+//! - context.rs: `Context`, `switch_context`, frame records
+
+mod boot;
+mod context;
+mod exit;
+mod gic;
+mod memory;
+mod mmu;
+mod psci;
+mod smp;
+mod timer;
+mod trap;
+mod uart;
+
+pub use context::{current_frame_pointer, frame_record, switch_context, Context};
+pub use exit::{halt, poweroff, trigger_fault};
+pub use smp::cpus_online;
+pub use timer::{monotonic_ns, wait_for_event};
+pub use trap::TrapFrame;
+
+pub const NAME: &str = "aarch64";
+
+/// Polled console output (PL011); no lock, no heap, no `\n` translation.
+pub fn console_write(bytes: &[u8]) {
+    uart::write_bytes(bytes);
+}
+
+/// One received console byte, never blocking.
+pub fn console_read() -> Option<u8> {
+    uart::read_byte()
+}

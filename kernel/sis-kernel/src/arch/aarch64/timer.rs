@@ -1,0 +1,121 @@
+//! Monotonic clock and idle: the Generic Timer's virtual counter and timer (Arm ARM D11), woken by WFI.
+//!
+//! Idle strategy: IRQs stay masked in PSTATE for the kernel's whole life.
+//! WFI still wakes when the GIC signals a pending IRQ, whatever PSTATE.I says
+//! (Arm ARM D1.6.2, "wake-up events"), and the two sources used here are
+//! level triggered: the UART's receive line stays high until its FIFO is read,
+//! the virtual timer's line stays high until we disable it. So there is no
+//! handler to write, no interrupt to acknowledge, no lost wake-up (a byte that
+//! lands between the check and the WFI keeps its line high and WFI returns at
+//! once), and the panic path can never be interrupted. QEMU halts the vCPU's
+//! host thread in WFI, so an idle kernel costs no host CPU.
+
+use core::arch::asm;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::{gic, uart};
+
+/// The EL1 virtual timer's PPI: INTID 27 on every GIC (Arm Base System
+/// Architecture; QEMU virt's DTB lists it as PPI 11 in `/timer`).
+pub const VIRTUAL_TIMER_INTID: u32 = 27;
+
+/// Counter value at boot: `monotonic_ns` counts from here.
+static BOOT_TICKS: AtomicU64 = AtomicU64::new(0);
+/// Counter frequency in Hz (CNTFRQ_EL0).
+static FREQUENCY_HZ: AtomicU64 = AtomicU64::new(FALLBACK_FREQUENCY_HZ);
+
+/// QEMU's counter rate (62.5 MHz, `GTIMER_SCALE` 16 ns) for the case where
+/// CNTFRQ_EL0 reads 0: firmware is meant to program it and `-kernel` boots
+/// have none, but QEMU presets it.
+const FALLBACK_FREQUENCY_HZ: u64 = 62_500_000;
+const NANOS_PER_SECOND: u128 = 1_000_000_000;
+
+const CNTV_CTL_ENABLE: u64 = 1 << 0;
+
+/// Records the boot tick and the counter frequency; stops this CPU's timers.
+pub fn init() {
+    let frequency: u64;
+    // SAFETY: reading CNTFRQ_EL0 is always permitted at EL1 and has no side effect.
+    unsafe { asm!("mrs {}, cntfrq_el0", out(reg) frequency, options(nomem, nostack)) };
+    if frequency != 0 {
+        FREQUENCY_HZ.store(frequency, Ordering::Relaxed);
+    }
+    BOOT_TICKS.store(ticks(), Ordering::Relaxed);
+    stop_this_cpu();
+}
+
+/// Disables this CPU's virtual and physical EL1 timers, whose enable bits
+/// are UNKNOWN out of reset, so they cannot hold an interrupt line high.
+pub fn stop_this_cpu() {
+    // SAFETY: writing 0 to CNTV_CTL_EL0 / CNTP_CTL_EL0 disables the timers; EL1 may always do it.
+    unsafe {
+        asm!("msr cntv_ctl_el0, xzr", "msr cntp_ctl_el0, xzr", "isb", options(nomem, nostack));
+    }
+}
+
+/// The virtual count. The ISB keeps the read from being performed early,
+/// ahead of the code before it (Arm ARM D11.2.2), so readings never go back
+/// relative to program order.
+fn ticks() -> u64 {
+    let count: u64;
+    // SAFETY: CNTVCT_EL0 is readable at EL1 (EL2, if present, was told not to trap it).
+    unsafe { asm!("isb", "mrs {}, cntvct_el0", out(reg) count, options(nomem, nostack)) };
+    count
+}
+
+/// Nanoseconds since `init`.
+pub fn monotonic_ns() -> u64 {
+    let elapsed = ticks().wrapping_sub(BOOT_TICKS.load(Ordering::Relaxed));
+    let frequency = u128::from(FREQUENCY_HZ.load(Ordering::Relaxed));
+    // u128: ticks * 1e9 overflows u64 after ~5 minutes at 62.5 MHz.
+    let nanos = u128::from(elapsed) * NANOS_PER_SECOND / frequency;
+    u64::try_from(nanos).unwrap_or(u64::MAX)
+}
+
+/// The counter value at which `monotonic_ns()` first reads at least `deadline_ns`.
+fn deadline_ticks(deadline_ns: u64) -> u64 {
+    let frequency = u128::from(FREQUENCY_HZ.load(Ordering::Relaxed));
+    // Rounded up, so a wake-up at this tick is never before the deadline.
+    let delta = (u128::from(deadline_ns) * frequency).div_ceil(NANOS_PER_SECOND);
+    let delta = u64::try_from(delta).unwrap_or(u64::MAX);
+    BOOT_TICKS.load(Ordering::Relaxed).saturating_add(delta)
+}
+
+/// Sleeps in WFI until a console byte may be waiting or the deadline passed.
+pub fn wait_for_event(deadline_ns: Option<u64>) {
+    if uart::has_input() {
+        return;
+    }
+    if !gic::is_ready() {
+        // No interrupt controller we can drive (not GICv2): nothing would
+        // wake WFI, so return and let the caller poll. Reported at boot.
+        core::hint::spin_loop();
+        return;
+    }
+    if let Some(deadline) = deadline_ns {
+        if monotonic_ns() >= deadline {
+            return;
+        }
+        let compare = deadline_ticks(deadline);
+        // SAFETY: programs this CPU's virtual timer to raise its level
+        // interrupt when CNTVCT >= CVAL (Arm ARM D11.2.4); EL1 owns it.
+        unsafe {
+            asm!(
+                "msr cntv_cval_el0, {compare}",
+                "msr cntv_ctl_el0, {enable}",
+                "isb",
+                compare = in(reg) compare,
+                enable = in(reg) CNTV_CTL_ENABLE,
+                options(nomem, nostack),
+            );
+        }
+    }
+    // SAFETY: WFI only suspends this CPU until a wake-up event; DSB first so
+    // earlier stores (e.g. console output) are not held back while asleep.
+    unsafe { asm!("dsb sy", "wfi", options(nomem, nostack)) };
+    if deadline_ns.is_some() {
+        // Drops the timer's line again, or the next WFI would not sleep.
+        // SAFETY: disabling this CPU's virtual timer, as in `stop_this_cpu`.
+        unsafe { asm!("msr cntv_ctl_el0, xzr", "isb", options(nomem, nostack)) };
+    }
+}
