@@ -1,7 +1,7 @@
 //! The cooperative scheduler's task switch and the frame-pointer records
 //! backtraces walk (System V AMD64 ABI: rbx, rbp, r12-r15 are callee-saved).
 
-use super::boot::IDENTITY_MAPPED_BYTES;
+use super::memory;
 
 /// A suspended task: its stack pointer, where it resumes, and the
 /// callee-saved registers. Everything lives here rather than on the task's
@@ -87,6 +87,12 @@ pub unsafe fn switch_context(from: *mut Context, to: *const Context) {
     unsafe { switch_context_raw(from, to) }
 }
 
+/// Whether `address` lies in the unmapped page below the boot stack.
+pub fn is_boot_stack_guard(address: usize) -> bool {
+    let guard = core::ptr::addr_of!(__boot_stack_guard) as usize;
+    (guard..guard + 4096).contains(&address)
+}
+
 /// The frame pointer of the caller (rbp; frame pointers are forced on).
 #[inline(always)]
 pub fn current_frame_pointer() -> usize {
@@ -97,23 +103,22 @@ pub fn current_frame_pointer() -> usize {
 }
 
 /// The (return address, caller's frame pointer) of the frame record at `fp`:
-/// [rbp + 8] and [rbp]. `None` for 0, misaligned or unmapped `fp`, so a
-/// corrupt chain ends the walk instead of faulting.
+/// [rbp + 8] and [rbp]. `None` for 0, misaligned, unmapped or non-RAM `fp`,
+/// so a corrupt chain ends the walk instead of faulting or reading MMIO.
 ///
 /// # Safety
-/// `fp` should come from a frame-pointer chain; the checks above catch
-/// garbage only as far as the page tables tell mapped from unmapped.
+/// `fp` should come from a frame-pointer chain: the checks reject addresses
+/// that would fault, not RAM that merely holds something else.
 pub unsafe fn frame_record(fp: usize) -> Option<(usize, usize)> {
-    if fp < 4096 || fp % 8 != 0 || (fp as u64).saturating_add(16) > IDENTITY_MAPPED_BYTES {
+    if fp < 4096 || fp % 8 != 0 || (fp as u64).saturating_add(16) > memory::ram_end() {
         return None;
     }
     // The boot stack's guard page is the other unmapped page.
-    let guard = core::ptr::addr_of!(__boot_stack_guard) as usize;
-    if (guard..guard + 4096).contains(&fp) {
+    if is_boot_stack_guard(fp) {
         return None;
     }
     let record = fp as *const usize;
-    // SAFETY: aligned and inside the identity map (checked above).
+    // SAFETY: aligned, mapped RAM (checked above).
     let (caller_fp, return_address) = unsafe { (record.read_volatile(), record.add(1).read_volatile()) };
     Some((return_address, caller_fp))
 }

@@ -72,9 +72,3 @@ pub fn disable_interrupts() {
     // compiler must not move memory accesses across it (no `nomem`).
     unsafe { asm!("cli", options(nostack, preserves_flags)) };
 }
-
-/// Enables maskable interrupts on this CPU.
-pub fn enable_interrupts() {
-    // SAFETY: the IDT is installed before the first caller runs (boot order in boot.rs).
-    unsafe { asm!("sti", options(nostack, preserves_flags)) };
-}

@@ -17,6 +17,7 @@ const PM1_SLEEP_S5: u16 = 0x2000;
 /// device the write is ignored and the ACPI power-off follows, so QEMU ends
 /// with 0: the code is lost, which docs/boot-x86_64.md states.
 pub fn poweroff(code: u8) -> ! {
+    cpu::disable_interrupts();
     // SAFETY: ports of QEMU's exit devices; either ends the VM, and a write
     // to an absent ISA port is ignored.
     unsafe {

@@ -1,6 +1,8 @@
 //! PVH start info (Xen `public/arch-x86/hvm/start_info.h`): the RAM map and
 //! the RSDP address the loader hands over in ebx.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use sis_mem::discover::{from_pvh_memmap, PvhMemmapEntry};
 use sis_mem::{MemoryMap, Region};
 
@@ -11,6 +13,18 @@ use super::smp::TRAMPOLINE_PADDR;
 const START_INFO_MAGIC: u32 = 0x336e_c578;
 /// A memory map longer than this is treated as corrupt (QEMU gives ~5-8).
 const MAX_MEMMAP_ENTRIES: usize = 128;
+
+/// End of the highest usable RAM region (0 until the start info is read).
+static RAM_END: AtomicU64 = AtomicU64::new(0);
+
+/// End of the highest RAM region, or the identity map's end before the
+/// memory map is known: the bound for reads that must not touch MMIO.
+pub fn ram_end() -> u64 {
+    match RAM_END.load(Ordering::Relaxed) {
+        0 => IDENTITY_MAPPED_BYTES,
+        end => end,
+    }
+}
 
 /// `struct hvm_start_info`, version 1 layout.
 #[repr(C)]
@@ -72,6 +86,8 @@ pub fn read_start_info(paddr: usize) -> Result<StartInfo, &'static str> {
         *slot = PvhMemmapEntry { size: end.saturating_sub(entry.addr), ..*entry };
     }
     let mut memory = from_pvh_memmap(&clipped[..count]);
+    let highest = memory.usable().iter().map(|region| region.end() as u64).max().unwrap_or(0);
+    RAM_END.store(highest, Ordering::Relaxed);
     memory.add_reserved(Region::new(TRAMPOLINE_PADDR, 4096));
     Ok(StartInfo { memory, rsdp_paddr: info.rsdp_paddr })
 }

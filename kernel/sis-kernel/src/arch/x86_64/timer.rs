@@ -94,20 +94,20 @@ pub fn monotonic_ns() -> u64 {
 /// Sleeps with `hlt` until COM1 has a byte or `deadline_ns` passes (or any
 /// other interrupt arrives: callers re-check their own conditions).
 ///
-/// The checks run with interrupts off and `sti; hlt` ends them: `sti` takes
-/// effect only after the next instruction, so an interrupt that arrives
-/// after the checks is taken during `hlt` and ends it rather than being lost
-/// before it (SDM Vol. 2B, STI).
+/// The kernel runs with interrupts off; they are on only inside this wait,
+/// whose interrupts have no job but ending `hlt`. The checks run with
+/// interrupts off and `sti; hlt` ends them: `sti` takes effect only after
+/// the next instruction, so an interrupt that arrives after the checks is
+/// taken during `hlt` and ends it rather than being lost before it
+/// (SDM Vol. 2B, STI).
 pub fn wait_for_event(deadline_ns: Option<u64>) {
     cpu::disable_interrupts();
     if uart::has_input() {
-        cpu::enable_interrupts();
         return;
     }
     if let Some(deadline) = deadline_ns {
         let now = monotonic_ns();
         if now >= deadline {
-            cpu::enable_interrupts();
             return;
         }
         let ticks = u128::from(deadline - now) * u128::from(APIC_TIMER_HZ.load(Ordering::Relaxed)) / 1_000_000_000;
@@ -115,8 +115,10 @@ pub fn wait_for_event(deadline_ns: Option<u64>) {
         // early return is allowed, the caller sleeps again.
         apic::timer_start(ticks.clamp(1, u128::from(u32::MAX)) as u32, true);
     }
-    // SAFETY: the IDT handles every vector; `hlt` resumes after any interrupt.
-    unsafe { core::arch::asm!("sti", "hlt", options(nomem, nostack)) };
+    // SAFETY: the IDT handles every vector and the handlers only send EOI;
+    // `hlt` resumes after the interrupt, and `cli` restores the kernel's
+    // interrupts-off state.
+    unsafe { core::arch::asm!("sti", "hlt", "cli", options(nomem, nostack)) };
     if deadline_ns.is_some() {
         // Stop a timer that did not fire, so it cannot end a later sleep early.
         apic::timer_start(0, false);

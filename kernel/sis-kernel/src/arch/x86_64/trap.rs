@@ -227,6 +227,13 @@ fn describe(frame: &TrapFrame, out: &mut DescriptionBuffer) {
                 frame.cr2, code, frame.rip
             )
         }
+        // A #PF on the guard page cannot push its own frame on the full stack,
+        // so a boot-stack overflow arrives as #DF with CR2 in the guard page.
+        8 if super::context::is_boot_stack_guard(frame.cr2 as usize) => write!(
+            out,
+            "double fault (#DF): kernel stack overflow (cr2 {:#x} is the boot stack guard page) at rip {:#x}",
+            frame.cr2, frame.rip
+        ),
         vector @ 0..=31 => write!(
             out,
             "{} (vector {vector}, error code {:#x}) at rip {:#x}",
