@@ -1,0 +1,144 @@
+//! Interrupt controllers: the boot CPU's local xAPIC (timer, EOI, IPIs; Intel
+//! SDM Vol. 3A chapter 10), the I/O APIC that routes COM1's IRQ (82093AA
+//! datasheet), and the legacy 8259 PICs, remapped and masked for good.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::acpi::Platform;
+use super::cpu::{outb, rdmsr, MSR_APIC_BASE};
+use super::descriptors::{PIC_VECTOR_BASE, SPURIOUS_VECTOR, TIMER_VECTOR};
+
+/// The architectural default; the real base is read from IA32_APIC_BASE.
+const DEFAULT_LOCAL_APIC_BASE: u64 = 0xfee0_0000;
+/// The PC's I/O APIC address, used when the MADT lists none.
+const DEFAULT_IO_APIC_BASE: u64 = 0xfec0_0000;
+
+// Local APIC register offsets (SDM Vol. 3A Table 10-1).
+const ID: usize = 0x20;
+const TASK_PRIORITY: usize = 0x80;
+const END_OF_INTERRUPT: usize = 0xb0;
+const SPURIOUS_INTERRUPT: usize = 0xf0;
+const INTERRUPT_COMMAND_LOW: usize = 0x300;
+const INTERRUPT_COMMAND_HIGH: usize = 0x310;
+const LVT_TIMER: usize = 0x320;
+const TIMER_INITIAL_COUNT: usize = 0x380;
+const TIMER_CURRENT_COUNT: usize = 0x390;
+const TIMER_DIVIDE: usize = 0x3e0;
+
+const LVT_MASKED: u32 = 1 << 16;
+const ICR_DELIVERY_PENDING: u32 = 1 << 12;
+
+static LOCAL_APIC_BASE: AtomicU64 = AtomicU64::new(DEFAULT_LOCAL_APIC_BASE);
+
+fn local_read(register: usize) -> u32 {
+    let address = LOCAL_APIC_BASE.load(Ordering::Relaxed) as usize + register;
+    // SAFETY: a local APIC register inside the uncached identity-mapped MMIO page.
+    unsafe { core::ptr::read_volatile(address as *const u32) }
+}
+
+fn local_write(register: usize, value: u32) {
+    let address = LOCAL_APIC_BASE.load(Ordering::Relaxed) as usize + register;
+    // SAFETY: a local APIC register inside the uncached identity-mapped MMIO page.
+    unsafe { core::ptr::write_volatile(address as *mut u32, value) };
+}
+
+/// Masks both 8259s after moving their vectors to PIC_VECTOR_BASE, so a
+/// stray legacy interrupt can never look like a CPU exception (the BIOS left
+/// them at 0x08-0x0f, on top of #DF..#GP).
+fn disable_legacy_pics() {
+    // SAFETY: the 8259 command/data ports; the ICW1-ICW4 sequence of the
+    // 8259A datasheet, then OCW1 masking every line.
+    unsafe {
+        outb(0x20, 0x11); // ICW1: edge, cascade, ICW4 follows
+        outb(0xa0, 0x11);
+        outb(0x21, PIC_VECTOR_BASE); // ICW2: vector base
+        outb(0xa1, PIC_VECTOR_BASE + 8);
+        outb(0x21, 4); // ICW3: slave on IRQ 2
+        outb(0xa1, 2);
+        outb(0x21, 1); // ICW4: 8086 mode
+        outb(0xa1, 1);
+        outb(0x21, 0xff); // OCW1: mask all
+        outb(0xa1, 0xff);
+    }
+}
+
+/// Boot CPU: PICs off, local APIC software-enabled with the spurious vector,
+/// priority 0 (accept every vector), timer masked until `timer::init`.
+pub fn init_boot_cpu(_platform: &Platform) {
+    disable_legacy_pics();
+    // SAFETY: IA32_APIC_BASE exists on every x86_64 CPU.
+    let base = unsafe { rdmsr(MSR_APIC_BASE) } & 0x000f_ffff_ffff_f000;
+    if base != 0 {
+        LOCAL_APIC_BASE.store(base, Ordering::Relaxed);
+    }
+    local_write(SPURIOUS_INTERRUPT, 0x100 | u32::from(SPURIOUS_VECTOR)); // bit 8: APIC enable
+    local_write(TASK_PRIORITY, 0);
+    local_write(LVT_TIMER, LVT_MASKED | u32::from(TIMER_VECTOR));
+    local_write(TIMER_DIVIDE, 0b1011); // divide by 1
+    local_write(TIMER_INITIAL_COUNT, 0);
+}
+
+/// This CPU's local APIC ID.
+pub fn local_apic_id() -> u8 {
+    (local_read(ID) >> 24) as u8
+}
+
+/// Signals the end of the in-service interrupt.
+pub fn end_of_interrupt() {
+    local_write(END_OF_INTERRUPT, 0);
+}
+
+/// Starts the APIC timer counting down from `ticks` (one-shot), raising
+/// TIMER_VECTOR at zero when `interrupt` is set; 0 stops it.
+pub fn timer_start(ticks: u32, interrupt: bool) {
+    let mask = if interrupt { 0 } else { LVT_MASKED };
+    local_write(LVT_TIMER, mask | u32::from(TIMER_VECTOR)); // bits 17-18 = 0: one-shot
+    local_write(TIMER_INITIAL_COUNT, ticks);
+}
+
+/// The APIC timer's current count.
+pub fn timer_current() -> u32 {
+    local_read(TIMER_CURRENT_COUNT)
+}
+
+/// Sends an IPI to every CPU but this one (ICR destination shorthand 0b11)
+/// and waits, bounded, for the APIC to accept it. `command` holds the
+/// delivery mode, level and vector bits of the ICR's low word.
+pub fn send_ipi_to_others(command: u32) {
+    local_write(INTERRUPT_COMMAND_HIGH, 0);
+    local_write(INTERRUPT_COMMAND_LOW, (0b11 << 18) | command);
+    for _ in 0..100_000 {
+        if local_read(INTERRUPT_COMMAND_LOW) & ICR_DELIVERY_PENDING == 0 {
+            break;
+        }
+        core::hint::spin_loop();
+    }
+}
+
+/// Routes ISA IRQ `isa_irq` to `vector` on this CPU through the I/O APIC,
+/// honouring the MADT's interrupt source override for it.
+pub fn route_isa_irq(platform: &Platform, isa_irq: u8, vector: u8) {
+    let (io_apic_base, gsi_base) = platform.io_apic.unwrap_or((DEFAULT_IO_APIC_BASE, 0));
+    let (gsi, flags) = match platform.isa_override(isa_irq) {
+        Some(routing) => (routing.gsi, routing.flags),
+        None => (u32::from(isa_irq), 0),
+    };
+    let Some(pin) = gsi.checked_sub(gsi_base) else { return };
+    // MPS INTI flags: polarity 0b11 = active low, trigger 0b11 = level;
+    // 0b00 means "bus default", which for ISA is active high, edge.
+    let active_low = flags & 0b11 == 0b11;
+    let level = (flags >> 2) & 0b11 == 0b11;
+    let low = u32::from(vector) | (u32::from(active_low) << 13) | (u32::from(level) << 15); // fixed, physical, unmasked
+    let high = u32::from(local_apic_id()) << 24;
+    let select = io_apic_base as usize as *mut u32;
+    let window = (io_apic_base as usize + 0x10) as *mut u32;
+    // SAFETY: IOREGSEL/IOWIN of the I/O APIC, identity-mapped uncached; the
+    // redirection table entry of `pin` is registers 0x10 + 2 * pin (low) and
+    // the next one (high). Only the boot CPU programs it, once.
+    unsafe {
+        core::ptr::write_volatile(select, 0x10 + 2 * pin + 1);
+        core::ptr::write_volatile(window, high);
+        core::ptr::write_volatile(select, 0x10 + 2 * pin);
+        core::ptr::write_volatile(window, low);
+    }
+}

@@ -1,0 +1,132 @@
+//! Descriptor tables: the TSS (for the double-fault stack) in the boot GDT, and
+//! the 256-entry IDT pointing at the stubs in trap.rs (Intel SDM Vol. 3A, 6.14 and 7.7).
+
+use core::arch::asm;
+use core::ptr::addr_of_mut;
+
+/// Local APIC timer interrupt.
+pub const TIMER_VECTOR: u8 = 0x20;
+/// COM1 receive interrupt, routed through the I/O APIC.
+pub const UART_VECTOR: u8 = 0x21;
+/// The legacy PICs are remapped here (and masked), clear of exceptions and of our vectors.
+pub const PIC_VECTOR_BASE: u8 = 0xe0;
+/// Local APIC spurious-interrupt vector (its low 4 bits must be 1s on old APICs).
+pub const SPURIOUS_VECTOR: u8 = 0xff;
+
+/// Vector of the double fault, which runs on its own stack (IST 1) so a
+/// kernel stack overflow still gets a report instead of a triple fault.
+const DOUBLE_FAULT_VECTOR: usize = 8;
+const TSS_SELECTOR: u16 = 0x18;
+const KERNEL_CODE_SELECTOR: u16 = 0x08;
+/// Bytes between consecutive stubs in trap.rs (`.balign 16`).
+const TRAP_STUB_BYTES: usize = 16;
+
+/// 64-bit task-state segment (SDM Vol. 3A, Figure 7-11). Only IST 1 is used.
+#[repr(C, packed(4))]
+struct TaskStateSegment {
+    reserved0: u32,
+    privilege_stacks: [u64; 3],
+    reserved1: u64,
+    interrupt_stacks: [u64; 7],
+    reserved2: u64,
+    reserved3: u16,
+    io_map_base: u16,
+}
+
+/// 64-bit interrupt gate (SDM Vol. 3A, Figure 6-8).
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct IdtEntry {
+    offset_low: u16,
+    selector: u16,
+    ist: u8,
+    type_attributes: u8,
+    offset_middle: u16,
+    offset_high: u32,
+    reserved: u32,
+}
+
+impl IdtEntry {
+    const MISSING: IdtEntry =
+        IdtEntry { offset_low: 0, selector: 0, ist: 0, type_attributes: 0, offset_middle: 0, offset_high: 0, reserved: 0 };
+
+    fn interrupt_gate(handler: usize, ist: u8) -> IdtEntry {
+        IdtEntry {
+            offset_low: handler as u16,
+            selector: KERNEL_CODE_SELECTOR,
+            ist,
+            // Present, DPL 0, 64-bit interrupt gate: IF is cleared on entry.
+            type_attributes: 0x8e,
+            offset_middle: (handler >> 16) as u16,
+            offset_high: (handler >> 32) as u32,
+            reserved: 0,
+        }
+    }
+}
+
+#[repr(C, packed)]
+struct DescriptorPointer {
+    limit: u16,
+    base: u64,
+}
+
+static mut TSS: TaskStateSegment = TaskStateSegment {
+    reserved0: 0,
+    privilege_stacks: [0; 3],
+    reserved1: 0,
+    interrupt_stacks: [0; 7],
+    reserved2: 0,
+    reserved3: 0,
+    // No I/O permission bitmap: the base points past the segment limit.
+    io_map_base: core::mem::size_of::<TaskStateSegment>() as u16,
+};
+
+static mut IDT: [IdtEntry; 256] = [IdtEntry::MISSING; 256];
+
+extern "C" {
+    static mut boot_gdt: [u64; 5];
+    static __fault_stack_top: u8;
+    static trap_stubs: u8;
+}
+
+/// Boot CPU: fills the TSS descriptor and the IDT, then loads TR and IDTR.
+pub fn init_boot_cpu() {
+    // SAFETY: runs once on the boot CPU before any other CPU starts and before
+    // interrupts are enabled, so nothing else reads these tables meanwhile.
+    unsafe {
+        let tss = addr_of_mut!(TSS);
+        (*tss).interrupt_stacks[0] = core::ptr::addr_of!(__fault_stack_top) as u64;
+        let base = tss as u64;
+        let limit = (core::mem::size_of::<TaskStateSegment>() - 1) as u64;
+        // System-segment descriptor (SDM Vol. 3A, Figure 7-4): type 0x9
+        // (available 64-bit TSS), present; the base spans both quadwords.
+        let low = (limit & 0xffff)
+            | ((base & 0xff_ffff) << 16)
+            | (0x89 << 40)
+            | (((limit >> 16) & 0xf) << 48)
+            | (((base >> 24) & 0xff) << 56);
+        let gdt = addr_of_mut!(boot_gdt);
+        (*gdt)[3] = low;
+        (*gdt)[4] = base >> 32;
+        asm!("ltr {0:x}", in(reg) TSS_SELECTOR, options(nostack, preserves_flags));
+
+        let stubs = core::ptr::addr_of!(trap_stubs) as usize;
+        let idt = addr_of_mut!(IDT);
+        for (vector, entry) in (*idt).iter_mut().enumerate() {
+            let ist = if vector == DOUBLE_FAULT_VECTOR { 1 } else { 0 };
+            *entry = IdtEntry::interrupt_gate(stubs + vector * TRAP_STUB_BYTES, ist);
+        }
+    }
+    load_idt();
+}
+
+/// Loads the shared IDT on this CPU (the secondaries call it too).
+pub fn load_idt() {
+    let pointer = DescriptorPointer {
+        limit: (core::mem::size_of::<[IdtEntry; 256]>() - 1) as u16,
+        base: core::ptr::addr_of!(IDT) as u64,
+    };
+    // SAFETY: the IDT is static and fully filled by init_boot_cpu, which runs
+    // before any caller; `lidt` only reads the 10-byte pointer.
+    unsafe { asm!("lidt [{}]", in(reg) &pointer, options(readonly, nostack, preserves_flags)) };
+}

@@ -1,0 +1,30 @@
+//! x86_64 (QEMU q35, PVH boot through SeaBIOS): the arch contract of `arch/mod.rs`.
+//!
+//! One file per job: `boot` (PVH entry, long mode, bring-up order), `cpu`
+//! (port I/O, MSRs, control registers), `descriptors` (GDT, TSS, IDT), `trap`
+//! (exception stubs and `TrapFrame`), `acpi` (RSDP, MADT, FADT), `apic` (local
+//! APIC, I/O APIC, legacy PIC), `timer` (TSC clock, APIC timer, idle wait),
+//! `uart` (COM1), `smp` (INIT-SIPI-SIPI), `memory` (PVH start info), `context`
+//! (task switch, frame records) and `exit` (power-off, halt, fault).
+
+mod acpi;
+mod apic;
+mod boot;
+mod context;
+mod cpu;
+mod descriptors;
+mod exit;
+mod memory;
+mod smp;
+mod timer;
+mod trap;
+mod uart;
+
+pub const NAME: &str = "x86_64";
+
+pub use context::{current_frame_pointer, frame_record, switch_context, Context};
+pub use exit::{halt, poweroff, trigger_fault};
+pub use smp::cpus_online;
+pub use timer::{monotonic_ns, wait_for_event};
+pub use trap::TrapFrame;
+pub use uart::{console_read, console_write};

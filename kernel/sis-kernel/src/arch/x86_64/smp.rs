@@ -1,0 +1,174 @@
+//! Secondary CPUs: INIT-SIPI-SIPI to all other CPUs through the local APIC
+//! (Intel MP spec 1.4 appendix B.4; SDM Vol. 3A 8.4.4), a real-mode trampoline
+//! copied below 1 MiB that goes straight to long mode on the boot page
+//! tables, then a Rust function that checks in and parks the CPU for good.
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use super::acpi::Platform;
+use super::{apic, descriptors, exit, timer};
+use sis_mem::MemoryMap;
+
+/// Where the trampoline is copied: page aligned, below 1 MiB, in
+/// conventional RAM; the SIPI vector is its page number (0x08).
+pub const TRAMPOLINE_PADDR: usize = 0x8000;
+/// Secondaries with a stack; more check in nowhere and stay parked in the
+/// trampoline (`__ap_stacks_*` in linker.ld hold this many 16 KiB stacks).
+const MAX_SECONDARIES: usize = 8;
+/// How long boot waits for the expected CPUs before going on without them.
+const CHECK_IN_TIMEOUT_NS: u64 = 1_000_000_000;
+/// Without a MADT the count is unknown: wait this long for whoever comes.
+const UNKNOWN_COUNT_WAIT_NS: u64 = 20_000_000;
+/// The second SIPI goes out if not all CPUs checked in by then (MP spec: 200 µs).
+const SECOND_SIPI_AFTER_NS: u64 = 200_000;
+
+/// CPUs that reached Rust code; the boot CPU counts from the start.
+static CPUS_ONLINE: AtomicUsize = AtomicUsize::new(1);
+
+// Real mode at CS:IP = 0x0800:0000. Loads its own GDT (the kernel's lies
+// above what a 16-bit lgdt may address on old CPUs), then enables PAE, loads
+// the boot PML4, sets EFER.LME and turns on protection and paging together,
+// which enters long mode directly (SDM Vol. 3A 9.8.5); a far jump to the
+// 64-bit code segment follows. Each CPU takes a stack index with `lock xadd`.
+core::arch::global_asm!(
+    ".pushsection .rodata.ap_trampoline, \"a\"",
+    ".balign 16",
+    ".globl ap_trampoline_start",
+    "ap_trampoline_start:",
+    ".code16",
+    "cli",
+    "cld",
+    "mov ax, cs",
+    "mov ds, ax",
+    // lgdt [ap_gdtr] relative to DS, encoded by hand (0F 01 /2, disp16):
+    // the assembler rejects a label difference as a memory operand.
+    ".byte 0x0f, 0x01, 0x16",
+    ".word ap_gdtr - ap_trampoline_start",
+    "mov eax, cr4",
+    "or eax, 1 << 5",
+    "mov cr4, eax",
+    "mov eax, offset boot_pml4",
+    "mov cr3, eax",
+    "mov ecx, 0xC0000080",
+    "rdmsr",
+    "or eax, 1 << 8",
+    "wrmsr",
+    "mov eax, cr0",
+    "or eax, 0x80010001",
+    "mov cr0, eax",
+    // jmp far 0x08:ap_long_mode, with a 32-bit offset (0x66 prefix).
+    ".byte 0x66, 0xea",
+    ".long {base} + (ap_long_mode - ap_trampoline_start)",
+    ".word 0x08",
+    ".code64",
+    "ap_long_mode:",
+    "mov ax, 0x10",
+    "mov ds, ax",
+    "mov es, ax",
+    "mov ss, ax",
+    "xor eax, eax",
+    "mov fs, ax",
+    "mov gs, ax",
+    "movabs rbx, offset ap_next_stack",
+    "mov eax, 1",
+    "lock xadd dword ptr [rbx], eax",
+    "cmp eax, {max}",
+    "jae 2f",
+    "mov edi, eax",
+    "inc eax",
+    "shl rax, 14", // 16 KiB stacks
+    "movabs rsp, offset __ap_stacks_bottom",
+    "add rsp, rax",
+    "xor ebp, ebp",
+    "movabs rax, offset {entry}",
+    "call rax",
+    "2:",
+    "cli",
+    "hlt",
+    "jmp 2b",
+    ".balign 8",
+    "ap_gdt:",
+    ".quad 0",
+    ".quad 0x00AF9A000000FFFF",
+    ".quad 0x00CF92000000FFFF",
+    "ap_gdtr:",
+    ".word ap_gdtr - ap_gdt - 1",
+    ".long {base} + (ap_gdt - ap_trampoline_start)",
+    ".globl ap_trampoline_end",
+    "ap_trampoline_end:",
+    ".popsection",
+    //
+    ".pushsection .bss.ap_next_stack, \"aw\", @nobits",
+    ".balign 4",
+    "ap_next_stack: .long 0",
+    ".popsection",
+    base = const TRAMPOLINE_PADDR,
+    max = const MAX_SECONDARIES,
+    entry = sym secondary_main,
+);
+
+extern "C" {
+    static ap_trampoline_start: u8;
+    static ap_trampoline_end: u8;
+}
+
+/// A secondary CPU in Rust, on its own stack: install the IDT (so a fault
+/// here is reported, not a triple fault), check in, park.
+extern "C" fn secondary_main(_stack_index: u32) -> ! {
+    descriptors::load_idt();
+    CPUS_ONLINE.fetch_add(1, Ordering::Release);
+    exit::halt()
+}
+
+/// CPUs that reached the kernel, the boot CPU included.
+pub fn cpus_online() -> usize {
+    CPUS_ONLINE.load(Ordering::Acquire)
+}
+
+/// Waits until `expected` CPUs checked in or `deadline_ns` passes.
+fn wait_for_check_in(expected: usize, deadline_ns: u64) {
+    while cpus_online() < expected && timer::monotonic_ns() < deadline_ns {
+        core::hint::spin_loop();
+    }
+}
+
+/// Starts every other CPU and waits, bounded by the monotonic clock, until
+/// the MADT's count checked in (capped at 1 + MAX_SECONDARIES).
+pub fn start_secondaries(platform: &Platform, memory: &MemoryMap) {
+    let expected = platform.cpu_count.map(|count| count.min(1 + MAX_SECONDARIES));
+    if expected == Some(1) {
+        return;
+    }
+    let trampoline_is_ram = memory
+        .usable()
+        .iter()
+        .any(|region| region.start <= TRAMPOLINE_PADDR && TRAMPOLINE_PADDR + 4096 <= region.end());
+    if !trampoline_is_ram {
+        return;
+    }
+    // SAFETY: the trampoline symbols bound one contiguous block in .rodata;
+    // the destination page is RAM (checked above), reserved in the memory
+    // map, identity-mapped, and nothing else uses it.
+    unsafe {
+        let start = core::ptr::addr_of!(ap_trampoline_start);
+        let length = core::ptr::addr_of!(ap_trampoline_end) as usize - start as usize;
+        core::ptr::copy_nonoverlapping(start, TRAMPOLINE_PADDR as *mut u8, length.min(4096));
+    }
+    // INIT (delivery mode 0b101, level assert), then STARTUP (0b110) with the
+    // trampoline's page number as vector. No 10 ms wait after INIT: CPUs
+    // since the Pentium 4 need none (Linux dropped it too), nor does QEMU.
+    apic::send_ipi_to_others(0x4500);
+    let sipi = 0x4600 | (TRAMPOLINE_PADDR >> 12) as u32;
+    apic::send_ipi_to_others(sipi);
+    let start = timer::monotonic_ns();
+    let Some(expected) = expected else {
+        wait_for_check_in(usize::MAX, start + UNKNOWN_COUNT_WAIT_NS);
+        return;
+    };
+    wait_for_check_in(expected, start + SECOND_SIPI_AFTER_NS);
+    if cpus_online() < expected {
+        // Ignored by CPUs the first SIPI already started (they left wait-for-SIPI).
+        apic::send_ipi_to_others(sipi);
+    }
+    wait_for_check_in(expected, start + CHECK_IN_TIMEOUT_NS);
+}

@@ -1,0 +1,126 @@
+//! Time: the monotonic clock is the TSC, and idle waits use the local APIC
+//! timer in one-shot mode; both are calibrated once, for 2 ms, against the
+//! ACPI PM timer (3.579545 MHz, ACPI 6.5 section 4.8.3.3).
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::acpi::Platform;
+use super::cpu::{self, inl};
+use super::{apic, uart};
+
+/// ACPI PM timer frequency in Hz (fixed by the ACPI spec).
+const PM_TIMER_HZ: u64 = 3_579_545;
+/// q35's PM timer port (PMBASE 0x600 + 8), when the FADT does not say.
+const DEFAULT_PM_TIMER_PORT: u16 = 0x608;
+/// Calibration window: 7159 PM ticks = 2 ms, short for boot yet long enough
+/// that the port reads at both ends (~1 µs each under TCG) add < 0.1 % error.
+const CALIBRATION_PM_TICKS: u32 = 7_159;
+/// Bound on PM timer reads, so a dead timer cannot hang boot.
+const MAX_CALIBRATION_READS: u32 = 2_000_000;
+/// Used when calibration fails: QEMU's APIC bus runs at 1 GHz, and 1 GHz is a
+/// plausible TSC; the clock is then only approximate.
+const FALLBACK_HZ: u64 = 1_000_000_000;
+
+static TSC_AT_BOOT: AtomicU64 = AtomicU64::new(0);
+/// Nanoseconds per TSC tick as a 32.32 fixed-point number.
+static NS_PER_TSC_TICK_FIXED: AtomicU64 = AtomicU64::new(1 << 32);
+static APIC_TIMER_HZ: AtomicU64 = AtomicU64::new(FALLBACK_HZ);
+
+/// The 24-bit PM timer counter.
+fn read_pm_timer(port: u16) -> u32 {
+    // SAFETY: the FADT's PM_TMR_BLK (or q35's); reading it has no side effect.
+    unsafe { inl(port) & 0x00ff_ffff }
+}
+
+/// Measures the TSC and APIC timer rates over `window_pm_ticks`, or `None`
+/// when the PM timer does not advance. The reads at both ends come in the
+/// same order right after a PM timer read, so their delays cancel out.
+fn calibrate(port: u16, window_pm_ticks: u32) -> Option<(u64, u64)> {
+    apic::timer_start(u32::MAX, false);
+    // Start on a tick edge so the window is whole ticks.
+    let first = read_pm_timer(port);
+    let mut reads = 0;
+    let mut start = first;
+    while start == first {
+        reads += 1;
+        if reads > MAX_CALIBRATION_READS {
+            return None;
+        }
+        start = read_pm_timer(port);
+    }
+    let tsc_start = cpu::rdtsc();
+    let apic_start = apic::timer_current();
+    let mut elapsed_pm;
+    loop {
+        elapsed_pm = read_pm_timer(port).wrapping_sub(start) & 0x00ff_ffff;
+        if elapsed_pm >= window_pm_ticks {
+            break;
+        }
+        reads += 1;
+        if reads > MAX_CALIBRATION_READS {
+            return None;
+        }
+    }
+    let tsc_end = cpu::rdtsc();
+    let apic_end = apic::timer_current();
+    apic::timer_start(0, false);
+    let elapsed_pm = u64::from(elapsed_pm);
+    let tsc_hz = tsc_end.wrapping_sub(tsc_start) * PM_TIMER_HZ / elapsed_pm;
+    let apic_hz = u64::from(apic_start.saturating_sub(apic_end)) * PM_TIMER_HZ / elapsed_pm;
+    (tsc_hz > 0 && apic_hz > 0).then_some((tsc_hz, apic_hz))
+}
+
+/// Calibrates the clocks; `monotonic_ns` counts from here.
+pub fn init(platform: &Platform) {
+    let port = platform.pm_timer_port.unwrap_or(DEFAULT_PM_TIMER_PORT);
+    // A first, tiny run warms up the code path: under TCG, code runs only
+    // after QEMU translated it, and translating in the middle of the real
+    // window made both rates read 5-8 % low.
+    let _ = calibrate(port, 2);
+    let (tsc_hz, apic_hz) = calibrate(port, CALIBRATION_PM_TICKS).unwrap_or((FALLBACK_HZ, FALLBACK_HZ));
+    NS_PER_TSC_TICK_FIXED.store((1_000_000_000u128 << 32).div_ceil(u128::from(tsc_hz)) as u64, Ordering::Relaxed);
+    APIC_TIMER_HZ.store(apic_hz, Ordering::Relaxed);
+    TSC_AT_BOOT.store(cpu::rdtsc(), Ordering::Relaxed);
+}
+
+/// Nanoseconds since `init`. The TSC of one CPU never goes back, and only
+/// the boot CPU runs the kernel after boot.
+pub fn monotonic_ns() -> u64 {
+    let ticks = cpu::rdtsc().saturating_sub(TSC_AT_BOOT.load(Ordering::Relaxed));
+    let fixed = NS_PER_TSC_TICK_FIXED.load(Ordering::Relaxed);
+    ((u128::from(ticks) * u128::from(fixed)) >> 32) as u64
+}
+
+/// Sleeps with `hlt` until COM1 has a byte or `deadline_ns` passes (or any
+/// other interrupt arrives: callers re-check their own conditions).
+///
+/// The kernel runs with interrupts off; they are on only inside this wait,
+/// whose interrupts have no job but ending `hlt`. The checks run with
+/// interrupts off and `sti; hlt` ends them: `sti` takes effect only after
+/// the next instruction, so an interrupt that arrives after the checks is
+/// taken during `hlt` and ends it rather than being lost before it
+/// (SDM Vol. 2B, STI).
+pub fn wait_for_event(deadline_ns: Option<u64>) {
+    cpu::disable_interrupts();
+    if uart::has_input() {
+        return;
+    }
+    if let Some(deadline) = deadline_ns {
+        let now = monotonic_ns();
+        if now >= deadline {
+            return;
+        }
+        let ticks = u128::from(deadline - now) * u128::from(APIC_TIMER_HZ.load(Ordering::Relaxed)) / 1_000_000_000;
+        // Longer waits are cut at the counter's width (~4 s at 1 GHz): an
+        // early return is allowed, the caller sleeps again.
+        apic::timer_start(ticks.clamp(1, u128::from(u32::MAX)) as u32, true);
+    }
+    // SAFETY: the IDT handles every vector and the handlers only send EOI;
+    // `hlt` resumes after the interrupt, and `cli` restores the kernel's
+    // interrupts-off state.
+    unsafe { core::arch::asm!("sti", "hlt", "cli", options(nomem, nostack)) };
+    if deadline_ns.is_some() {
+        // Stop a timer that did not fire, so it cannot end a later sleep early.
+        apic::timer_start(0, false);
+    }
+}
