@@ -92,10 +92,8 @@ export function formatError(error: unknown): string {
     const fix = error.fix ? ` (fix: ${error.fix})` : "";
     let text = `error: ${oneLine(error.message)}${fix}\n`;
     if (error.serialTail) {
-      const lines = error.serialTail.replace(/\r/g, "").split("\n");
-      const tail = lines.slice(-SERIAL_TAIL_LINES).filter((line, index, all) =>
-        line !== "" || index < all.length - 1
-      );
+      const lines = error.serialTail.replace(/\r/g, "").replace(/\n+$/, "").split("\n");
+      const tail = lines.slice(-SERIAL_TAIL_LINES);
       text += `serial tail (last ${tail.length} lines):\n`;
       text += tail.map((line) => `  | ${line}\n`).join("");
     }
