@@ -15,7 +15,8 @@ export const runCommand = command(
     arch: option("--arch", choice(ARCHES), { description: message`Architecture to boot.` }),
     config: withDefault(
       option("--config", string({ metavar: "CONFIG" }), {
-        description: message`Machine config (default, lowmem, smp-off, smp, no-network, or one from sis.yaml).`,
+        description:
+          message`Machine config (default, lowmem, smp-off, smp, no-network, or one from sis.yaml).`,
       }),
       "default",
     ),
@@ -24,7 +25,8 @@ export const runCommand = command(
     })),
   }),
   {
-    description: message`Boot the kernel and attach this terminal to its serial console. Press Ctrl-] to leave; QEMU is stopped.`,
+    description:
+      message`Boot the kernel and attach this terminal to its serial console. Press Ctrl-] to leave; QEMU is stopped.`,
   },
 );
 

@@ -17,7 +17,8 @@ export const testCommand = command(
     }),
     config: withDefault(
       option("--config", string({ metavar: "CONFIG" }), {
-        description: message`Machine config (default, lowmem, smp-off, smp, no-network, sis.yaml ones) or ${"all"}.`,
+        description:
+          message`Machine config (default, lowmem, smp-off, smp, no-network, sis.yaml ones) or ${"all"}.`,
       }),
       "default",
     ),
@@ -27,6 +28,9 @@ export const testCommand = command(
       }),
       "smoke",
     ),
+    suitesDir: optional(option("--suites-dir", string({ metavar: "DIR" }), {
+      description: message`Folder of suite YAML files (default: tests/suites of the checkout).`,
+    })),
     filter: optional(option("--filter", string({ metavar: "TEXT" }), {
       description: message`Run only steps whose ${"suite/step"} name contains TEXT.`,
     })),
@@ -50,7 +54,8 @@ export const testCommand = command(
     })),
   }),
   {
-    description: message`Boot the kernel and run test suites against its shell. Exit 0 passed, 1 failed, 4 panic or hang.`,
+    description:
+      message`Boot the kernel and run test suites against its shell. Exit 0 passed, 1 failed, 4 panic or hang.`,
   },
 );
 
@@ -71,7 +76,9 @@ export async function runTest(options: TestOptions, context: CommandContext): Pr
   const { findProjectRoot } = await import("../toolchain/project.ts");
   const { loadSettings, selectConfigs } = await import("../qemu/config.ts");
   const { installSignalTeardown } = await import("../qemu/machine.ts");
-  const { loadSuites, matchesFilter, parseShard, selectSuites, shardItems } = await import("../session/suite.ts");
+  const { loadSuites, matchesFilter, parseShard, selectSuites, shardItems } = await import(
+    "../session/suite.ts"
+  );
   const { planJobs, runJobs } = await import("../session/runner.ts");
   const { RunBundle } = await import("../runs/bundle.ts");
   const { LiveReporter, PlainReporter } = await import("../report/progress.ts");
@@ -83,12 +90,15 @@ export async function runTest(options: TestOptions, context: CommandContext): Pr
   const root = await findProjectRoot(context.cwd, context.env, systemProbe);
   const settings = await loadSettings(root);
   const configs = selectConfigs(settings, options.config);
-  const suites = selectSuites(await loadSuites(join(root, "tests/suites")), options.suite);
+  const suitesDir = options.suitesDir ? resolve(context.cwd, options.suitesDir) : join(root, "tests/suites");
+  const suites = selectSuites(await loadSuites(suitesDir), options.suite);
   const arches: Arch[] = expandArch(options.arch);
   let jobs = planJobs(arches, configs, suites, (suite, step) => matchesFilter(suite, step, options.filter));
   if (options.shard) jobs = shardItems(jobs, parseShard(options.shard));
   if (jobs.length === 0) {
-    context.stderr.write(`sis: nothing to run (no step matches${options.filter ? ` --filter ${options.filter}` : ""})\n`);
+    context.stderr.write(
+      `sis: nothing to run (no step matches${options.filter ? ` --filter ${options.filter}` : ""})\n`,
+    );
     return 0;
   }
 
@@ -136,7 +146,9 @@ export async function runTest(options: TestOptions, context: CommandContext): Pr
     };
     await bundle.writeResults(run);
     reporter.runFinished(run);
-    if (options.json) await writeFile(resolve(context.cwd, options.json), JSON.stringify(run, null, 2) + "\n");
+    if (options.json) {
+      await writeFile(resolve(context.cwd, options.json), JSON.stringify(run, null, 2) + "\n");
+    }
     if (options.junit) await writeFile(resolve(context.cwd, options.junit), toJunitXml(run));
     if (context.env.GITHUB_ACTIONS === "true") {
       for (const line of annotations(run)) context.stdout.write(line + "\n");
@@ -154,6 +166,7 @@ export async function runTest(options: TestOptions, context: CommandContext): Pr
 function rebuildArgv(options: TestOptions): string[] {
   const argv = ["--arch", options.arch, "--config", options.config, "--suite", options.suite];
   const optional: [string, unknown][] = [
+    ["--suites-dir", options.suitesDir],
     ["--filter", options.filter],
     ["--shard", options.shard],
     ["--timeout-ms", options.timeoutMs],

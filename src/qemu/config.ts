@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { ARCHES, type Arch } from "../arch.ts";
+import { type Arch, ARCHES } from "../arch.ts";
 import { UsageError } from "../errors.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "./profiles.ts";
 
@@ -26,11 +26,16 @@ const configSchema = z.strictObject({
 });
 
 const archRecord = <T extends z.ZodType>(value: T) =>
-  z.strictObject(Object.fromEntries(ARCHES.map((arch) => [arch, value.optional()])) as Record<Arch, z.ZodOptional<T>>);
+  z.strictObject(
+    Object.fromEntries(ARCHES.map((arch) => [arch, value.optional()])) as Record<Arch, z.ZodOptional<T>>,
+  );
 
 /** The schema of `sis.yaml`. Unknown keys are errors: a typo must not be silently ignored. */
 export const sisYamlSchema = z.strictObject({
-  configs: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "config names are lower-case words"), configSchema)
+  configs: z.record(
+    z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "config names are lower-case words"),
+    configSchema,
+  )
     .optional(),
   qemu: archRecord(z.string().min(1)).optional(),
   timeouts: z.strictObject({
@@ -96,7 +101,9 @@ export async function loadSettings(cwd: string, fileName = "sis.yaml"): Promise<
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return { configs: { ...BUILTIN_CONFIGS }, qemuBinaries: {} };
+    if ((error as { code?: string }).code === "ENOENT") {
+      return { configs: { ...BUILTIN_CONFIGS }, qemuBinaries: {} };
+    }
     throw new UsageError(`${path}: cannot read: ${(error as Error).message}`);
   }
   let data: unknown;

@@ -45,7 +45,10 @@ Deno.test("loadSettings() uses the built-ins without a file and reports bad YAML
     const settings = await loadSettings(dir);
     assertEquals(Object.keys(settings.configs), ["default", "lowmem", "smp-off", "smp", "no-network"]);
     await Deno.writeTextFile(join(dir, "sis.yaml"), "configs: [unclosed\n");
-    await rejects(loadSettings(dir), (error: unknown) => error instanceof UsageError && error.message.includes("YAML"));
+    await rejects(
+      loadSettings(dir),
+      (error: unknown) => error instanceof UsageError && error.message.includes("YAML"),
+    );
     await Deno.writeTextFile(join(dir, "sis.yaml"), "configs:\n  lowmem:\n    memory: 64M\n");
     assertEquals((await loadSettings(dir)).configs.lowmem.memoryMiB, 64);
   } finally {
@@ -57,6 +60,8 @@ Deno.test("selectConfigs() expands all and refuses an unknown name with the choi
   const settings = settingsFromYaml({}, "sis.yaml");
   assertEquals(selectConfigs(settings, "all").length, 5);
   assertEquals(selectConfigs(settings, "smp")[0].cpus, 4);
-  throws(() => selectConfigs(settings, "huge"), (error: unknown) =>
-    error instanceof UsageError && (error.fix ?? "").includes("lowmem"));
+  throws(
+    () => selectConfigs(settings, "huge"),
+    (error: unknown) => error instanceof UsageError && (error.fix ?? "").includes("lowmem"),
+  );
 });

@@ -3,7 +3,7 @@ import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Arch } from "../arch.ts";
 import { EnvironmentError, FailedError } from "../errors.ts";
-import { exitOutcome, type ExitOutcome, type MachineConfig, PROFILES, qemuArgv } from "./profiles.ts";
+import { type ExitOutcome, exitOutcome, type MachineConfig, PROFILES, qemuArgv } from "./profiles.ts";
 import { QmpClient } from "./qmp.ts";
 import { AsyncQueue, connectUnixWithRetry } from "./socket.ts";
 
@@ -141,7 +141,10 @@ export class Machine implements SerialPort {
       const serial = await connectUnixWithRetry(paths.serialSocket, deadline, isAlive);
       machine.#serial = serial;
       machine.#pumpSerial(serial);
-      machine.#qmp = await QmpClient.connect(paths.qmpSocket, { timeoutMs: Math.max(1, deadline - Date.now()), isAlive });
+      machine.#qmp = await QmpClient.connect(paths.qmpSocket, {
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        isAlive,
+      });
       await machine.#qmp.cont();
       return machine;
     } catch (error) {
@@ -227,7 +230,9 @@ export class Machine implements SerialPort {
     const decoder = new TextDecoder();
     try {
       for await (const chunk of stream) {
-        this.#stderrTail = (this.#stderrTail + decoder.decode(chunk, { stream: true })).slice(-STDERR_TAIL_BYTES);
+        this.#stderrTail = (this.#stderrTail + decoder.decode(chunk, { stream: true })).slice(
+          -STDERR_TAIL_BYTES,
+        );
       }
     } catch {
       // QEMU gone.

@@ -111,7 +111,14 @@ export const BUILTIN_CONFIGS: Readonly<Record<string, MachineConfig>> = {
     extraArgs: [],
     description: "512 MiB, 2 CPUs",
   },
-  lowmem: { name: "lowmem", memoryMiB: 128, cpus: 2, network: true, extraArgs: [], description: "128 MiB, 2 CPUs" },
+  lowmem: {
+    name: "lowmem",
+    memoryMiB: 128,
+    cpus: 2,
+    network: true,
+    extraArgs: [],
+    description: "128 MiB, 2 CPUs",
+  },
   "smp-off": {
     name: "smp-off",
     memoryMiB: 512,

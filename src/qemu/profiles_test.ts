@@ -12,7 +12,10 @@ Deno.test("exitOutcome() maps each arch's QEMU status back to the kernel's code"
   // Status 1 on x86 is QEMU's own failure, never a kernel code.
   assertEquals(exitOutcome("x86_64", { code: 1, signal: null }), { kind: "qemu-error", status: 1 });
   assertEquals(exitOutcome("x86_64", { code: 4, signal: null }), { kind: "qemu-error", status: 4 });
-  assertEquals(exitOutcome("riscv64", { code: 137, signal: "SIGKILL" }), { kind: "killed", signal: "SIGKILL" });
+  assertEquals(exitOutcome("riscv64", { code: 137, signal: "SIGKILL" }), {
+    kind: "killed",
+    signal: "SIGKILL",
+  });
 });
 
 Deno.test("qemuArgv() starts paused, has no monitor on stdio and applies the config", () => {

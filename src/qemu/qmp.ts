@@ -39,7 +39,11 @@ export interface QmpConnectOptions {
   isAlive?: () => boolean;
 }
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer?: ReturnType<typeof setTimeout> };
+type Pending = {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer?: ReturnType<typeof setTimeout>;
+};
 
 const encoder = new TextEncoder();
 
@@ -93,7 +97,9 @@ export class QmpClient {
   execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs = 5000): Promise<T> {
     if (this.#isClosed) return Promise.reject(new QmpError(`QMP connection closed before "${command}"`));
     const id = this.#nextId++;
-    const message = JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id });
+    const message = JSON.stringify(
+      args ? { execute: command, arguments: args, id } : { execute: command, id },
+    );
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
@@ -216,7 +222,10 @@ export class QmpClient {
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QmpError(`${what} did not arrive within the timeout`)), Math.max(1, timeoutMs));
+    timer = setTimeout(
+      () => reject(new QmpError(`${what} did not arrive within the timeout`)),
+      Math.max(1, timeoutMs),
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

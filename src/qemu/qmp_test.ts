@@ -26,7 +26,7 @@ async function fakeServer(options: FakeServerOptions = {}) {
     for await (const conn of listener) {
       const send = async (value: unknown) => {
         const bytes = encoder.encode(JSON.stringify(value) + "\r\n");
-        if (options.dribble) for (const byte of bytes) await conn.write(new Uint8Array([byte]));
+        if (options.dribble) { for (const byte of bytes) await conn.write(new Uint8Array([byte])); }
         else await conn.write(bytes);
       };
       await send({ QMP: { version: { qemu: { major: 7, minor: 2, micro: 0 } }, capabilities: [] } });
@@ -100,13 +100,20 @@ Deno.test("QmpClient negotiates capabilities and matches replies to ids, with ev
 Deno.test("QmpClient turns an error reply into a QmpError with its class", async () => {
   const server = await fakeServer({
     handle: async (command, send) => {
-      await send({ error: { class: "CommandNotFound", desc: `The command ${command.execute} has not been found` }, id: command.id });
+      await send({
+        error: { class: "CommandNotFound", desc: `The command ${command.execute} has not been found` },
+        id: command.id,
+      });
     },
   });
   try {
     const client = await QmpClient.connect(server.path);
-    await rejects(client.execute("bogus"), (error: unknown) =>
-      error instanceof QmpError && error.errorClass === "CommandNotFound" && error.message.includes("bogus"));
+    await rejects(
+      client.execute("bogus"),
+      (error: unknown) =>
+        error instanceof QmpError && error.errorClass === "CommandNotFound" &&
+        error.message.includes("bogus"),
+    );
     client.close();
   } finally {
     await server.close();
@@ -142,7 +149,7 @@ Deno.test("QmpClient.connect() retries until the socket listens, and gives up at
 });
 
 Deno.test("QmpClient rejects pending commands when the server hangs up", async () => {
-  const server = await fakeServer({ handle: async (_command, _send, hangUp) => hangUp() });
+  const server = await fakeServer({ handle: (_command, _send, hangUp) => Promise.resolve(hangUp()) });
   try {
     const client = await QmpClient.connect(server.path);
     await rejects(client.execute("query-status", undefined, 5000), /connection closed/);

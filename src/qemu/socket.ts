@@ -18,7 +18,8 @@ export async function connectUnixWithRetry(
     try {
       return await Deno.connect({ transport: "unix", path });
     } catch (error) {
-      const retryable = error instanceof Deno.errors.NotFound || error instanceof Deno.errors.ConnectionRefused;
+      const retryable = error instanceof Deno.errors.NotFound ||
+        error instanceof Deno.errors.ConnectionRefused;
       if (!retryable || !isAlive() || Date.now() + delayMs > deadline) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, delayMs));

@@ -20,14 +20,20 @@ export function annotations(results: RunResults): string[] {
   for (const job of results.jobs) {
     const where = `${job.arch}/${job.config}`;
     if (job.kernel) {
-      const title = `kernel ${job.kernel.kind} (${where}, ${job.suite}${job.kernel.stage ? `, stage ${job.kernel.stage}` : ""})`;
+      const title = `kernel ${job.kernel.kind} (${where}, ${job.suite}${
+        job.kernel.stage ? `, stage ${job.kernel.stage}` : ""
+      })`;
       const body = [job.kernel.message, ...(job.kernel.report ?? []).slice(-20)].join("\n");
       lines.push(`::error title=${escapeProperty(title)}::${escapeData(body)}`);
     }
     for (const step of job.steps) {
       if (step.status !== "failed") continue;
       const title = `${step.id} failed (${where})`;
-      lines.push(`::error title=${escapeProperty(title)}::${escapeData(`$ ${step.command}\n${step.messages.join("\n")}`)}`);
+      lines.push(
+        `::error title=${escapeProperty(title)}::${
+          escapeData(`$ ${step.command}\n${step.messages.join("\n")}`)
+        }`,
+      );
     }
   }
   return lines;
@@ -41,12 +47,16 @@ export function stepSummary(results: RunResults): string {
   const verdict = summary.kernelFailures > 0 ? "kernel failure" : summary.failed > 0 ? "failed" : "passed";
   let markdown = `## sis test: ${verdict}\n\n`;
   markdown += `${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped, ` +
-    `${summary.pending} pending in ${(results.durationMs / 1000).toFixed(1)} s (run \`${results.runId}\`)\n\n`;
+    `${summary.pending} pending in ${
+      (results.durationMs / 1000).toFixed(1)
+    } s (run \`${results.runId}\`)\n\n`;
   markdown += `| arch | config | suite | result | passed | failed | boot |\n|---|---|---|---|---|---|---|\n`;
   for (const job of results.jobs) {
     const passed = job.steps.filter((step) => step.status === "passed").length;
     const failed = job.steps.filter((step) => step.status === "failed").length;
-    const result = job.kernel ? `${job.kernel.kind}${job.kernel.stage ? ` at ${job.kernel.stage}` : ""}` : job.status;
+    const result = job.kernel
+      ? `${job.kernel.kind}${job.kernel.stage ? ` at ${job.kernel.stage}` : ""}`
+      : job.status;
     markdown += `| ${job.arch} | ${job.config} | ${job.suite} | ${cell(result)} | ${passed} | ${failed} | ` +
       `${job.bootMs === undefined ? "" : `${job.bootMs} ms`} |\n`;
   }

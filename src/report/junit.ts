@@ -10,7 +10,10 @@ import type { JobResult, RunResults } from "./results.ts";
 export function escapeXml(text: string): string {
   return text
     // deno-lint-ignore no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD")
+    .replace(
+      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+      "\uFFFD",
+    )
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
@@ -25,7 +28,8 @@ function suiteXml(job: JobResult): string {
   const className = `${job.arch}.${job.config}.${job.suite}`;
   const failures = job.steps.filter((step) => step.status === "failed").length;
   const skipped = job.steps.filter((step) => step.status === "skipped" || step.status === "pending").length;
-  let xml = `  <testsuite name="${escapeXml(className)}" tests="${job.steps.length}" failures="${failures}" ` +
+  let xml =
+    `  <testsuite name="${escapeXml(className)}" tests="${job.steps.length}" failures="${failures}" ` +
     `errors="0" skipped="${skipped}" time="${seconds(job.durationMs)}">\n`;
   xml += `    <properties>\n`;
   xml += `      <property name="arch" value="${escapeXml(job.arch)}"/>\n`;
@@ -36,11 +40,18 @@ function suiteXml(job: JobResult): string {
   for (const step of job.steps) {
     xml += `    <testcase classname="${escapeXml(className)}" name="${escapeXml(step.name)}" ` +
       `time="${seconds(step.durationMs)}"`;
-    const output = step.output.length ? `      <system-out>${escapeXml(step.output.join("\n"))}</system-out>\n` : "";
+    const output = step.output.length
+      ? `      <system-out>${escapeXml(step.output.join("\n"))}</system-out>\n`
+      : "";
     if (step.status === "failed") {
       const message = step.messages.join("; ");
-      xml += `>\n      <failure message="${escapeXml(message)}" type="${job.kernel ? job.kernel.kind : "assertion"}">` +
-        `${escapeXml([`$ ${step.command}`, ...step.messages, ...(job.kernel?.report ?? [])].join("\n"))}</failure>\n` +
+      xml +=
+        `>\n      <failure message="${escapeXml(message)}" type="${
+          job.kernel ? job.kernel.kind : "assertion"
+        }">` +
+        `${
+          escapeXml([`$ ${step.command}`, ...step.messages, ...(job.kernel?.report ?? [])].join("\n"))
+        }</failure>\n` +
         `${output}    </testcase>\n`;
     } else if (step.status === "skipped" || step.status === "pending") {
       xml += `>\n      <skipped message="${escapeXml(step.messages.join("; "))}"/>\n    </testcase>\n`;

@@ -58,7 +58,11 @@ export class PlainReporter implements ProgressReporter {
   }
   stepFinished(job: string, step: StepResult): void {
     const extra = step.status === "failed" ? `: ${step.messages.join("; ")}` : "";
-    this.#out.write(`${statusWord(this.#colors, step.status)} ${job} ${step.id} (${step.durationMs.toFixed(1)} ms)${extra}\n`);
+    this.#out.write(
+      `${statusWord(this.#colors, step.status)} ${job} ${step.id} (${
+        step.durationMs.toFixed(1)
+      } ms)${extra}\n`,
+    );
   }
   jobFinished(result: JobResult): void {
     for (const line of kernelLines(this.#colors, result)) this.#out.write(line + "\n");
@@ -105,7 +109,9 @@ export class LiveReporter implements ProgressReporter {
       if (step.status === "failed") state.failed++;
     }
     this.#redraw(
-      step.status === "failed" ? [`${statusWord(this.#colors, "failed")} ${job} ${step.id}: ${step.messages.join("; ")}`] : [],
+      step.status === "failed"
+        ? [`${statusWord(this.#colors, "failed")} ${job} ${step.id}: ${step.messages.join("; ")}`]
+        : [],
     );
   }
   jobFinished(result: JobResult): void {
@@ -119,7 +125,9 @@ export class LiveReporter implements ProgressReporter {
     const boot = result.bootMs === undefined ? "" : `, boot ${result.bootMs} ms`;
     this.#redraw([
       ...kernelLines(this.#colors, result),
-      `${word} ${result.name} (${passed}/${result.steps.length}${boot}, ${(result.durationMs / 1000).toFixed(2)} s)`,
+      `${word} ${result.name} (${passed}/${result.steps.length}${boot}, ${
+        (result.durationMs / 1000).toFixed(2)
+      } s)`,
     ]);
   }
   runFinished(results: RunResults): void {

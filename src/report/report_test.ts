@@ -12,7 +12,7 @@ const step = (id: string, status: JobResult["steps"][number]["status"], extra = 
   status,
   durationMs: 1.5,
   messages: status === "failed" ? ['output does not contain "x" & <y>'] : [],
-  output: ["line with \x00 NUL, \x1b[31mcolour\x1b[0m and <xml> & \"quotes\"", "\ud800 lone surrogate"],
+  output: ['line with \x00 NUL, \x1b[31mcolour\x1b[0m and <xml> & "quotes"', "\ud800 lone surrogate"],
   ...extra,
 });
 
@@ -36,7 +36,12 @@ function sampleRun(): RunResults {
       status: "error",
       durationMs: 5000,
       steps: [step("help", "failed"), step("echo", "skipped", { messages: ["not run: kernel panic"] })],
-      kernel: { kind: "panic", message: "kernel panicked: boom", stage: "command 1", report: ["!!! PANIC", "at a.rs:1"] },
+      kernel: {
+        kind: "panic",
+        message: "kernel panicked: boom",
+        stage: "command 1",
+        report: ["!!! PANIC", "at a.rs:1"],
+      },
     },
     {
       name: "aarch64-default-networking",
@@ -48,7 +53,14 @@ function sampleRun(): RunResults {
       steps: [step("ping", "pending", { messages: ["no NIC yet"] })],
     },
   ];
-  return { schema: 1, runId: "test-run", startedAt: "2026-01-01T00:00:00Z", durationMs: 5200, jobs, summary: summarize(jobs) };
+  return {
+    schema: 1,
+    runId: "test-run",
+    startedAt: "2026-01-01T00:00:00Z",
+    durationMs: 5200,
+    jobs,
+    summary: summarize(jobs),
+  };
 }
 
 Deno.test("summarize() counts steps and kernel failures, and runExitCode() ranks kernel failures first", () => {

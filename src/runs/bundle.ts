@@ -71,7 +71,12 @@ export class JobRecorder {
   static async create(dir: string): Promise<JobRecorder> {
     await mkdir(dir, { recursive: true });
     const open = (name: string) => Deno.open(join(dir, name), { create: true, append: true });
-    return new JobRecorder(dir, await open("serial.raw"), await open("serial.timing.ndjson"), await open("events.ndjson"));
+    return new JobRecorder(
+      dir,
+      await open("serial.raw"),
+      await open("serial.timing.ndjson"),
+      await open("events.ndjson"),
+    );
   }
 
   /** Records a serial chunk exactly as read, with its time and offset. */
@@ -79,7 +84,10 @@ export class JobRecorder {
     if (this.#isClosed) return;
     const atMs = Math.round((performance.now() - this.#startedAt) * 1000) / 1000;
     writeAll(this.#raw, chunk);
-    writeAll(this.#timing, encoder.encode(JSON.stringify({ atMs, offset: this.#offset, bytes: chunk.length }) + "\n"));
+    writeAll(
+      this.#timing,
+      encoder.encode(JSON.stringify({ atMs, offset: this.#offset, bytes: chunk.length }) + "\n"),
+    );
     this.#offset += chunk.length;
   }
 

@@ -25,11 +25,14 @@ Deno.test("RunBundle writes manifest, serial bytes with timing, events and resul
     // Before finish(): a killed run leaves these on disk already.
     const dir = join(first.dir, "riscv64-default-smoke");
     assertEquals(await Deno.readTextFile(join(dir, "serial.raw")), "SIS kernel\r\nsis> ");
-    const timing = (await Deno.readTextFile(join(dir, "serial.timing.ndjson"))).trim().split("\n").map((line) =>
-      JSON.parse(line)
-    );
+    const timing = (await Deno.readTextFile(join(dir, "serial.timing.ndjson"))).trim().split("\n").map((
+      line,
+    ) => JSON.parse(line));
     assertEquals(timing.map((entry) => [entry.offset, entry.bytes]), [[0, 12], [12, 5]]);
-    assertEquals(JSON.parse(await Deno.readTextFile(join(dir, "events.ndjson"))), { kind: "prompt", atMs: 1 });
+    assertEquals(JSON.parse(await Deno.readTextFile(join(dir, "events.ndjson"))), {
+      kind: "prompt",
+      atMs: 1,
+    });
     const manifest = JSON.parse(await Deno.readTextFile(join(first.dir, "manifest.json")));
     assertEquals([manifest.seed, manifest.jobs[0].name], [7, "riscv64-default-smoke"]);
     await job.finish({ status: "passed" });

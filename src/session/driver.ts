@@ -1,5 +1,12 @@
 /** The session driver: boot to the prompt, `frame on`, run commands one at a time with timeouts, live panic and hang detection. */
-import { type BootStage, ExitCode, KernelHangError, KernelPanicError, SisError, UsageError } from "../errors.ts";
+import {
+  type BootStage,
+  ExitCode,
+  KernelHangError,
+  KernelPanicError,
+  SisError,
+  UsageError,
+} from "../errors.ts";
 import type { AsyncQueue } from "../qemu/socket.ts";
 import { FramingParser, type SerialEvent } from "./framing.ts";
 
@@ -129,7 +136,10 @@ export class Session {
     let firmwareLines = 0;
     let kernelLine: string | undefined;
     for (;;) {
-      const event = await this.#next(deadline, () => `kernel did not reach the shell prompt within ${timeoutMs} ms`);
+      const event = await this.#next(
+        deadline,
+        () => `kernel did not reach the shell prompt within ${timeoutMs} ms`,
+      );
       if (event.kind === "kernel-entry") kernelLine ??= event.text;
       else if (event.kind === "line" && kernelLine === undefined) firmwareLines++;
       else if (event.kind === "prompt") {
@@ -224,12 +234,20 @@ export class Session {
         return event;
       }
       if (this.#isEnded) {
-        throw new KernelExitedError(`the kernel ended the machine at stage "${this.#stage}" without a panic marker`, this.#stage, {
+        throw new KernelExitedError(
+          `the kernel ended the machine at stage "${this.#stage}" without a panic marker`,
+          this.#stage,
+          {
+            serialTail: this.serialTail,
+          },
+        );
+      }
+      const remaining = deadline - this.#options.now();
+      if (remaining <= 0) {
+        throw new KernelHangError(`${whyHang()} (stage: ${this.#stage})`, this.#stage, {
           serialTail: this.serialTail,
         });
       }
-      const remaining = deadline - this.#options.now();
-      if (remaining <= 0) throw new KernelHangError(`${whyHang()} (stage: ${this.#stage})`, this.#stage, { serialTail: this.serialTail });
       const result = await this.#port.chunks.next(remaining);
       if (result === undefined) continue; // Timed out: the loop throws the hang.
       if (result.done) {
@@ -246,7 +264,9 @@ export class Session {
     for (const event of events) {
       this.#options.onEvent?.({ ...event, atMs });
       if (event.kind === "kernel-entry" && this.#stage === "firmware") this.#stage = "kernel";
-      if (event.kind === "prompt" && (this.#stage === "firmware" || this.#stage === "kernel")) this.#stage = "shell";
+      if (event.kind === "prompt" && (this.#stage === "firmware" || this.#stage === "kernel")) {
+        this.#stage = "shell";
+      }
       this.#remember(event);
       this.#pending.push(event);
     }
@@ -308,7 +328,13 @@ export class Session {
       : typeof record?.msg === "string"
       ? record.msg
       : report.find((line) => line.trim() !== "") ?? "no report";
-    throw new SessionPanicError(`kernel panicked at stage "${stage}": ${message}`, stage, report, record, this.serialTail);
+    throw new SessionPanicError(
+      `kernel panicked at stage "${stage}": ${message}`,
+      stage,
+      report,
+      record,
+      this.serialTail,
+    );
   }
 }
 

@@ -74,9 +74,17 @@ Deno.test("Session reports a command that never ends as a hang with its stage", 
 
 Deno.test("Session classes a boot hang by stage: kernel entered, no prompt", async () => {
   const session = new Session(new FakeKernel({ isStuckAtBoot: true }), { bootTimeoutMs: 50 });
-  await rejects(session.boot(), (error: unknown) => error instanceof KernelHangError && error.stage === "kernel");
-  const silent = new Session(new FakeKernel({ isStuckAtBoot: true, banner: ["OpenSBI v1.2"] }), { bootTimeoutMs: 50 });
-  await rejects(silent.boot(), (error: unknown) => error instanceof KernelHangError && error.stage === "firmware");
+  await rejects(
+    session.boot(),
+    (error: unknown) => error instanceof KernelHangError && error.stage === "kernel",
+  );
+  const silent = new Session(new FakeKernel({ isStuckAtBoot: true, banner: ["OpenSBI v1.2"] }), {
+    bootTimeoutMs: 50,
+  });
+  await rejects(
+    silent.boot(),
+    (error: unknown) => error instanceof KernelHangError && error.stage === "firmware",
+  );
 });
 
 Deno.test("Session reports a panic at once with its report and FATAL record", async () => {

@@ -20,10 +20,7 @@
  *   newline cannot grow memory without bound.
  */
 
-/** Marker byte and names, mirroring `kernel/crates/abi/src/frame.rs`. */
-export const MARK = 0x01;
-export const PROMPT = "sis> ";
-export const KERNEL_ENTRY_PREFIX = "SIS kernel ";
+import { KERNEL_ENTRY_PREFIX, MARK, MARKER, PROMPT } from "../protocol.ts";
 
 /** One thing seen on the serial stream. */
 export type SerialEvent =
@@ -73,11 +70,11 @@ export function parseMarker(body: string, seq: number | undefined): SerialEvent 
   const rest = space < 0 ? "" : body.slice(space + 1);
   const garbage = (reason: string): SerialEvent => ({ kind: "garbage", text: "\x01" + body, reason });
   switch (name) {
-    case "sis:ready":
+    case MARKER.ready:
       return rest === "" ? { kind: "ready" } : garbage("ready marker with arguments");
-    case "sis:panic":
+    case MARKER.panic:
       return { kind: "panic" };
-    case "sis:log": {
+    case MARKER.log: {
       let record: unknown = undefined;
       try {
         record = JSON.parse(rest);
@@ -88,12 +85,12 @@ export function parseMarker(body: string, seq: number | undefined): SerialEvent 
         ? { kind: "log", text: rest, record }
         : { kind: "log", text: rest, record, seq };
     }
-    case "sis:begin": {
+    case MARKER.begin: {
       const match = /^(\d{1,10})(?: (.*))?$/s.exec(rest);
       if (!match) return garbage("begin marker without a sequence number");
       return { kind: "begin", seq: Number(match[1]), line: match[2] ?? "" };
     }
-    case "sis:end": {
+    case MARKER.end: {
       const match = /^(\d{1,10}) (\d{1,3})$/.exec(rest);
       if (!match) return garbage("end marker without sequence number and status");
       const status = Number(match[2]);

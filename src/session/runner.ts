@@ -67,10 +67,18 @@ export async function runJobs(jobs: readonly Job[], options: RunnerOptions): Pro
 /** Classes an error from the session or launch as a kernel failure. */
 export function kernelFailureOf(error: unknown): KernelFailure {
   if (error instanceof SessionPanicError) {
-    return { kind: "panic", message: error.message, stage: error.stage, report: error.report, record: error.record };
+    return {
+      kind: "panic",
+      message: error.message,
+      stage: error.stage,
+      report: error.report,
+      record: error.record,
+    };
   }
   const tail = error instanceof SisError && error.serialTail ? error.serialTail.split("\n") : undefined;
-  if (error instanceof KernelHangError) return { kind: "hang", message: error.message, stage: error.stage, report: tail };
+  if (error instanceof KernelHangError) {
+    return { kind: "hang", message: error.message, stage: error.stage, report: tail };
+  }
   if (error instanceof KernelExitedError) {
     return { kind: "exited", message: error.message, stage: error.stage, report: tail };
   }
@@ -140,7 +148,10 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
     for (const step of job.steps) {
       const stepStarted = performance.now();
       try {
-        const result = await session.run(step.run, step.timeout_ms ?? job.suite.timeout_ms ?? options.commandTimeoutMs);
+        const result = await session.run(
+          step.run,
+          step.timeout_ms ?? job.suite.timeout_ms ?? options.commandTimeoutMs,
+        );
         const messages = checkExpectations(step.expect, result);
         const done: StepResult = {
           ...stepResult(step, messages.length ? "failed" : "passed", messages),
@@ -148,7 +159,9 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
           output: result.output,
           exitStatus: result.status,
         };
-        if (result.warnings.length) done.messages.push(...result.warnings.map((warning) => `warning: ${warning}`));
+        if (result.warnings.length) {
+          done.messages.push(...result.warnings.map((warning) => `warning: ${warning}`));
+        }
         steps.push(done);
         recorder.event({ kind: "step", ...done });
         options.reporter.stepFinished(job.name, done);

@@ -15,14 +15,16 @@ import type { CommandResult } from "./driver.ts";
 const expectSchema = z.strictObject({
   status: z.number().int().min(0).max(255).default(0),
   contains: z.array(z.string()).default([]),
-  regex: z.array(z.string().refine((source) => {
-    try {
-      new RegExp(source, "m");
-      return true;
-    } catch {
-      return false;
-    }
-  }, "not a valid regular expression")).default([]),
+  regex: z.array(
+    z.string().refine((source) => {
+      try {
+        new RegExp(source, "m");
+        return true;
+      } catch {
+        return false;
+      }
+    }, "not a valid regular expression"),
+  ).default([]),
   absent: z.array(z.string()).default([]),
   json: z.boolean().default(false),
   lines: z.number().int().min(0).optional(),
@@ -45,7 +47,11 @@ export const suiteSchema = z.strictObject({
   const seen = new Set<string>();
   suite.steps.forEach((step, index) => {
     if (seen.has(step.name)) {
-      context.addIssue({ code: "custom", path: ["steps", index, "name"], message: `duplicate step name "${step.name}"` });
+      context.addIssue({
+        code: "custom",
+        path: ["steps", index, "name"],
+        message: `duplicate step name "${step.name}"`,
+      });
     }
     seen.add(step.name);
   });
@@ -61,7 +67,9 @@ export function parseSuite(data: unknown, name: string, source: string): Suite {
   if (!result.success) {
     const issue = result.error.issues[0];
     const path = issue.path.length ? issue.path.map(String).join(".") : "(top level)";
-    throw new UsageError(`${source}: ${path}: ${issue.message}`, { fix: "see docs/HARNESS.md for the suite format" });
+    throw new UsageError(`${source}: ${path}: ${issue.message}`, {
+      fix: "see docs/HARNESS.md for the suite format",
+    });
   }
   return { ...result.data, name, source };
 }
@@ -95,7 +103,9 @@ export function selectSuites(suites: Suite[], choice: string): Suite[] {
   return names.map((name) => {
     const suite = suites.find((candidate) => candidate.name === name);
     if (!suite) {
-      throw new UsageError(`unknown suite "${name}"`, { fix: `use one of: ${suites.map((s) => s.name).join(", ")}, all` });
+      throw new UsageError(`unknown suite "${name}"`, {
+        fix: `use one of: ${suites.map((s) => s.name).join(", ")}, all`,
+      });
     }
     return suite;
   });
@@ -136,7 +146,9 @@ export function checkExpectations(expectation: Expectation, result: CommandResul
     if (!new RegExp(source, "m").test(text)) failures.push(`output does not match /${source}/`);
   }
   for (const needle of expectation.absent) {
-    if (text.includes(needle)) failures.push(`output contains ${JSON.stringify(needle)}, which must be absent`);
+    if (text.includes(needle)) {
+      failures.push(`output contains ${JSON.stringify(needle)}, which must be absent`);
+    }
   }
   if (expectation.json) {
     try {

@@ -26,7 +26,9 @@ const result = (output: string[], status = 0): CommandResult => ({
 Deno.test("every suite in tests/suites validates, and networking is pending", async () => {
   const suites = await loadSuites(fileURLToPath(new URL("../../tests/suites", import.meta.url)));
   const names = suites.map((suite) => suite.name);
-  for (const name of ["smoke", "boot", "basic_commands", "process_ops", "system_info", "errors", "networking"]) {
+  for (
+    const name of ["smoke", "boot", "basic_commands", "process_ops", "system_info", "errors", "networking"]
+  ) {
     ok(names.includes(name), `missing suite ${name}`);
   }
   ok(suites.find((suite) => suite.name === "networking")?.pending);
@@ -35,12 +37,17 @@ Deno.test("every suite in tests/suites validates, and networking is pending", as
 
 Deno.test("parseSuite() names the file and field of a bad step", () => {
   throws(
-    () => parseSuite({ steps: [{ name: "a", run: "x", expect: { statuz: 1 } }] }, "bad", "tests/suites/bad.yaml"),
-    (error: unknown) => error instanceof UsageError && error.message.startsWith("tests/suites/bad.yaml: steps.0.expect"),
+    () =>
+      parseSuite({ steps: [{ name: "a", run: "x", expect: { statuz: 1 } }] }, "bad", "tests/suites/bad.yaml"),
+    (error: unknown) =>
+      error instanceof UsageError && error.message.startsWith("tests/suites/bad.yaml: steps.0.expect"),
   );
   throws(() => parseSuite({ steps: [] }, "bad", "bad.yaml"), UsageError);
   throws(() => parseSuite({ steps: [{ name: "a", run: "x\ny" }] }, "bad", "bad.yaml"), UsageError);
-  throws(() => parseSuite({ steps: [{ name: "a", run: "x", expect: { regex: ["("] } }] }, "bad", "bad.yaml"), UsageError);
+  throws(
+    () => parseSuite({ steps: [{ name: "a", run: "x", expect: { regex: ["("] } }] }, "bad", "bad.yaml"),
+    UsageError,
+  );
   throws(
     () => parseSuite({ steps: [{ name: "a", run: "x" }, { name: "a", run: "y" }] }, "bad", "bad.yaml"),
     (error: unknown) => error instanceof UsageError && error.message.includes("duplicate step name"),
@@ -48,17 +55,21 @@ Deno.test("parseSuite() names the file and field of a bad step", () => {
 });
 
 Deno.test("checkExpectations() checks status (0 by default), contains, regex, absent, json and lines", () => {
-  const suite = parseSuite({
-    steps: [
-      { name: "plain", run: "echo hi" },
-      {
-        name: "all",
-        run: "x",
-        expect: { status: 2, contains: ["ENOENT"], regex: ["^error: \\w+:"], absent: ["panic"], lines: 1 },
-      },
-      { name: "json", run: "version --json", expect: { json: true } },
-    ],
-  }, "s", "s.yaml");
+  const suite = parseSuite(
+    {
+      steps: [
+        { name: "plain", run: "echo hi" },
+        {
+          name: "all",
+          run: "x",
+          expect: { status: 2, contains: ["ENOENT"], regex: ["^error: \\w+:"], absent: ["panic"], lines: 1 },
+        },
+        { name: "json", run: "version --json", expect: { json: true } },
+      ],
+    },
+    "s",
+    "s.yaml",
+  );
   const [plain, all, json] = suite.steps;
   assertEquals(checkExpectations(plain.expect, result(["hi"])), []);
   assertEquals(checkExpectations(plain.expect, result(["hi"], 127)), ["status 127, expected 0"]);
