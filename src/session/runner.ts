@@ -1,7 +1,7 @@
 /** Runs suite jobs (arch × config × suite, one boot each) in parallel, recording each into the run bundle. */
 import type { Arch } from "../arch.ts";
 import { EnvironmentError, KernelHangError, SisError } from "../errors.ts";
-import { Machine } from "../qemu/machine.ts";
+import { type LaunchOptions, Machine } from "../qemu/machine.ts";
 import type { MachineConfig } from "../qemu/profiles.ts";
 import type { ProgressReporter } from "../report/progress.ts";
 import type { JobResult, KernelFailure, StepResult } from "../report/results.ts";
@@ -19,7 +19,18 @@ export interface Job {
   steps: Step[];
 }
 
+/** What the runner needs of a booted machine: a console plus identity and teardown. */
+export interface BootedMachine {
+  readonly chunks: Machine["chunks"];
+  write(bytes: Uint8Array): Promise<void>;
+  readonly argv: readonly string[];
+  readonly pid: number;
+  shutdown(): Promise<{ code: number; signal: string | null; outcome: unknown }>;
+}
+
 export interface RunnerOptions {
+  /** Starts a machine; `Machine.launch` by default, a fake kernel in unit tests. */
+  launch?: (options: LaunchOptions) => Promise<BootedMachine>;
   kernels: Readonly<Record<string, { path: string; sha256: string }>>;
   qemuBinaries: Partial<Record<Arch, string>>;
   bootTimeoutMs: number;
@@ -119,12 +130,12 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
     elfSha256: kernel.sha256,
   });
   const steps: StepResult[] = [];
-  let machine: Machine | undefined;
+  let machine: BootedMachine | undefined;
   let failure: KernelFailure | undefined;
   let bootMs: number | undefined;
-  let exit: Awaited<ReturnType<Machine["shutdown"]>> | undefined;
+  let exit: Awaited<ReturnType<BootedMachine["shutdown"]>> | undefined;
   try {
-    machine = await Machine.launch({
+    machine = await (options.launch ?? Machine.launch)({
       arch: job.arch,
       config: job.config,
       kernelPath: kernel.path,
