@@ -146,3 +146,15 @@ Deno.test("sis build --arch riscv64 leaves the ELF and a manifest with its sha25
   const again = JSON.parse(await Deno.readTextFile(`${ROOT}/build/riscv64/manifest.json`));
   assert.equal(again.sha256, sha256);
 });
+
+Deno.test("./sis --help through the launcher starts in under 150 ms (median of 7)", async () => {
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const started = performance.now();
+    const output = await new Deno.Command(`${ROOT}/sis`, { args: ["--help"], stdin: "null" }).output();
+    times.push(performance.now() - started);
+    assert.equal(output.code, 0);
+  }
+  const median = times.sort((a, b) => a - b)[3];
+  assert.ok(median < 150, `median ${median.toFixed(0)} ms (all: ${times.map((t) => t.toFixed(0)).join(", ")})`);
+});
