@@ -61,6 +61,16 @@ export class AsyncQueue<T> {
     }
   }
 
+  /** Items ready to take without waiting. */
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /** Takes an item that is already queued, without waiting; undefined when none is. */
+  take(): T | undefined {
+    return this.#items.shift();
+  }
+
   get isClosed(): boolean {
     return this.#isClosed;
   }

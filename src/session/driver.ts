@@ -164,6 +164,13 @@ export class Session {
     if (/[\r\n]/.test(command)) {
       throw new UsageError(`a command must be one line: ${JSON.stringify(command)}`);
     }
+    // A panic (or exit) that arrived between commands is reported before
+    // anything is sent, with the stage of the command it followed.
+    this.#drainReady();
+    while (this.#pending.some((event) => event.kind === "panic")) {
+      await this.#next(this.#options.now(), () => "waiting for the panic report");
+    }
+    if (this.#isEnded && this.#pending.length === 0) await this.#next(this.#options.now(), () => "");
     const seq = ++this.#sent;
     this.#stage = `command ${seq}`;
     const started = this.#options.now();
@@ -256,6 +263,17 @@ export class Session {
       } else {
         this.#accept(this.#parser.feed(result.value));
       }
+    }
+  }
+
+  /** Parses the chunks that already arrived, without waiting for more. */
+  #drainReady(): void {
+    for (let chunk = this.#port.chunks.take(); chunk; chunk = this.#port.chunks.take()) {
+      this.#accept(this.#parser.feed(chunk));
+    }
+    if (this.#port.chunks.isClosed && !this.#isEnded && this.#port.chunks.size === 0) {
+      this.#isEnded = true;
+      this.#accept(this.#parser.finish());
     }
   }
 

@@ -118,3 +118,20 @@ Deno.test("Session refuses a command with a newline (it would desynchronise the 
   await rejects(session.run("echo a\recho b"), UsageError);
   assertEquals((await session.run("echo ok")).seq, 1);
 });
+
+Deno.test("Session reports a panic that arrived between commands before sending the next one", async () => {
+  const kernel = new FakeKernel();
+  const session = await framedSession(kernel);
+  await session.run("echo one");
+  // The kernel panics on its own (a background task) while the shell is idle.
+  kernel.chunks.push(new TextEncoder().encode("\x01sis:panic\r\nmessage: ticker\r\n"));
+  kernel.chunks.close();
+  const sentBefore = kernel.received;
+  await rejects(session.run("echo two"), (error: unknown) => {
+    ok(error instanceof SessionPanicError);
+    assertEquals(error.stage, "command 1");
+    assertEquals(error.report, ["message: ticker"]);
+    return true;
+  });
+  assertEquals(kernel.received, sentBefore);
+});
