@@ -70,8 +70,9 @@ export class Machine implements SerialPort {
     this.#child = child;
     this.#options = options;
     this.pid = child.pid;
-    this.#drainStderr(child.stderr);
-    this.exited = child.status.then((status) => {
+    const stderrDrained = this.#drainStderr(child.stderr);
+    // The exit is reported once stderr is fully read, so its tail is complete.
+    this.exited = Promise.all([child.status, stderrDrained]).then(([status]) => {
       this.#hasExited = true;
       liveMachines.delete(this);
       return {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { ARCHES } from "../../src/arch.ts";
-import { isQemuAlive, pollFor, qemuPids, sis, SisProcess, suitesDir } from "./_harness.ts";
+import { isQemuAlive, pollFor, qemuPids, ROOT, sis, SisProcess, suitesDir } from "./_harness.ts";
 
 /** A suite whose second command never ends; used for hang, signal and kill tests. */
 const SLOW_SUITE = `
@@ -218,4 +218,34 @@ Deno.test("sis test with an unknown config or suite is a usage error naming the 
   const suite = await sis(["test", "--arch", "riscv64", "--suite", "nope"]);
   assert.equal(suite.code, 2);
   assert.match(suite.stderr, /^error: unknown suite "nope"/);
+});
+
+Deno.test("sis test exits 3 naming the fix when the configured QEMU is missing, and 2 for a bad sis.yaml", async () => {
+  // A throwaway checkout: the real one must not get a sis.yaml from a test.
+  const checkout = await Deno.makeTempDir({ prefix: "sis-e2e-checkout-" });
+  try {
+    await Deno.mkdir(join(checkout, "kernel/sis-kernel"), { recursive: true });
+    await Deno.mkdir(join(checkout, "build/riscv64"), { recursive: true });
+    await Deno.copyFile(
+      join(ROOT, "kernel/sis-kernel/Cargo.toml"),
+      join(checkout, "kernel/sis-kernel/Cargo.toml"),
+    );
+    // Any file will do as the ELF: QEMU never starts.
+    await Deno.writeTextFile(join(checkout, "build/riscv64/sis-kernel.elf"), "not an ELF");
+    await Deno.mkdir(join(checkout, "tests/suites"), { recursive: true });
+    await Deno.copyFile(join(ROOT, "tests/suites/smoke.yaml"), join(checkout, "tests/suites/smoke.yaml"));
+    await Deno.writeTextFile(join(checkout, "sis.yaml"), "qemu:\n  riscv64: qemu-system-nonexistent\n");
+    const missing = await sis(["test", "--arch", "riscv64"], { SIS_ROOT: checkout });
+    assert.equal(missing.code, 3, missing.stdout + missing.stderr);
+    assert.match(
+      missing.stderr,
+      /^error: cannot start QEMU for "riscv64": qemu-system-nonexistent is not installed \(fix: /m,
+    );
+    await Deno.writeTextFile(join(checkout, "sis.yaml"), "configs:\n  lowmem:\n    memory: lots\n");
+    const bad = await sis(["test", "--arch", "riscv64"], { SIS_ROOT: checkout });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^error: \S+sis\.yaml: configs\.lowmem\.memory: /m);
+  } finally {
+    await Deno.remove(checkout, { recursive: true });
+  }
 });
