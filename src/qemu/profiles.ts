@@ -1,5 +1,6 @@
 /** Per-arch QEMU machine profiles, the named configs of the CI matrix, and the QEMU argv built from them. */
 import type { Arch } from "../arch.ts";
+import { PANIC_EXIT_CODE, POWEROFF_MAX } from "../protocol.ts";
 
 /** How a QEMU exit status maps back to what the kernel meant (docs/PROTOCOL.md "Exit codes"). */
 export type ExitOutcome =
@@ -12,10 +13,6 @@ export type ExitOutcome =
   /** QEMU was killed by a signal (our teardown, or someone else). */
   | { kind: "killed"; signal: string };
 
-/** The kernel's panic exit code (`kernel/crates/abi/src/exit.rs`). */
-export const PANIC_EXIT_CODE = 101;
-/** The largest code `poweroff` accepts (`POWEROFF_MAX`). */
-export const POWEROFF_MAX = 100;
 
 /** Everything arch-specific about booting the kernel under QEMU. */
 export interface MachineProfile {
