@@ -13,7 +13,6 @@ export type ExitOutcome =
   /** QEMU was killed by a signal (our teardown, or someone else). */
   | { kind: "killed"; signal: string };
 
-
 /** Everything arch-specific about booting the kernel under QEMU. */
 export interface MachineProfile {
   readonly arch: Arch;
