@@ -57,7 +57,7 @@ export class PlainReporter implements ProgressReporter {
     this.#out.write(`start ${job}\n`);
   }
   stepFinished(job: string, step: StepResult): void {
-    const extra = step.status === "failed" ? `: ${step.messages.join("; ")}` : "";
+    const extra = step.status !== "passed" && step.messages.length ? `: ${step.messages.join("; ")}` : "";
     this.#out.write(
       `${statusWord(this.#colors, step.status)} ${job} ${step.id} (${
         step.durationMs.toFixed(1)

@@ -196,11 +196,13 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
     failure = kernelFailureOf(error);
     recorder.event({ ...failure, kind: "kernel-failure", failure: failure.kind });
     const why = `not run: kernel ${failure.kind}${failure.stage ? ` at ${failure.stage}` : ""}`;
-    for (const step of job.steps.slice(steps.length)) steps.push(stepResult(step, "skipped", [why]));
-    if (steps.length > 0 && steps.every((step) => step.status === "skipped")) {
+    const ran = steps.length;
+    for (const step of job.steps.slice(ran)) steps.push(stepResult(step, "skipped", [why]));
+    if (ran === 0 && steps.length > 0) {
       // The kernel failed before any step ran: the first step carries the failure so CI shows it.
       steps[0] = { ...steps[0], status: "failed", messages: [failure.message] };
     }
+    for (const step of steps.slice(ran)) options.reporter.stepFinished(job.name, step);
   } finally {
     exit = machine ? await machine.shutdown() : undefined;
     recorder.close();
