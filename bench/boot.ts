@@ -1,0 +1,72 @@
+/** Boot benchmark: spawn to `sis> ` per arch, against a bare QEMU start of a minimal image in the same run, with the ratio. */
+import { join } from "node:path";
+import { type Arch, ARCHES } from "../src/arch.ts";
+import { PROFILES } from "../src/qemu/profiles.ts";
+import { MINIMAL_IMAGES } from "./_minimal.ts";
+import { bootToPrompt, kernelPath, median, ms, runsArgument } from "./_common.ts";
+
+/**
+ * Targets (issue 4): boot to prompt at most 300 ms per arch and at most 2x
+ * the bare start. The bare start is QEMU with the same machine arguments on
+ * a few-instruction image that powers off at once, timed spawn to exit.
+ * Figures are medians of `--runs` runs (default 5). Printed, never asserted.
+ */
+async function bareStart(arch: Arch, image: string): Promise<number> {
+  const profile = PROFILES[arch];
+  const started = performance.now();
+  const status = await new Deno.Command(profile.binary, {
+    args: [
+      ...profile.machineArgs,
+      "-m",
+      "512M",
+      "-smp",
+      "2",
+      "-display",
+      "none",
+      "-monitor",
+      "none",
+      "-serial",
+      "none",
+      "-kernel",
+      image,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (status.code !== 0) throw new Error(`${arch}: minimal image exited with ${status.code}`);
+  return performance.now() - started;
+}
+
+export async function benchBoot(runs: number): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "sis-bench-" });
+  try {
+    console.log(`boot to prompt (median of ${runs}; target <= 300 ms and <= 2x bare QEMU)`);
+    console.log("arch      bare-qemu  sis-prompt  ratio  verdict");
+    for (const arch of ARCHES) {
+      const path = kernelPath(arch);
+      if (!path) continue;
+      const image = join(dir, `${arch}.bin`);
+      await Deno.writeFile(image, MINIMAL_IMAGES[arch]);
+      const bare: number[] = [];
+      const boot: number[] = [];
+      for (let run = 0; run < runs; run++) {
+        bare.push(await bareStart(arch, image));
+        const { machine, ms: bootMs } = await bootToPrompt(arch, path);
+        boot.push(bootMs);
+        await machine.shutdown();
+      }
+      const ratio = median(boot) / median(bare);
+      const verdict = median(boot) <= 300 && ratio <= 2 ? "ok" : "OVER TARGET";
+      console.log(
+        `${arch.padEnd(9)} ${ms(median(bare)).padStart(9)}  ${ms(median(boot)).padStart(10)}  ${
+          ratio.toFixed(2).padStart(5)
+        }  ${verdict}`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) await benchBoot(runsArgument(Deno.args, 5));

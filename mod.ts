@@ -1,0 +1,27 @@
+/** The sis library surface: everything a script or test may import, re-exported from one place. */
+export { main, VERSION } from "./src/cli.ts";
+export * from "./src/arch.ts";
+export * from "./src/context.ts";
+export * from "./src/errors.ts";
+
+// The harness (docs/HARNESS.md): QEMU layer, serial session, suites, reports, run bundles.
+export { BUILTIN_CONFIGS, exitOutcome, PROFILES, qemuArgv } from "./src/qemu/profiles.ts";
+export type { ExitOutcome, MachineConfig, MachineProfile } from "./src/qemu/profiles.ts";
+export { loadSettings, selectConfigs, settingsFromYaml } from "./src/qemu/config.ts";
+export type { HarnessSettings } from "./src/qemu/config.ts";
+export { installSignalTeardown, Machine, shutdownAllMachines } from "./src/qemu/machine.ts";
+export type { LaunchOptions, MachineExit } from "./src/qemu/machine.ts";
+export { QmpClient, QmpError } from "./src/qemu/qmp.ts";
+export type { QmpEvent, QmpStatus } from "./src/qemu/qmp.ts";
+export { FramingParser, parseMarker, parseTranscript } from "./src/session/framing.ts";
+export type { SerialEvent } from "./src/session/framing.ts";
+export { findFatalRecord, KernelExitedError, Session, SessionPanicError } from "./src/session/driver.ts";
+export type { BootResult, CommandResult, ConsolePort, SessionOptions, TimedEvent } from "./src/session/driver.ts";
+export { checkExpectations, loadSuites, parseSuite, selectSuites } from "./src/session/suite.ts";
+export type { Step, Suite } from "./src/session/suite.ts";
+export { planJobs, runJobs } from "./src/session/runner.ts";
+export { toJunitXml } from "./src/report/junit.ts";
+export { annotations, stepSummary } from "./src/report/github.ts";
+export { runExitCode, summarize } from "./src/report/results.ts";
+export type { JobResult, RunResults, StepResult } from "./src/report/results.ts";
+export { RunBundle } from "./src/runs/bundle.ts";

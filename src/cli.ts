@@ -1,0 +1,109 @@
+/** Entry point of `sis`: parse arguments with Optique, dispatch to one command, map errors to exit codes. */
+import { or } from "@optique/core/constructs";
+import { runParser } from "@optique/core/facade";
+import { formatMessage, message } from "@optique/core/message";
+import { match } from "ts-pattern";
+// Command modules import only Optique and small local files at top level,
+// and load their heavy dependencies inside run<Name>(): `sis --help` has to
+// start in under 150 ms, so nothing a command needs only when it runs may be
+// loaded here.
+import { buildCommand, runBuild } from "./commands/build.ts";
+import { doctorCommand, runDoctor } from "./commands/doctor.ts";
+import { runCommand, runRun } from "./commands/run.ts";
+import { runSetup, setupCommand } from "./commands/setup.ts";
+import { runTest, testCommand } from "./commands/test.ts";
+import { type CommandContext, wantsColor } from "./context.ts";
+import { ExitCode, exitCodeOf, formatError } from "./errors.ts";
+
+/** The CLI's version; the release workflow checks that tags match it. */
+export const VERSION = "0.1.0";
+
+const COMMANDS = ["build", "doctor", "setup", "run", "test", "completions"];
+
+const parser = or(buildCommand, doctorCommand, setupCommand, runCommand, testCommand);
+
+/** What parsing produced when it did not produce options to run with. */
+interface Early {
+  readonly early: true;
+  readonly code: number;
+  readonly error?: string;
+}
+
+/**
+ * Runs `sis` with explicit inputs and returns the exit code. Everything that
+ * touches the process (args, env, exit) stays in the `import.meta.main` block.
+ */
+export async function main(args: readonly string[], context: CommandContext): Promise<number> {
+  const held: string[] = [];
+  const parsed = runParser(parser, "sis", args, {
+    brief: message`Build, boot and test the SIS kernel on aarch64, riscv64 and x86_64.`,
+    footer:
+      message`Exit codes: 0 passed, 1 failed, 2 usage error, 3 environment problem, 4 kernel panic or hang.`,
+    help: { command: true, option: true, onShow: (code: number): Early => ({ early: true, code }) },
+    version: { value: VERSION, option: true, onShow: (): Early => ({ early: true, code: 0 }) },
+    completion: {
+      command: { names: ["completions", "completion"] },
+      onShow: (): Early => ({ early: true, code: 0 }),
+    },
+    aboveError: "none",
+    onError: (_code: number, error): Early => ({
+      early: true,
+      code: ExitCode.Usage,
+      error: formatMessage(error, { colors: false, quotes: true }),
+    }),
+    colors: context.color,
+    stdout: (text) => context.stdout.write(`${text}\n`),
+    // Optique prints its own multi-line error; sis prints one line instead.
+    stderr: (text) => held.push(text),
+  });
+  if (isEarly(parsed)) {
+    if (parsed.error !== undefined) {
+      const hint = COMMANDS.includes(args[0]) ? `sis ${args[0]} --help` : "sis --help";
+      context.stderr.write(`error: ${oneLine(parsed.error)} (see '${hint}')\n`);
+    } else {
+      for (const text of held) context.stderr.write(`${text}\n`);
+    }
+    return parsed.code;
+  }
+  try {
+    return await match(parsed)
+      .with({ command: "build" }, (options) => runBuild(options, context))
+      .with({ command: "doctor" }, (options) => runDoctor(options, context))
+      .with({ command: "setup" }, (options) => runSetup(options, context))
+      .with({ command: "run" }, (options) => runRun(options, context))
+      .with({ command: "test" }, (options) => runTest(options, context))
+      .exhaustive();
+  } catch (error) {
+    context.stderr.write(formatError(error));
+    return exitCodeOf(error);
+  }
+}
+
+function isEarly(value: unknown): value is Early {
+  return typeof value === "object" && value !== null && "early" in value;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** Writes all of `text` synchronously, so output is complete before Deno.exit. */
+function writeAll(file: { writeSync(bytes: Uint8Array): number }, text: string): void {
+  let bytes = new TextEncoder().encode(text);
+  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+}
+
+if (import.meta.main) {
+  const isTerminal = Deno.stdout.isTerminal();
+  const env = Deno.env.toObject();
+  const code = await main(Deno.args, {
+    cwd: Deno.cwd(),
+    env,
+    stdout: { write: (text) => writeAll(Deno.stdout, text) },
+    stderr: { write: (text) => writeAll(Deno.stderr, text) },
+    isTerminal,
+    stdinIsTerminal: Deno.stdin.isTerminal(),
+    color: wantsColor(env, isTerminal),
+  });
+  Deno.exit(code);
+}

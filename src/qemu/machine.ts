@@ -1,0 +1,270 @@
+/** Launches QEMU paused in its own process group with private sockets, connects serial and QMP, and tears it all down on every path. */
+import { copyFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Arch } from "../arch.ts";
+import { EnvironmentError, FailedError } from "../errors.ts";
+import { type ExitOutcome, exitOutcome, type MachineConfig, PROFILES, qemuArgv } from "./profiles.ts";
+import { QmpClient } from "./qmp.ts";
+import { AsyncQueue, connectUnixWithRetry } from "./socket.ts";
+
+export interface LaunchOptions {
+  arch: Arch;
+  config: MachineConfig;
+  kernelPath: string;
+  /** QEMU binary override (sis.yaml `qemu.<arch>`). */
+  qemuBinary?: string;
+  /** How long QEMU may take to open its sockets. */
+  connectTimeoutMs?: number;
+  /** Copy QEMU's own serial logfile here at teardown (run bundles). */
+  keepSerialLogAt?: string;
+  /** Called with every chunk read from the serial port, before anyone parses it. */
+  onSerialBytes?: (chunk: Uint8Array) => void;
+}
+
+/** How QEMU ended. */
+export interface MachineExit {
+  code: number;
+  signal: string | null;
+  outcome: ExitOutcome;
+  /** The last lines QEMU wrote to stderr (its own errors). */
+  stderrTail: string;
+}
+
+/** Machines alive in this process, so a signal handler can tear all of them down. */
+const liveMachines = new Set<Machine>();
+
+/** The byte stream of the serial console, as the session driver consumes it. */
+export interface SerialPort {
+  /** Chunks as they arrive; ends when QEMU closes the socket (it exited). */
+  readonly chunks: AsyncQueue<Uint8Array>;
+  write(bytes: Uint8Array): Promise<void>;
+}
+
+const STDERR_TAIL_BYTES = 4096;
+
+/**
+ * One QEMU process. `Machine.launch` returns it running (after `cont`);
+ * `shutdown` is idempotent and safe to call from `finally`, from a signal
+ * handler, and after QEMU already exited.
+ */
+export class Machine implements SerialPort {
+  readonly arch: Arch;
+  readonly argv: readonly string[];
+  readonly runDir: string;
+  readonly pid: number;
+  readonly chunks = new AsyncQueue<Uint8Array>();
+  /** Resolves when QEMU has exited (never rejects). */
+  readonly exited: Promise<MachineExit>;
+  #child: Deno.ChildProcess;
+  #serial: Deno.UnixConn | undefined;
+  #qmp: QmpClient | undefined;
+  #hasExited = false;
+  #stderrTail = "";
+  #shutdown: Promise<MachineExit> | undefined;
+  #options: LaunchOptions;
+
+  private constructor(options: LaunchOptions, argv: string[], runDir: string, child: Deno.ChildProcess) {
+    this.arch = options.arch;
+    this.argv = argv;
+    this.runDir = runDir;
+    this.#child = child;
+    this.#options = options;
+    this.pid = child.pid;
+    const stderrDrained = this.#drainStderr(child.stderr);
+    // The exit is reported once stderr is fully read, so its tail is complete.
+    this.exited = Promise.all([child.status, stderrDrained]).then(([status]) => {
+      this.#hasExited = true;
+      liveMachines.delete(this);
+      return {
+        code: status.code,
+        signal: status.signal,
+        outcome: exitOutcome(options.arch, { code: status.code, signal: status.signal }),
+        stderrTail: this.#stderrTail,
+      };
+    });
+  }
+
+  /** The QMP client, once connected. */
+  get qmp(): QmpClient | undefined {
+    return this.#qmp;
+  }
+
+  get hasExited(): boolean {
+    return this.#hasExited;
+  }
+
+  /** What QEMU printed on stderr so far (bounded). */
+  get stderrTail(): string {
+    return this.#stderrTail;
+  }
+
+  /**
+   * Starts QEMU paused, connects the serial socket (retrying until QEMU
+   * listens), negotiates QMP and continues the machine. On any failure the
+   * half-started machine is torn down before the error propagates.
+   */
+  static async launch(options: LaunchOptions): Promise<Machine> {
+    const profile = PROFILES[options.arch];
+    // mkdtemp makes the directory 0700: nobody else can reach our sockets.
+    const runDir = await Deno.makeTempDir({ prefix: "sis-qemu-" });
+    const paths = {
+      serialSocket: join(runDir, "serial.sock"),
+      qmpSocket: join(runDir, "qmp.sock"),
+      serialLog: join(runDir, "serial.log"),
+    };
+    const argv = qemuArgv(profile, options.config, options.kernelPath, paths, options.qemuBinary);
+    let child: Deno.ChildProcess;
+    try {
+      // setpriv --pdeathsig KILL: if sis dies (even by SIGKILL) the kernel sends QEMU SIGKILL.
+      // detached: QEMU gets its own process group, so a terminal's Ctrl-C reaches only sis
+      // (which tears QEMU down in order) and we can kill the whole group at the end.
+      child = new Deno.Command("setpriv", {
+        args: ["--pdeathsig", "KILL", "--", ...argv],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+        detached: true,
+      }).spawn();
+    } catch (error) {
+      await rm(runDir, { recursive: true, force: true });
+      if (error instanceof Deno.errors.NotFound) {
+        throw new EnvironmentError("cannot start QEMU: setpriv (util-linux) is not installed", {
+          fix: "apt-get install util-linux, or run `sis setup`",
+        });
+      }
+      throw error;
+    }
+    const machine = new Machine(options, argv, runDir, child);
+    liveMachines.add(machine);
+    try {
+      const deadline = Date.now() + (options.connectTimeoutMs ?? 5000);
+      const isAlive = () => !machine.#hasExited;
+      const serial = await connectUnixWithRetry(paths.serialSocket, deadline, isAlive);
+      machine.#serial = serial;
+      machine.#pumpSerial(serial);
+      machine.#qmp = await QmpClient.connect(paths.qmpSocket, {
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        isAlive,
+      });
+      await machine.#qmp.cont();
+      return machine;
+    } catch (error) {
+      const exit = await machine.shutdown();
+      const stderr = exit.stderrTail.trim();
+      // setpriv reports a missing binary as "setpriv: failed to execute <name>: No such file or directory".
+      if (stderr.includes("failed to execute")) {
+        throw new EnvironmentError(`cannot start QEMU for "${options.arch}": ${argv[0]} is not installed`, {
+          fix: "run `sis setup` (or apt-get install qemu-system-arm qemu-system-misc qemu-system-x86)",
+        });
+      }
+      const reason = stderr !== "" ? `QEMU failed: ${stderr.split("\n").at(-1)}` : (error as Error).message;
+      throw new FailedError(`cannot boot kernel for "${options.arch}": ${reason}`, { cause: error });
+    }
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    if (!this.#serial) throw new Error("serial port not connected");
+    let written = 0;
+    while (written < bytes.length) written += await this.#serial.write(bytes.subarray(written));
+  }
+
+  /**
+   * Ends QEMU: QMP `quit` (bounded), then SIGKILL to its process group,
+   * await its exit, copy the serial log out if asked, remove the run dir.
+   * Every step tolerates the previous one having failed.
+   */
+  shutdown(quitTimeoutMs = 500): Promise<MachineExit> {
+    this.#shutdown ??= this.#doShutdown(quitTimeoutMs);
+    return this.#shutdown;
+  }
+
+  async #doShutdown(quitTimeoutMs: number): Promise<MachineExit> {
+    if (!this.#hasExited && this.#qmp) {
+      await Promise.race([
+        this.#qmp.quit(quitTimeoutMs).catch(() => {}),
+        this.exited,
+      ]);
+    }
+    this.#qmp?.close();
+    if (!this.#hasExited) {
+      const quitDeadline = new Promise((resolve) => setTimeout(resolve, quitTimeoutMs));
+      await Promise.race([this.exited, quitDeadline]);
+    }
+    this.#killGroup();
+    const exit = await this.exited;
+    try {
+      this.#serial?.close();
+    } catch {
+      // Already closed.
+    }
+    if (this.#options.keepSerialLogAt) {
+      await copyFile(join(this.runDir, "serial.log"), this.#options.keepSerialLogAt).catch(() => {});
+    }
+    await rm(this.runDir, { recursive: true, force: true });
+    return exit;
+  }
+
+  /** SIGKILL to the whole group (setpriv exec'd into QEMU, so the group is QEMU's). */
+  #killGroup(): void {
+    for (const target of [-this.pid, this.pid]) {
+      try {
+        Deno.kill(target, "SIGKILL");
+      } catch {
+        // Already gone: that is the goal.
+      }
+    }
+  }
+
+  async #pumpSerial(serial: Deno.UnixConn): Promise<void> {
+    try {
+      for await (const chunk of serial.readable) {
+        this.#options.onSerialBytes?.(chunk);
+        this.chunks.push(chunk);
+      }
+    } catch {
+      // Connection reset when QEMU dies: the stream simply ends.
+    }
+    this.chunks.close();
+  }
+
+  async #drainStderr(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of stream) {
+        this.#stderrTail = (this.#stderrTail + decoder.decode(chunk, { stream: true })).slice(
+          -STDERR_TAIL_BYTES,
+        );
+      }
+    } catch {
+      // QEMU gone.
+    }
+  }
+}
+
+/** Tears down every machine this process started (signal handlers, fatal errors). */
+export async function shutdownAllMachines(): Promise<void> {
+  await Promise.all([...liveMachines].map((machine) => machine.shutdown(200)));
+}
+
+/** Pids of QEMU processes this process still has running (for tests and `--verbose`). */
+export function liveMachinePids(): number[] {
+  return [...liveMachines].map((machine) => machine.pid);
+}
+
+/**
+ * Installs SIGINT/SIGTERM handlers that tear down all machines, then call
+ * `onSignal` (which decides the exit). Returns a function removing them.
+ * Kept out of `Machine` so library users decide their own signal policy.
+ */
+export function installSignalTeardown(onSignal: (signal: Deno.Signal) => void): () => void {
+  const handlers: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM"] as const).map((signal) => [
+    signal,
+    () => {
+      shutdownAllMachines().finally(() => onSignal(signal));
+    },
+  ]);
+  for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+  return () => {
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+  };
+}

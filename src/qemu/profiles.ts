@@ -1,0 +1,181 @@
+/** Per-arch QEMU machine profiles, the named configs of the CI matrix, and the QEMU argv built from them. */
+import type { Arch } from "../arch.ts";
+import { PANIC_EXIT_CODE, POWEROFF_MAX } from "../protocol.ts";
+
+/** How a QEMU exit status maps back to what the kernel meant (docs/PROTOCOL.md "Exit codes"). */
+export type ExitOutcome =
+  /** The kernel ended the machine with `poweroff <code>`. */
+  | { kind: "poweroff"; code: number }
+  /** The kernel panicked or took an unexpected exception (code 101). */
+  | { kind: "panic" }
+  /** QEMU itself failed (bad argument, missing file), or a code no kernel sends. */
+  | { kind: "qemu-error"; status: number }
+  /** QEMU was killed by a signal (our teardown, or someone else). */
+  | { kind: "killed"; signal: string };
+
+/** Everything arch-specific about booting the kernel under QEMU. */
+export interface MachineProfile {
+  readonly arch: Arch;
+  /** The QEMU binary name, looked up on PATH. */
+  readonly binary: string;
+  /** Machine, CPU, firmware and exit device arguments: the boot contract. */
+  readonly machineArgs: readonly string[];
+  /** What prints before the kernel (for the `firmware` stage and docs). */
+  readonly firmware: string;
+  /** The device the kernel's `poweroff` uses. */
+  readonly exitDevice: string;
+  /** Maps QEMU's exit status back to the kernel's code. */
+  readonly exitStatusToCode: (status: number) => number | undefined;
+}
+
+/** Identity mapping (aarch64 semihosting, riscv64 sifive_test). */
+const directCode = (status: number) => status;
+
+/**
+ * x86_64: `isa-debug-exit` exits with `(v << 1) | 1`, so an odd status s > 1
+ * is code (s - 1) / 2; status 0 comes from the ACPI power-off (code 0);
+ * status 1 is QEMU's own error and never a kernel code.
+ */
+const isaDebugExitCode = (status: number) => {
+  if (status === 0) return 0;
+  if (status > 1 && status % 2 === 1) return (status - 1) / 2;
+  return undefined;
+};
+
+/** The boot contract per arch (issue 2 and docs/PROTOCOL.md), as data. */
+export const PROFILES: Readonly<Record<Arch, MachineProfile>> = {
+  aarch64: {
+    arch: "aarch64",
+    binary: "qemu-system-aarch64",
+    // Semihosting carries the exit code (SYS_EXIT); without it poweroff codes are lost.
+    machineArgs: ["-M", "virt", "-cpu", "cortex-a72", "-semihosting-config", "enable=on,target=native"],
+    firmware: "none (the ELF is loaded directly)",
+    exitDevice: "semihosting SYS_EXIT",
+    exitStatusToCode: directCode,
+  },
+  riscv64: {
+    arch: "riscv64",
+    binary: "qemu-system-riscv64",
+    // OpenSBI is QEMU's default firmware; named explicitly so a changed default cannot surprise us.
+    machineArgs: ["-M", "virt", "-bios", "default"],
+    firmware: "OpenSBI (QEMU's default)",
+    exitDevice: "sifive_test at 0x100000",
+    exitStatusToCode: directCode,
+  },
+  x86_64: {
+    arch: "x86_64",
+    binary: "qemu-system-x86_64",
+    machineArgs: ["-M", "q35", "-device", "isa-debug-exit,iobase=0xf4,iosize=4"],
+    firmware: "SeaBIOS (PVH boot of the ELF)",
+    exitDevice: "isa-debug-exit at 0xf4, ACPI PM1a for code 0",
+    exitStatusToCode: isaDebugExitCode,
+  },
+};
+
+/** Maps a finished QEMU's status (or killing signal) to an {@link ExitOutcome}. */
+export function exitOutcome(arch: Arch, status: { code: number; signal: string | null }): ExitOutcome {
+  if (status.signal) return { kind: "killed", signal: status.signal };
+  const code = PROFILES[arch].exitStatusToCode(status.code);
+  if (code === PANIC_EXIT_CODE) return { kind: "panic" };
+  if (code === undefined || code > POWEROFF_MAX) return { kind: "qemu-error", status: status.code };
+  return { kind: "poweroff", code };
+}
+
+/** A named machine configuration of the CI matrix. */
+export interface MachineConfig {
+  readonly name: string;
+  readonly memoryMiB: number;
+  readonly cpus: number;
+  /** Whether a network device is attached. No kernel network driver exists yet. */
+  readonly network: boolean;
+  /** Extra QEMU arguments appended after ours (from sis.yaml). */
+  readonly extraArgs: readonly string[];
+  readonly description: string;
+}
+
+/**
+ * The built-in configs. `no-network` has the same devices as `default` until
+ * networking lands: no config attaches a NIC yet, so the flag only records
+ * intent (said in docs/HARNESS.md and by `sis doctor`).
+ */
+export const BUILTIN_CONFIGS: Readonly<Record<string, MachineConfig>> = {
+  default: {
+    name: "default",
+    memoryMiB: 512,
+    cpus: 2,
+    network: true,
+    extraArgs: [],
+    description: "512 MiB, 2 CPUs",
+  },
+  lowmem: {
+    name: "lowmem",
+    memoryMiB: 128,
+    cpus: 2,
+    network: true,
+    extraArgs: [],
+    description: "128 MiB, 2 CPUs",
+  },
+  "smp-off": {
+    name: "smp-off",
+    memoryMiB: 512,
+    cpus: 1,
+    network: true,
+    extraArgs: [],
+    description: "512 MiB, 1 CPU",
+  },
+  smp: { name: "smp", memoryMiB: 512, cpus: 4, network: true, extraArgs: [], description: "512 MiB, 4 CPUs" },
+  "no-network": {
+    name: "no-network",
+    memoryMiB: 512,
+    cpus: 2,
+    network: false,
+    extraArgs: [],
+    description: "512 MiB, 2 CPUs, no network (same devices as default until networking lands)",
+  },
+};
+
+/** Where QEMU's sockets and logfile live for one machine. */
+export interface RunDirPaths {
+  readonly serialSocket: string;
+  readonly qmpSocket: string;
+  readonly serialLog: string;
+}
+
+/**
+ * The full QEMU argv (binary first) for one boot. Built as an array and never
+ * joined into a shell string: paths with spaces or quotes cannot break it.
+ */
+export function qemuArgv(
+  profile: MachineProfile,
+  config: MachineConfig,
+  kernelPath: string,
+  paths: RunDirPaths,
+  binary: string = profile.binary,
+): string[] {
+  return [
+    binary,
+    ...profile.machineArgs,
+    "-m",
+    `${config.memoryMiB}M`,
+    "-smp",
+    String(config.cpus),
+    "-kernel",
+    kernelPath,
+    // No window and no monitor on stdio: the serial port is ours alone.
+    "-display",
+    "none",
+    "-monitor",
+    "none",
+    "-serial",
+    "chardev:ser0",
+    "-chardev",
+    `socket,id=ser0,path=${paths.serialSocket},server=on,wait=off,logfile=${paths.serialLog}`,
+    "-qmp",
+    `unix:${paths.qmpSocket},server=on,wait=off`,
+    // Start paused: we connect to the serial socket first, then `cont`, so no byte is lost.
+    "-S",
+    // A reset (triple fault) ends QEMU instead of looping through the firmware forever.
+    "-no-reboot",
+    ...config.extraArgs,
+  ];
+}

@@ -1,0 +1,175 @@
+/** Run bundles: `runs/<id>/` written as the run goes (manifest, raw serial with timing, events NDJSON, results), so a killed run still leaves what happened. */
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+/**
+ * Layout of one bundle:
+ *
+ * ```
+ * runs/<id>/manifest.json            versions, argv, seed, and one entry per job (ELF sha256, QEMU argv)
+ * runs/<id>/results.json             written at the end (absent if the run was killed)
+ * runs/<id>/<arch>-<config>-<suite>/
+ *     serial.raw                     every byte read from the serial port, as received
+ *     serial.timing.ndjson           {"atMs":…,"offset":…,"bytes":…} per chunk: the timestamps of serial.raw
+ *     events.ndjson                  every parsed event with its time ({"kind":"line",…,"atMs":…})
+ *     result.json                    this job's result, written when the job ends
+ * ```
+ *
+ * Appends use synchronous writes on open files: when sis is killed, what
+ * was written is in the kernel's page cache and survives the process.
+ */
+
+/** A new unique run id: UTC time, then pid and random bits so concurrent runs never collide. */
+export function newRunId(now = new Date(), pid = Deno.pid): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").replace("T", "-");
+  const random = crypto.getRandomValues(new Uint8Array(3));
+  return `${stamp}-${pid}-${[...random].map((byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** Writes JSON atomically (temp file + rename) so a reader never sees half a file. */
+export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
+  // Unique per write: two jobs of one run may save the manifest at the same moment.
+  const temp = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
+  await writeFile(temp, JSON.stringify(value, null, 2) + "\n");
+  await rename(temp, path);
+}
+
+export interface RunManifestBase {
+  sisVersion: string;
+  deno: string;
+  argv: readonly string[];
+  cwd: string;
+  seed: number;
+  [key: string]: unknown;
+}
+
+export interface RunManifest extends RunManifestBase {
+  id: string;
+  startedAt: string;
+  jobs: Record<string, unknown>[];
+}
+
+const encoder = new TextEncoder();
+
+/** One job's files inside the bundle. */
+export class JobRecorder {
+  readonly dir: string;
+  #raw: Deno.FsFile;
+  #timing: Deno.FsFile;
+  #events: Deno.FsFile;
+  #offset = 0;
+  #startedAt = performance.now();
+  #isClosed = false;
+
+  private constructor(dir: string, raw: Deno.FsFile, timing: Deno.FsFile, events: Deno.FsFile) {
+    this.dir = dir;
+    this.#raw = raw;
+    this.#timing = timing;
+    this.#events = events;
+  }
+
+  static async create(dir: string): Promise<JobRecorder> {
+    await mkdir(dir, { recursive: true });
+    const open = (name: string) => Deno.open(join(dir, name), { create: true, append: true });
+    return new JobRecorder(
+      dir,
+      await open("serial.raw"),
+      await open("serial.timing.ndjson"),
+      await open("events.ndjson"),
+    );
+  }
+
+  /** Records a serial chunk exactly as read, with its time and offset. */
+  serialBytes(chunk: Uint8Array): void {
+    if (this.#isClosed) return;
+    const atMs = Math.round((performance.now() - this.#startedAt) * 1000) / 1000;
+    writeAll(this.#raw, chunk);
+    writeAll(
+      this.#timing,
+      encoder.encode(JSON.stringify({ atMs, offset: this.#offset, bytes: chunk.length }) + "\n"),
+    );
+    this.#offset += chunk.length;
+  }
+
+  /** Records one event (parsed serial event, command result, error). */
+  event(event: Record<string, unknown>): void {
+    if (this.#isClosed) return;
+    writeAll(this.#events, encoder.encode(JSON.stringify(event) + "\n"));
+  }
+
+  async finish(result: unknown): Promise<void> {
+    this.close();
+    await writeJsonAtomically(join(this.dir, "result.json"), result);
+  }
+
+  close(): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    for (const file of [this.#raw, this.#timing, this.#events]) {
+      try {
+        file.close();
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+}
+
+function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+}
+
+/** The bundle of one `sis test` or `sis run`. */
+export class RunBundle {
+  readonly id: string;
+  readonly dir: string;
+  readonly manifest: RunManifest;
+
+  private constructor(id: string, dir: string, manifest: RunManifest) {
+    this.id = id;
+    this.dir = dir;
+    this.manifest = manifest;
+  }
+
+  /**
+   * Creates `<runsDir>/<id>/`. The directory is created without `recursive`
+   * so that in the (astronomically unlikely) case of an id collision the
+   * second run gets EEXIST and picks a new id instead of sharing a folder.
+   */
+  static async create(
+    runsDir: string,
+    manifest: RunManifestBase,
+  ): Promise<RunBundle> {
+    await mkdir(runsDir, { recursive: true });
+    for (let attempt = 0;; attempt++) {
+      const id = newRunId();
+      const dir = join(runsDir, id);
+      try {
+        await mkdir(dir, { mode: 0o755 });
+      } catch (error) {
+        if ((error as { code?: string }).code === "EEXIST" && attempt < 5) continue;
+        throw error;
+      }
+      const full: RunManifest = { ...manifest, id, startedAt: new Date().toISOString(), jobs: [] };
+      const bundle = new RunBundle(id, dir, full);
+      await bundle.saveManifest();
+      return bundle;
+    }
+  }
+
+  saveManifest(): Promise<void> {
+    return writeJsonAtomically(join(this.dir, "manifest.json"), this.manifest);
+  }
+
+  /** Adds a job to the manifest (saved at once) and opens its recorder. */
+  async startJob(name: string, details: Record<string, unknown>): Promise<JobRecorder> {
+    this.manifest.jobs.push({ name, ...details });
+    await this.saveManifest();
+    return JobRecorder.create(join(this.dir, name));
+  }
+
+  writeResults(results: unknown): Promise<void> {
+    return writeJsonAtomically(join(this.dir, "results.json"), results);
+  }
+}

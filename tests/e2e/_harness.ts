@@ -1,0 +1,114 @@
+/** Helpers for the harness end-to-end tests: spawn `sis` as a user would, find its QEMU by pid, poll without sleeping blindly. */
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
+const PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-run",
+  "--allow-env",
+  "--allow-net",
+  "--allow-sys",
+];
+
+export interface Finished {
+  code: number;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  elapsedMs: number;
+}
+
+/** A running `sis` process with its output collected as it comes. */
+export class SisProcess {
+  readonly child: Deno.ChildProcess;
+  stdout = "";
+  stderr = "";
+  readonly done: Promise<Finished>;
+  readonly #started = performance.now();
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...PERMISSIONS, CLI, ...args],
+      cwd: ROOT,
+      env: { NO_COLOR: "1", RUST_BACKTRACE: "0", ...env },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const collect = async (stream: ReadableStream<Uint8Array>, into: "stdout" | "stderr") => {
+      const decoder = new TextDecoder();
+      for await (const chunk of stream) this[into] += decoder.decode(chunk, { stream: true });
+    };
+    const streams = Promise.all([collect(this.child.stdout, "stdout"), collect(this.child.stderr, "stderr")]);
+    this.done = Promise.all([this.child.status, streams]).then(([status]) => ({
+      code: status.code,
+      signal: status.signal,
+      stdout: this.stdout,
+      stderr: this.stderr,
+      elapsedMs: performance.now() - this.#started,
+    }));
+  }
+
+  /** The run bundle folder, once sis printed it. */
+  bundleDir(): string | undefined {
+    return /bundle (\S+)\n/.exec(this.stderr)?.[1];
+  }
+}
+
+/** Runs `sis` to completion. */
+export function sis(args: string[], env: Record<string, string> = {}): Promise<Finished> {
+  return new SisProcess(args, env).done;
+}
+
+/**
+ * Polls `probe` until it returns a value or `timeoutMs` passes. Polling a
+ * cheap probe (a file, /proc) is how a test waits for an event in another
+ * process; each wait is short and the whole is bounded.
+ */
+export async function pollFor<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The QEMU pids sis recorded in its run bundle manifest (it writes them right after launch). */
+export function qemuPids(bundleDir: string): number[] {
+  try {
+    const manifest = JSON.parse(Deno.readTextFileSync(join(bundleDir, "manifest.json")));
+    return manifest.jobs.map((job: { qemuPid?: number }) => job.qemuPid).filter((pid: unknown) =>
+      typeof pid === "number"
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** Whether `pid` is a live (not zombie) QEMU process. Checked by pid, never by name. */
+export function isQemuAlive(pid: number): boolean {
+  try {
+    const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+    const state = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]?.[0];
+    return cmdline.includes("qemu-system") && state !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Writes suite files into a fresh folder for `--suites-dir`. */
+export async function suitesDir(suites: Record<string, string>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "sis-e2e-suites-" });
+  for (const [name, text] of Object.entries(suites)) {
+    await Deno.writeTextFile(join(dir, `${name}.yaml`), text);
+  }
+  return dir;
+}

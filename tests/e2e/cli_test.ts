@@ -1,0 +1,160 @@
+/** End-to-end tests of the CLI itself: help, usage errors, environment errors and a real kernel build. */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
+const PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-run",
+  "--allow-env",
+  "--allow-net",
+  "--allow-sys",
+];
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  elapsedMs: number;
+}
+
+/** Runs `sis <args>` as a user would (a new Deno process on src/cli.ts). */
+async function sis(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<Run> {
+  const started = performance.now();
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", ...PERMISSIONS, CLI, ...args],
+    cwd: options.cwd ?? ROOT,
+    env: { NO_COLOR: "1", RUST_BACKTRACE: "0", ...options.env },
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+    elapsedMs: performance.now() - started,
+  };
+}
+
+Deno.test("sis --help lists every command and the exit codes", async () => {
+  const run = await sis(["--help"]);
+  assert.equal(run.code, 0, run.stderr);
+  for (const command of ["build", "doctor", "setup", "run", "test", "completions"]) {
+    assert.match(run.stdout, new RegExp(`^\\s+${command}\\s`, "m"), `help lacks ${command}`);
+  }
+  assert.match(
+    run.stdout,
+    /Exit codes: 0 passed, 1 failed, 2 usage error, 3 environment problem, 4 kernel panic/,
+  );
+  assert.equal(run.stderr, "");
+});
+
+Deno.test("sis build --help documents its own options", async () => {
+  const run = await sis(["build", "--help"]);
+  assert.equal(run.code, 0);
+  for (const option of ["--arch", "--features", "--debug"]) assert.ok(run.stdout.includes(option), option);
+});
+
+Deno.test("sis completions bash prints a completion script", async () => {
+  const run = await sis(["completions", "bash"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /complete .*sis/);
+});
+
+for (
+  const [args, pattern] of [
+    [[], /no matching option or command/i],
+    [["bogus"], /bogus/],
+    [["build"], /--arch/],
+    [["build", "--arch", "mips"], /mips/],
+    [["build", "--arch", "riscv64", "--bogus"], /--bogus/],
+    [
+      ["build", "--arch", "riscv64", "--features", "turbo"],
+      /Unknown kernel feature "turbo" \(valid: chaos\)/,
+    ],
+  ] as const
+) {
+  Deno.test(`sis ${args.join(" ") || "(no arguments)"} is a usage error: exit 2, one line on stderr`, async () => {
+    const run = await sis([...args]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stdout, "");
+    const lines = run.stderr.split("\n").filter((line) => line !== "");
+    assert.equal(lines.length, 1, `expected one line, got:\n${run.stderr}`);
+    assert.match(lines[0], /^error: /);
+    assert.match(lines[0], pattern);
+    assert.ok(!run.stderr.includes("    at "), "no stack trace");
+  });
+}
+
+Deno.test("sis build outside a checkout is a usage error naming SIS_ROOT", async () => {
+  const run = await sis(["build", "--arch", "riscv64"], { cwd: "/" });
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /^error: Not inside a sis checkout.*SIS_ROOT/);
+});
+
+Deno.test("sis build without ld.lld on PATH is an environment problem: exit 3 with the fix", async () => {
+  const run = await sis(["build", "--arch", "riscv64"], { env: { PATH: "/nonexistent" } });
+  assert.equal(run.code, 3, run.stderr);
+  assert.match(
+    run.stderr,
+    /^error: ld\.lld not found on PATH.*\(fix: run '\.\/sis setup' \(apt package lld\)\)$/m,
+  );
+});
+
+Deno.test("sis doctor without tools on PATH exits 3 and names each fix", async () => {
+  const run = await sis(["doctor"], { env: { PATH: "/nonexistent" } });
+  assert.equal(run.code, 3);
+  assert.match(run.stdout, /^MISSING qemu-system-riscv64 +not on PATH$/m);
+  assert.match(run.stdout, /fix: \.\/sis setup \(apt-get install qemu-system-misc\)/);
+  assert.match(run.stderr, /^error: \d+ required tool\(s\) missing: .*qemu-system-x86_64/);
+});
+
+Deno.test("sis build --arch riscv64 leaves the ELF and a manifest with its sha256; a rebuild takes under 2 s", async () => {
+  const first = await sis(["build", "--arch", "riscv64"]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /^built riscv64: build\/riscv64\/sis-kernel\.elf /m);
+
+  const elf = await Deno.readFile(`${ROOT}/build/riscv64/sis-kernel.elf`);
+  // ELF magic, 64-bit, machine 0xf3 (RISC-V).
+  assert.deepEqual([...elf.subarray(0, 5)], [0x7f, 0x45, 0x4c, 0x46, 2]);
+  assert.equal(new DataView(elf.buffer).getUint16(18, true), 0xf3);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", elf));
+  const sha256 = Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+
+  const manifest = JSON.parse(await Deno.readTextFile(`${ROOT}/build/riscv64/manifest.json`));
+  assert.equal(manifest.sha256, sha256);
+  assert.equal(manifest.sizeBytes, elf.length);
+  assert.equal(manifest.arch, "riscv64");
+  assert.equal(manifest.target, "riscv64gc-unknown-none-elf");
+  assert.equal(manifest.profile, "release");
+  assert.match(manifest.rustc, /^rustc \d+\.\d+/);
+  assert.match(
+    manifest.command.shell,
+    /^cd kernel && .*cargo build -p sis-kernel --target riscv64gc-unknown-none-elf/,
+  );
+  assert.ok(!Number.isNaN(Date.parse(manifest.builtAt)));
+
+  // Nothing changed: cargo has nothing to do, and the whole command (Deno start included) is quick.
+  const second = await sis(["build", "--arch", "riscv64"]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.ok(second.elapsedMs < 2000, `second build took ${second.elapsedMs.toFixed(0)} ms`);
+  const again = JSON.parse(await Deno.readTextFile(`${ROOT}/build/riscv64/manifest.json`));
+  assert.equal(again.sha256, sha256);
+});
+
+Deno.test("./sis --help through the launcher starts in under 150 ms (median of 7)", async () => {
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const started = performance.now();
+    const output = await new Deno.Command(`${ROOT}/sis`, { args: ["--help"], stdin: "null" }).output();
+    times.push(performance.now() - started);
+    assert.equal(output.code, 0);
+  }
+  const median = times.sort((a, b) => a - b)[3];
+  assert.ok(median < 150, `median ${median.toFixed(0)} ms (all: ${times.map((t) => t.toFixed(0)).join(", ")})`);
+});

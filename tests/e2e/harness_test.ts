@@ -1,0 +1,251 @@
+/** End-to-end tests of `sis test`: real kernel, real QEMU, spawned CLI; suites, hangs, panics, signals, kill -9, concurrent runs. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { XMLValidator } from "fast-xml-parser";
+import { ARCHES } from "../../src/arch.ts";
+import { isQemuAlive, pollFor, qemuPids, ROOT, sis, SisProcess, suitesDir } from "./_harness.ts";
+
+/** A suite whose second command never ends; used for hang, signal and kill tests. */
+const SLOW_SUITE = `
+steps:
+  - name: the shell answers
+    run: echo before
+    expect: { contains: [before] }
+  - name: a command that outlives the timeout
+    run: sleep 100000
+  - name: never reached
+    run: echo after
+`;
+
+/** Ends a spawned sis that a failed assertion left running (a test must not leak processes). */
+async function stop(process: SisProcess | undefined): Promise<void> {
+  if (!process) return;
+  try {
+    process.child.kill("SIGTERM");
+  } catch {
+    // Already exited.
+  }
+  await process.done;
+}
+
+for (const arch of ARCHES) {
+  Deno.test(`sis test --suite all passes on ${arch} with a well-formed JUnit file`, async () => {
+    const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
+    try {
+      const run = await sis([
+        "test",
+        "--arch",
+        arch,
+        "--suite",
+        "all",
+        "--junit",
+        join(out, "junit.xml"),
+        "--json",
+        join(out, "results.json"),
+      ]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const results = JSON.parse(await Deno.readTextFile(join(out, "results.json")));
+      assert.equal(results.summary.failed, 0);
+      assert.ok(results.summary.passed >= 30, `only ${results.summary.passed} steps passed`);
+      assert.ok(results.summary.pending >= 1, "networking should be pending");
+      assert.equal(XMLValidator.validate(await Deno.readTextFile(join(out, "junit.xml"))), true);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  });
+}
+
+Deno.test("sis test reports a command that stops answering as a hang with its stage", async () => {
+  const dir = await suitesDir({ slow: SLOW_SUITE });
+  try {
+    const run = await sis([
+      "test",
+      "--arch",
+      "riscv64",
+      "--suites-dir",
+      dir,
+      "--suite",
+      "slow",
+      "--timeout-ms",
+      "700",
+    ]);
+    assert.equal(run.code, 4, run.stdout + run.stderr);
+    assert.match(
+      run.stdout,
+      /kernel hang: command 2 \("sleep 100000"\) did not finish within 700 ms \(stage: command 2\)/,
+    );
+    assert.match(run.stdout, /PASS \S+ slow\/the shell answers/);
+    assert.match(run.stdout, /SKIP \S+ slow\/never reached/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sis test reports a panic at once, with the kernel's report", async () => {
+  const dir = await suitesDir({
+    boom: `
+steps:
+  - name: the shell answers
+    run: echo before
+  - name: panic on purpose
+    run: panic boom
+  - name: never reached
+    run: echo after
+`,
+  });
+  const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
+  try {
+    // A 60 s timeout: finishing well inside it shows the panic was not waited out.
+    const run = await sis([
+      "test",
+      "--arch",
+      "riscv64",
+      "--suites-dir",
+      dir,
+      "--suite",
+      "boom",
+      "--timeout-ms",
+      "60000",
+      "--json",
+      join(out, "results.json"),
+    ]);
+    assert.equal(run.code, 4, run.stdout + run.stderr);
+    assert.ok(run.elapsedMs < 30_000, `took ${run.elapsedMs} ms`);
+    const [job] = JSON.parse(await Deno.readTextFile(join(out, "results.json"))).jobs;
+    assert.equal(job.kernel.kind, "panic");
+    assert.equal(job.kernel.stage, "command 2");
+    assert.ok(job.kernel.report.some((line: string) => line.includes("boom")), job.kernel.report.join("\n"));
+    assert.match(run.stdout, /kernel panic: kernel panicked at stage "command 2"/);
+    assert.equal(job.qemuExit.outcome.kind, "panic");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test(`${signal} to sis test mid-run leaves no QEMU process`, async () => {
+    const dir = await suitesDir({ slow: SLOW_SUITE });
+    let process: SisProcess | undefined;
+    try {
+      process = new SisProcess([
+        "test",
+        "--arch",
+        "riscv64",
+        "--suites-dir",
+        dir,
+        "--suite",
+        "slow",
+        "--timeout-ms",
+        "60000",
+      ]);
+      const bundle = await pollFor(() => process!.bundleDir(), 30_000);
+      const [pid] = await pollFor(() => (qemuPids(bundle).length ? qemuPids(bundle) : undefined), 30_000);
+      assert.ok(isQemuAlive(pid));
+      // Wait until the slow command is running, so the signal lands mid-command.
+      await pollFor(() => (Deno.readTextFileSync(join(bundle, "riscv64-default-slow", "events.ndjson"))
+          .includes('"seq":2')
+        ? true
+        : undefined), 30_000);
+      process.child.kill(signal);
+      const finished = await process.done;
+      assert.equal(finished.code, signal === "SIGINT" ? 130 : 143, finished.stderr);
+      assert.equal(isQemuAlive(pid), false, `QEMU ${pid} survived ${signal}`);
+      // What happened so far is in the bundle.
+      assert.ok(Deno.readTextFileSync(join(bundle, "riscv64-default-slow", "serial.raw")).includes("before"));
+    } finally {
+      await stop(process);
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("kill -9 of sis leaves no QEMU within 2 s", async () => {
+  const dir = await suitesDir({ slow: SLOW_SUITE });
+  let process: SisProcess | undefined;
+  try {
+    process = new SisProcess([
+      "test",
+      "--arch",
+      "riscv64",
+      "--suites-dir",
+      dir,
+      "--suite",
+      "slow",
+      "--timeout-ms",
+      "60000",
+    ]);
+    const bundle = await pollFor(() => process!.bundleDir(), 30_000);
+    const [pid] = await pollFor(() => (qemuPids(bundle).length ? qemuPids(bundle) : undefined), 30_000);
+    assert.ok(isQemuAlive(pid));
+    process.child.kill("SIGKILL");
+    await process.done;
+    await pollFor(() => (isQemuAlive(pid) ? undefined : true), 2_000);
+  } finally {
+    await stop(process);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("two sis test runs at the same time do not disturb each other", async () => {
+  const [first, second] = await Promise.all([
+    sis(["test", "--arch", "riscv64", "--suite", "smoke"]),
+    sis(["test", "--arch", "riscv64", "--suite", "smoke"]),
+  ]);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  assert.equal(second.code, 0, second.stdout + second.stderr);
+  const bundles = [first, second].map((run) => /bundle (\S+)\n/.exec(run.stderr)?.[1]);
+  assert.ok(bundles[0] && bundles[1] && bundles[0] !== bundles[1]);
+  for (const bundle of bundles) {
+    const results = JSON.parse(await Deno.readTextFile(join(bundle!, "results.json")));
+    assert.equal(results.summary.failed, 0);
+    assert.ok(results.summary.passed >= 5);
+  }
+});
+
+Deno.test("sis test --config all runs every config and passes the smoke suite", async () => {
+  const run = await sis(["test", "--arch", "riscv64", "--config", "all", "--suite", "smoke"]);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  for (const config of ["default", "lowmem", "smp-off", "smp", "no-network"]) {
+    assert.match(run.stdout, new RegExp(`done  riscv64-${config}-smoke: passed`));
+  }
+});
+
+Deno.test("sis test with an unknown config or suite is a usage error naming the choices", async () => {
+  const config = await sis(["test", "--arch", "riscv64", "--config", "huge"]);
+  assert.equal(config.code, 2);
+  assert.match(config.stderr, /^error: unknown config "huge" \(fix: use one of: default, lowmem/);
+  const suite = await sis(["test", "--arch", "riscv64", "--suite", "nope"]);
+  assert.equal(suite.code, 2);
+  assert.match(suite.stderr, /^error: unknown suite "nope"/);
+});
+
+Deno.test("sis test exits 3 naming the fix when the configured QEMU is missing, and 2 for a bad sis.yaml", async () => {
+  // A throwaway checkout: the real one must not get a sis.yaml from a test.
+  const checkout = await Deno.makeTempDir({ prefix: "sis-e2e-checkout-" });
+  try {
+    await Deno.mkdir(join(checkout, "kernel/sis-kernel"), { recursive: true });
+    await Deno.mkdir(join(checkout, "build/riscv64"), { recursive: true });
+    await Deno.copyFile(
+      join(ROOT, "kernel/sis-kernel/Cargo.toml"),
+      join(checkout, "kernel/sis-kernel/Cargo.toml"),
+    );
+    // Any file will do as the ELF: QEMU never starts.
+    await Deno.writeTextFile(join(checkout, "build/riscv64/sis-kernel.elf"), "not an ELF");
+    await Deno.mkdir(join(checkout, "tests/suites"), { recursive: true });
+    await Deno.copyFile(join(ROOT, "tests/suites/smoke.yaml"), join(checkout, "tests/suites/smoke.yaml"));
+    await Deno.writeTextFile(join(checkout, "sis.yaml"), "qemu:\n  riscv64: qemu-system-nonexistent\n");
+    const missing = await sis(["test", "--arch", "riscv64"], { SIS_ROOT: checkout });
+    assert.equal(missing.code, 3, missing.stdout + missing.stderr);
+    assert.match(
+      missing.stderr,
+      /^error: cannot start QEMU for "riscv64": qemu-system-nonexistent is not installed \(fix: /m,
+    );
+    await Deno.writeTextFile(join(checkout, "sis.yaml"), "configs:\n  lowmem:\n    memory: lots\n");
+    const bad = await sis(["test", "--arch", "riscv64"], { SIS_ROOT: checkout });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^error: \S+sis\.yaml: configs\.lowmem\.memory: /m);
+  } finally {
+    await Deno.remove(checkout, { recursive: true });
+  }
+});
