@@ -1,21 +1,15 @@
 //! String escaping for the two log formats and the metric formats, plus safe UTF-8 truncation.
 //!
 //! Every writer here guarantees its output holds no control character at all
-//! (no newline, no SOH): a log line stays one line, and nothing a subsystem
-//! logs can forge a framing marker (docs/PROTOCOL.md). Bytes that are not
+//! (C0, DEL or C1; so no newline, no SOH, no terminal escape): a log line
+//! stays one line, and nothing a subsystem logs can forge a framing marker
+//! (docs/PROTOCOL.md) or drive the reader's terminal. Bytes that are not
 //! valid UTF-8 become U+FFFD, the way `String::from_utf8_lossy` does it.
 
 use core::fmt::{self, Write};
 
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
-
-/// True for the bytes no output line may carry raw: C0 controls and DEL.
-const fn is_control(byte: u8) -> bool {
-    byte < 0x20 || byte == 0x7f
-}
-
 /// Writes `text` as a JSON string literal, quotes included (RFC 8259 §7):
-/// `"` and `\` are escaped, control characters become `\u00XX`.
+/// `"` and `\` are escaped, control characters (C0, DEL, C1) become `\u00XX`.
 pub fn write_json_str<W: Write + ?Sized>(sink: &mut W, text: &str) -> fmt::Result {
     sink.write_char('"')?;
     write_json_body(sink, text)?;
@@ -35,32 +29,27 @@ pub fn write_json_bytes<W: Write + ?Sized>(sink: &mut W, bytes: &[u8]) -> fmt::R
     sink.write_char('"')
 }
 
-/// The inside of a JSON string: runs of plain text are written in one call.
-fn write_json_body<W: Write + ?Sized>(sink: &mut W, text: &str) -> fmt::Result {
+/// The inside of a JSON string (no quotes): runs of plain text are written
+/// in one call.
+pub(crate) fn write_json_body<W: Write + ?Sized>(sink: &mut W, text: &str) -> fmt::Result {
     let mut plain_start = 0;
-    for (index, byte) in text.bytes().enumerate() {
-        let short = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            _ if is_control(byte) => "",
+    for (index, character) in text.char_indices() {
+        let short = match character {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            _ if character.is_control() => "",
             _ => continue,
         };
-        // Escaped bytes are ASCII, so `index` is a char boundary.
         sink.write_str(&text[plain_start..index])?;
         if short.is_empty() {
-            write_unicode_escape(sink, byte)?;
+            // Controls (C0, DEL, C1) all lie below U+00A0: four hex digits.
+            write!(sink, "\\u{:04x}", u32::from(character))?;
         } else {
             sink.write_str(short)?;
         }
-        plain_start = index + 1;
+        plain_start = index + character.len_utf8();
     }
     sink.write_str(&text[plain_start..])
-}
-
-fn write_unicode_escape<W: Write + ?Sized>(sink: &mut W, byte: u8) -> fmt::Result {
-    sink.write_str("\\u00")?;
-    sink.write_char(char::from(HEX_DIGITS[usize::from(byte >> 4)]))?;
-    sink.write_char(char::from(HEX_DIGITS[usize::from(byte & 0xf)]))
 }
 
 /// How a string is placed in a human log line.
@@ -69,12 +58,14 @@ pub enum HumanStyle {
     /// Written as is (subsystem, status); only control characters are escaped.
     Bare,
     /// A `key=value` token in logfmt style: quoted when empty or when it
-    /// holds a space, `"`, `=` or `\`, so the line splits back unambiguously.
+    /// holds a space, `"`, `=`, `\` or a control character, so the line
+    /// splits back unambiguously.
     Token,
 }
 
-/// Writes text for a human log line: control characters become `\xNN`
-/// (inside quotes `"` and `\` are escaped too); invalid UTF-8 becomes U+FFFD.
+/// Writes text for a human log line: C0 controls and DEL become `\xNN`, C1
+/// controls `\u{NNNN}` (inside quotes `"` and `\` are escaped too); invalid
+/// UTF-8 becomes U+FFFD.
 pub fn write_human_bytes<W: Write + ?Sized>(
     sink: &mut W,
     bytes: &[u8],
@@ -82,9 +73,11 @@ pub fn write_human_bytes<W: Write + ?Sized>(
 ) -> fmt::Result {
     let is_quoted = style == HumanStyle::Token
         && (bytes.is_empty()
-            || bytes
-                .iter()
-                .any(|&byte| matches!(byte, b' ' | b'"' | b'=' | b'\\') || is_control(byte)));
+            || bytes.utf8_chunks().any(|chunk| {
+                chunk.valid().chars().any(|character| {
+                    matches!(character, ' ' | '"' | '=' | '\\') || character.is_control()
+                })
+            }));
     if is_quoted {
         sink.write_char('"')?;
     }
@@ -102,21 +95,18 @@ pub fn write_human_bytes<W: Write + ?Sized>(
 
 fn write_human_body<W: Write + ?Sized>(sink: &mut W, text: &str, is_quoted: bool) -> fmt::Result {
     let mut plain_start = 0;
-    for (index, byte) in text.bytes().enumerate() {
-        let needs_escape = is_control(byte) || (is_quoted && matches!(byte, b'"' | b'\\'));
-        if !needs_escape {
+    for (index, character) in text.char_indices() {
+        let is_special = is_quoted && matches!(character, '"' | '\\');
+        if !character.is_control() && !is_special {
             continue;
         }
         sink.write_str(&text[plain_start..index])?;
-        if is_control(byte) {
-            sink.write_str("\\x")?;
-            sink.write_char(char::from(HEX_DIGITS[usize::from(byte >> 4)]))?;
-            sink.write_char(char::from(HEX_DIGITS[usize::from(byte & 0xf)]))?;
-        } else {
-            sink.write_char('\\')?;
-            sink.write_char(char::from(byte))?;
+        match u32::from(character) {
+            code @ (0..=0x1f | 0x7f) => write!(sink, "\\x{code:02x}")?,
+            code if character.is_control() => write!(sink, "\\u{{{code:04x}}}")?,
+            _ => write!(sink, "\\{character}")?,
         }
-        plain_start = index + 1;
+        plain_start = index + character.len_utf8();
     }
     sink.write_str(&text[plain_start..])
 }
@@ -135,7 +125,7 @@ pub fn write_prometheus_text<W: Write + ?Sized>(
             '\\' => sink.write_str("\\\\")?,
             '\n' => sink.write_str("\\n")?,
             '"' if is_label_value => sink.write_str("\\\"")?,
-            _ if character.is_ascii_control() => sink.write_char(char::REPLACEMENT_CHARACTER)?,
+            _ if character.is_control() => sink.write_char(char::REPLACEMENT_CHARACTER)?,
             _ => sink.write_char(character)?,
         }
     }
@@ -198,6 +188,7 @@ mod tests {
         assert_eq!(json("plain"), r#""plain""#);
         assert_eq!(json("a\"b\\c"), r#""a\"b\\c""#);
         assert_eq!(json("\n\r\t\x01\x1f\x7f"), r#""\u000a\u000d\u0009\u0001\u001f\u007f""#);
+        assert_eq!(json("\u{80}\u{9b}\u{9f}\u{a0}"), "\"\\u0080\\u009b\\u009f\u{a0}\"");
         assert_eq!(json("é€😀"), "\"é€😀\"");
         assert_eq!(json(""), "\"\"");
     }
@@ -237,6 +228,8 @@ mod tests {
         assert_eq!(human(b"\x01sis:end 1 0\r\n", HumanStyle::Token), r#""\x01sis:end 1 0\x0d\x0a""#);
         assert_eq!(human(b"a\"b c\x1b", HumanStyle::Bare), "a\"b c\\x1b");
         assert_eq!(human(b"bad\xffutf8", HumanStyle::Bare), "bad\u{fffd}utf8");
+        assert_eq!(human("csi\u{9b}".as_bytes(), HumanStyle::Bare), "csi\\u{009b}");
+        assert_eq!(human("csi\u{9b}".as_bytes(), HumanStyle::Token), "\"csi\\u{009b}\"");
     }
 
     #[test]
@@ -247,6 +240,45 @@ mod tests {
         out.clear();
         write_prometheus_text(&mut out, "say \"hi\"", false).unwrap();
         assert_eq!(out, "say \"hi\"");
+    }
+
+    /// Deterministic pseudo-random byte strings, biased towards the bytes
+    /// that need care (controls, quotes, backslashes, UTF-8 lead and
+    /// continuation bytes).
+    fn random_byte_strings(count: usize) -> impl Iterator<Item = std::vec::Vec<u8>> {
+        const INTERESTING: &[u8] = b"\x00\x01\n\r\x1b\x7f\"\\= a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\x80\xff\xc0";
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        (0..count).map(move |_| {
+            let mut next = || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            };
+            let length = (next() % 24) as usize;
+            (0..length)
+                .map(|_| {
+                    let pick = next();
+                    if pick % 3 == 0 {
+                        (pick >> 16) as u8
+                    } else {
+                        INTERESTING[(pick >> 8) as usize % INTERESTING.len()]
+                    }
+                })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn any_bytes_make_valid_json_and_control_free_human_text() {
+        for bytes in random_byte_strings(20_000) {
+            let parsed: String = serde_json::from_str(&json_bytes(&bytes)).unwrap();
+            assert_eq!(parsed, String::from_utf8_lossy(&bytes));
+            for style in [HumanStyle::Bare, HumanStyle::Token] {
+                let text = human(&bytes, style);
+                assert!(!text.chars().any(char::is_control), "{bytes:?} -> {text:?}");
+            }
+        }
     }
 
     #[test]

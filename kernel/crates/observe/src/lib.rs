@@ -11,6 +11,7 @@
 pub mod buf;
 pub mod control;
 pub mod escape;
+pub mod json;
 pub mod level;
 pub mod logger;
 pub mod metrics;

@@ -45,6 +45,12 @@ impl<'a> From<&'a [u8]> for Value<'a> {
     }
 }
 
+impl<'a, const N: usize> From<&'a [u8; N]> for Value<'a> {
+    fn from(bytes: &'a [u8; N]) -> Self {
+        Value::Bytes(bytes)
+    }
+}
+
 impl From<bool> for Value<'_> {
     fn from(flag: bool) -> Self {
         Value::Bool(flag)
