@@ -31,7 +31,11 @@ struct Generator {
 
 impl Generator {
     const fn fresh() -> Self {
-        Generator { rng: None, draws: 0, injections: 0 }
+        Generator {
+            rng: None,
+            draws: 0,
+            injections: 0,
+        }
     }
 }
 
@@ -61,7 +65,10 @@ pub struct Chaos {
 
 impl core::fmt::Debug for Chaos {
     fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        formatter.debug_struct("Chaos").field("stats", &self.stats()).finish()
+        formatter
+            .debug_struct("Chaos")
+            .field("stats", &self.stats())
+            .finish()
     }
 }
 
@@ -136,7 +143,9 @@ impl Chaos {
         };
         self.checks[mode.index()].fetch_add(1, Ordering::Relaxed);
         let seed = self.seed();
-        let rng = generator.rng.get_or_insert_with(|| Xoshiro256PlusPlus::seed_from_u64(seed));
+        let rng = generator
+            .rng
+            .get_or_insert_with(|| Xoshiro256PlusPlus::seed_from_u64(seed));
         // A uniform draw in 0..100 from the top of a 64-bit product
         // (Lemire's multiply-shift; the bias is below 2^-57).
         let draw = ((u128::from(rng.next_u64()) * 100) >> 64) as u8;
@@ -147,13 +156,21 @@ impl Chaos {
         generator.injections += 1;
         self.injections[mode.index()].fetch_add(1, Ordering::Relaxed);
         let effect = match mode {
-            Mode::SlowIo => Effect::Delay { delay_us: self.delay_us() },
+            Mode::SlowIo => Effect::Delay {
+                delay_us: self.delay_us(),
+            },
             Mode::RandomPanic => Effect::Panic,
             // `mode.point()` matched, so the mode is not `None`, and every
             // other mode has an errno; EIO is an unreachable fallback.
             _ => Effect::Fail(mode.errno().unwrap_or(sis_abi::Errno::EIO)),
         };
-        Some(Injection { mode, point, effect, check: generator.draws, sequence: generator.injections })
+        Some(Injection {
+            mode,
+            point,
+            effect,
+            check: generator.draws,
+            sequence: generator.injections,
+        })
     }
 
     /// Settings and per-mode statistics now.
@@ -174,7 +191,12 @@ impl Chaos {
 
     /// Zeroes the statistics only; settings and the generator stay.
     pub fn reset_stats(&self) {
-        for counter in self.checks.iter().chain(&self.injections).chain([&self.contended]) {
+        for counter in self
+            .checks
+            .iter()
+            .chain(&self.injections)
+            .chain([&self.contended])
+        {
             counter.store(0, Ordering::Relaxed);
         }
     }
@@ -184,7 +206,8 @@ impl Chaos {
     /// so a run after a reset replays like a run after boot.
     pub fn reset(&self) {
         self.set_mode(Mode::None);
-        self.rate_percent.store(DEFAULT_RATE_PERCENT, Ordering::Relaxed);
+        self.rate_percent
+            .store(DEFAULT_RATE_PERCENT, Ordering::Relaxed);
         self.delay_us.store(DEFAULT_DELAY_US, Ordering::Relaxed);
         self.set_seed(DEFAULT_SEED);
         self.reset_stats();
@@ -206,7 +229,15 @@ mod tests {
     /// A fixed script of checks at every point, with mode switches.
     fn script(chaos: &Chaos) -> Vec<Option<Injection>> {
         let mut outcomes = Vec::new();
-        for (step, mode) in [Mode::DiskFull, Mode::MemoryPressure, Mode::SlowIo, Mode::DiskFail].into_iter().enumerate() {
+        for (step, mode) in [
+            Mode::DiskFull,
+            Mode::MemoryPressure,
+            Mode::SlowIo,
+            Mode::DiskFail,
+        ]
+        .into_iter()
+        .enumerate()
+        {
             chaos.set_mode(mode);
             for index in 0..500 {
                 let point = Point::ALL[(index * 7 + step) % Point::ALL.len()];
@@ -255,7 +286,12 @@ mod tests {
         let mut noisy_outcomes = Vec::new();
         for _ in 0..1000 {
             quiet_outcomes.push(quiet.should_inject(Point::NetworkSend));
-            for point in [Point::Allocation, Point::BlockWrite, Point::IoDelay, Point::PanicPoint] {
+            for point in [
+                Point::Allocation,
+                Point::BlockWrite,
+                Point::IoDelay,
+                Point::PanicPoint,
+            ] {
                 assert_eq!(noisy.should_inject(point), None);
             }
             noisy_outcomes.push(noisy.should_inject(Point::NetworkSend));
@@ -271,7 +307,9 @@ mod tests {
             for rate in [1u8, 5, 10, 25, 50, 75, 90, 99] {
                 let chaos = configured(seed, rate);
                 chaos.set_mode(Mode::DiskFail);
-                let injected = (0..CHECKS).filter(|_| chaos.should_inject(Point::BlockWrite).is_some()).count();
+                let injected = (0..CHECKS)
+                    .filter(|_| chaos.should_inject(Point::BlockWrite).is_some())
+                    .count();
                 let probability = f64::from(rate) / 100.0;
                 let expected = CHECKS as f64 * probability;
                 let sigma = (CHECKS as f64 * probability * (1.0 - probability)).sqrt();
@@ -303,12 +341,28 @@ mod tests {
         let chaos = configured(3, 100);
         chaos.set_delay_us(2_500);
         let expected = [
-            (Mode::DiskFull, Point::BlockWrite, Effect::Fail(Errno::ENOSPC)),
+            (
+                Mode::DiskFull,
+                Point::BlockWrite,
+                Effect::Fail(Errno::ENOSPC),
+            ),
             (Mode::DiskFail, Point::BlockWrite, Effect::Fail(Errno::EIO)),
-            (Mode::NetworkFail, Point::NetworkSend, Effect::Fail(Errno::ENETDOWN)),
-            (Mode::MemoryPressure, Point::Allocation, Effect::Fail(Errno::ENOMEM)),
+            (
+                Mode::NetworkFail,
+                Point::NetworkSend,
+                Effect::Fail(Errno::ENETDOWN),
+            ),
+            (
+                Mode::MemoryPressure,
+                Point::Allocation,
+                Effect::Fail(Errno::ENOMEM),
+            ),
             (Mode::RandomPanic, Point::PanicPoint, Effect::Panic),
-            (Mode::SlowIo, Point::IoDelay, Effect::Delay { delay_us: 2_500 }),
+            (
+                Mode::SlowIo,
+                Point::IoDelay,
+                Effect::Delay { delay_us: 2_500 },
+            ),
         ];
         for (mode, point, effect) in expected {
             chaos.set_mode(mode);
@@ -316,10 +370,15 @@ mod tests {
                 assert_eq!(chaos.should_inject(other), None, "{mode} at {other}");
             }
             let injection = chaos.should_inject(point).unwrap();
-            assert_eq!((injection.mode, injection.point, injection.effect), (mode, point, effect));
+            assert_eq!(
+                (injection.mode, injection.point, injection.effect),
+                (mode, point, effect)
+            );
         }
         chaos.set_mode(Mode::None);
-        assert!(Point::ALL.into_iter().all(|point| chaos.should_inject(point).is_none()));
+        assert!(Point::ALL
+            .into_iter()
+            .all(|point| chaos.should_inject(point).is_none()));
     }
 
     #[test]
@@ -334,10 +393,25 @@ mod tests {
         chaos.set_rate(0).unwrap();
         chaos.should_inject(Point::IoDelay);
         let stats = chaos.stats();
-        assert_eq!(stats.for_mode(Mode::DiskFull), ModeStats { checks: 3, injections: 3 });
-        assert_eq!(stats.for_mode(Mode::SlowIo), ModeStats { checks: 1, injections: 0 });
+        assert_eq!(
+            stats.for_mode(Mode::DiskFull),
+            ModeStats {
+                checks: 3,
+                injections: 3
+            }
+        );
+        assert_eq!(
+            stats.for_mode(Mode::SlowIo),
+            ModeStats {
+                checks: 1,
+                injections: 0
+            }
+        );
         assert_eq!(stats.for_mode(Mode::MemoryPressure), ModeStats::default());
-        assert_eq!((stats.mode, stats.rate_percent, stats.seed), (Mode::SlowIo, 0, 11));
+        assert_eq!(
+            (stats.mode, stats.rate_percent, stats.seed),
+            (Mode::SlowIo, 0, 11)
+        );
 
         chaos.reset_stats();
         assert_eq!(chaos.stats().for_mode(Mode::DiskFull), ModeStats::default());
@@ -348,7 +422,12 @@ mod tests {
         let stats = chaos.stats();
         assert_eq!(
             (stats.mode, stats.rate_percent, stats.seed, stats.delay_us),
-            (Mode::None, DEFAULT_RATE_PERCENT, DEFAULT_SEED, DEFAULT_DELAY_US)
+            (
+                Mode::None,
+                DEFAULT_RATE_PERCENT,
+                DEFAULT_SEED,
+                DEFAULT_DELAY_US
+            )
         );
     }
 
@@ -358,7 +437,10 @@ mod tests {
         chaos.set_mode(Mode::DiskFail);
         let first = chaos.should_inject(Point::BlockWrite).unwrap();
         let second = chaos.should_inject(Point::BlockWrite).unwrap();
-        assert_eq!((first.check, first.sequence, second.check, second.sequence), (1, 1, 2, 2));
+        assert_eq!(
+            (first.check, first.sequence, second.check, second.sequence),
+            (1, 1, 2, 2)
+        );
         chaos.set_seed(1);
         assert_eq!(chaos.should_inject(Point::BlockWrite).unwrap().sequence, 1);
     }
@@ -383,9 +465,18 @@ mod tests {
         SHARED.set_mode(Mode::NetworkFail);
         let injected: usize = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..4)
-                .map(|_| scope.spawn(|| (0..10_000).filter(|_| SHARED.should_inject(Point::NetworkSend).is_some()).count()))
+                .map(|_| {
+                    scope.spawn(|| {
+                        (0..10_000)
+                            .filter(|_| SHARED.should_inject(Point::NetworkSend).is_some())
+                            .count()
+                    })
+                })
                 .collect();
-            workers.into_iter().map(|worker| worker.join().unwrap()).sum()
+            workers
+                .into_iter()
+                .map(|worker| worker.join().unwrap())
+                .sum()
         });
         let stats = SHARED.stats();
         let network = stats.for_mode(Mode::NetworkFail);

@@ -54,7 +54,11 @@ impl Injection {
     /// effect, errno or delay, and counters. In JSON:
     /// `{"ts":…,"level":"WARN","subsystem":"chaos","status":"injected","mode":"disk_full","point":"block_write","effect":"fail","errno":"ENOSPC","check":3,"seq":1}`
     pub fn record(&self, ts_us: u64) -> Record<'static> {
-        let level = if self.effect == Effect::Panic { Level::Error } else { Level::Warn };
+        let level = if self.effect == Effect::Panic {
+            Level::Error
+        } else {
+            Level::Warn
+        };
         let mut record = Record::new(ts_us, level, "chaos", "injected")
             .with("mode", self.mode.name())
             .with("point", self.point.name())
@@ -96,13 +100,23 @@ mod tests {
         );
         assert_eq!(failure.errno(), Some(Errno::ENOSPC));
 
-        let delay = Injection { effect: Effect::Delay { delay_us: 1500 }, mode: Mode::SlowIo, point: Point::IoDelay, ..failure };
+        let delay = Injection {
+            effect: Effect::Delay { delay_us: 1500 },
+            mode: Mode::SlowIo,
+            point: Point::IoDelay,
+            ..failure
+        };
         let parsed = json(&delay);
         assert_eq!(parsed["delay_us"], 1500);
         assert!(parsed.get("errno").is_none());
         assert_eq!(delay.errno(), None);
 
-        let panic = Injection { effect: Effect::Panic, mode: Mode::RandomPanic, point: Point::PanicPoint, ..failure };
+        let panic = Injection {
+            effect: Effect::Panic,
+            mode: Mode::RandomPanic,
+            point: Point::PanicPoint,
+            ..failure
+        };
         let parsed = json(&panic);
         assert_eq!(parsed["level"], "ERROR");
         assert_eq!(parsed["effect"], "panic");

@@ -114,8 +114,13 @@ pub enum Point {
 }
 
 impl Point {
-    pub const ALL: [Point; 5] =
-        [Point::BlockWrite, Point::Allocation, Point::NetworkSend, Point::IoDelay, Point::PanicPoint];
+    pub const ALL: [Point; 5] = [
+        Point::BlockWrite,
+        Point::Allocation,
+        Point::NetworkSend,
+        Point::IoDelay,
+        Point::PanicPoint,
+    ];
 
     /// The name written in injection log records.
     pub const fn name(self) -> &'static str {
@@ -185,7 +190,9 @@ pub fn parse_seed(text: &str) -> Result<u64, ChaosError> {
 
 /// Parses `chaos delay <µs>`: the slow_io delay in microseconds.
 pub fn parse_delay_us(text: &str) -> Result<u32, ChaosError> {
-    parse_decimal(text).and_then(|delay| u32::try_from(delay).ok()).ok_or(ChaosError::InvalidDelay)
+    parse_decimal(text)
+        .and_then(|delay| u32::try_from(delay).ok())
+        .ok_or(ChaosError::InvalidDelay)
 }
 
 /// Digits only: `u64::from_str` would also take a leading `+`.
@@ -207,7 +214,15 @@ mod tests {
             assert_eq!(Mode::from_u8(mode as u8), Some(mode));
             assert_eq!(Mode::ALL[mode.index()], mode);
         }
-        for bad in ["", "DISK_FULL", "disk-full", "diskfull", " none", "slow_io ", "random"] {
+        for bad in [
+            "",
+            "DISK_FULL",
+            "disk-full",
+            "diskfull",
+            " none",
+            "slow_io ",
+            "random",
+        ] {
             assert_eq!(Mode::parse(bad), None, "{bad:?}");
         }
         assert_eq!(Mode::from_u8(7), None);
@@ -220,8 +235,16 @@ mod tests {
             (Mode::None, None, None),
             (Mode::DiskFull, Some(Point::BlockWrite), Some(Errno::ENOSPC)),
             (Mode::DiskFail, Some(Point::BlockWrite), Some(Errno::EIO)),
-            (Mode::NetworkFail, Some(Point::NetworkSend), Some(Errno::ENETDOWN)),
-            (Mode::MemoryPressure, Some(Point::Allocation), Some(Errno::ENOMEM)),
+            (
+                Mode::NetworkFail,
+                Some(Point::NetworkSend),
+                Some(Errno::ENETDOWN),
+            ),
+            (
+                Mode::MemoryPressure,
+                Some(Point::Allocation),
+                Some(Errno::ENOMEM),
+            ),
             (Mode::RandomPanic, Some(Point::PanicPoint), None),
             (Mode::SlowIo, Some(Point::IoDelay), None),
         ];
@@ -242,13 +265,31 @@ mod tests {
         assert_eq!(parse_rate("0"), Ok(0));
         assert_eq!(parse_rate("100"), Ok(100));
         assert_eq!(parse_rate("007"), Ok(7));
-        for bad in ["101", "-1", "+5", "", "1.5", "256", "99999999999999999999999", "ten"] {
+        for bad in [
+            "101",
+            "-1",
+            "+5",
+            "",
+            "1.5",
+            "256",
+            "99999999999999999999999",
+            "ten",
+        ] {
             assert_eq!(parse_rate(bad), Err(ChaosError::InvalidRate), "{bad:?}");
         }
         assert_eq!(parse_seed("42"), Ok(42));
         assert_eq!(parse_seed("0xDEADbeef"), Ok(0xdead_beef));
         assert_eq!(parse_seed("18446744073709551615"), Ok(u64::MAX));
-        for bad in ["", "0x", "0x+1", "18446744073709551616", "-1", "+1", "0xg", "1e3"] {
+        for bad in [
+            "",
+            "0x",
+            "0x+1",
+            "18446744073709551616",
+            "-1",
+            "+1",
+            "0xg",
+            "1e3",
+        ] {
             assert_eq!(parse_seed(bad), Err(ChaosError::InvalidSeed), "{bad:?}");
         }
         assert_eq!(parse_delay_us("1500"), Ok(1500));

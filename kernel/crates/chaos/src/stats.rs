@@ -47,7 +47,11 @@ impl Stats {
         )?;
         for mode in &Mode::ALL[1..] {
             let stats = self.for_mode(*mode);
-            writeln!(sink, "{mode} checks={} injections={}", stats.checks, stats.injections)?;
+            writeln!(
+                sink,
+                "{mode} checks={} injections={}",
+                stats.checks, stats.injections
+            )?;
         }
         Ok(())
     }
@@ -68,7 +72,11 @@ impl Stats {
             }
             let stats = self.for_mode(*mode);
             write_json_str(sink, mode.name())?;
-            write!(sink, ":{{\"checks\":{},\"injections\":{}}}", stats.checks, stats.injections)?;
+            write!(
+                sink,
+                ":{{\"checks\":{},\"injections\":{}}}",
+                stats.checks, stats.injections
+            )?;
         }
         sink.write_str("}}")
     }
@@ -96,7 +104,10 @@ mod tests {
         let mut text = String::new();
         sample().write_text(&mut text).unwrap();
         let lines: std::vec::Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "mode=disk_full rate=100 seed=42 delay_us=1000 contended=0");
+        assert_eq!(
+            lines[0],
+            "mode=disk_full rate=100 seed=42 delay_us=1000 contended=0"
+        );
         assert_eq!(lines[1], "disk_full checks=4 injections=4");
         assert_eq!(lines[2], "disk_fail checks=0 injections=0");
         assert_eq!(lines.len(), 7);

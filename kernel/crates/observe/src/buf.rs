@@ -17,7 +17,11 @@ pub struct FixedBuf<const N: usize> {
 
 impl<const N: usize> FixedBuf<N> {
     pub const fn new() -> Self {
-        FixedBuf { bytes: [0; N], len: 0, is_truncated: false }
+        FixedBuf {
+            bytes: [0; N],
+            len: 0,
+            is_truncated: false,
+        }
     }
 
     /// What was written so far (always valid UTF-8: only whole `str` prefixes

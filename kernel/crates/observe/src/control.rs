@@ -43,7 +43,10 @@ pub struct LogControl {
 
 impl LogControl {
     pub const fn new(format: Format, min_level: Level) -> Self {
-        LogControl { format: AtomicU8::new(format as u8), min_level: AtomicU8::new(min_level as u8) }
+        LogControl {
+            format: AtomicU8::new(format as u8),
+            min_level: AtomicU8::new(min_level as u8),
+        }
     }
 
     pub fn format(&self) -> Format {
@@ -75,7 +78,12 @@ impl LogControl {
 
     /// The `logctl status` line: `format=json level=INFO`.
     pub fn write_status<W: Write + ?Sized>(&self, sink: &mut W) -> fmt::Result {
-        write!(sink, "format={} level={}", self.format().as_str(), self.min_level())
+        write!(
+            sink,
+            "format={} level={}",
+            self.format().as_str(),
+            self.min_level()
+        )
     }
 }
 

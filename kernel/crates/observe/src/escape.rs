@@ -187,15 +187,27 @@ mod tests {
     fn json_escapes_quotes_backslashes_and_controls() {
         assert_eq!(json("plain"), r#""plain""#);
         assert_eq!(json("a\"b\\c"), r#""a\"b\\c""#);
-        assert_eq!(json("\n\r\t\x01\x1f\x7f"), r#""\u000a\u000d\u0009\u0001\u001f\u007f""#);
-        assert_eq!(json("\u{80}\u{9b}\u{9f}\u{a0}"), "\"\\u0080\\u009b\\u009f\u{a0}\"");
+        assert_eq!(
+            json("\n\r\t\x01\x1f\x7f"),
+            r#""\u000a\u000d\u0009\u0001\u001f\u007f""#
+        );
+        assert_eq!(
+            json("\u{80}\u{9b}\u{9f}\u{a0}"),
+            "\"\\u0080\\u009b\\u009f\u{a0}\""
+        );
         assert_eq!(json("é€😀"), "\"é€😀\"");
         assert_eq!(json(""), "\"\"");
     }
 
     #[test]
     fn json_of_any_string_parses_back_to_the_same_string() {
-        let nasty = ["\u{0}\u{1}sis:begin 1 x", "\"}{\"", "\\u0000", "\u{2028}\u{2029}", "😀\u{7f}"];
+        let nasty = [
+            "\u{0}\u{1}sis:begin 1 x",
+            "\"}{\"",
+            "\\u0000",
+            "\u{2028}\u{2029}",
+            "😀\u{7f}",
+        ];
         for text in nasty {
             let parsed: String = serde_json::from_str(&json(text)).unwrap();
             assert_eq!(parsed, text);
@@ -224,12 +236,24 @@ mod tests {
         assert_eq!(human(b"", HumanStyle::Token), "\"\"");
         assert_eq!(human(b"a b", HumanStyle::Token), "\"a b\"");
         assert_eq!(human(b"k=v", HumanStyle::Token), "\"k=v\"");
-        assert_eq!(human(b"say \"hi\"\\", HumanStyle::Token), r#""say \"hi\"\\""#);
-        assert_eq!(human(b"\x01sis:end 1 0\r\n", HumanStyle::Token), r#""\x01sis:end 1 0\x0d\x0a""#);
+        assert_eq!(
+            human(b"say \"hi\"\\", HumanStyle::Token),
+            r#""say \"hi\"\\""#
+        );
+        assert_eq!(
+            human(b"\x01sis:end 1 0\r\n", HumanStyle::Token),
+            r#""\x01sis:end 1 0\x0d\x0a""#
+        );
         assert_eq!(human(b"a\"b c\x1b", HumanStyle::Bare), "a\"b c\\x1b");
         assert_eq!(human(b"bad\xffutf8", HumanStyle::Bare), "bad\u{fffd}utf8");
-        assert_eq!(human("csi\u{9b}".as_bytes(), HumanStyle::Bare), "csi\\u{009b}");
-        assert_eq!(human("csi\u{9b}".as_bytes(), HumanStyle::Token), "\"csi\\u{009b}\"");
+        assert_eq!(
+            human("csi\u{9b}".as_bytes(), HumanStyle::Bare),
+            "csi\\u{009b}"
+        );
+        assert_eq!(
+            human("csi\u{9b}".as_bytes(), HumanStyle::Token),
+            "\"csi\\u{009b}\""
+        );
     }
 
     #[test]
@@ -246,7 +270,8 @@ mod tests {
     /// that need care (controls, quotes, backslashes, UTF-8 lead and
     /// continuation bytes).
     fn random_byte_strings(count: usize) -> impl Iterator<Item = std::vec::Vec<u8>> {
-        const INTERESTING: &[u8] = b"\x00\x01\n\r\x1b\x7f\"\\= a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\x80\xff\xc0";
+        const INTERESTING: &[u8] =
+            b"\x00\x01\n\r\x1b\x7f\"\\= a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xed\xa0\x80\xff\xc0";
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         (0..count).map(move |_| {
             let mut next = || {
@@ -289,7 +314,10 @@ mod tests {
             assert!(cut.len() <= limit);
             assert!(text.starts_with(cut));
             // The cut keeps every whole character that fits.
-            let best = (0..=limit.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap();
+            let best = (0..=limit.min(text.len()))
+                .rev()
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap();
             assert_eq!(cut.len(), best, "limit {limit}");
         }
         // Arbitrary bytes: never backs off more than three bytes.

@@ -49,7 +49,10 @@ pub struct JsonObject<'a, W: Write + ?Sized> {
 
 impl<W: Write + ?Sized> fmt::Debug for JsonObject<'_, W> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.debug_struct("JsonObject").field("has_members", &self.has_members).finish()
+        formatter
+            .debug_struct("JsonObject")
+            .field("has_members", &self.has_members)
+            .finish()
     }
 }
 
@@ -60,7 +63,10 @@ impl<'a, W: Write + ?Sized> JsonObject<'a, W> {
         members: impl FnOnce(&mut JsonObject<'_, W>) -> fmt::Result,
     ) -> fmt::Result {
         sink.write_char('{')?;
-        let mut object = JsonObject { sink, has_members: false };
+        let mut object = JsonObject {
+            sink,
+            has_members: false,
+        };
         members(&mut object)?;
         object.sink.write_char('}')
     }
@@ -115,15 +121,26 @@ impl<'a, W: Write + ?Sized> JsonObject<'a, W> {
         write!(self.sink, "\"{value:#x}\"")
     }
 
-    pub fn object(&mut self, key: &str, members: impl FnOnce(&mut JsonObject<'_, W>) -> fmt::Result) -> fmt::Result {
+    pub fn object(
+        &mut self,
+        key: &str,
+        members: impl FnOnce(&mut JsonObject<'_, W>) -> fmt::Result,
+    ) -> fmt::Result {
         self.key(key)?;
         JsonObject::write(self.sink, members)
     }
 
-    pub fn array(&mut self, key: &str, items: impl FnOnce(&mut JsonArray<'_, W>) -> fmt::Result) -> fmt::Result {
+    pub fn array(
+        &mut self,
+        key: &str,
+        items: impl FnOnce(&mut JsonArray<'_, W>) -> fmt::Result,
+    ) -> fmt::Result {
         self.key(key)?;
         self.sink.write_char('[')?;
-        let mut array = JsonArray { sink: self.sink, has_items: false };
+        let mut array = JsonArray {
+            sink: self.sink,
+            has_items: false,
+        };
         items(&mut array)?;
         array.sink.write_char(']')
     }
@@ -137,7 +154,10 @@ pub struct JsonArray<'a, W: Write + ?Sized> {
 
 impl<W: Write + ?Sized> fmt::Debug for JsonArray<'_, W> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.debug_struct("JsonArray").field("has_items", &self.has_items).finish()
+        formatter
+            .debug_struct("JsonArray")
+            .field("has_items", &self.has_items)
+            .finish()
     }
 }
 
@@ -166,7 +186,10 @@ impl<W: Write + ?Sized> JsonArray<'_, W> {
         write!(self.sink, "\"{value:#x}\"")
     }
 
-    pub fn object(&mut self, members: impl FnOnce(&mut JsonObject<'_, W>) -> fmt::Result) -> fmt::Result {
+    pub fn object(
+        &mut self,
+        members: impl FnOnce(&mut JsonObject<'_, W>) -> fmt::Result,
+    ) -> fmt::Result {
         self.separate()?;
         JsonObject::write(self.sink, members)
     }
@@ -183,7 +206,10 @@ mod tests {
         JsonObject::write(&mut line, |record| {
             record.u64("ts", 12)?;
             record.str("level", "FATAL")?;
-            record.display("message", &format_args!("bad \"{}\"\n\\ {}", "quote\u{1}", 'é'))?;
+            record.display(
+                "message",
+                &format_args!("bad \"{}\"\n\\ {}", "quote\u{1}", 'é'),
+            )?;
             record.bytes("raw", b"ok\xff")?;
             record.i64("delta", -1)?;
             record.bool("recursive", false)?;

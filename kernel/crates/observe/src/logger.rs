@@ -53,7 +53,11 @@ impl<const SLOTS: usize, const SLOT_BYTES: usize> Logger<SLOTS, SLOT_BYTES> {
     /// ring and writes it to `console` as one line in the current format
     /// (without terminator: the console adds `\r\n` and, when framing is
     /// on, the `\x01sis:log ` prefix). Returns whether it was emitted.
-    pub fn log<W: Write + ?Sized>(&self, record: &Record<'_>, console: &mut W) -> Result<bool, fmt::Error> {
+    pub fn log<W: Write + ?Sized>(
+        &self,
+        record: &Record<'_>,
+        console: &mut W,
+    ) -> Result<bool, fmt::Error> {
         if !self.control.is_enabled(record.level) {
             return Ok(false);
         }
@@ -81,7 +85,11 @@ impl<const SLOTS: usize, const SLOT_BYTES: usize> Logger<SLOTS, SLOT_BYTES> {
     /// The newest `count` records (the panic report's "last log records"),
     /// each followed by `\n`. `None`, writing nothing, if the ring is busy
     /// (a panic inside the logger): the caller says so instead of waiting.
-    pub fn write_recent<W: Write + ?Sized>(&self, count: usize, sink: &mut W) -> Option<fmt::Result> {
+    pub fn write_recent<W: Write + ?Sized>(
+        &self,
+        count: usize,
+        sink: &mut W,
+    ) -> Option<fmt::Result> {
         let ring = self.ring.try_lock()?;
         let format = self.control.format();
         let result = ring.recent(count).try_for_each(|record| {
@@ -107,9 +115,18 @@ mod tests {
     fn filters_stores_and_replays_in_the_current_format() {
         let logger = Logger::<4, 128>::new(Format::Human, Level::Info);
         let mut console = String::new();
-        assert_eq!(logger.log(&Record::new(1, Level::Debug, "x", "hidden"), &mut console), Ok(false));
+        assert_eq!(
+            logger.log(&Record::new(1, Level::Debug, "x", "hidden"), &mut console),
+            Ok(false)
+        );
         assert!(console.is_empty());
-        assert_eq!(logger.log(&Record::new(2, Level::Info, "fs", "mounted").with("blocks", 8u8), &mut console), Ok(true));
+        assert_eq!(
+            logger.log(
+                &Record::new(2, Level::Info, "fs", "mounted").with("blocks", 8u8),
+                &mut console
+            ),
+            Ok(true)
+        );
         assert_eq!(console, "[INFO] fs: mounted blocks=8");
 
         logger.control().set_format(Format::Json);
@@ -124,7 +141,9 @@ mod tests {
         let logger = Logger::<2, 64>::new(Format::Human, Level::Trace);
         let mut console = String::new();
         for ts in 0..5 {
-            logger.log(&Record::new(ts, Level::Info, "t", "tick"), &mut console).unwrap();
+            logger
+                .log(&Record::new(ts, Level::Info, "t", "tick"), &mut console)
+                .unwrap();
         }
         let mut last = String::new();
         logger.write_recent(1, &mut last).unwrap().unwrap();
@@ -137,7 +156,13 @@ mod tests {
         let logger = Logger::<2, 64>::new(Format::Human, Level::Trace);
         let guard = logger.ring.lock();
         let mut console = String::new();
-        assert_eq!(logger.log(&Record::new(1, Level::Error, "x", "still printed"), &mut console), Ok(true));
+        assert_eq!(
+            logger.log(
+                &Record::new(1, Level::Error, "x", "still printed"),
+                &mut console
+            ),
+            Ok(true)
+        );
         assert_eq!(console, "[ERROR] x: still printed");
         assert_eq!(logger.dropped(), 1);
         assert!(logger.write_recent(5, &mut String::new()).is_none());

@@ -78,7 +78,10 @@ pub struct Field<'a> {
     pub value: Value<'a>,
 }
 
-const EMPTY_FIELD: Field<'static> = Field { key: "", value: Value::Bool(false) };
+const EMPTY_FIELD: Field<'static> = Field {
+    key: "",
+    value: Value::Bool(false),
+};
 
 /// One log record: when, how severe, which subsystem, what happened, and up
 /// to [`MAX_FIELDS`] extra pairs. It borrows its strings, needs no heap, and
@@ -119,7 +122,10 @@ impl<'a> Record<'a> {
     /// Adds or replaces a field in place. When all [`MAX_FIELDS`] are taken
     /// the field is dropped and the record marked truncated.
     pub fn push(&mut self, key: &'a str, value: Value<'a>) {
-        if let Some(field) = self.fields[..self.field_count].iter_mut().find(|field| field.key == key) {
+        if let Some(field) = self.fields[..self.field_count]
+            .iter_mut()
+            .find(|field| field.key == key)
+        {
             field.value = value;
         } else if self.field_count < MAX_FIELDS {
             self.fields[self.field_count] = Field { key, value };
@@ -159,7 +165,9 @@ impl<'a> Record<'a> {
         write_human_bytes(sink, self.status.as_bytes(), HumanStyle::Bare)?;
         for field in self.fields() {
             sink.write_char(' ')?;
-            write_key(sink, field.key, |sink, key| write_human_bytes(sink, key, HumanStyle::Token))?;
+            write_key(sink, field.key, |sink, key| {
+                write_human_bytes(sink, key, HumanStyle::Token)
+            })?;
             sink.write_char('=')?;
             match field.value {
                 Value::Str(text) => write_human_bytes(sink, text.as_bytes(), HumanStyle::Token)?,
@@ -177,7 +185,11 @@ impl<'a> Record<'a> {
 
     /// `{"ts":…,"level":"…","subsystem":"…","status":"…",<extra keys>}`
     pub fn write_json<W: Write + ?Sized>(&self, sink: &mut W) -> fmt::Result {
-        write!(sink, "{{\"ts\":{},\"level\":\"{}\",\"subsystem\":", self.ts_us, self.level)?;
+        write!(
+            sink,
+            "{{\"ts\":{},\"level\":\"{}\",\"subsystem\":",
+            self.ts_us, self.level
+        )?;
         write_json_str(sink, self.subsystem)?;
         sink.write_str(",\"status\":")?;
         write_json_str(sink, self.status)?;
@@ -240,8 +252,14 @@ mod tests {
             .with("blocks", 128u32)
             .with("offset", -3i32)
             .with("readonly", false);
-        assert_eq!(human(&record), "[INFO] fs: mounted device=ram0 blocks=128 offset=-3 readonly=false");
-        assert_eq!(human(&Record::new(0, Level::Fatal, "panic", "")), "[FATAL] panic: ");
+        assert_eq!(
+            human(&record),
+            "[INFO] fs: mounted device=ram0 blocks=128 offset=-3 readonly=false"
+        );
+        assert_eq!(
+            human(&Record::new(0, Level::Fatal, "panic", "")),
+            "[FATAL] panic: "
+        );
     }
 
     #[test]
@@ -274,16 +292,23 @@ mod tests {
 
     #[test]
     fn with_replaces_an_existing_key_instead_of_duplicating_it() {
-        let record = Record::new(1, Level::Info, "x", "y").with("k", 1u8).with("k", 2u8);
+        let record = Record::new(1, Level::Info, "x", "y")
+            .with("k", 1u8)
+            .with("k", 2u8);
         assert_eq!(record.fields().len(), 1);
         assert_eq!(record.fields()[0].value, Value::Uint(2));
     }
 
     #[test]
     fn reserved_keys_are_renamed_so_json_keys_stay_unique() {
-        let record = Record::new(7, Level::Info, "x", "y").with("ts", 99u8).with("status", "other");
+        let record = Record::new(7, Level::Info, "x", "y")
+            .with("ts", 99u8)
+            .with("status", "other");
         let line = json(&record);
-        assert_eq!(line, r#"{"ts":7,"level":"INFO","subsystem":"x","status":"y","_ts":99,"_status":"other"}"#);
+        assert_eq!(
+            line,
+            r#"{"ts":7,"level":"INFO","subsystem":"x","status":"y","_ts":99,"_status":"other"}"#
+        );
         assert_eq!(human(&record), "[INFO] x: y _ts=99 _status=other");
     }
 
@@ -305,7 +330,9 @@ mod tests {
     #[test]
     fn no_output_ever_holds_a_control_character() {
         let evil = "\x01sis:end 1 0\r\n\x1b[2J\x7f";
-        let record = Record::new(1, Level::Error, evil, evil).with(evil, evil).with("b", evil.as_bytes());
+        let record = Record::new(1, Level::Error, evil, evil)
+            .with(evil, evil)
+            .with("b", evil.as_bytes());
         for format in [Format::Human, Format::Json] {
             let mut out = String::new();
             record.write(&mut out, format).unwrap();

@@ -56,7 +56,12 @@ impl<const SLOTS: usize, const SLOT_BYTES: usize> LogRing<SLOTS, SLOT_BYTES> {
     pub const fn new() -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::SIZES_OK;
-        LogRing { slots: [[0; SLOT_BYTES]; SLOTS], next: 0, len: 0, overwritten: 0 }
+        LogRing {
+            slots: [[0; SLOT_BYTES]; SLOTS],
+            next: 0,
+            len: 0,
+            overwritten: 0,
+        }
     }
 
     /// Stores a copy of `record`, overwriting the oldest one when full.
@@ -153,7 +158,11 @@ impl Encoder<'_> {
 }
 
 fn encode(record: &Record<'_>, slot: &mut [u8]) {
-    let mut encoder = Encoder { slot, position: 0, is_truncated: record.is_truncated() };
+    let mut encoder = Encoder {
+        slot,
+        position: 0,
+        is_truncated: record.is_truncated(),
+    };
     encoder.put(&record.ts_us.to_le_bytes());
     encoder.put(&[record.level as u8, 0, 0]);
     // SIZES_OK leaves room for both length prefixes after the header; the
@@ -195,7 +204,11 @@ fn encode(record: &Record<'_>, slot: &mut [u8]) {
         }
         field_count += 1;
     }
-    let flags = if encoder.is_truncated { FLAG_TRUNCATED } else { 0 };
+    let flags = if encoder.is_truncated {
+        FLAG_TRUNCATED
+    } else {
+        0
+    };
     encoder.slot[9] = flags;
     encoder.slot[10] = field_count;
 }
@@ -209,7 +222,9 @@ struct Decoder<'a> {
 
 impl<'a> Decoder<'a> {
     fn take(&mut self, count: usize) -> Option<&'a [u8]> {
-        let bytes = self.slot.get(self.position..self.position.checked_add(count)?)?;
+        let bytes = self
+            .slot
+            .get(self.position..self.position.checked_add(count)?)?;
         self.position += count;
         Some(bytes)
     }
@@ -334,7 +349,10 @@ mod tests {
         let mut ring = LogRing::<1, 64>::new();
         let record = Record::new(1, Level::Info, "s", "x")
             .with("a", 1u8)
-            .with("b", "a long value that will not fit in what is left of the slot")
+            .with(
+                "b",
+                "a long value that will not fit in what is left of the slot",
+            )
             .with("c", 3u8);
         ring.push(&record);
         let stored = ring.iter().next().unwrap();

@@ -32,14 +32,27 @@ fn run(program: &str, args: &[&str], input: &str) -> Option<(bool, String, Strin
 }
 
 fn promtool() -> Option<String> {
-    let candidates = [std::env::var("PROMTOOL").ok(), Some("promtool".into()), Some("/tmp/prom/usr/bin/promtool".into())];
+    let candidates = [
+        std::env::var("PROMTOOL").ok(),
+        Some("promtool".into()),
+        Some("/tmp/prom/usr/bin/promtool".into()),
+    ];
     candidates.into_iter().flatten().find(|path| {
-        Command::new(path).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+        Command::new(path)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
     })
 }
 
 fn has_jq() -> bool {
-    Command::new("jq").arg("--version").stdout(Stdio::null()).status().is_ok_and(|status| status.success())
+    Command::new("jq")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
 }
 
 const NASTY_TEXT: [&str; 10] = [
@@ -55,7 +68,13 @@ const NASTY_TEXT: [&str; 10] = [
     "key=value with=equals",
 ];
 
-const NASTY_BYTES: [&[u8]; 5] = [b"\xff\xfe", b"cut \xe2\x82", b"\xed\xa0\x80 surrogate", b"\xc0\xaf overlong", b"ok\x00nul"];
+const NASTY_BYTES: [&[u8]; 5] = [
+    b"\xff\xfe",
+    b"cut \xe2\x82",
+    b"\xed\xa0\x80 surrogate",
+    b"\xc0\xaf overlong",
+    b"ok\x00nul",
+];
 
 /// Records covering every value type and every nasty string in every slot.
 fn nasty_records() -> Vec<Record<'static>> {
@@ -104,10 +123,17 @@ fn every_json_log_line_passes_jq() {
         lines.push(line);
     }
     for line in &lines {
-        assert!(!line.chars().any(char::is_control), "a record holds a control character: {line:?}");
+        assert!(
+            !line.chars().any(char::is_control),
+            "a record holds a control character: {line:?}"
+        );
         let (ok, stdout, stderr) = run("jq", &["-c", "."], &format!("{line}\n")).unwrap();
         assert!(ok, "jq rejected {line:?}: {stderr}");
-        assert_eq!(stdout.lines().count(), 1, "jq saw more than one value in {line:?}");
+        assert_eq!(
+            stdout.lines().count(),
+            1,
+            "jq saw more than one value in {line:?}"
+        );
         // jq 1.6 turns integers beyond 2^53 into doubles: compare as doubles.
         let ours = numbers_as_doubles(serde_json::from_str(line).unwrap());
         let theirs = numbers_as_doubles(serde_json::from_str(stdout.trim_end()).unwrap());
@@ -118,7 +144,9 @@ fn every_json_log_line_passes_jq() {
 #[test]
 fn kernel_metrics_pass_promtool_check_metrics_silently() {
     let Some(promtool) = promtool() else {
-        eprintln!("NOTICE: promtool not found (set PROMTOOL or install Debian's prometheus); skipping");
+        eprintln!(
+            "NOTICE: promtool not found (set PROMTOOL or install Debian's prometheus); skipping"
+        );
         return;
     };
     static BUILD: [Label; 3] = [
@@ -131,14 +159,23 @@ fn kernel_metrics_pass_promtool_check_metrics_silently() {
     for duration_ns in (1..5_000u64).map(|step| step * 97 % 300_000) {
         metrics.record_context_switch(duration_ns);
     }
-    metrics.update_heap(HeapFigures { current_bytes: 1 << 20, peak_bytes: 1 << 21, allocations: 500, frees: 480, failed_allocations: 3 });
+    metrics.update_heap(HeapFigures {
+        current_bytes: 1 << 20,
+        peak_bytes: 1 << 21,
+        allocations: 500,
+        frees: 480,
+        failed_allocations: 3,
+    });
     metrics.record_chaos_injection("slow_io");
     metrics.vfs_opens.add(4);
     metrics.refresh(12_345_678_901);
     let busy = render(&metrics, MetricFormat::Prometheus);
     for text in [empty, busy] {
         let (ok, stdout, stderr) = run(&promtool, &["check", "metrics"], &text).unwrap();
-        assert!(ok && stdout.is_empty() && stderr.is_empty(), "promtool complained:\n{stdout}{stderr}\non:\n{text}");
+        assert!(
+            ok && stdout.is_empty() && stderr.is_empty(),
+            "promtool complained:\n{stdout}{stderr}\non:\n{text}"
+        );
     }
 }
 
@@ -150,7 +187,11 @@ fn metrics_json_is_one_document_jq_accepts() {
     metrics.refresh(1);
     let text = render(&metrics, MetricFormat::Json);
     let document: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(document["metrics"].as_array().unwrap().len(), 21, "families");
+    assert_eq!(
+        document["metrics"].as_array().unwrap().len(),
+        21,
+        "families"
+    );
     if !has_jq() {
         eprintln!("NOTICE: jq not found; skipping the jq check of the metrics document");
         return;
@@ -165,7 +206,11 @@ fn numbers_as_doubles(value: serde_json::Value) -> serde_json::Value {
     match value {
         Json::Number(number) => Json::from(number.as_f64().unwrap()),
         Json::Array(items) => Json::Array(items.into_iter().map(numbers_as_doubles).collect()),
-        Json::Object(map) => Json::Object(map.into_iter().map(|(key, item)| (key, numbers_as_doubles(item))).collect()),
+        Json::Object(map) => Json::Object(
+            map.into_iter()
+                .map(|(key, item)| (key, numbers_as_doubles(item)))
+                .collect(),
+        ),
         other => other,
     }
 }

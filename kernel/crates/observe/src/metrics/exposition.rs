@@ -31,9 +31,13 @@ impl MetricFormat {
 
     /// Parses `prometheus`, `json` or `simple` (exact, as the shell takes them).
     pub fn parse(name: &str) -> Option<MetricFormat> {
-        [MetricFormat::Prometheus, MetricFormat::Json, MetricFormat::Simple]
-            .into_iter()
-            .find(|format| format.as_str() == name)
+        [
+            MetricFormat::Prometheus,
+            MetricFormat::Json,
+            MetricFormat::Simple,
+        ]
+        .into_iter()
+        .find(|format| format.as_str() == name)
     }
 }
 
@@ -87,7 +91,12 @@ pub fn write_metrics<W: Write + ?Sized>(
 fn write_prometheus_header<W: Write + ?Sized>(sink: &mut W, metric: &Metric<'_>) -> fmt::Result {
     write!(sink, "# HELP {} ", metric.name())?;
     write_prometheus_text(sink, metric.help(), false)?;
-    writeln!(sink, "\n# TYPE {} {}", metric.name(), metric.kind().as_str())
+    writeln!(
+        sink,
+        "\n# TYPE {} {}",
+        metric.name(),
+        metric.kind().as_str()
+    )
 }
 
 /// Prometheus and simple samples: `name{labels} value` lines; a histogram
@@ -97,18 +106,58 @@ fn write_text_sample<W: Write + ?Sized>(sink: &mut W, metric: &Metric<'_>) -> fm
     let name = metric.name();
     let labels = metric.labels();
     match metric {
-        Metric::Counter(counter) => write_text_line(sink, name, "", labels, None, counter.get().into(), Scale::Unit),
-        Metric::Gauge(gauge) => write_text_line(sink, name, "", labels, None, gauge.get().into(), gauge.scale),
+        Metric::Counter(counter) => write_text_line(
+            sink,
+            name,
+            "",
+            labels,
+            None,
+            counter.get().into(),
+            Scale::Unit,
+        ),
+        Metric::Gauge(gauge) => write_text_line(
+            sink,
+            name,
+            "",
+            labels,
+            None,
+            gauge.get().into(),
+            gauge.scale,
+        ),
         Metric::Histogram(histogram) => {
             let mut total = 0;
             let bounds = histogram.bounds().iter().map(Some).chain([None]);
             for (bound, cumulative) in bounds.zip(histogram.cumulative_counts()) {
                 let bound = bound.map(|&bound| (bound, histogram.scale));
-                write_text_line(sink, name, "_bucket", labels, Some(bound), cumulative.into(), Scale::Unit)?;
+                write_text_line(
+                    sink,
+                    name,
+                    "_bucket",
+                    labels,
+                    Some(bound),
+                    cumulative.into(),
+                    Scale::Unit,
+                )?;
                 total = cumulative;
             }
-            write_text_line(sink, name, "_sum", labels, None, histogram.sum().into(), histogram.scale)?;
-            write_text_line(sink, name, "_count", labels, None, total.into(), Scale::Unit)
+            write_text_line(
+                sink,
+                name,
+                "_sum",
+                labels,
+                None,
+                histogram.sum().into(),
+                histogram.scale,
+            )?;
+            write_text_line(
+                sink,
+                name,
+                "_count",
+                labels,
+                None,
+                total.into(),
+                Scale::Unit,
+            )
         }
     }
 }
@@ -185,7 +234,9 @@ fn write_json_sample<W: Write + ?Sized>(sink: &mut W, metric: &Metric<'_>) -> fm
             sink.write_str("\"buckets\":[")?;
             let mut total = 0;
             let bounds = histogram.bounds().iter().map(Some).chain([None]);
-            for (index, (bound, cumulative)) in bounds.zip(histogram.cumulative_counts()).enumerate() {
+            for (index, (bound, cumulative)) in
+                bounds.zip(histogram.cumulative_counts()).enumerate()
+            {
                 if index > 0 {
                     sink.write_char(',')?;
                 }
@@ -211,7 +262,8 @@ fn write_number<W: Write + ?Sized>(sink: &mut W, value: i128, scale: Scale) -> f
         Scale::NanosToSeconds => {
             const NANOS_PER_SECOND: u128 = 1_000_000_000;
             let magnitude = value.unsigned_abs();
-            let (seconds, mut fraction) = (magnitude / NANOS_PER_SECOND, magnitude % NANOS_PER_SECOND);
+            let (seconds, mut fraction) =
+                (magnitude / NANOS_PER_SECOND, magnitude % NANOS_PER_SECOND);
             let sign = if value < 0 { "-" } else { "" };
             write!(sink, "{sign}{seconds}")?;
             if fraction == 0 {
@@ -235,11 +287,15 @@ mod tests {
 
     static MODE_A: [Label; 1] = [Label::new("mode", "a\"b\\c\nd")];
     static MODE_B: [Label; 1] = [Label::new("mode", "plain")];
-    static INJECTIONS_A: Counter = Counter::new("x_injections_total", "Injections.").with_labels(&MODE_A);
-    static INJECTIONS_B: Counter = Counter::new("x_injections_total", "Injections.").with_labels(&MODE_B);
-    static LATENCY: Gauge = Gauge::new("x_latency_seconds", "Latency.\nSecond \\ line.").with_scale(Scale::NanosToSeconds);
+    static INJECTIONS_A: Counter =
+        Counter::new("x_injections_total", "Injections.").with_labels(&MODE_A);
+    static INJECTIONS_B: Counter =
+        Counter::new("x_injections_total", "Injections.").with_labels(&MODE_B);
+    static LATENCY: Gauge = Gauge::new("x_latency_seconds", "Latency.\nSecond \\ line.")
+        .with_scale(Scale::NanosToSeconds);
     static DURATION: Histogram =
-        Histogram::new("x_duration_seconds", "Durations.", &[500, 1_000_000_000]).with_scale(Scale::NanosToSeconds);
+        Histogram::new("x_duration_seconds", "Durations.", &[500, 1_000_000_000])
+            .with_scale(Scale::NanosToSeconds);
 
     fn render(metrics: &[Metric<'_>], format: MetricFormat) -> String {
         let mut out = String::new();
@@ -323,14 +379,20 @@ mod tests {
         assert_eq!(families[0]["samples"][0]["labels"]["mode"], "a\"b\\c\nd");
         assert_eq!(families[1]["help"], "Latency.\nSecond \\ line.");
         let histogram = &families[2]["samples"][0];
-        assert_eq!(histogram["buckets"].as_array().unwrap().last().unwrap()["le"], "+Inf");
+        assert_eq!(
+            histogram["buckets"].as_array().unwrap().last().unwrap()["le"],
+            "+Inf"
+        );
         assert_eq!(histogram["count"], histogram["buckets"][2]["count"]);
         assert_eq!(render(&[], MetricFormat::Json), "{\"metrics\":[]}");
     }
 
     #[test]
     fn format_names_parse_exactly() {
-        assert_eq!(MetricFormat::parse("prometheus"), Some(MetricFormat::Prometheus));
+        assert_eq!(
+            MetricFormat::parse("prometheus"),
+            Some(MetricFormat::Prometheus)
+        );
         assert_eq!(MetricFormat::parse("json"), Some(MetricFormat::Json));
         assert_eq!(MetricFormat::parse("simple"), Some(MetricFormat::Simple));
         assert_eq!(MetricFormat::parse("Prometheus"), None);

@@ -10,14 +10,20 @@
 
 use core::fmt::{self, Write};
 
-use super::{write_metrics, Counter, Gauge, Histogram, Label, Metric, MetricFormat, Scale};
 use super::latency::LatencyRecorder;
+use super::{write_metrics, Counter, Gauge, Histogram, Label, Metric, MetricFormat, Scale};
 
 /// Chaos mode names as they appear in the `mode` label of
 /// `sis_chaos_injections_total`. `sis-chaos` tests that these equal its
 /// modes' names (every mode but `none`), in the same order.
-pub const CHAOS_MODE_LABELS: [&str; 6] =
-    ["disk_full", "disk_fail", "network_fail", "memory_pressure", "random_panic", "slow_io"];
+pub const CHAOS_MODE_LABELS: [&str; 6] = [
+    "disk_full",
+    "disk_fail",
+    "network_fail",
+    "memory_pressure",
+    "random_panic",
+    "slow_io",
+];
 
 const fn chaos_counter(labels: &'static [Label]) -> Counter {
     Counter::new(
@@ -39,8 +45,9 @@ const CHAOS_LABEL_SETS: [&[Label]; 6] = [
 ];
 
 /// Buckets of `sis_ctx_switch_duration_seconds`, in nanoseconds.
-pub const CONTEXT_SWITCH_BOUNDS_NS: [u64; 11] =
-    [250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000];
+pub const CONTEXT_SWITCH_BOUNDS_NS: [u64; 11] = [
+    250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
+];
 
 /// Series in [`KernelMetrics::metrics`].
 pub const KERNEL_METRIC_COUNT: usize = 26;
@@ -170,14 +177,19 @@ impl KernelMetrics {
         self.heap_peak_bytes.set_unsigned(heap.peak_bytes);
         self.heap_allocations.raise_to(heap.allocations);
         self.heap_frees.raise_to(heap.frees);
-        self.heap_failed_allocations.raise_to(heap.failed_allocations);
+        self.heap_failed_allocations
+            .raise_to(heap.failed_allocations);
     }
 
     /// Brings the derived gauges (percentiles, uptime) up to date; call it
     /// right before an export. Percentiles are 0 until a switch was recorded.
     pub fn refresh(&self, uptime_ns: u64) {
         self.uptime.set_unsigned(uptime_ns);
-        let gauges = [(50, &self.context_switch_p50), (95, &self.context_switch_p95), (99, &self.context_switch_p99)];
+        let gauges = [
+            (50, &self.context_switch_p50),
+            (95, &self.context_switch_p95),
+            (99, &self.context_switch_p99),
+        ];
         for (percent, gauge) in gauges {
             gauge.set_unsigned(self.context_switch_latency.percentile(percent).unwrap_or(0));
         }
@@ -228,8 +240,11 @@ mod tests {
     use super::*;
     use std::string::String;
 
-    static BUILD: [Label; 3] =
-        [Label::new("version", "0.1.0"), Label::new("commit", "abc1234"), Label::new("arch", "riscv64")];
+    static BUILD: [Label; 3] = [
+        Label::new("version", "0.1.0"),
+        Label::new("commit", "abc1234"),
+        Label::new("arch", "riscv64"),
+    ];
 
     fn render(metrics: &KernelMetrics, format: MetricFormat) -> String {
         let mut out = String::new();
@@ -265,11 +280,18 @@ mod tests {
             "sis_build_info",
         ];
         for name in planned {
-            assert!(text.contains(&format!("\n# TYPE {name} ")) || text.starts_with(&format!("# HELP {name} ")), "{name}");
+            assert!(
+                text.contains(&format!("\n# TYPE {name} "))
+                    || text.starts_with(&format!("# HELP {name} ")),
+                "{name}"
+            );
         }
-        assert!(text.contains("sis_build_info{version=\"0.1.0\",commit=\"abc1234\",arch=\"riscv64\"} 1\n"));
+        assert!(text
+            .contains("sis_build_info{version=\"0.1.0\",commit=\"abc1234\",arch=\"riscv64\"} 1\n"));
         for mode in CHAOS_MODE_LABELS {
-            assert!(text.contains(&format!("sis_chaos_injections_total{{mode=\"{mode}\"}} 0\n")));
+            assert!(text.contains(&format!(
+                "sis_chaos_injections_total{{mode=\"{mode}\"}} 0\n"
+            )));
         }
     }
 
@@ -306,7 +328,10 @@ mod tests {
             "sis_chaos_injections_total{mode=\"disk_full\"} 1",
             "sis_chaos_injections_total{mode=\"disk_fail\"} 0",
         ] {
-            assert!(text.lines().any(|candidate| candidate == line), "missing {line:?} in\n{text}");
+            assert!(
+                text.lines().any(|candidate| candidate == line),
+                "missing {line:?} in\n{text}"
+            );
         }
         // Mirrored counters never go back, even if the source restarts.
         metrics.update_heap(HeapFigures::default());

@@ -57,7 +57,10 @@ impl LatencyRecorder {
 
     /// Values recorded so far.
     pub fn count(&self) -> u64 {
-        self.counts.iter().map(|count| count.load(Ordering::Relaxed)).fold(0, u64::saturating_add)
+        self.counts
+            .iter()
+            .map(|count| count.load(Ordering::Relaxed))
+            .fold(0, u64::saturating_add)
     }
 
     pub fn min(&self) -> Option<u64> {
@@ -82,7 +85,10 @@ impl LatencyRecorder {
         // count can overflow it.
         let rank = ((percent * u128::from(total)).div_ceil(100)).max(1);
         let mut seen: u128 = 0;
-        let (low, high) = (self.min.load(Ordering::Relaxed), self.max.load(Ordering::Relaxed));
+        let (low, high) = (
+            self.min.load(Ordering::Relaxed),
+            self.max.load(Ordering::Relaxed),
+        );
         for (bucket, count) in self.counts.iter().enumerate() {
             seen += u128::from(count.load(Ordering::Relaxed));
             if seen >= rank {
@@ -154,7 +160,20 @@ mod tests {
 
     #[test]
     fn buckets_cover_u64_and_hold_their_values() {
-        for value in [0, 1, 15, 16, 17, 31, 32, 33, 1000, 1 << 40, u64::MAX - 1, u64::MAX] {
+        for value in [
+            0,
+            1,
+            15,
+            16,
+            17,
+            31,
+            32,
+            33,
+            1000,
+            1 << 40,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
             let bucket = bucket_of(value);
             assert!(bucket < BUCKETS);
             let (low, width) = bucket_range(bucket);
@@ -175,7 +194,10 @@ mod tests {
             for percent in [1, 50, 90, 95, 99, 100] {
                 let truth = exact(&values, percent) as f64;
                 let answer = recorder.percentile(percent as u8).unwrap() as f64;
-                assert!((answer - truth).abs() <= truth / 32.0, "p{percent}: {answer} vs {truth}");
+                assert!(
+                    (answer - truth).abs() <= truth / 32.0,
+                    "p{percent}: {answer} vs {truth}"
+                );
             }
         }
     }
@@ -187,7 +209,11 @@ mod tests {
         assert_eq!(recorder.min(), None);
         recorder.record(2500);
         for percent in [0, 50, 99, 100, 255] {
-            assert_eq!(recorder.percentile(percent), Some(2500), "clamped to min and max");
+            assert_eq!(
+                recorder.percentile(percent),
+                Some(2500),
+                "clamped to min and max"
+            );
         }
         let small = LatencyRecorder::new();
         for value in 0..10 {

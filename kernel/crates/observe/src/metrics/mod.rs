@@ -69,7 +69,12 @@ pub struct Counter {
 
 impl Counter {
     pub const fn new(name: &'static str, help: &'static str) -> Self {
-        Counter { name, help, labels: &[], value: AtomicU64::new(0) }
+        Counter {
+            name,
+            help,
+            labels: &[],
+            value: AtomicU64::new(0),
+        }
     }
 
     #[must_use]
@@ -109,7 +114,13 @@ pub struct Gauge {
 
 impl Gauge {
     pub const fn new(name: &'static str, help: &'static str) -> Self {
-        Gauge { name, help, labels: &[], scale: Scale::Unit, value: AtomicI64::new(0) }
+        Gauge {
+            name,
+            help,
+            labels: &[],
+            scale: Scale::Unit,
+            value: AtomicI64::new(0),
+        }
     }
 
     #[must_use]
@@ -127,7 +138,10 @@ impl Gauge {
     /// A gauge that starts at `value` (the build-info gauge starts at 1).
     #[must_use]
     pub const fn with_value(self, value: i64) -> Self {
-        Gauge { value: AtomicI64::new(value), ..self }
+        Gauge {
+            value: AtomicI64::new(value),
+            ..self
+        }
     }
 
     pub fn set(&self, value: i64) {
@@ -169,7 +183,10 @@ impl Histogram {
     /// # Panics
     /// At compile time (in a `static`/`const`) when there are too many bounds.
     pub const fn new(name: &'static str, help: &'static str, bounds: &'static [u64]) -> Self {
-        assert!(bounds.len() <= MAX_HISTOGRAM_BUCKETS, "too many histogram buckets");
+        assert!(
+            bounds.len() <= MAX_HISTOGRAM_BUCKETS,
+            "too many histogram buckets"
+        );
         Histogram {
             name,
             help,
@@ -194,7 +211,11 @@ impl Histogram {
     }
 
     pub fn observe(&self, value: u64) {
-        let bucket = self.bounds.iter().position(|&bound| value <= bound).unwrap_or(self.bounds.len());
+        let bucket = self
+            .bounds
+            .iter()
+            .position(|&bound| value <= bound)
+            .unwrap_or(self.bounds.len());
         // `bounds.len() <= MAX_HISTOGRAM_BUCKETS` (checked in `new`), so the
         // index is in range; `get` keeps this panic-free anyway.
         if let Some(count) = self.counts.get(bucket) {
@@ -209,10 +230,12 @@ impl Histogram {
 
     /// Cumulative counts per bound, then the `+Inf` bucket (the total count).
     pub fn cumulative_counts(&self) -> impl Iterator<Item = u64> + '_ {
-        self.counts[..=self.bounds.len()].iter().scan(0u64, |running, count| {
-            *running = running.saturating_add(count.load(Ordering::Relaxed));
-            Some(*running)
-        })
+        self.counts[..=self.bounds.len()]
+            .iter()
+            .scan(0u64, |running, count| {
+                *running = running.saturating_add(count.load(Ordering::Relaxed));
+                Some(*running)
+            })
     }
 
     pub fn sum(&self) -> u64 {
@@ -294,7 +317,10 @@ pub fn validate(metrics: &[Metric<'_>]) -> Result<(), Problem> {
             if metric.kind() == Kind::Histogram && label.name == "le" {
                 return problem("histograms may not carry an le label of their own");
             }
-            if metric.labels()[..position].iter().any(|earlier| earlier.name == label.name) {
+            if metric.labels()[..position]
+                .iter()
+                .any(|earlier| earlier.name == label.name)
+            {
                 return problem("label name repeats within a series");
             }
         }
@@ -333,7 +359,9 @@ fn is_valid_name(name: &str, allows_colon: bool) -> bool {
     let first_ok = matches!(bytes.next(), Some(b'a'..=b'z' | b'A'..=b'Z' | b'_'))
         || (allows_colon && name.starts_with(':'));
     first_ok
-        && bytes.all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || (allows_colon && byte == b':'))
+        && bytes.all(|byte| {
+            byte.is_ascii_alphanumeric() || byte == b'_' || (allows_colon && byte == b':')
+        })
 }
 
 #[cfg(test)]
@@ -377,7 +405,11 @@ mod tests {
 
     #[test]
     fn validate_accepts_a_clean_set() {
-        let set = [Metric::Counter(&REQUESTS), Metric::Gauge(&DEPTH), Metric::Histogram(&SIZES)];
+        let set = [
+            Metric::Counter(&REQUESTS),
+            Metric::Gauge(&DEPTH),
+            Metric::Histogram(&SIZES),
+        ];
         assert_eq!(validate(&set), Ok(()));
     }
 
@@ -391,8 +423,10 @@ mod tests {
         static UNSORTED: Histogram = Histogram::new("h", "h", &[5, 5]);
         static A1: Counter = Counter::new("a_total", "a").with_labels(&[Label::new("m", "1")]);
         static A2: Counter = Counter::new("a_total", "a").with_labels(&[Label::new("m", "2")]);
-        static A1_AGAIN: Counter = Counter::new("a_total", "a").with_labels(&[Label::new("m", "1")]);
-        static A_OTHER_HELP: Counter = Counter::new("a_total", "other").with_labels(&[Label::new("m", "3")]);
+        static A1_AGAIN: Counter =
+            Counter::new("a_total", "a").with_labels(&[Label::new("m", "1")]);
+        static A_OTHER_HELP: Counter =
+            Counter::new("a_total", "other").with_labels(&[Label::new("m", "3")]);
         let cases: [&[Metric<'_>]; 9] = [
             &[Metric::Counter(&NO_TOTAL)],
             &[Metric::Gauge(&BAD_NAME)],
@@ -400,13 +434,20 @@ mod tests {
             &[Metric::Gauge(&BAD_LABEL)],
             &[Metric::Histogram(&LE)],
             &[Metric::Histogram(&UNSORTED)],
-            &[Metric::Counter(&A1), Metric::Gauge(&DEPTH), Metric::Counter(&A2)],
+            &[
+                Metric::Counter(&A1),
+                Metric::Gauge(&DEPTH),
+                Metric::Counter(&A2),
+            ],
             &[Metric::Counter(&A1), Metric::Counter(&A1_AGAIN)],
             &[Metric::Counter(&A1), Metric::Counter(&A_OTHER_HELP)],
         ];
         for case in cases {
             assert!(validate(case).is_err(), "{:?}", case[0].name());
         }
-        assert_eq!(validate(&[Metric::Counter(&A1), Metric::Counter(&A2)]), Ok(()));
+        assert_eq!(
+            validate(&[Metric::Counter(&A1), Metric::Counter(&A2)]),
+            Ok(())
+        );
     }
 }
