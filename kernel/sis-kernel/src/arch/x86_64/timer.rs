@@ -80,13 +80,18 @@ pub fn init(platform: &Platform) {
     let (tsc_hz, apic_hz) = calibrate(port, CALIBRATION_PM_TICKS).unwrap_or((FALLBACK_HZ, FALLBACK_HZ));
     NS_PER_TSC_TICK_FIXED.store((1_000_000_000u128 << 32).div_ceil(u128::from(tsc_hz)) as u64, Ordering::Relaxed);
     APIC_TIMER_HZ.store(apic_hz, Ordering::Relaxed);
-    TSC_AT_BOOT.store(cpu::rdtsc(), Ordering::Relaxed);
+    TSC_AT_BOOT.store(cpu::rdtsc().max(1), Ordering::Relaxed);
 }
 
-/// Nanoseconds since `init`. The TSC of one CPU never goes back, and only
-/// the boot CPU runs the kernel after boot.
+/// Nanoseconds since `init` (0 before it, so the clock never goes back).
+/// The TSC of one CPU never goes back, and only the boot CPU runs the kernel
+/// after boot.
 pub fn monotonic_ns() -> u64 {
-    let ticks = cpu::rdtsc().saturating_sub(TSC_AT_BOOT.load(Ordering::Relaxed));
+    let at_boot = TSC_AT_BOOT.load(Ordering::Relaxed);
+    if at_boot == 0 {
+        return 0;
+    }
+    let ticks = cpu::rdtsc().saturating_sub(at_boot);
     let fixed = NS_PER_TSC_TICK_FIXED.load(Ordering::Relaxed);
     ((u128::from(ticks) * u128::from(fixed)) >> 32) as u64
 }
