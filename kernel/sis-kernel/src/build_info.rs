@@ -34,7 +34,7 @@ pub fn write_json(out: &mut dyn fmt::Write) -> fmt::Result {
     ];
     for (key, value) in fields {
         write!(out, "\"{key}\":")?;
-        crate::json::write_string(out, value)?;
+        sis_observe::escape::write_json_str(out, value)?;
         out.write_str(",")?;
     }
     write!(out, "\"dirty\":{GIT_DIRTY}}}")

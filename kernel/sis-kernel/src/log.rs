@@ -1,41 +1,20 @@
-//! The kernel's logging facade: `log_event!` and `log_kv!` build a record
-//! and hand it to `emit`, which prints it in the current format, on a line
-//! of its own (prefixed `\x01sis:log ` in machine mode).
+//! The kernel's logging facade over `sis_observe::Logger`: `log_event!` and
+//! `log_kv!` build a record (timestamp in µs since boot) and `emit` filters
+//! it, keeps it in the ring for `dmesg` and the panic report, and prints it
+//! on a line of its own (prefixed `\x01sis:log ` in machine mode).
+//!
+//! Nothing here allocates, so the allocator's own chaos point and early
+//! boot may log.
 
-use core::fmt;
-use core::sync::atomic::{AtomicU8, Ordering};
+use sis_observe::{Format, Level, Logger, Record};
 
 use crate::{arch, console};
 
-/// Severity of a record, lowest first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-#[repr(u8)]
-pub enum Level {
-    Trace = 0,
-    Debug = 1,
-    Info = 2,
-    Warn = 3,
-    Error = 4,
-    Fatal = 5,
-}
+/// 256 records of up to 256 bytes: 64 KiB of recent history without a heap.
+static LOGGER: Logger<256, 256> = Logger::new(Format::Human, Level::Info);
 
-impl Level {
-    pub const fn name(self) -> &'static str {
-        match self {
-            Level::Trace => "TRACE",
-            Level::Debug => "DEBUG",
-            Level::Info => "INFO",
-            Level::Warn => "WARN",
-            Level::Error => "ERROR",
-            Level::Fatal => "FATAL",
-        }
-    }
-}
-
-static MIN_LEVEL: AtomicU8 = AtomicU8::new(Level::Info as u8);
-
-pub fn enabled(level: Level) -> bool {
-    level as u8 >= MIN_LEVEL.load(Ordering::Relaxed)
+pub fn logger() -> &'static Logger<256, 256> {
+    &LOGGER
 }
 
 /// Microseconds since boot, the `ts` of every record.
@@ -43,9 +22,9 @@ pub fn timestamp_us() -> u64 {
     arch::monotonic_ns() / 1_000
 }
 
-/// Prints one record: `[LEVEL] subsystem: status key=value ...`.
-pub fn emit(level: Level, subsystem: &str, status: &str, fields: &[(&str, &dyn fmt::Display)]) {
-    if !enabled(level) {
+/// Prints and stores one record.
+pub fn emit(record: &Record<'_>) {
+    if !LOGGER.control().is_enabled(record.level) {
         return;
     }
     console::finish_line();
@@ -54,36 +33,34 @@ pub fn emit(level: Level, subsystem: &str, status: &str, fields: &[(&str, &dyn f
         console::write_str(sis_abi::frame::LOG);
         console::write_str(" ");
     }
-    crate::print!("[{}] {}: {}", level.name(), subsystem, status);
-    for (key, value) in fields {
-        crate::print!(" {}={}", key, value);
-    }
+    let _ = LOGGER.log(record, &mut console::Console);
     console::write_str("\n");
 }
 
 /// Logs an event: `log_event!("fs", "mounted", Info)`, with optional
-/// `key = value` fields after the level.
+/// `key = value` fields (strings, integers, booleans) after the level.
 #[macro_export]
 macro_rules! log_event {
     ($subsystem:expr, $status:expr, $level:ident $(, $key:ident = $value:expr)* $(,)?) => {
         $crate::log::emit(
-            $crate::log::Level::$level,
-            $subsystem,
-            $status,
-            &[$((stringify!($key), &$value as &dyn core::fmt::Display)),*],
+            &sis_observe::Record::new(
+                $crate::log::timestamp_us(),
+                sis_observe::Level::$level,
+                $subsystem,
+                $status,
+            )
+            $(.with(stringify!($key), $value))*,
         )
     };
 }
 
-/// Logs one key/value: `log_kv!("perf", "ctx_switch_ns", 1234, Info)`.
+/// Logs one key/value: `log_kv!("perf", "ctx_switch_ns", 1234u64, Info)`.
 #[macro_export]
 macro_rules! log_kv {
     ($subsystem:expr, $key:expr, $value:expr, $level:ident) => {
         $crate::log::emit(
-            $crate::log::Level::$level,
-            $subsystem,
-            "value",
-            &[($key, &$value as &dyn core::fmt::Display)],
+            &sis_observe::Record::new($crate::log::timestamp_us(), sis_observe::Level::$level, $subsystem, "value")
+                .with($key, $value),
         )
     };
 }

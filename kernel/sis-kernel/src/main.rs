@@ -10,13 +10,15 @@ extern crate alloc;
 
 mod arch;
 mod build_info;
+#[cfg(feature = "chaos")]
+mod chaos;
 mod console;
 mod fs;
 mod heap;
-mod json;
 #[macro_use]
 mod log;
 mod metrics;
+mod net;
 pub mod panic;
 mod sched;
 mod shell;
@@ -38,14 +40,14 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     print!("SIS kernel ");
     let _ = build_info::write_identity(&mut console::Console);
     println!(" booting on {}", arch::NAME);
-    log_event!("boot", "arch", Info, arch = arch::NAME, cpus = arch::cpus_online());
+    log_event!("boot", "arch", Info, arch = arch::NAME, cpus = arch::cpus_online() as u64);
 
     let ram = boot.memory.total_usable_bytes();
     RAM_BYTES.store(ram, Ordering::Relaxed);
     let low = boot.memory.usable().iter().map(|r| r.start).min().unwrap_or(0);
     let high = boot.memory.usable().iter().map(|r| r.end()).max().unwrap_or(0);
     panic::set_frame_bounds(low, high);
-    log_event!("boot", "memory", Info, ram_bytes = ram, regions = boot.memory.usable().len());
+    log_event!("boot", "memory", Info, ram_bytes = ram as u64, regions = boot.memory.usable().len() as u64);
 
     let Some(region) = sis_mem::heap::heap_region(&boot.memory, boot.kernel_end) else {
         panic!("no RAM left for the heap (memory map: {:?})", boot.memory.usable());
@@ -53,10 +55,16 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     // SAFETY: heap_region returns RAM above the kernel image and outside every
     // reserved range; nothing else claims it.
     unsafe { heap::init(region) };
-    log_event!("boot", "heap", Info, start = Hex(region.start), size_bytes = region.size);
+    log_event!("boot", "heap", Info, start = region.start as u64, size_bytes = region.size as u64);
+
+    #[cfg(feature = "chaos")]
+    {
+        chaos::init();
+        log_event!("chaos", "available", Info, mode = chaos::get().mode().name());
+    }
 
     match fs::mount(region.size) {
-        Ok(disk_bytes) => log_event!("fs", "mounted", Info, root = "/", disk_bytes = disk_bytes),
+        Ok(disk_bytes) => log_event!("fs", "mounted", Info, root = "/", disk_bytes = disk_bytes as u64),
         Err(errno) => log_event!("fs", "mount failed", Error, errno = errno.name()),
     }
 
@@ -71,14 +79,5 @@ pub fn kernel_main(boot: BootInfo) -> ! {
 fn sampler_task() {
     loop {
         sched::sleep_ns(1_000_000_000);
-    }
-}
-
-/// Formats an address as `0x…` in log fields.
-struct Hex(usize);
-
-impl core::fmt::Display for Hex {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{:#x}", self.0)
     }
 }

@@ -1,51 +1,49 @@
-//! Kernel counters fed by the scheduler, heap and file system (exported by
-//! `metricsctl`).
+//! The kernel's metrics registry (`sis_observe::KernelMetrics`), fed by the
+//! scheduler, allocator, VFS, network and chaos paths, exported by
+//! `metricsctl`.
 
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::fmt;
 
-static CONTEXT_SWITCHES: AtomicU64 = AtomicU64::new(0);
+use sis_observe::metrics::{KernelMetrics, Label, MetricFormat};
+use sis_observe::metrics::kernel::HeapFigures;
 
-/// The most recent switch latencies, for percentiles. A ring of the last
-/// 1024 samples: recent behaviour is what a soak run wants to see move.
-const SAMPLES: usize = 1024;
-static SWITCH_NS: [AtomicU64; SAMPLES] = [const { AtomicU64::new(0) }; SAMPLES];
-static SWITCH_NEXT: AtomicUsize = AtomicUsize::new(0);
+use crate::{arch, build_info, fs, heap};
 
-pub fn count_context_switch() {
-    CONTEXT_SWITCHES.fetch_add(1, Ordering::Relaxed);
+static BUILD_LABELS: [Label; 3] = [
+    Label::new("version", env!("CARGO_PKG_VERSION")),
+    Label::new("commit", build_info::GIT_COMMIT_SHORT),
+    Label::new("arch", arch::NAME),
+];
+
+static METRICS: KernelMetrics = KernelMetrics::new(&BUILD_LABELS);
+
+pub fn get() -> &'static KernelMetrics {
+    &METRICS
 }
 
 pub fn record_context_switch_ns(ns: u64) {
-    let slot = SWITCH_NEXT.fetch_add(1, Ordering::Relaxed);
-    SWITCH_NS[slot % SAMPLES].store(ns, Ordering::Relaxed);
+    METRICS.record_context_switch(ns);
 }
-
-pub fn context_switches() -> u64 {
-    CONTEXT_SWITCHES.load(Ordering::Relaxed)
-}
-
-/// p50, p95 and p99 of the recorded switch latencies (0 before any switch).
-pub fn context_switch_percentiles_ns() -> [u64; 3] {
-    let recorded = SWITCH_NEXT.load(Ordering::Relaxed).min(SAMPLES);
-    if recorded == 0 {
-        return [0; 3];
-    }
-    let mut sorted = [0u64; SAMPLES];
-    for (index, value) in sorted.iter_mut().take(recorded).enumerate() {
-        *value = SWITCH_NS[index].load(Ordering::Relaxed);
-    }
-    let sorted = &mut sorted[..recorded];
-    sorted.sort_unstable();
-    let at = |percent: usize| sorted[((recorded * percent).div_ceil(100)).clamp(1, recorded) - 1];
-    [at(50), at(95), at(99)]
-}
-
-static PANICS: AtomicU64 = AtomicU64::new(0);
 
 pub fn count_panic() {
-    PANICS.fetch_add(1, Ordering::Relaxed);
+    METRICS.panics.inc();
 }
 
-pub fn panics() -> u64 {
-    PANICS.load(Ordering::Relaxed)
+/// Brings the mirrored figures up to date and writes every series.
+pub fn write(out: &mut dyn fmt::Write, format: MetricFormat) -> fmt::Result {
+    let heap = heap::stats();
+    METRICS.update_heap(HeapFigures {
+        current_bytes: heap.current_bytes as u64,
+        peak_bytes: heap.peak_bytes as u64,
+        allocations: heap.allocations,
+        frees: heap.frees,
+        failed_allocations: heap.failed_allocations,
+    });
+    if let Ok(vfs) = fs::with(|vfs| Ok(vfs.stats())) {
+        METRICS.vfs_opens.raise_to(vfs.opens);
+        METRICS.vfs_reads.raise_to(vfs.reads);
+        METRICS.vfs_writes.raise_to(vfs.writes);
+    }
+    METRICS.refresh(arch::monotonic_ns());
+    METRICS.write(out, format)
 }

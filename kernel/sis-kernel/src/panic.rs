@@ -6,8 +6,9 @@
 //! 3. The human report on the raw UART path (no lock, no heap: the heap or
 //!    the console lock may be what failed): message, location, registers of
 //!    the trapped context, system state, frame-pointer backtrace.
-//! 4. One JSON record line for machines.
-//! 5. End the machine with exit code 101 so CI never hangs on a dead kernel.
+//! 4. The last log records from the ring (tried, never waited for).
+//! 5. One JSON record line for machines.
+//! 6. End the machine with exit code 101 so CI never hangs on a dead kernel.
 
 use core::fmt::{self, Write};
 use core::panic::PanicInfo;
@@ -15,6 +16,7 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::arch::{self, TrapFrame};
 use crate::{build_info, heap};
+use sis_observe::json::JsonObject;
 
 static IN_PANIC: AtomicBool = AtomicBool::new(false);
 
@@ -25,6 +27,9 @@ static FRAME_HIGH: AtomicUsize = AtomicUsize::new(0);
 
 /// Most frames the backtrace walks.
 const MAX_FRAMES: usize = 32;
+
+/// Log records the report replays.
+const RECENT_RECORDS: usize = 10;
 
 /// Tells the backtrace walker where RAM is.
 pub fn set_frame_bounds(low: usize, high: usize) {
@@ -47,21 +52,21 @@ impl Write for Raw {
     }
 }
 
-/// Escapes what passes through it as the inside of a JSON string.
-struct JsonEscaped<W: Write>(W);
+/// Indents every line written through it by two spaces.
+struct Indented<'a, W: Write> {
+    sink: &'a mut W,
+    at_line_start: bool,
+}
 
-impl<W: Write> Write for JsonEscaped<W> {
+impl<W: Write> Write for Indented<'_, W> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
-        for ch in text.chars() {
-            match ch {
-                '"' => self.0.write_str("\\\"")?,
-                '\\' => self.0.write_str("\\\\")?,
-                '\n' => self.0.write_str("\\n")?,
-                '\r' => self.0.write_str("\\r")?,
-                '\t' => self.0.write_str("\\t")?,
-                c if (c as u32) < 0x20 || c == '\u{7f}' => write!(self.0, "\\u{:04x}", c as u32)?,
-                c => self.0.write_char(c)?,
+        // Writers hand over fragments, not lines: indent at line starts only.
+        for piece in text.split_inclusive('\n') {
+            if self.at_line_start {
+                self.sink.write_str("  ")?;
             }
+            self.sink.write_str(piece)?;
+            self.at_line_start = piece.ends_with('\n');
         }
         Ok(())
     }
@@ -129,7 +134,10 @@ fn report(message: fmt::Arguments<'_>, location: Option<(&str, u32, u32)>, frame
     let _ = build_info::write_version_line(&mut out);
     let _ = out.write_str("\n");
 
-    let start_fp = frame.map_or_else(arch::current_frame_pointer, |f| f.frame_pointer() as usize);
+    // Read here, not through a function pointer: the chain must start at
+    // this live frame, not at a helper's frame that is gone once it returns.
+    let own_fp = arch::current_frame_pointer();
+    let start_fp = frame.map_or(own_fp, |f| f.frame_pointer() as usize);
     let _ = out.write_str("backtrace:\n");
     if let Some(frame) = frame {
         let _ = write!(out, "  #pc {:016x}\n", frame.program_counter());
@@ -137,39 +145,52 @@ fn report(message: fmt::Arguments<'_>, location: Option<(&str, u32, u32)>, frame
     walk_frames(start_fp, |index, return_address| {
         let _ = write!(out, "  #{index:<2} {return_address:016x}\n");
     });
+
+    // 4. Recent log records.
+    let _ = out.write_str("last log records:\n");
+    if crate::log::logger().write_recent(RECENT_RECORDS, &mut Indented { sink: &mut out, at_line_start: true }).is_none() {
+        let _ = out.write_str("  <log ring busy: the panic interrupted the logger>\n");
+    }
     let _ = write!(out, "{rule}\n");
 
-    // 4. JSON record.
-    let _ = write!(out, "{{\"ts\":{},\"level\":\"FATAL\",\"subsystem\":\"panic\",\"status\":\"panic\",\"message\":\"", uptime_ns / 1000);
-    let _ = write!(JsonEscaped(&mut out), "{}", message);
-    let _ = out.write_str("\",\"location\":");
-    match location {
-        Some((file, line, column)) => {
-            let _ = out.write_str("\"");
-            let _ = write!(JsonEscaped(&mut out), "{file}:{line}:{column}");
-            let _ = out.write_str("\"");
+    // 5. JSON record.
+    let _ = JsonObject::write(&mut out, |record| {
+        record.u64("ts", uptime_ns / 1000)?;
+        record.str("level", "FATAL")?;
+        record.str("subsystem", "panic")?;
+        record.str("status", "panic")?;
+        record.display("message", &message)?;
+        match location {
+            Some((file, line, column)) => record.display("location", &format_args!("{file}:{line}:{column}"))?,
+            None => record.str("location", "<exception>")?,
         }
-        None => {
-            let _ = out.write_str("null");
-        }
-    }
-    let _ = write!(out, ",\"arch\":\"{}\",\"registers\":{{", arch::NAME);
-    if let Some(frame) = frame {
-        let mut first = true;
-        frame.for_each_register(&mut |name, value| {
-            let _ = write!(out, "{}\"{name}\":\"0x{value:x}\"", if first { "" } else { "," });
-            first = false;
-        });
-    }
-    let _ = out.write_str("},\"backtrace\":[");
-    if let Some(frame) = frame {
-        let _ = write!(out, "\"0x{:x}\",", frame.program_counter());
-    }
-    walk_frames(start_fp, |index, return_address| {
-        let _ = write!(out, "{}\"0x{return_address:x}\"", if index == 0 { "" } else { "," });
+        record.str("arch", arch::NAME)?;
+        record.object("registers", |registers| {
+            let mut result = Ok(());
+            if let Some(frame) = frame {
+                frame.for_each_register(&mut |name, value| {
+                    if result.is_ok() {
+                        result = registers.hex(name, value);
+                    }
+                });
+            }
+            result
+        })?;
+        record.array("backtrace", |frames| {
+            if let Some(frame) = frame {
+                frames.hex(frame.program_counter())?;
+            }
+            let mut result = Ok(());
+            walk_frames(start_fp, |_, return_address| {
+                if result.is_ok() {
+                    result = frames.hex(return_address as u64);
+                }
+            });
+            result
+        })
     });
-    let _ = out.write_str("]}\n");
-    // 5. End the machine.
+    let _ = out.write_str("\n");
+    // 6. End the machine.
     arch::poweroff(sis_abi::exit::PANIC)
 }
 

@@ -230,7 +230,6 @@ fn switch_away(new_state: State) {
         return;
     }
     SWITCH_STARTED_NS.store(now, Ordering::Relaxed);
-    crate::metrics::count_context_switch();
     // SAFETY: both contexts live in boxed tasks that are never freed; the
     // lock is released; `to` was saved by switch_context or built by
     // Context::new for a stack that stays alive with its task.

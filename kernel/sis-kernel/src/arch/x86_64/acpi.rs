@@ -118,7 +118,8 @@ pub fn discover(rsdp_paddr: u64) -> Platform {
             b"APIC" => read_madt(table, &mut platform),
             b"FACP" => {
                 // PM_TMR_BLK (FADT offset 76): a 32-bit I/O port address.
-                platform.pm_timer_port = read_u32(table, 76).and_then(|port| u16::try_from(port).ok()).filter(|&port| port != 0);
+                platform.pm_timer_port =
+                    read_u32(table, 76).and_then(|port| u16::try_from(port).ok()).filter(|&port| port != 0);
             }
             _ => {}
         }
@@ -140,11 +141,7 @@ fn read_madt(table: &[u8], platform: &mut Platform) {
         match kind {
             // Processor Local APIC: flags bit 0 "enabled". Online-capable but
             // disabled CPUs (hotplug slots) are not running and not counted.
-            0 if length >= 8 => {
-                if read_u32(entry, 4).is_some_and(|flags| flags & 1 != 0) {
-                    cpu_count += 1;
-                }
-            }
+            0 if length >= 8 && read_u32(entry, 4).is_some_and(|flags| flags & 1 != 0) => cpu_count += 1,
             1 if length >= 12 && platform.io_apic.is_none() => {
                 if let (Some(address), Some(gsi_base)) = (read_u32(entry, 4), read_u32(entry, 8)) {
                     platform.io_apic = Some((u64::from(address), gsi_base));

@@ -12,8 +12,8 @@
 //! 2048 2 MiB pages identity-map the low 4 GiB (all RAM of `-m` up to 2G on
 //! q35, the local APIC and the I/O APIC). The first 2 MiB use 4 KiB pages so
 //! page 0 (null dereferences, `trigger_fault`; unmapped once the start info
-//! is read) and the page below the boot stack (overflow guard) are unmapped. The top 32 MiB (APIC MMIO) are
-//! mapped uncached.
+//! is read) and the page below the boot stack (overflow guard) are unmapped.
+//! The top 32 MiB (APIC MMIO) are mapped uncached.
 
 use super::{acpi, apic, descriptors, memory, smp, timer, uart};
 use crate::arch::BootInfo;

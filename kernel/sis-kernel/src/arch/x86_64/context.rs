@@ -110,7 +110,7 @@ pub fn current_frame_pointer() -> usize {
 /// `fp` should come from a frame-pointer chain: the checks reject addresses
 /// that would fault, not RAM that merely holds something else.
 pub unsafe fn frame_record(fp: usize) -> Option<(usize, usize)> {
-    if fp < 4096 || fp % 8 != 0 || (fp as u64).saturating_add(16) > memory::ram_end() {
+    if fp < 4096 || !fp.is_multiple_of(8) || (fp as u64).saturating_add(16) > memory::ram_end() {
         return None;
     }
     // The boot stack's guard page is the other unmapped page.

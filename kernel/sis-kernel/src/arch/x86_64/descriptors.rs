@@ -47,8 +47,15 @@ struct IdtEntry {
 }
 
 impl IdtEntry {
-    const MISSING: IdtEntry =
-        IdtEntry { offset_low: 0, selector: 0, ist: 0, type_attributes: 0, offset_middle: 0, offset_high: 0, reserved: 0 };
+    const MISSING: IdtEntry = IdtEntry {
+        offset_low: 0,
+        selector: 0,
+        ist: 0,
+        type_attributes: 0,
+        offset_middle: 0,
+        offset_high: 0,
+        reserved: 0,
+    };
 
     fn interrupt_gate(handler: usize, ist: u8) -> IdtEntry {
         IdtEntry {

@@ -59,12 +59,12 @@ fn is_mapped(paddr: usize, bytes: usize) -> bool {
 /// identity-mapped low 4 GiB (RAM above it is not reachable here), and the
 /// AP trampoline page is reserved.
 pub fn read_start_info(paddr: usize) -> Result<StartInfo, &'static str> {
-    if !is_mapped(paddr, core::mem::size_of::<HvmStartInfo>()) || paddr % 8 != 0 {
-        return Err("hvm_start_info address is out of range or misaligned");
+    if !is_mapped(paddr, core::mem::size_of::<HvmStartInfo>()) {
+        return Err("hvm_start_info address is null or out of range");
     }
-    // SAFETY: checked above to be mapped and aligned; the loader wrote it and
-    // nothing writes it after.
-    let info = unsafe { &*(paddr as *const HvmStartInfo) };
+    // SAFETY: checked above to be mapped; the loader wrote it and nothing
+    // writes it after. Read unaligned: the PVH spec promises no alignment.
+    let info = unsafe { (paddr as *const HvmStartInfo).read_unaligned() };
     if info.magic != START_INFO_MAGIC {
         return Err("hvm_start_info magic is not 0x336ec578");
     }
@@ -74,16 +74,16 @@ pub fn read_start_info(paddr: usize) -> Result<StartInfo, &'static str> {
     let count = info.memmap_entries as usize;
     let entry_bytes = core::mem::size_of::<PvhMemmapEntry>();
     let memmap_paddr = info.memmap_paddr as usize;
-    if count == 0 || count > MAX_MEMMAP_ENTRIES || !is_mapped(memmap_paddr, count * entry_bytes) || memmap_paddr % 8 != 0 {
+    if count == 0 || count > MAX_MEMMAP_ENTRIES || !is_mapped(memmap_paddr, count * entry_bytes) {
         return Err("hvm_start_info memory map is empty, too long or out of range");
     }
-    // SAFETY: the range is mapped and aligned (checked above); the loader's
-    // table is plain data of `count` entries.
-    let entries = unsafe { core::slice::from_raw_parts(memmap_paddr as *const PvhMemmapEntry, count) };
     let mut clipped = [PvhMemmapEntry::default(); MAX_MEMMAP_ENTRIES];
-    for (slot, entry) in clipped.iter_mut().zip(entries) {
+    for (index, slot) in clipped[..count].iter_mut().enumerate() {
+        // SAFETY: entry `index` < `count` lies in the mapped range checked
+        // above; plain data, read unaligned as the spec promises no alignment.
+        let entry = unsafe { (memmap_paddr as *const PvhMemmapEntry).add(index).read_unaligned() };
         let end = entry.addr.saturating_add(entry.size).min(IDENTITY_MAPPED_BYTES);
-        *slot = PvhMemmapEntry { size: end.saturating_sub(entry.addr), ..*entry };
+        *slot = PvhMemmapEntry { size: end.saturating_sub(entry.addr), ..entry };
     }
     let mut memory = from_pvh_memmap(&clipped[..count]);
     let highest = memory.usable().iter().map(|region| region.end() as u64).max().unwrap_or(0);

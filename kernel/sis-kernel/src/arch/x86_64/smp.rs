@@ -25,8 +25,8 @@ const SECOND_SIPI_AFTER_NS: u64 = 200_000;
 /// CPUs that reached Rust code; the boot CPU counts from the start.
 static CPUS_ONLINE: AtomicUsize = AtomicUsize::new(1);
 
-// Real mode at CS:IP = 0x0800:0000. Loads its own GDT (the kernel's lies
-// above what a 16-bit lgdt may address on old CPUs), then enables PAE, loads
+// Real mode at CS:IP = 0x0800:0000. Loads its own GDT, kept in the copied
+// page because a 16-bit `lgdt` takes only a 24-bit base, then enables PAE, loads
 // the boot PML4, sets EFER.LME and turns on protection and paging together,
 // which enters long mode directly (SDM Vol. 3A 9.8.5); a far jump to the
 // 64-bit code segment follows. Each CPU takes a stack index with `lock xadd`.

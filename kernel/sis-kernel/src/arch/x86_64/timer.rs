@@ -15,8 +15,10 @@ const DEFAULT_PM_TIMER_PORT: u16 = 0x608;
 /// Calibration window: 7159 PM ticks = 2 ms, short for boot yet long enough
 /// that the port reads at both ends (~1 µs each under TCG) add < 0.1 % error.
 const CALIBRATION_PM_TICKS: u32 = 7_159;
-/// Bound on PM timer reads, so a dead timer cannot hang boot.
-const MAX_CALIBRATION_READS: u32 = 2_000_000;
+/// Bound on PM timer reads, so a dead timer cannot hang boot: about 100
+/// times the reads a 2 ms window takes (a port read costs ~1 µs), so at most
+/// ~0.2 s is lost before the fallback.
+const MAX_CALIBRATION_READS: u32 = 200_000;
 /// Used when calibration fails: QEMU's APIC bus runs at 1 GHz, and 1 GHz is a
 /// plausible TSC; the clock is then only approximate.
 const FALLBACK_HZ: u64 = 1_000_000_000;
@@ -76,17 +78,22 @@ pub fn init(platform: &Platform) {
     // A first, tiny run warms up the code path: under TCG, code runs only
     // after QEMU translated it, and translating in the middle of the real
     // window made both rates read 5-8 % low.
-    let _ = calibrate(port, 2);
-    let (tsc_hz, apic_hz) = calibrate(port, CALIBRATION_PM_TICKS).unwrap_or((FALLBACK_HZ, FALLBACK_HZ));
+    let rates = calibrate(port, 2).and_then(|_| calibrate(port, CALIBRATION_PM_TICKS));
+    let (tsc_hz, apic_hz) = rates.unwrap_or((FALLBACK_HZ, FALLBACK_HZ));
     NS_PER_TSC_TICK_FIXED.store((1_000_000_000u128 << 32).div_ceil(u128::from(tsc_hz)) as u64, Ordering::Relaxed);
     APIC_TIMER_HZ.store(apic_hz, Ordering::Relaxed);
-    TSC_AT_BOOT.store(cpu::rdtsc(), Ordering::Relaxed);
+    TSC_AT_BOOT.store(cpu::rdtsc().max(1), Ordering::Relaxed);
 }
 
-/// Nanoseconds since `init`. The TSC of one CPU never goes back, and only
-/// the boot CPU runs the kernel after boot.
+/// Nanoseconds since `init` (0 before it, so the clock never goes back).
+/// The TSC of one CPU never goes back, and only the boot CPU runs the kernel
+/// after boot.
 pub fn monotonic_ns() -> u64 {
-    let ticks = cpu::rdtsc().saturating_sub(TSC_AT_BOOT.load(Ordering::Relaxed));
+    let at_boot = TSC_AT_BOOT.load(Ordering::Relaxed);
+    if at_boot == 0 {
+        return 0;
+    }
+    let ticks = cpu::rdtsc().saturating_sub(at_boot);
     let fixed = NS_PER_TSC_TICK_FIXED.load(Ordering::Relaxed);
     ((u128::from(ticks) * u128::from(fixed)) >> 32) as u64
 }

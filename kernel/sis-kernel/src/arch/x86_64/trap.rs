@@ -4,8 +4,8 @@
 
 use core::fmt::Write;
 
-use super::descriptors::{PIC_VECTOR_BASE, SPURIOUS_VECTOR, TIMER_VECTOR, UART_VECTOR};
 use super::apic;
+use super::descriptors::{PIC_VECTOR_BASE, SPURIOUS_VECTOR, TIMER_VECTOR, UART_VECTOR};
 
 // Every vector gets a 16-byte stub at `trap_stubs + 16 * vector`. The CPU
 // pushes an error code only for vectors 8, 10-14, 17, 21, 29 and 30; the

@@ -33,7 +33,7 @@ pub fn init() {
         outb(COM1 + INTERRUPT_ENABLE, 0);
         outb(COM1 + LINE_CONTROL, 0x03); // 8 data bits, no parity, 1 stop bit, DLAB off
         outb(COM1 + FIFO_CONTROL, 0x07); // enable and clear both FIFOs, trigger level 1
-        // DTR | RTS | OUT2: on the PC, OUT2 gates the UART's IRQ line onto the ISA bus.
+                                         // DTR | RTS | OUT2: on the PC, OUT2 gates the UART's IRQ line onto the ISA bus.
         outb(COM1 + MODEM_CONTROL, 0x0b);
     }
 }

@@ -10,9 +10,13 @@ use sis_abi::Errno;
 
 use super::{Output, Shell, STATUS_UNKNOWN_COMMAND};
 
+#[cfg(feature = "chaos")]
+mod chaos;
 mod fs;
+mod observe;
 mod system;
 mod tasks;
+mod workload;
 
 /// Why a command failed; the shell prints one `error:` line for it.
 pub enum CommandError {
@@ -63,6 +67,15 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "rmdir", usage: "rmdir <path>", summary: "remove an empty directory", run: fs::rmdir },
     Command { name: "cd", usage: "cd [path]", summary: "change directory", run: fs::cd },
     Command { name: "pwd", usage: "pwd", summary: "print the working directory", run: fs::pwd },
+    Command { name: "logctl", usage: "logctl json|human|level <level>|status", summary: "log format and level", run: observe::logctl },
+    Command { name: "dmesg", usage: "dmesg", summary: "replay recent log records", run: observe::dmesg },
+    Command { name: "metricsctl", usage: "metricsctl [--format prometheus|json|simple]", summary: "export metrics", run: observe::metricsctl },
+    Command { name: "metrics", usage: "metrics [--format prometheus|json|simple]", summary: "alias of metricsctl", run: observe::metricsctl },
+    Command { name: "alloc", usage: "alloc <bytes>", summary: "allocate and free heap memory", run: workload::alloc },
+    Command { name: "net", usage: "net send <bytes>|stats", summary: "send a frame on the network device", run: workload::net },
+    Command { name: "cksum", usage: "cksum <path>", summary: "CRC-32 and size of a file", run: workload::cksum },
+    #[cfg(feature = "chaos")]
+    Command { name: "chaos", usage: "chaos mode <m>|rate <0-100>|seed <n>|delay <us>|stats [--json]|reset", summary: "fault injection", run: chaos::chaos },
     Command { name: "frame", usage: "frame on|off", summary: "machine mode framing (docs/PROTOCOL.md)", run: system::frame },
     Command { name: "poweroff", usage: "poweroff [code]", summary: "power off with exit code 0-100", run: system::poweroff },
     Command { name: "panic", usage: "panic [message]", summary: "panic on purpose", run: system::panic },

@@ -1,0 +1,37 @@
+//! The kernel's network device layer. Until a real NIC driver lands the
+//! device is the null device (frames are counted and dropped), so the send
+//! path, its metrics and the network_fail injection point are real.
+
+use sis_abi::Errno;
+use sis_hal::network::{NetworkDevice, NullNetworkDevice};
+use spin::Mutex;
+
+use crate::metrics;
+
+static DEVICE: Mutex<NullNetworkDevice> = Mutex::new(NullNetworkDevice::new());
+
+/// Sends one frame; counts it in `sis_net_tx_*`.
+pub fn send(frame: &[u8]) -> Result<(), Errno> {
+    #[cfg(feature = "chaos")]
+    {
+        crate::chaos::check(sis_chaos::Point::PanicPoint);
+        if let Some(injection) = crate::chaos::check(sis_chaos::Point::NetworkSend) {
+            return Err(injection.errno().unwrap_or(Errno::ENETDOWN));
+        }
+    }
+    DEVICE.lock().send(frame).map_err(|error| error.errno())?;
+    let metrics = metrics::get();
+    metrics.net_tx_packets.inc();
+    metrics.net_tx_bytes.add(frame.len() as u64);
+    Ok(())
+}
+
+/// The device's largest frame.
+pub fn mtu() -> usize {
+    DEVICE.lock().mtu()
+}
+
+/// Frames and bytes sent since boot.
+pub fn stats() -> sis_hal::network::NetworkStats {
+    DEVICE.lock().stats()
+}
