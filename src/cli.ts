@@ -8,6 +8,7 @@ import { match } from "ts-pattern";
 // start in under 150 ms, so nothing a command needs only when it runs may be
 // loaded here.
 import { buildCommand, runBuild } from "./commands/build.ts";
+import { chaosCommand, runChaos } from "./commands/chaos.ts";
 import { doctorCommand, runDoctor } from "./commands/doctor.ts";
 import { runCommand, runRun } from "./commands/run.ts";
 import { runSetup, setupCommand } from "./commands/setup.ts";
@@ -18,9 +19,9 @@ import { ExitCode, exitCodeOf, formatError } from "./errors.ts";
 /** The CLI's version; the release workflow checks that tags match it. */
 export const VERSION = "0.1.0";
 
-const COMMANDS = ["build", "doctor", "setup", "run", "test", "completions"];
+const COMMANDS = ["build", "doctor", "setup", "run", "test", "chaos", "completions"];
 
-const parser = or(buildCommand, doctorCommand, setupCommand, runCommand, testCommand);
+const parser = or(buildCommand, doctorCommand, setupCommand, runCommand, testCommand, chaosCommand);
 
 /** What parsing produced when it did not produce options to run with. */
 interface Early {
@@ -72,6 +73,7 @@ export async function main(args: readonly string[], context: CommandContext): Pr
       .with({ command: "setup" }, (options) => runSetup(options, context))
       .with({ command: "run" }, (options) => runRun(options, context))
       .with({ command: "test" }, (options) => runTest(options, context))
+      .with({ command: "chaos" }, (options) => runChaos(options, context))
       .exhaustive();
   } catch (error) {
     context.stderr.write(formatError(error));

@@ -56,7 +56,9 @@ export function wilsonInterval(successes: number, trials: number, confidence = D
 export function zFor(confidence: number): number {
   const z = Z_FOR_CONFIDENCE[String(confidence)];
   if (z === undefined) {
-    throw new RangeError(`no z for confidence ${confidence} (known: ${Object.keys(Z_FOR_CONFIDENCE).join(", ")})`);
+    throw new RangeError(
+      `no z for confidence ${confidence} (known: ${Object.keys(Z_FOR_CONFIDENCE).join(", ")})`,
+    );
   }
   return z;
 }
@@ -92,12 +94,16 @@ export function rateAgreement(
   const interval = wilsonInterval(successes, trials, confidence);
   const observed = trials === 0 ? 0 : successes / trials;
   const base = { successes, trials, expected, observed, interval };
-  if (trials === 0) return { ...base, agrees: false, reason: "no checks: the injection point was never reached" };
+  if (trials === 0) {
+    return { ...base, agrees: false, reason: "no checks: the injection point was never reached" };
+  }
   if (ratePercent === 0 || ratePercent === 100) {
     const exact = ratePercent === 0 ? 0 : trials;
-    return successes === exact
-      ? { ...base, agrees: true, reason: `exact at rate ${ratePercent}` }
-      : { ...base, agrees: false, reason: `rate ${ratePercent} must give exactly ${exact}, got ${successes}` };
+    return successes === exact ? { ...base, agrees: true, reason: `exact at rate ${ratePercent}` } : {
+      ...base,
+      agrees: false,
+      reason: `rate ${ratePercent} must give exactly ${exact}, got ${successes}`,
+    };
   }
   const agrees = expected >= interval.low && expected <= interval.high;
   return {

@@ -111,12 +111,16 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
   const isPanicMode = spec.effect === "panic";
   const panicked = transcript.panic !== undefined;
   const unexpectedFailure = failure !== undefined && !(isPanicMode && panicked && failure.kind === "panic");
-  const notReached = failure ? `not reached: kernel ${failure.kind}${failure.stage ? ` at ${failure.stage}` : ""}` : "";
+  const notReached = failure
+    ? `not reached: kernel ${failure.kind}${failure.stage ? ` at ${failure.stage}` : ""}`
+    : "";
   const faultInjections = transcript.ops.flatMap((record) => record.op.injections);
   const summary: CellSummary = {
     ops: plan.ops.length,
     failedOps: 0,
-    injections: isPanicMode ? transcript.injections.filter((i) => i.mode === plan.mode).length : faultInjections.length,
+    injections: isPanicMode
+      ? transcript.injections.filter((i) => i.mode === plan.mode).length
+      : faultInjections.length,
     sequence: transcript.injections,
     note: spec.note,
   };
@@ -128,14 +132,18 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
       if (record.status !== 0) problems.push(`setup command failed: ${describe(record)}`);
     }
     for (const [path, record] of Object.entries(transcript.keptBefore)) {
-      if (record.status === 0 && cksumValue(record.output) === undefined) problems.push(`cksum ${path} printed nothing`);
+      if (record.status === 0 && cksumValue(record.output) === undefined) {
+        problems.push(`cksum ${path} printed nothing`);
+      }
     }
     if (transcript.setup.some((record) => record.command.startsWith("chaos") && record.status === 127)) {
       problems.push("the kernel has no 'chaos' command: build it with --features chaos");
     }
     const expected = plan.setup.length + plan.keep.length + plan.arm.length;
     const ran = transcript.setup.length + Object.keys(transcript.keptBefore).length + transcript.arm.length;
-    if (ran < expected) problems.push(`${notReached || "not all setup commands ran"} (${ran} of ${expected})`);
+    if (ran < expected) {
+      problems.push(`${notReached || "not all setup commands ran"} (${ran} of ${expected})`);
+    }
     assertions.push(verdict("setup", "setup and arming commands succeed", problems));
   }
 
@@ -156,7 +164,9 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
     if (transcript.ops.length === 0 && failure) assertions.push(skip("errno", name, notReached));
     else {
       assertions.push(
-        verdict("errno", name, problems, [`${summary.failedOps} of ${transcript.ops.length} operations failed`]),
+        verdict("errno", name, problems, [
+          `${summary.failedOps} of ${transcript.ops.length} operations failed`,
+        ]),
       );
     }
   }
@@ -172,18 +182,26 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
           );
         }
         if (errnoName && injection.errno !== errnoName) {
-          problems.push(`operation ${index}: injection logged errno ${injection.errno ?? "none"}, expected ${errnoName}`);
+          problems.push(
+            `operation ${index}: injection logged errno ${injection.errno ?? "none"}, expected ${errnoName}`,
+          );
         }
-        if (spec.effect === "delay" && injection.delayUs !== undefined && injection.delayUs !== plan.delayUs) {
+        if (
+          spec.effect === "delay" && injection.delayUs !== undefined && injection.delayUs !== plan.delayUs
+        ) {
           problems.push(`operation ${index}: delay ${injection.delayUs} µs logged, ${plan.delayUs} µs set`);
         }
       }
       if (spec.effect === "fail") {
         const failed = op.status !== 0;
         const logged = op.injections.length > 0;
-        if (failed && !logged) problems.push(`operation ${index} failed but no injection was logged: ${describe(op)}`);
+        if (failed && !logged) {
+          problems.push(`operation ${index} failed but no injection was logged: ${describe(op)}`);
+        }
         if (!failed && logged) {
-          problems.push(`operation ${index} succeeded although ${op.injections.length} injection(s) were logged`);
+          problems.push(
+            `operation ${index} succeeded although ${op.injections.length} injection(s) were logged`,
+          );
         }
         if (failed && op.injections.length > 1) {
           problems.push(`operation ${index}: ${op.injections.length} injections logged for one failure`);
@@ -191,12 +209,19 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
       }
     }
     for (const record of [...transcript.setup, ...transcript.arm]) {
-      if (record.injections.length) problems.push(`injection logged before arming, during "${record.command}"`);
+      if (record.injections.length) {
+        problems.push(`injection logged before arming, during "${record.command}"`);
+      }
     }
     assertions.push(
-      verdict("logged", "every injection is logged where it happened, with the right mode, point and errno", problems, [
-        `${transcript.injections.length} injection record(s)`,
-      ]),
+      verdict(
+        "logged",
+        "every injection is logged where it happened, with the right mode, point and errno",
+        problems,
+        [
+          `${transcript.injections.length} injection record(s)`,
+        ],
+      ),
     );
   }
 
@@ -210,7 +235,9 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
         problems.push(`record ${index + 1}: check ${injection.check} after check ${previous.check}`);
       }
     });
-    assertions.push(verdict("sequence", "injection records are numbered 1..n in generator order", problems.slice(0, 5)));
+    assertions.push(
+      verdict("sequence", "injection records are numbered 1..n in generator order", problems.slice(0, 5)),
+    );
   }
 
   // counters and rate: the kernel's own counts agree with what was observed, and with the rate.
@@ -218,7 +245,11 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
   const counted = statsReading.stats?.modes[plan.mode];
   if (isPanicMode && panicked) {
     assertions.push(
-      skip("counters", "kernel counters equal the failures observed", "the kernel panicked on purpose: no stats"),
+      skip(
+        "counters",
+        "kernel counters equal the failures observed",
+        "the kernel panicked on purpose: no stats",
+      ),
     );
     const injection = transcript.panic!.injections.find((candidate) => candidate.mode === plan.mode) ??
       transcript.injections.at(-1);
@@ -226,13 +257,19 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
       const tail = geometricTail(injection.check, plan.ratePercent);
       const agrees = tail >= 1 - confidence;
       summary.checks = injection.check;
-      summary.rateVerdict = `first injection at check ${injection.check}: P(this late | ${plan.ratePercent}%) = ${
-        tail.toPrecision(3)
-      }`;
+      summary.rateVerdict =
+        `first injection at check ${injection.check}: P(this late | ${plan.ratePercent}%) = ${
+          tail.toPrecision(3)
+        }`;
       assertions.push(
-        verdict("rate", `the first panic comes when rate ${plan.ratePercent}% makes plausible`, agrees ? [] : [
-          `${summary.rateVerdict} < ${(1 - confidence).toPrecision(3)}`,
-        ], [summary.rateVerdict]),
+        verdict(
+          "rate",
+          `the first panic comes when rate ${plan.ratePercent}% makes plausible`,
+          agrees ? [] : [
+            `${summary.rateVerdict} < ${(1 - confidence).toPrecision(3)}`,
+          ],
+          [summary.rateVerdict],
+        ),
       );
     } else {
       assertions.push(verdict("rate", "the first panic comes when the rate makes plausible", [
@@ -257,24 +294,34 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
     const stats = statsReading.stats;
     const problems: string[] = [];
     if (stats.seed !== plan.seed) problems.push(`kernel reports seed ${stats.seed}, ${plan.seed} was set`);
-    if (stats.rate !== plan.ratePercent) problems.push(`kernel reports rate ${stats.rate}, ${plan.ratePercent} was set`);
-    if (stats.mode !== plan.mode) problems.push(`kernel reports mode ${stats.mode} while armed with ${plan.mode}`);
+    if (stats.rate !== plan.ratePercent) {
+      problems.push(`kernel reports rate ${stats.rate}, ${plan.ratePercent} was set`);
+    }
+    if (stats.mode !== plan.mode) {
+      problems.push(`kernel reports mode ${stats.mode} while armed with ${plan.mode}`);
+    }
     if (counted.injections !== summary.injections) {
       problems.push(`kernel counted ${counted.injections} injection(s), ${summary.injections} were logged`);
     }
     if (spec.effect === "fail" && counted.injections !== summary.failedOps) {
-      problems.push(`kernel counted ${counted.injections} injection(s), the CLI saw ${summary.failedOps} failure(s)`);
+      problems.push(
+        `kernel counted ${counted.injections} injection(s), the CLI saw ${summary.failedOps} failure(s)`,
+      );
     }
     if (isPanicMode && counted.injections !== 0) {
       problems.push(`kernel counted ${counted.injections} random_panic injection(s) but did not panic`);
     }
     for (const other of CHAOS_MODES) {
       if (other !== plan.mode && stats.modes[other].injections !== 0) {
-        problems.push(`mode ${other} counted ${stats.modes[other].injections} injection(s) while ${plan.mode} was armed`);
+        problems.push(
+          `mode ${other} counted ${stats.modes[other].injections} injection(s) while ${plan.mode} was armed`,
+        );
       }
     }
     if (counted.checks < transcript.ops.length && spec.effect !== "panic") {
-      problems.push(`only ${counted.checks} check(s) for ${transcript.ops.length} operations: the point is not on the path`);
+      problems.push(
+        `only ${counted.checks} check(s) for ${transcript.ops.length} operations: the point is not on the path`,
+      );
     }
     assertions.push(
       verdict("counters", "kernel counters equal the failures observed", problems, [
@@ -289,9 +336,14 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
       formatInterval(rate.interval)
     }`;
     assertions.push(
-      verdict("rate", `observed rate agrees with ${plan.ratePercent}%`, rate.agrees ? [] : [
-        `${summary.rateVerdict}: ${rate.reason}`,
-      ], [summary.rateVerdict]),
+      verdict(
+        "rate",
+        `observed rate agrees with ${plan.ratePercent}%`,
+        rate.agrees ? [] : [
+          `${summary.rateVerdict}: ${rate.reason}`,
+        ],
+        [summary.rateVerdict],
+      ),
     );
   }
 
@@ -317,7 +369,9 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
         // No panic is possible only if the generator never fired.
         const tail = geometricTail(counted.checks + 1, plan.ratePercent);
         if (tail < 1 - confidence) {
-          problems.push(`no panic in ${counted.checks} checks at rate ${plan.ratePercent}% (P = ${tail.toPrecision(3)})`);
+          problems.push(
+            `no panic in ${counted.checks} checks at rate ${plan.ratePercent}% (P = ${tail.toPrecision(3)})`,
+          );
         }
       } else problems.push("no panic and no stats to explain it");
     } else {
@@ -325,9 +379,13 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
       summary.panicMessage = panic.message;
       if (panic.opIndex === undefined) problems.push(`panic outside the workload, at ${panic.stage}`);
       if (!panic.record) problems.push("no JSON panic record in the report");
-      else if (panic.record.subsystem !== "panic") problems.push(`panic record of subsystem ${panic.record.subsystem}`);
+      else if (panic.record.subsystem !== "panic") {
+        problems.push(`panic record of subsystem ${panic.record.subsystem}`);
+      }
       if (panic.report.length === 0) problems.push("the panic report is empty");
-      if (!panic.injections.some((injection) => injection.mode === plan.mode && injection.effect === "panic")) {
+      if (
+        !panic.injections.some((injection) => injection.mode === plan.mode && injection.effect === "panic")
+      ) {
         problems.push("no random_panic injection record was logged before the panic");
       }
       if (transcript.qemuExit && transcript.qemuExit.kind !== "panic") {
@@ -344,12 +402,18 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
     );
   } else {
     assertions.push(
-      verdict("panic", "the kernel never panics or hangs", failure ? [failure.message, ...(failure.report ?? []).slice(-10)] : []),
+      verdict(
+        "panic",
+        "the kernel never panics or hangs",
+        failure ? [failure.message, ...(failure.report ?? []).slice(-10)] : [],
+      ),
     );
   }
 
   // recovery and data: chaos mode none brings back full service, and the old files are intact.
-  const skipAfterPanic = isPanicMode && panicked ? "the kernel panicked on purpose: nothing to recover in this boot" : "";
+  const skipAfterPanic = isPanicMode && panicked
+    ? "the kernel panicked on purpose: nothing to recover in this boot"
+    : "";
   if (skipAfterPanic || (failure && transcript.statsAfter === undefined)) {
     const why = skipAfterPanic || notReached;
     assertions.push(skip("recovery", "after chaos mode none the workload succeeds completely", why));
@@ -364,30 +428,43 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
     }
     for (const { index, op } of transcript.recovery) {
       if (op.status !== 0) problems.push(`recovery operation ${index} failed: ${describe(op)}`);
-      if (op.injections.length) problems.push(`recovery operation ${index}: injection logged after chaos mode none`);
+      if (op.injections.length) {
+        problems.push(`recovery operation ${index}: injection logged after chaos mode none`);
+      }
     }
     const after = readStats(transcript.statsAfter).stats;
     if (statsReading.stats && after) {
       for (const mode of CHAOS_MODES) {
         const [before, now] = [statsReading.stats.modes[mode], after.modes[mode]];
         if (before.checks !== now.checks || before.injections !== now.injections) {
-          problems.push(`${mode} counters moved after chaos mode none: ${JSON.stringify(before)} -> ${JSON.stringify(now)}`);
+          problems.push(
+            `${mode} counters moved after chaos mode none: ${JSON.stringify(before)} -> ${
+              JSON.stringify(now)
+            }`,
+          );
         }
       }
     }
-    assertions.push(verdict("recovery", "after chaos mode none the workload succeeds completely", problems.slice(0, 8)));
+    assertions.push(
+      verdict("recovery", "after chaos mode none the workload succeeds completely", problems.slice(0, 8)),
+    );
 
     const damaged: string[] = [];
     for (const file of plan.keep) {
       const [before, now] = [transcript.keptBefore[file.path], transcript.keptAfter[file.path]];
-      if (!before || !now) damaged.push(`${file.path}: not checksummed ${before ? "after" : "before"} the faults`);
-      else if (now.status !== 0) damaged.push(`${file.path}: ${describe(now)}`);
+      if (!before || !now) {
+        damaged.push(`${file.path}: not checksummed ${before ? "after" : "before"} the faults`);
+      } else if (now.status !== 0) damaged.push(`${file.path}: ${describe(now)}`);
       else if (cksumValue(now.output) !== cksumValue(before.output)) {
-        damaged.push(`${file.path}: cksum was "${cksumValue(before.output)}", now "${cksumValue(now.output)}"`);
+        damaged.push(
+          `${file.path}: cksum was "${cksumValue(before.output)}", now "${cksumValue(now.output)}"`,
+        );
       }
     }
     assertions.push(
-      verdict("intact", "data written before the faults is intact", damaged, [`${plan.keep.length} file(s) unchanged`]),
+      verdict("intact", "data written before the faults is intact", damaged, [
+        `${plan.keep.length} file(s) unchanged`,
+      ]),
     );
   }
 
@@ -396,8 +473,9 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
     const name = `each injection adds about ${plan.delayUs / 1000} ms to a write`;
     const baseline = median(transcript.recovery.map((record) => record.op.durationMs));
     const delayed = transcript.ops.filter((record) => record.op.injections.length > 0);
-    if (baseline === undefined) assertions.push(skip("latency", name, notReached || "no baseline (recovery) run"));
-    else if (delayed.length === 0) {
+    if (baseline === undefined) {
+      assertions.push(skip("latency", name, notReached || "no baseline (recovery) run"));
+    } else if (delayed.length === 0) {
       assertions.push(
         plan.ratePercent === 0
           ? skip("latency", name, "rate 0: no injection to measure")
@@ -410,10 +488,16 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
       summary.baselineMs = baseline;
       summary.addedLatencyMs = Math.round(perInjection * 1000) / 1000;
       const expectedMs = plan.delayUs / 1000;
-      const note = `added ${summary.addedLatencyMs} ms per injection (set ${expectedMs} ms; baseline ${baseline} ms)`;
+      const note =
+        `added ${summary.addedLatencyMs} ms per injection (set ${expectedMs} ms; baseline ${baseline} ms)`;
       // Only a lower bound: TCG and a loaded runner add time, never remove it.
       assertions.push(
-        verdict("latency", name, perInjection < expectedMs * 0.5 ? [`${note}: less than half the delay`] : [], [note]),
+        verdict(
+          "latency",
+          name,
+          perInjection < expectedMs * 0.5 ? [`${note}: less than half the delay`] : [],
+          [note],
+        ),
       );
     }
   }

@@ -1,12 +1,16 @@
 /** Tests of the chaos cell runner and checker against the fake chaos kernel: every mode passes, and every deliberate defect fails the right assertion. */
 import { deepStrictEqual as assertEquals, equal, ok } from "node:assert/strict";
 import { runCell } from "./cell.ts";
-import { type AssertionId, checkCell, type CellVerdict } from "./check.ts";
-import { type FakeDefect, FakeChaosKernel } from "./fake_chaos_kernel.ts";
+import { type AssertionId, type CellVerdict, checkCell } from "./check.ts";
+import { FakeChaosKernel, type FakeDefect } from "./fake_chaos_kernel.ts";
 import { CHAOS_MODES, type ChaosMode } from "./modes.ts";
 import { planCell } from "./workload.ts";
 
-async function cell(mode: ChaosMode, rate: number, options: { seed?: string; defect?: FakeDefect; ops?: number } = {}) {
+async function cell(
+  mode: ChaosMode,
+  rate: number,
+  options: { seed?: string; defect?: FakeDefect; ops?: number } = {},
+) {
   let time = 0;
   const clock = { now: () => time, advance: (ms: number) => (time += ms) };
   const kernel = new FakeChaosKernel({ defect: options.defect, clock });
@@ -24,7 +28,9 @@ function statusOf(verdict: CellVerdict, id: AssertionId) {
 }
 
 function explain(verdict: CellVerdict): string {
-  return verdict.assertions.filter((a) => a.status === "failed").map((a) => `${a.id}: ${a.messages.join("; ")}`)
+  return verdict.assertions.filter((a) => a.status === "failed").map((a) =>
+    `${a.id}: ${a.messages.join("; ")}`
+  )
     .join("\n");
 }
 
@@ -77,7 +83,9 @@ for (const [defect, mode, expected] of DEFECTS) {
   Deno.test(`checkCell() fails a kernel with the "${defect}" defect in ${mode}`, async () => {
     const { verdict } = await cell(mode, 30, { defect });
     ok(verdict.status !== "passed", `${defect} went unnoticed`);
-    for (const id of expected) equal(statusOf(verdict, id), "failed", `${id} should fail for ${defect}: ${explain(verdict)}`);
+    for (const id of expected) {
+      equal(statusOf(verdict, id), "failed", `${id} should fail for ${defect}: ${explain(verdict)}`);
+    }
   });
 }
 

@@ -120,7 +120,9 @@ export class FakeChaosKernel implements ConsolePort {
     fields.seq = this.#injected;
     if (this.#options.defect !== "unlogged") this.#log.push(JSON.stringify(fields));
     if (spec.effect === "panic") return { panic: true };
-    if (spec.effect === "delay") return { delayMs: this.#options.defect === "no-delay" ? 0 : this.#delayUs / 1000 };
+    if (spec.effect === "delay") {
+      return { delayMs: this.#options.defect === "no-delay" ? 0 : this.#delayUs / 1000 };
+    }
     if (this.#options.defect === "panic-on-fault") return { panic: true };
     return { errno };
   }
@@ -151,7 +153,14 @@ export class FakeChaosKernel implements ConsolePort {
   }
 
   #fail(errno: string): { lines: string[]; status: number } {
-    const codes: Record<string, number> = { EIO: 5, ENOMEM: 12, ENOSPC: 28, ENETDOWN: 100, EINVAL: 22, ENOENT: 2 };
+    const codes: Record<string, number> = {
+      EIO: 5,
+      ENOMEM: 12,
+      ENOSPC: 28,
+      ENETDOWN: 100,
+      EINVAL: 22,
+      ENOENT: 2,
+    };
     return { lines: [`error: ${errno}: injected`], status: codes[errno] };
   }
 
@@ -211,7 +220,9 @@ export class FakeChaosKernel implements ConsolePort {
     const ok = (lines: string[] = []) => ({ lines, status: 0 });
     switch (args[0]) {
       case "mode":
-        if (args[1] !== "none" && !(CHAOS_MODES as readonly string[]).includes(args[1])) return this.#fail("EINVAL");
+        if (args[1] !== "none" && !(CHAOS_MODES as readonly string[]).includes(args[1])) {
+          return this.#fail("EINVAL");
+        }
         this.#mode = args[1] as ChaosMode | "none";
         return ok();
       case "rate":
@@ -237,7 +248,9 @@ export class FakeChaosKernel implements ConsolePort {
         this.#resetStats();
         return ok();
       case "stats": {
-        const modes = CHAOS_MODES.map((mode) => `"${mode}":${JSON.stringify(this.#stats.get(mode))}`).join(",");
+        const modes = CHAOS_MODES.map((mode) => `"${mode}":${JSON.stringify(this.#stats.get(mode))}`).join(
+          ",",
+        );
         return ok([
           `{"mode":"${this.#mode}","rate":${this.#rate},"seed":${this.#seed},"delay_us":${this.#delayUs},` +
           `"contended":0,"modes":{${modes}}}`,

@@ -80,7 +80,9 @@ export interface ChaosStats {
 /** Parses the one JSON line of `chaos stats --json`; throws an Error naming what is wrong. */
 export function parseStats(lines: readonly string[]): ChaosStats {
   const line = lines.find((candidate) => candidate.trimStart().startsWith("{"));
-  if (line === undefined) throw new Error(`chaos stats --json printed no JSON object: ${JSON.stringify(lines)}`);
+  if (line === undefined) {
+    throw new Error(`chaos stats --json printed no JSON object: ${JSON.stringify(lines)}`);
+  }
   let value: Record<string, unknown>;
   try {
     value = JSON.parse(line);

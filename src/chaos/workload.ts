@@ -101,7 +101,12 @@ export function planCell(options: PlanOptions): CellPlan {
     seed: options.seed,
     delayUs,
     // JSON logs: each injection record parses without guessing at the human format.
-    setup: ["logctl json", "chaos reset", "mkdir /chaos", ...keep.map((file) => `write ${file.path} ${file.text}`)],
+    setup: [
+      "logctl json",
+      "chaos reset",
+      "mkdir /chaos",
+      ...keep.map((file) => `write ${file.path} ${file.text}`),
+    ],
     keep,
     arm,
     ops: Array.from({ length: options.ops }, (_, index) => makeOp(spec.ops[index % spec.ops.length], index)),

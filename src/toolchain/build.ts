@@ -17,6 +17,12 @@ export interface BuildRequest {
   readonly arches: readonly Arch[];
   readonly features: readonly string[];
   readonly profile: Profile;
+  /**
+   * Install folder under the root, `build` by default. `sis chaos` installs
+   * its chaos-feature kernels under `build/chaos` so they never replace the
+   * plain kernels `sis test` boots.
+   */
+  readonly outDir?: string;
 }
 
 /** One cargo invocation: argv (never a shell string), the variables it adds, its directory. */
@@ -55,8 +61,8 @@ export function cargoElfPath(root: string, arch: Arch, profile: Profile): string
 }
 
 /** Where `sis build` installs the ELF and manifest for `arch`. */
-export function buildPaths(root: string, arch: Arch): { elf: string; manifest: string } {
-  const dir = join(root, "build", arch);
+export function buildPaths(root: string, arch: Arch, outDir = "build"): { elf: string; manifest: string } {
+  const dir = join(root, outDir, arch);
   return { elf: join(dir, "sis-kernel.elf"), manifest: join(dir, "manifest.json") };
 }
 
@@ -122,7 +128,7 @@ export async function buildKernel(request: BuildRequest, deps: BuildDependencies
   const manifests: BuildManifest[] = [];
   for (const arch of request.arches) {
     const single = cargoPlan(deps.toolchain, { ...request, arches: [arch] });
-    const paths = buildPaths(request.root, arch);
+    const paths = buildPaths(request.root, arch, request.outDir);
     const { sha256, sizeBytes } = await installFile(
       cargoElfPath(request.root, arch, request.profile),
       paths.elf,
