@@ -64,6 +64,12 @@ export class FakeChaosKernel implements ConsolePort {
   #files = new Map<string, string>();
   #options: FakeChaosOptions;
   #log: string[] = [];
+  #hasPanicked = false;
+
+  /** Whether the fake panicked (its "QEMU" would have exited with 101). */
+  get hasPanicked(): boolean {
+    return this.#hasPanicked;
+  }
 
   constructor(options: FakeChaosOptions = {}) {
     this.#options = options;
@@ -141,6 +147,7 @@ export class FakeChaosKernel implements ConsolePort {
     let text = `\x01sis:begin ${seq} ${line}\r\n`;
     for (const record of this.#log) text += `\x01sis:log ${record}\r\n`;
     if (result === "panic") {
+      this.#hasPanicked = true;
       this.#emit(
         text + `\x01sis:panic\r\n!!! KERNEL PANIC !!!\r\nmessage: chaos: random panic\r\n` +
           `{"level":"FATAL","subsystem":"panic","message":"chaos: random panic","location":"chaos.rs:1:1"}\r\n`,
