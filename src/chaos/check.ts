@@ -203,6 +203,10 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
             `operation ${index} succeeded although ${op.injections.length} injection(s) were logged`,
           );
         }
+        const loggedErrno = op.injections[0]?.errno;
+        if (failed && logged && !op.output.some((line) => line.startsWith(`error: ${loggedErrno}: `))) {
+          problems.push(`operation ${index}: logged errno ${loggedErrno}, but the command said ${describe(op)}`);
+        }
         if (failed && op.injections.length > 1) {
           problems.push(`operation ${index}: ${op.injections.length} injections logged for one failure`);
         }
