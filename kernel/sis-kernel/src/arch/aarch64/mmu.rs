@@ -68,7 +68,7 @@ pub unsafe fn build_and_enable(memory: &MemoryMap) {
     // so nothing walks the table while it is written.
     let table = unsafe { &mut *addr_of_mut!(__sis_level1_table) };
     table.0[0] = DEVICE_BLOCK;
-    for region in super::memory::usable(memory) {
+    for region in memory.usable() {
         if region.size == 0 {
             continue;
         }
