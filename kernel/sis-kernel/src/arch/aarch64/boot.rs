@@ -62,7 +62,7 @@ global_asm!(
     "4:  wfi",
     "    b 4b",
     "",
-    // CPACR_EL1.FPEN = 0b11: FP/SIMD instructions do not trap at EL1 (Arm ARM D19.2.30).
+    // CPACR_EL1.FPEN = 0b11: FP/SIMD instructions do not trap at EL1 (Arm ARM DDI 0487, CPACR_EL1).
     "__sis_enable_fp:",
     "    mov x9, #(3 << 20)",
     "    msr cpacr_el1, x9",

@@ -5,7 +5,7 @@ use core::arch::asm;
 use super::{gic, mmu, psci, timer};
 
 /// Semihosting operation number of SYS_EXIT (Arm "Semihosting for AArch32
-/// and AArch64", version 2.0, section 6.5).
+/// and AArch64" 2.0, SYS_EXIT).
 pub const SYS_EXIT: u64 = 0x18;
 /// `ADP_Stopped_ApplicationExit`: with the 64-bit parameter block the second
 /// word is the exit status QEMU passes to `exit()`.

@@ -40,7 +40,8 @@ fn write(address: usize, value: u32) {
 }
 
 fn write_byte(address: usize, value: u8) {
-    // SAFETY: IPRIORITYR and ITARGETSR are byte-accessible (IHI 0048B 4.3.11, 4.3.12).
+    // SAFETY: GICD_IPRIORITYRn and GICD_ITARGETSRn are byte-accessible
+    // (IHI 0048B, their register descriptions); callers pass only those.
     unsafe { write_volatile(address as *mut u8, value) }
 }
 
@@ -53,7 +54,7 @@ pub fn is_ready() -> bool {
 /// With another GIC version (e.g. `-M virt,gic-version=3`, whose CPU interface
 /// is not memory-mapped here) it says so on the console and leaves idle polling.
 pub fn init() {
-    // ArchRev, PIDR2 bits [7:4]: 1 = GICv1, 2 = GICv2 (IHI 0048B 4.3.14).
+    // ArchRev, PIDR2 bits [7:4]: 1 = GICv1, 2 = GICv2 (IHI 0048B, identification registers).
     let architecture_revision = (read(DISTRIBUTOR_BASE + GICD_PIDR2) >> 4) & 0xF;
     if !matches!(architecture_revision, 1 | 2) {
         uart::write_bytes(b"aarch64: interrupt controller is not a GICv2; idle will poll\r\n");
@@ -61,7 +62,7 @@ pub fn init() {
     }
     write(DISTRIBUTOR_BASE + GICD_CTLR, 0);
     // ITARGETSR0..7 are read-only and read back this CPU's own target bit
-    // (IHI 0048B 4.3.12), which is how Linux finds it too.
+    // (IHI 0048B, GICD_ITARGETSRn), which is how Linux finds it too.
     let own_target = (read(DISTRIBUTOR_BASE + GICD_ITARGETSR) & 0xFF) as u8;
     for intid in [timer::VIRTUAL_TIMER_INTID, uart::INTID] {
         let index = intid as usize;

@@ -25,7 +25,7 @@ use core::ptr::addr_of_mut;
 
 use sis_mem::MemoryMap;
 
-/// A translation table: 512 descriptors, 4 KiB aligned (Arm ARM D8.2).
+/// A translation table: 512 descriptors, 4 KiB aligned (a 4 KiB granule table).
 #[repr(C, align(4096))]
 struct Table([u64; 512]);
 
@@ -43,7 +43,7 @@ const UNMAPPED_SLOT: usize = ENTRIES - 1;
 /// reads it to produce a level-1 translation fault.
 pub const UNMAPPED_ADDRESS: usize = (UNMAPPED_SLOT << GIB_SHIFT) + 0x0dea_d000;
 
-// Block descriptor fields (Arm ARM D8.3, "VMSAv8-64 translation table format descriptors").
+// Block descriptor fields (Arm ARM DDI 0487, "VMSAv8-64 translation table format descriptors").
 const VALID_BLOCK: u64 = 0b01;
 const ATTRIBUTE_INDEX_DEVICE: u64 = 0 << 2; // MAIR_EL1 Attr0
 const ATTRIBUTE_INDEX_NORMAL: u64 = 1 << 2; // MAIR_EL1 Attr1
@@ -54,7 +54,8 @@ const UNPRIVILEGED_EXECUTE_NEVER: u64 = 1 << 54;
 
 const DEVICE_BLOCK: u64 =
     VALID_BLOCK | ATTRIBUTE_INDEX_DEVICE | ACCESS_FLAG | PRIVILEGED_EXECUTE_NEVER | UNPRIVILEGED_EXECUTE_NEVER;
-const NORMAL_BLOCK: u64 = VALID_BLOCK | ATTRIBUTE_INDEX_NORMAL | INNER_SHAREABLE | ACCESS_FLAG | UNPRIVILEGED_EXECUTE_NEVER;
+const NORMAL_BLOCK: u64 =
+    VALID_BLOCK | ATTRIBUTE_INDEX_NORMAL | INNER_SHAREABLE | ACCESS_FLAG | UNPRIVILEGED_EXECUTE_NEVER;
 
 /// Fills the level-1 table for `memory` and turns the MMU on for this CPU.
 ///
@@ -122,7 +123,7 @@ global_asm!(
     "    orr x9, x9, #(1 << 23)",
     "    mrs x10, id_aa64mmfr0_el1",
     "    and x10, x10, #0x7",
-    "    cmp x10, #5",                     // 0b110 (52 bits) needs 64 KiB pages: cap at 48
+    "    cmp x10, #5", // 0b110 (52 bits) needs 64 KiB pages: cap at 48
     "    mov x11, #5",
     "    csel x10, x10, x11, ls",
     "    orr x9, x9, x10, lsl #32",

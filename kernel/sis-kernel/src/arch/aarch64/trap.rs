@@ -32,8 +32,8 @@ const FRAME_BYTES: usize = 288;
 const _: () = assert!(core::mem::size_of::<TrapFrame>() == FRAME_BYTES);
 
 const REGISTER_NAMES: [&str; 31] = [
-    "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16",
-    "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30",
+    "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17",
+    "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30",
 ];
 
 impl TrapFrame {
@@ -81,7 +81,7 @@ pub fn unmask_serror() {
     unsafe { asm!("msr daifclr, #4", options(nomem, nostack)) };
 }
 
-// The table: 16 entries of 0x80 bytes (Arm ARM D1.10.2, "Exception vectors"):
+// The table: 16 entries of 0x80 bytes (Arm ARM DDI 0487, "Exception vectors"):
 // {synchronous, IRQ, FIQ, SError} x {current EL with SP_EL0, current EL with
 // SP_ELx, lower EL AArch64, lower EL AArch32}. Each entry makes room for a
 // frame, saves x0/x1, puts its index in x1 and jumps to the common path.
@@ -139,7 +139,7 @@ global_asm!(
     handler = sym trap_handler,
 );
 
-/// Where each vector entry's index comes from (Arm ARM D1.10.2).
+/// Where each vector entry's index comes from (Arm ARM DDI 0487, "Exception vectors").
 const ORIGINS: [&str; 4] = ["EL1 with SP_EL0", "EL1", "EL0 (AArch64)", "EL0 (AArch32)"];
 const KINDS: [&str; 4] = ["synchronous exception", "IRQ", "FIQ", "SError"];
 
@@ -172,7 +172,7 @@ fn is_trapped_semihosting_exit(frame: &TrapFrame) -> bool {
     instruction == exit::SEMIHOSTING_TRAP_INSTRUCTION
 }
 
-/// Names the exception class of ESR_EL1 (Arm ARM D17.2.37, ESR_EL1.EC) and,
+/// Names the exception class of ESR_EL1 (Arm ARM DDI 0487, ESR_EL1.EC) and,
 /// for aborts, the fault status code.
 fn describe_synchronous(out: &mut Description, frame: &TrapFrame) {
     let esr = frame.esr;
@@ -215,7 +215,8 @@ fn describe_synchronous(out: &mut Description, frame: &TrapFrame) {
     let _ = write!(out, " at pc {:#x} (ESR {esr:#x})", frame.elr);
 }
 
-/// The DFSC/IFSC field, ISS bits [5:0] of an abort (Arm ARM D17.2.37).
+/// The DFSC/IFSC field, ISS bits [5:0] of an abort (Arm ARM DDI 0487,
+/// ESR_EL1, ISS encoding for Data/Instruction Aborts).
 fn fault_status(esr: u64) -> FaultStatus {
     FaultStatus((esr & 0x3F) as u8)
 }
