@@ -22,9 +22,15 @@ global_asm!(
     "    lsr x20, x20, #2",                // entry exception level: picks the PSCI conduit
     "    bl __sis_drop_to_el1",
     "    bl __sis_enable_fp",
+    // Two stacks (see "Stacks" below): SP_EL1 for exception handlers, SP_EL0
+    // for everything else, selected with SPSel = 0.
+    "    adrp x1, __boot_exception_stack_top",
+    "    add x1, x1, :lo12:__boot_exception_stack_top",
+    "    mov sp, x1",                      // SPSel is 1 at entry: this sets SP_EL1
     "    adrp x1, __boot_stack_top",
     "    add x1, x1, :lo12:__boot_stack_top",
-    "    mov sp, x1",
+    "    msr sp_el0, x1",
+    "    msr spsel, #0",
     // Clear .bss: the linker script aligns both ends to 16 bytes.
     "    adrp x1, __bss_start",
     "    add x1, x1, :lo12:__bss_start",
@@ -44,13 +50,17 @@ global_asm!(
     "    b 3b",
     "",
     // Secondary CPUs enter here from PSCI CPU_ON with MMU off, DAIF masked and
-    // x0 = the context id we passed: the top of this CPU's boot stack.
+    // x0 = the context id we passed: the top of this CPU's 16 KiB stack slot,
+    // whose upper half becomes SP_EL0 and lower half SP_EL1.
     ".globl __sis_secondary_entry",
     "__sis_secondary_entry:",
     "    mov x19, x0",
     "    bl __sis_drop_to_el1",
     "    bl __sis_enable_fp",
-    "    mov sp, x19",
+    "    sub x9, x19, #0x2000",
+    "    mov sp, x9",
+    "    msr sp_el0, x19",
+    "    msr spsel, #0",
     "    bl __sis_enable_mmu",             // the boot CPU built the tables before CPU_ON
     "    adrp x0, __sis_vectors",
     "    add x0, x0, :lo12:__sis_vectors",
@@ -97,6 +107,13 @@ global_asm!(
     primary_main = sym primary_main,
     secondary_main = sym smp::secondary_main,
 );
+
+// Stacks: kernel code runs on SP_EL0 (PSTATE.SP = 0) and every exception
+// switches to SP_EL1, a separate stack per CPU (Arm ARM DDI 0487, "Stack
+// pointer register selection"). So a fault caused by a bad or exhausted
+// kernel stack (an overflow into the guard page, a task switched to a corrupt
+// stack pointer) is still reported: the handler never needs the stack that
+// failed. `switch_context` moves SP_EL0 only.
 
 /// The boot CPU's Rust entry, in the order the arch contract lists.
 extern "C" fn primary_main(device_tree_address: usize, entry_exception_level: u64) -> ! {

@@ -19,6 +19,9 @@
 //!   `-m 128M`); nothing touches that tail on purpose, and an access there is
 //!   an external abort, reported like any other data abort.
 //! - everything else is unmapped, in particular `UNMAPPED_ADDRESS`.
+//! - exception: the 4 KiB guard page under the boot stack (`__stack_guard`,
+//!   linker.ld) is unmapped, so its GiB is split into 2 MiB blocks (one level-2
+//!   table) and the guard's 2 MiB into 4 KiB pages (one level-3 table).
 
 use core::arch::{asm, global_asm};
 use core::ptr::addr_of_mut;
@@ -33,8 +36,30 @@ struct Table([u64; 512]);
 /// (all entries invalid) before `build_and_enable` fills it.
 #[unsafe(no_mangle)]
 static mut __sis_level1_table: Table = Table([0; 512]);
+/// Splits the guard page's GiB into 2 MiB blocks.
+static mut LEVEL2_TABLE: Table = Table([0; 512]);
+/// Splits the guard page's 2 MiB into 4 KiB pages.
+static mut LEVEL3_TABLE: Table = Table([0; 512]);
+
+unsafe extern "C" {
+    // linker.ld: the unmapped page under the boot stack; only its address is used.
+    static __stack_guard: u8;
+}
+
+/// Start of the unmapped guard page under the boot CPU's stack.
+pub fn stack_guard_address() -> usize {
+    core::ptr::addr_of!(__stack_guard) as usize
+}
+
+/// Whether `address` lies in the stack guard page: a fault there is a stack overflow.
+pub fn is_stack_guard(address: usize) -> bool {
+    address.wrapping_sub(stack_guard_address()) < PAGE_BYTES
+}
 
 const GIB_SHIFT: u32 = 30;
+const TWO_MIB_SHIFT: u32 = 21;
+const PAGE_SHIFT: u32 = 12;
+const PAGE_BYTES: usize = 1 << PAGE_SHIFT;
 const ENTRIES: usize = 512;
 /// The last 1 GiB slot of the 39-bit space is never mapped (see `build`).
 const UNMAPPED_SLOT: usize = ENTRIES - 1;
@@ -44,7 +69,9 @@ const UNMAPPED_SLOT: usize = ENTRIES - 1;
 pub const UNMAPPED_ADDRESS: usize = (UNMAPPED_SLOT << GIB_SHIFT) + 0x0dea_d000;
 
 // Block descriptor fields (Arm ARM DDI 0487, "VMSAv8-64 translation table format descriptors").
-const VALID_BLOCK: u64 = 0b01;
+const VALID_BLOCK: u64 = 0b01; // level 1 and 2
+const VALID_TABLE: u64 = 0b11; // level 1 and 2: points to the next table
+const VALID_PAGE: u64 = 0b11; // level 3
 const ATTRIBUTE_INDEX_DEVICE: u64 = 0 << 2; // MAIR_EL1 Attr0
 const ATTRIBUTE_INDEX_NORMAL: u64 = 1 << 2; // MAIR_EL1 Attr1
 const INNER_SHAREABLE: u64 = 0b11 << 8;
@@ -54,8 +81,9 @@ const UNPRIVILEGED_EXECUTE_NEVER: u64 = 1 << 54;
 
 const DEVICE_BLOCK: u64 =
     VALID_BLOCK | ATTRIBUTE_INDEX_DEVICE | ACCESS_FLAG | PRIVILEGED_EXECUTE_NEVER | UNPRIVILEGED_EXECUTE_NEVER;
-const NORMAL_BLOCK: u64 =
-    VALID_BLOCK | ATTRIBUTE_INDEX_NORMAL | INNER_SHAREABLE | ACCESS_FLAG | UNPRIVILEGED_EXECUTE_NEVER;
+const NORMAL_ATTRIBUTES: u64 = ATTRIBUTE_INDEX_NORMAL | INNER_SHAREABLE | ACCESS_FLAG | UNPRIVILEGED_EXECUTE_NEVER;
+const NORMAL_BLOCK: u64 = VALID_BLOCK | NORMAL_ATTRIBUTES;
+const NORMAL_PAGE: u64 = VALID_PAGE | NORMAL_ATTRIBUTES;
 
 /// Fills the level-1 table for `memory` and turns the MMU on for this CPU.
 ///
@@ -81,21 +109,50 @@ pub unsafe fn build_and_enable(memory: &MemoryMap) {
             table.0[slot] = ((slot as u64) << GIB_SHIFT) | NORMAL_BLOCK;
         }
     }
-    // The table was written with the MMU off, i.e. straight to memory;
+    // SAFETY: as above; the level-2 and level-3 tables are only used here.
+    let (level2, level3) = unsafe { (&mut *addr_of_mut!(LEVEL2_TABLE), &mut *addr_of_mut!(LEVEL3_TABLE)) };
+    unmap_guard_page(table, level2, level3, stack_guard_address());
+    // The tables were written with the MMU off, i.e. straight to memory;
     // invalidate any stale cached copy so the table walker (which reads
     // through the caches, TCR_EL1.IRGN0) sees what was written.
-    let start = table as *mut Table as usize;
-    let mut line = start;
-    while line < start + core::mem::size_of::<Table>() {
-        // SAFETY: invalidating cache lines of our own table; its data is in memory.
-        unsafe { asm!("dc ivac, {}", in(reg) line, options(nostack)) };
-        line += 64; // Cortex-A72 cache line; a smaller CTR_EL0.DminLine does not exist on it
+    for written in [&*table, &*level2, &*level3] {
+        let start = written as *const Table as usize;
+        for line in (start..start + core::mem::size_of::<Table>()).step_by(CACHE_LINE_BYTES) {
+            // SAFETY: invalidating cache lines of our own table; its data is in memory.
+            unsafe { asm!("dc ivac, {}", in(reg) line, options(nostack)) };
+        }
     }
     // SAFETY: the table maps the code, stack and devices in use (contract above).
     unsafe {
         asm!("dsb sy", options(nostack));
         __sis_enable_mmu();
     }
+}
+
+/// The Cortex-A72's cache line (CTR_EL0.DminLine = 64 bytes); a smaller step
+/// would only repeat work.
+const CACHE_LINE_BYTES: usize = 64;
+
+/// Replaces the 1 GiB block around `guard` by 2 MiB blocks and the 2 MiB block
+/// around it by 4 KiB pages, all with the same attributes, minus the guard
+/// page itself. Does nothing if `guard` is not in mapped RAM.
+fn unmap_guard_page(level1: &mut Table, level2: &mut Table, level3: &mut Table, guard: usize) {
+    let gib = guard >> GIB_SHIFT;
+    if gib >= ENTRIES || level1.0[gib] != ((gib as u64) << GIB_SHIFT) | NORMAL_BLOCK {
+        return;
+    }
+    let gib_base = (gib as u64) << GIB_SHIFT;
+    for (index, entry) in level2.0.iter_mut().enumerate() {
+        *entry = (gib_base + ((index as u64) << TWO_MIB_SHIFT)) | NORMAL_BLOCK;
+    }
+    let two_mib_index = (guard >> TWO_MIB_SHIFT) % ENTRIES;
+    let two_mib_base = gib_base + ((two_mib_index as u64) << TWO_MIB_SHIFT);
+    for (index, entry) in level3.0.iter_mut().enumerate() {
+        *entry = (two_mib_base + ((index as u64) << PAGE_SHIFT)) | NORMAL_PAGE;
+    }
+    level3.0[(guard >> PAGE_SHIFT) % ENTRIES] = 0;
+    level2.0[two_mib_index] = (level3 as *const Table as u64) | VALID_TABLE;
+    level1.0[gib] = (level2 as *const Table as u64) | VALID_TABLE;
 }
 
 unsafe extern "C" {

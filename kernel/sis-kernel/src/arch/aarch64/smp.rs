@@ -12,7 +12,8 @@ static ONLINE: AtomicUsize = AtomicUsize::new(1);
 /// one in well under a millisecond; this bounds a broken start, not a normal one.
 const CHECK_IN_TIMEOUT_NS: u64 = 200_000_000;
 
-/// Bytes of each secondary's boot stack (linker.ld reserves MAX_CPUS of them).
+/// Bytes of each secondary's stack slot (linker.ld reserves MAX_CPUS of them);
+/// boot.rs gives the upper half to SP_EL0 and the lower half to SP_EL1.
 const SECONDARY_STACK_BYTES: usize = 0x4000;
 
 /// MPIDR_EL1 affinity fields Aff3 (bits 39:32) and Aff2..Aff0 (bits 23:0),

@@ -119,7 +119,13 @@ global_asm!(
     "    stp x24, x25, [sp, #192]",
     "    stp x26, x27, [sp, #208]",
     "    stp x28, x29, [sp, #224]",
-    "    add x2, sp, #288",                // sp before the vector made room
+    // The trapped sp: SP_EL0 when the exception came from kernel code
+    // (vectors 0-3, "current EL with SP_EL0"), else the handler's own SP_EL1
+    // as it was before the vector made room for the frame.
+    "    mrs x2, sp_el0",
+    "    add x3, sp, #288",
+    "    cmp x1, #4",
+    "    csel x2, x2, x3, lo",
     "    stp x30, x2, [sp, #240]",
     "    mrs x2, elr_el1",
     "    mrs x3, spsr_el1",
@@ -140,7 +146,9 @@ global_asm!(
 );
 
 /// Where each vector entry's index comes from (Arm ARM DDI 0487, "Exception vectors").
-const ORIGINS: [&str; 4] = ["EL1 with SP_EL0", "EL1", "EL0 (AArch64)", "EL0 (AArch32)"];
+/// Kernel code runs with SP_EL0 (boot.rs), so "EL1 with SP_EL1" means the
+/// exception hit inside an exception handler.
+const ORIGINS: [&str; 4] = ["EL1", "EL1 exception handler", "EL0 (AArch64)", "EL0 (AArch32)"];
 const KINDS: [&str; 4] = ["synchronous exception", "IRQ", "FIQ", "SError"];
 
 extern "C" fn trap_handler(frame: &TrapFrame, vector_index: u64) -> ! {
@@ -185,6 +193,9 @@ fn describe_synchronous(out: &mut Description, frame: &TrapFrame) {
             // ISS.WnR (bit 6): the access was a write. Cache maintenance (CM, bit 8) reports as write.
             let access = if esr & (1 << 6) != 0 { "write" } else { "read" };
             let _ = write!(out, "data abort ({access}) at {:#x}: {}", frame.far, fault_status(esr));
+            if super::mmu::is_stack_guard(frame.far as usize) {
+                let _ = write!(out, " (boot stack overflow: guard page)");
+            }
         }
         _ => {
             let name = match exception_class {
