@@ -172,12 +172,7 @@ extern "C" fn trap_handler(frame: &TrapFrame, vector_index: u64) -> ! {
 /// semihosting) on exactly the SYS_EXIT call `poweroff` makes.
 fn is_trapped_semihosting_exit(frame: &TrapFrame) -> bool {
     let exception_class = (frame.esr >> 26) & 0x3F;
-    if exception_class != 0 || frame.x[0] != exit::SYS_EXIT || !super::memory::is_ram(frame.elr as usize, 4) {
-        return false;
-    }
-    // SAFETY: elr is a 4-byte-aligned instruction address inside mapped RAM (checked above).
-    let instruction = unsafe { core::ptr::read_volatile(frame.elr as *const u32) };
-    instruction == exit::SEMIHOSTING_TRAP_INSTRUCTION
+    exception_class == 0 && exit::is_semihosting_exit_trap(frame.elr, frame.x[0])
 }
 
 /// Names the exception class of ESR_EL1 (Arm ARM DDI 0487, ESR_EL1.EC) and,
