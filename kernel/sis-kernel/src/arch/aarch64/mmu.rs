@@ -115,9 +115,10 @@ pub unsafe fn build_and_enable(memory: &MemoryMap) {
     // The tables were written with the MMU off, i.e. straight to memory;
     // invalidate any stale cached copy so the table walker (which reads
     // through the caches, TCR_EL1.IRGN0) sees what was written.
+    let line_bytes = data_cache_line_bytes();
     for written in [&*table, &*level2, &*level3] {
         let start = written as *const Table as usize;
-        for line in (start..start + core::mem::size_of::<Table>()).step_by(CACHE_LINE_BYTES) {
+        for line in (start..start + core::mem::size_of::<Table>()).step_by(line_bytes) {
             // SAFETY: invalidating cache lines of our own table; its data is in memory.
             unsafe { asm!("dc ivac, {}", in(reg) line, options(nostack)) };
         }
@@ -129,9 +130,14 @@ pub unsafe fn build_and_enable(memory: &MemoryMap) {
     }
 }
 
-/// The Cortex-A72's cache line (CTR_EL0.DminLine = 64 bytes); a smaller step
-/// would only repeat work.
-const CACHE_LINE_BYTES: usize = 64;
+/// The smallest data cache line of this CPU: CTR_EL0.DminLine (bits 19:16)
+/// is its log2 in 4-byte words (64 bytes on a Cortex-A72).
+fn data_cache_line_bytes() -> usize {
+    let cache_type: u64;
+    // SAFETY: reading CTR_EL0 has no side effect (and EL1 may always read it).
+    unsafe { asm!("mrs {}, ctr_el0", out(reg) cache_type, options(nomem, nostack)) };
+    4 << ((cache_type >> 16) & 0xF)
+}
 
 /// Replaces the 1 GiB block around `guard` by 2 MiB blocks and the 2 MiB block
 /// around it by 4 KiB pages, all with the same attributes, minus the guard
