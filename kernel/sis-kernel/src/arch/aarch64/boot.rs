@@ -61,11 +61,12 @@ global_asm!(
     "    mov sp, x9",
     "    msr sp_el0, x19",
     "    msr spsel, #0",
-    "    bl __sis_enable_mmu",             // the boot CPU built the tables before CPU_ON
+    // Vectors before the MMU, so even a fault while enabling it is reported.
     "    adrp x0, __sis_vectors",
     "    add x0, x0, :lo12:__sis_vectors",
     "    msr vbar_el1, x0",
     "    isb",
+    "    bl __sis_enable_mmu",             // the boot CPU built the tables before CPU_ON
     "    mov x29, xzr",
     "    mov x30, xzr",
     "    bl {secondary_main}",

@@ -3,7 +3,7 @@
 //! Idle strategy: IRQs stay masked in PSTATE for the kernel's whole life.
 //! WFI still wakes when the GIC signals a pending IRQ, whatever PSTATE.I says
 //! (Arm ARM DDI 0487, "WFI wake-up events"), and the two sources used here
-//! are level triggered: the UART's receive line stays high until its FIFO is read,
+//! are level triggered: the UART's receive line stays high until its bytes are read,
 //! the virtual timer's line stays high until we disable it. So there is no
 //! handler to write, no interrupt to acknowledge, no lost wake-up (a byte that
 //! lands between the check and the WFI keeps its line high and WFI returns at
