@@ -124,9 +124,8 @@ extern "C" fn primary_main(device_tree_address: usize, entry_exception_level: u6
     uart::init();
     timer::init();
     let discovered = memory::discover(device_tree_address);
-    // SAFETY: only the boot CPU runs here, before any secondary is started and
-    // before anything relies on memory attributes; the map covers this code,
-    // its stack and the devices used (see mmu.rs).
+    // SAFETY: only the boot CPU runs here, before any secondary is started;
+    // the map covers this image, its stacks and the devices used (mmu.rs).
     unsafe { mmu::build_and_enable(&discovered.memory) };
     trap::unmask_serror();
     gic::init();

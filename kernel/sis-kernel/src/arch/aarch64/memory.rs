@@ -39,7 +39,8 @@ pub fn kernel_end() -> usize {
     core::ptr::addr_of!(__kernel_end) as usize
 }
 
-fn kernel_start() -> usize {
+/// Physical address of the image's first byte (the stack guard page).
+pub fn kernel_start() -> usize {
     core::ptr::addr_of!(__kernel_start) as usize
 }
 

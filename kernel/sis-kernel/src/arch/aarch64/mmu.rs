@@ -26,7 +26,7 @@
 use core::arch::{asm, global_asm};
 use core::ptr::addr_of_mut;
 
-use sis_mem::MemoryMap;
+use sis_mem::{MemoryMap, Region};
 
 /// A translation table: 512 descriptors, 4 KiB aligned (a 4 KiB granule table).
 #[repr(C, align(4096))]
@@ -90,14 +90,17 @@ const NORMAL_PAGE: u64 = VALID_PAGE | NORMAL_ATTRIBUTES;
 /// # Safety
 ///
 /// Boot CPU only, once, before any secondary runs: the table is written
-/// without synchronisation. `memory` must include the RAM holding the kernel
-/// image and its stacks, or the next instruction fetch faults.
+/// without synchronisation.
 pub unsafe fn build_and_enable(memory: &MemoryMap) {
     // SAFETY: exclusive access per this function's contract; the MMU is off,
     // so nothing walks the table while it is written.
     let table = unsafe { &mut *addr_of_mut!(__sis_level1_table) };
     table.0[0] = DEVICE_BLOCK;
-    for region in memory.usable() {
+    // The image (code, stacks, tables) is mapped even if a bogus device tree
+    // left it out of RAM: otherwise the first fetch after the switch would
+    // fault, and so would the vector fetch, for ever.
+    let image = Region::new(super::memory::kernel_start(), super::memory::kernel_end() - super::memory::kernel_start());
+    for region in memory.usable().iter().chain(core::iter::once(&image)) {
         if region.size == 0 {
             continue;
         }
