@@ -97,6 +97,15 @@ global_asm!(
     "    mov x9, #0x33ff",                 // CPTR_EL2 RES1 bits, TFP clear: FP/SIMD not trapped
     "    msr cptr_el2, x9",
     "    msr hstr_el2, xzr",
+    // With GICv3 system registers (ID_AA64PFR0_EL1.GIC != 0), let EL1 use
+    // them: ICC_SRE_EL2 = Enable | DIB | DFB | SRE (IHI 0069, ICC_SRE_EL2).
+    "    mrs x9, id_aa64pfr0_el1",
+    "    ubfx x9, x9, #24, #4",
+    "    cbz x9, 6f",
+    "    mov x9, #0xf",
+    "    msr icc_sre_el2, x9",
+    "    isb",
+    "6:",
     "    mov x9, #0x0800",
     "    movk x9, #0x30d0, lsl #16",       // SCTLR_EL1 RES1 bits, MMU and caches off
     "    msr sctlr_el1, x9",

@@ -88,7 +88,7 @@ pub fn wait_for_event(deadline_ns: Option<u64>) {
         return;
     }
     if !gic::is_ready() {
-        // No interrupt controller we can drive (not GICv2): nothing would
+        // No interrupt controller we can drive: nothing would
         // wake WFI, so return and let the caller poll. Reported at boot.
         core::hint::spin_loop();
         return;
