@@ -4,9 +4,10 @@
 //! CPU interface 0x0801_0000) and a GICv3 with `gic-version=3` (distributor
 //! 0x0800_0000, redistributors from 0x080A_0000, CPU interface as system
 //! registers). Both are driven here, told apart by the distributor's
-//! identification register. Register maps: GICv2 spec IHI 0048B chapter 4,
-//! GICv3 spec IHI 0069 chapters 12 (system registers) and 12.8-12.11
-//! (memory-mapped). See timer.rs for why interrupts stay masked in PSTATE.
+//! identification register. Register maps: GICv2 spec IHI 0048B, chapter
+//! "Programmers' Model"; GICv3 spec IHI 0069, chapter "Programmers' Model"
+//! (distributor, redistributor and ICC_* system registers). See timer.rs for
+//! why interrupts stay masked in PSTATE.
 
 use core::arch::asm;
 use core::ptr::{read_volatile, write_volatile};
