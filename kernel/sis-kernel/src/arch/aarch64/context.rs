@@ -26,7 +26,7 @@ impl Context {
         Context {
             x19_to_x28,
             frame_pointer: 0,
-            link_register: context_start as usize as u64,
+            link_register: context_start as extern "C" fn() -> ! as usize as u64,
             // AAPCS64: sp is 16-byte aligned at every public interface.
             stack_pointer: (stack_top & !0xF) as u64,
             d8_to_d15: [0; 8],

@@ -36,7 +36,8 @@ global_asm!(".section .text", ".globl __sis_semihosting_call", "__sis_semihostin
 /// Whether an exception at `program_counter` with `operation` in x0 is
 /// `poweroff`'s semihosting SYS_EXIT trapping because semihosting is off.
 pub fn is_semihosting_exit_trap(program_counter: u64, operation: u64) -> bool {
-    program_counter == __sis_semihosting_call as usize as u64 && operation == SYS_EXIT
+    program_counter == __sis_semihosting_call as unsafe extern "C" fn(u64, *const u64) -> u64 as usize as u64
+        && operation == SYS_EXIT
 }
 
 /// PSCI SYSTEM_OFF: QEMU exits with status 0. Halts if PSCI refuses.

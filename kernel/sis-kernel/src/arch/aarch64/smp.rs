@@ -42,7 +42,7 @@ pub fn start_secondaries(cpu_ids: &[u64]) {
     let own = own_affinity();
     // Linker symbol: only its address means something.
     let stacks = core::ptr::addr_of!(__secondary_stacks) as usize;
-    let entry = __sis_secondary_entry as usize as u64;
+    let entry = __sis_secondary_entry as unsafe extern "C" fn() as usize as u64;
     let mut started = 0;
     for (slot, &id) in cpu_ids.iter().filter(|&&id| id & MPIDR_AFFINITY_MASK != own).enumerate() {
         if slot + 1 >= MAX_CPUS {
