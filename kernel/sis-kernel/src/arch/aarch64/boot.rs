@@ -1,9 +1,10 @@
 //! Entry code: `_start` for the boot CPU, the PSCI entry point for secondaries, and the boot order.
 //!
 //! QEMU's `-kernel` loader for an ELF on `-M virt` (hw/arm/boot.c) starts the
-//! boot CPU at the ELF entry with x0 = DTB address, MMU and caches off, all of
-//! DAIF masked, at EL1 (EL2 with `virtualization=on`); the other CPUs stay
-//! powered off until PSCI CPU_ON (docs/boot-aarch64.md).
+//! boot CPU at the ELF entry with MMU and caches off, all of DAIF masked, at
+//! EL1 (EL2 with `virtualization=on`), x0 = 0 and the DTB at the start of RAM
+//! (memory.rs); the other CPUs stay powered off until PSCI CPU_ON
+//! (docs/boot-aarch64.md).
 
 use core::arch::global_asm;
 
@@ -17,7 +18,7 @@ global_asm!(
     ".section .text.boot, \"ax\"",
     ".globl _start",
     "_start:",
-    "    mov x19, x0",                     // DTB address (Linux arm64 boot protocol, QEMU follows it)
+    "    mov x19, x0",                     // DTB address under the Linux arm64 protocol; 0 for QEMU's ELF boot
     "    mrs x20, CurrentEL",
     "    lsr x20, x20, #2",                // entry exception level: picks the PSCI conduit
     "    bl __sis_drop_to_el1",

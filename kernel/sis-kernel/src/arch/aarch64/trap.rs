@@ -119,13 +119,14 @@ global_asm!(
     "    stp x24, x25, [sp, #192]",
     "    stp x26, x27, [sp, #208]",
     "    stp x28, x29, [sp, #224]",
-    // The trapped sp: SP_EL0 when the exception came from kernel code
-    // (vectors 0-3, "current EL with SP_EL0"), else the handler's own SP_EL1
-    // as it was before the vector made room for the frame.
+    // The trapped sp: the handler's own SP_EL1 as it was before the vector
+    // made room for the frame when the exception hit a handler (vectors 4-7,
+    // "current EL with SP_ELx"), else SP_EL0 (kernel code, or a lower EL).
     "    mrs x2, sp_el0",
     "    add x3, sp, #288",
-    "    cmp x1, #4",
-    "    csel x2, x2, x3, lo",
+    "    sub x4, x1, #4",
+    "    cmp x4, #4",
+    "    csel x2, x3, x2, lo",
     "    stp x30, x2, [sp, #240]",
     "    mrs x2, elr_el1",
     "    mrs x3, spsr_el1",
