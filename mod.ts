@@ -25,3 +25,20 @@ export { annotations, stepSummary } from "./src/report/github.ts";
 export { runExitCode, summarize } from "./src/report/results.ts";
 export type { JobResult, RunResults, StepResult } from "./src/report/results.ts";
 export { RunBundle } from "./src/runs/bundle.ts";
+
+// Chaos (docs/chaos-cli.md): workloads as data, the cell runner and checker, statistics, reports.
+export { CHAOS_MODES, MODE_SPECS } from "./src/chaos/modes.ts";
+export type { ChaosMode, ModeSpec } from "./src/chaos/modes.ts";
+export { planCell } from "./src/chaos/workload.ts";
+export type { CellPlan, Op } from "./src/chaos/workload.ts";
+export { geometricTail, rateAgreement, wilsonInterval } from "./src/chaos/binomial.ts";
+export { parseInjection, parseStats } from "./src/chaos/records.ts";
+export type { ChaosStats, Injection } from "./src/chaos/records.ts";
+export { runCell } from "./src/chaos/cell.ts";
+export { checkCell } from "./src/chaos/check.ts";
+export type { Assertion, CellVerdict } from "./src/chaos/check.ts";
+export { compareSequences, runCells } from "./src/chaos/run.ts";
+export { chaosExitCode, toRunResults } from "./src/chaos/results.ts";
+export type { CellResult, ChaosResults } from "./src/chaos/results.ts";
+export { chaosTable } from "./src/chaos/table.ts";
+export { ensureChaosKernels } from "./src/chaos/kernels.ts";

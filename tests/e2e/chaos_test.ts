@@ -159,10 +159,9 @@ function brokenLaunch(defect: "errno" | "counter") {
     let pending = "";
     const rewrite = (line: string) => {
       if (defect === "errno") {
-        return line.replace(/^error: ENOSPC: /, "error: EIO: ").replace(
-          /^(\x01sis:end \d+) 28(\r?)$/,
-          "$1 5$2",
-        );
+        // SOH starts every marker line (docs/PROTOCOL.md); the end marker's status 28 becomes 5.
+        const endMarker = new RegExp(`^(${String.fromCharCode(1)}sis:end \\d+) 28(\r?)$`);
+        return line.replace(/^error: ENOSPC: /, "error: EIO: ").replace(endMarker, "$1 5$2");
       }
       return line.replace(
         /("disk_full":\{"checks":\d+,"injections":)(\d+)/,
