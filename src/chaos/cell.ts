@@ -89,8 +89,10 @@ export async function runCell(
     await session.enableFraming();
     for (const command of plan.setup) transcript.setup.push(await exec(command));
     for (const file of plan.keep) transcript.keptBefore[file.path] = await exec(`cksum ${file.path}`);
+    if (plan.deviceStats) transcript.deviceBefore = await exec(plan.deviceStats);
     for (const command of plan.arm) transcript.arm.push(await exec(command));
     await workload(transcript.ops);
+    if (plan.deviceStats) transcript.deviceAfter = await exec(plan.deviceStats);
     transcript.stats = await exec("chaos stats --json");
     transcript.disarm = await exec("chaos mode none");
     await workload(transcript.recovery);

@@ -8,7 +8,7 @@ import {
   rateAgreement,
 } from "./binomial.ts";
 import { CHAOS_MODES, MODE_SPECS } from "./modes.ts";
-import { type ChaosStats, cksumValue, type Injection, parseStats } from "./records.ts";
+import { type ChaosStats, cksumValue, type Injection, parseCounters, parseStats } from "./records.ts";
 import type { CellTranscript, CommandRecord, OpRecord } from "./transcript.ts";
 
 export type AssertionStatus = "passed" | "failed" | "skipped";
@@ -205,7 +205,9 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
         }
         const loggedErrno = op.injections[0]?.errno;
         if (failed && logged && !op.output.some((line) => line.startsWith(`error: ${loggedErrno}: `))) {
-          problems.push(`operation ${index}: logged errno ${loggedErrno}, but the command said ${describe(op)}`);
+          problems.push(
+            `operation ${index}: logged errno ${loggedErrno}, but the command said ${describe(op)}`,
+          );
         }
         if (failed && op.injections.length > 1) {
           problems.push(`operation ${index}: ${op.injections.length} injections logged for one failure`);
@@ -322,6 +324,7 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
         );
       }
     }
+    problems.push(...deviceCounterProblems(transcript));
     if (counted.checks < transcript.ops.length && spec.effect !== "panic") {
       problems.push(
         `only ${counted.checks} check(s) for ${transcript.ops.length} operations: the point is not on the path`,
@@ -508,4 +511,36 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
 
   const failed = assertions.some((assertion) => assertion.status === "failed");
   return { status: unexpectedFailure ? "error" : failed ? "failed" : "passed", assertions, summary };
+}
+
+/**
+ * network_fail: the device's tx counters moved by exactly the sends that
+ * succeeded (a failed send must not be counted as sent, nor a sent one lost).
+ */
+function deviceCounterProblems(transcript: CellTranscript): string[] {
+  const { deviceBefore: before, deviceAfter: after } = transcript;
+  if (!transcript.plan.deviceStats) return [];
+  if (!before || !after || before.status !== 0 || after.status !== 0) {
+    return [`"${transcript.plan.deviceStats}" did not answer before and after the workload`];
+  }
+  const [was, now] = [parseCounters(before.output), parseCounters(after.output)];
+  if (was.tx_packets === undefined || now.tx_packets === undefined) {
+    return [`"${transcript.plan.deviceStats}" printed no tx_packets: ${after.output.join(" | ")}`];
+  }
+  const sent = transcript.ops.filter((record) => record.op.status === 0);
+  const problems: string[] = [];
+  if (now.tx_packets - was.tx_packets !== sent.length) {
+    problems.push(
+      `device counted ${now.tx_packets - was.tx_packets} packet(s) sent, ${sent.length} send(s) succeeded`,
+    );
+  }
+  if (was.tx_bytes !== undefined && now.tx_bytes !== undefined) {
+    const bytes = sent.reduce((sum, record) => sum + Number(record.op.command.split(" ")[2] ?? 0), 0);
+    if (now.tx_bytes - was.tx_bytes !== bytes) {
+      problems.push(
+        `device counted ${now.tx_bytes - was.tx_bytes} byte(s) sent, the successful sends had ${bytes}`,
+      );
+    }
+  }
+  return problems;
 }

@@ -77,6 +77,7 @@ const DEFECTS: [FakeDefect, ChaosMode, AssertionId[]][] = [
   ["corrupt", "disk_fail", ["intact"]],
   ["no-delay", "slow_io", ["latency"]],
   ["panic-on-fault", "disk_full", ["panic"]],
+  ["tx-on-failure", "network_fail", ["counters"]],
 ];
 
 for (const [defect, mode, expected] of DEFECTS) {

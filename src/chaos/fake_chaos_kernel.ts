@@ -20,7 +20,9 @@ export type FakeDefect =
   /** slow_io logs a delay but does not wait. */
   | "no-delay"
   /** A disk fault panics the kernel. */
-  | "panic-on-fault";
+  | "panic-on-fault"
+  /** network_fail counts a failed send as sent. */
+  | "tx-on-failure";
 
 export interface FakeChaosOptions {
   defect?: FakeDefect;
@@ -65,6 +67,7 @@ export class FakeChaosKernel implements ConsolePort {
   #options: FakeChaosOptions;
   #log: string[] = [];
   #hasPanicked = false;
+  #tx = { packets: 0, bytes: 0 };
 
   /** Whether the fake panicked (its "QEMU" would have exited with 101). */
   get hasPanicked(): boolean {
@@ -214,8 +217,17 @@ export class FakeChaosKernel implements ConsolePort {
       }
       case "alloc":
         return this.#point("allocation") ?? ok();
-      case "net":
-        return this.#point("network_send") ?? ok([`sent ${args[1]} bytes`]);
+      case "net": {
+        if (args[0] === "stats") {
+          return ok(["device null mtu 1500", `tx_packets ${this.#tx.packets}`, `tx_bytes ${this.#tx.bytes}`]);
+        }
+        const fault = this.#point("network_send");
+        if (!fault || this.#options.defect === "tx-on-failure") {
+          this.#tx.packets++;
+          this.#tx.bytes += Number(args[1]);
+        }
+        return fault ?? ok([`sent ${args[1]} bytes`]);
+      }
       case "chaos":
         return this.#chaos(args);
       default:

@@ -129,3 +129,16 @@ export function cksumValue(lines: readonly string[]): string | undefined {
   const text = lines.map((line) => line.trim()).filter((line) => line !== "").join(" ");
   return text === "" ? undefined : text;
 }
+
+/**
+ * `name value` counters from a device's stats output (`net stats` prints
+ * `tx_packets 3`, `tx_bytes 300`, ...). Lines of another shape are skipped.
+ */
+export function parseCounters(lines: readonly string[]): Record<string, number> {
+  const counters: Record<string, number> = {};
+  for (const line of lines) {
+    const match = /^\s*([a-z_]+)[ =:]+(\d+)\s*$/.exec(line);
+    if (match) counters[match[1]] = Number(match[2]);
+  }
+  return counters;
+}

@@ -1,6 +1,6 @@
 /** Tests of the parsers for injection records, `chaos stats --json` and `cksum`, on lines the kernel printed, and of the workload plans. */
 import { deepStrictEqual as assertEquals, equal, ok, throws } from "node:assert/strict";
-import { cksumValue, parseInjection, parseStats } from "./records.ts";
+import { cksumValue, parseCounters, parseInjection, parseStats } from "./records.ts";
 import { makeOp, parseSeed, planCell } from "./workload.ts";
 
 // Printed by the x86_64 chaos kernel under QEMU (logctl json), seed 42.
@@ -94,4 +94,12 @@ Deno.test("parseSeed() takes decimal and hex u64 and nothing else", () => {
   equal(parseSeed("-1"), undefined);
   equal(parseSeed("1e3"), undefined);
   equal(parseSeed(""), undefined);
+});
+
+Deno.test("parseCounters() reads net stats as the kernel prints it", () => {
+  assertEquals(parseCounters(["device null mtu 1500", "tx_packets 3", "tx_bytes 300", "rx_packets 0"]), {
+    tx_packets: 3,
+    tx_bytes: 300,
+    rx_packets: 0,
+  });
 });

@@ -45,6 +45,9 @@ export interface CellTranscript {
   keptBefore: Record<string, CommandRecord>;
   arm: CommandRecord[];
   ops: OpRecord[];
+  /** The plan's `deviceStats` command before arming and after the faulted workload. */
+  deviceBefore?: CommandRecord;
+  deviceAfter?: CommandRecord;
   /** `chaos stats --json` right after the workload, still armed. */
   stats?: CommandRecord;
   /** `chaos mode none`. */

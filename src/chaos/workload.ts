@@ -33,6 +33,12 @@ export interface CellPlan {
   ops: Op[];
   /** Sent after every operation: the kernel must keep answering. */
   health: { command: string; expect: string };
+  /**
+   * Read before and after the faulted workload when the mode has device
+   * counters (`net stats` for network_fail): a send that failed must not be
+   * counted as sent.
+   */
+  deviceStats?: string;
 }
 
 export interface PlanOptions {
@@ -111,5 +117,6 @@ export function planCell(options: PlanOptions): CellPlan {
     arm,
     ops: Array.from({ length: options.ops }, (_, index) => makeOp(spec.ops[index % spec.ops.length], index)),
     health: { command: "echo alive", expect: "alive" },
+    ...(options.mode === "network_fail" ? { deviceStats: "net stats" } : {}),
   };
 }
