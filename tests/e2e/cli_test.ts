@@ -68,7 +68,7 @@ Deno.test("sis completions bash prints a completion script", async () => {
 
 for (
   const [args, pattern] of [
-    [[], /no matching option or command/i],
+    [[], /no matching option,? (or )?command/i],
     [["bogus"], /bogus/],
     [["build"], /--arch/],
     [["build", "--arch", "mips"], /mips/],
