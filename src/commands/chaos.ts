@@ -77,7 +77,8 @@ const runSubcommand = command(
     command: constant("chaos"),
     action: constant("run"),
     mode: argument(choice(MODE_CHOICES, { metavar: "MODE" }), {
-      description: message`Fault mode to inject.`,
+      description:
+        message`Fault mode: disk_full, disk_fail, network_fail, memory_pressure, random_panic or slow_io.`,
     }),
     rate: option("--rate", integer({ min: 0, max: 100, metavar: "N" }), {
       description: message`Injection rate in percent of the checks at the mode's point.`,

@@ -9,7 +9,7 @@ import { ensureChaosKernels } from "../../src/chaos/kernels.ts";
 import { CHAOS_MODES } from "../../src/chaos/modes.ts";
 import type { ChaosResults } from "../../src/chaos/results.ts";
 import { runCells } from "../../src/chaos/run.ts";
-import { planCell } from "../../src/chaos/workload.ts";
+import { type CellPlan, makeOp, planCell } from "../../src/chaos/workload.ts";
 import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS } from "../../src/qemu/profiles.ts";
 import { AsyncQueue } from "../../src/qemu/socket.ts";
@@ -197,33 +197,40 @@ function brokenLaunch(defect: "errno" | "counter") {
   };
 }
 
+/** Runs one disk_full cell on the real kernel with an optional stream defect and workload. */
+async function brokenCell(runs: string, defect: "errno" | "counter" | undefined, plan: CellPlan) {
+  const kernels = await ensureChaosKernels(ROOT, [BROKEN_ARCH], testContext(), { reuse: true });
+  const bundle = await RunBundle.create(runs, {
+    kind: "chaos",
+    sisVersion: "test",
+    deno: Deno.version.deno,
+    argv: [],
+    cwd: ROOT,
+    seed: 42,
+  });
+  const [cell] = await runCells([{ arch: BROKEN_ARCH, plan }], {
+    launch: defect ? brokenLaunch(defect) : undefined,
+    kernels,
+    qemuBinaries: {},
+    config: BUILTIN_CONFIGS.default,
+    bootTimeoutMs: 10_000,
+    commandTimeoutMs: 10_000,
+    bundle,
+    parallel: 1,
+    confidence: 0.999,
+  });
+  return cell;
+}
+
+/** One arch is enough to show the checker catches each break; x86_64 boots in well under a second. */
+const BROKEN_ARCH = "x86_64";
+
 Deno.test("a broken injection point (wrong errno, or a counter not incremented) makes the chaos run fail", async () => {
   const runs = await tempDir();
   try {
-    const kernels = await ensureChaosKernels(ROOT, ["x86_64"], testContext(), { reuse: true });
+    const plan = planCell({ mode: "disk_full", ratePercent: 30, seed: "42", ops: 40 });
     for (const [defect, expected] of [["errno", ["errno", "logged"]], ["counter", ["counters"]]] as const) {
-      const bundle = await RunBundle.create(runs, {
-        kind: "chaos",
-        sisVersion: "test",
-        deno: Deno.version.deno,
-        argv: [],
-        cwd: ROOT,
-        seed: 42,
-      });
-      const [cell] = await runCells([{
-        arch: "x86_64",
-        plan: planCell({ mode: "disk_full", ratePercent: 30, seed: "42", ops: 40 }),
-      }], {
-        launch: brokenLaunch(defect),
-        kernels,
-        qemuBinaries: {},
-        config: BUILTIN_CONFIGS.default,
-        bootTimeoutMs: 10_000,
-        commandTimeoutMs: 10_000,
-        bundle,
-        parallel: 1,
-        confidence: 0.999,
-      });
+      const cell = await brokenCell(runs, defect, plan);
       assert.equal(cell.status, "failed", `${defect}: ${JSON.stringify(cell.assertions)}`);
       for (const id of expected) {
         assert.equal(cell.assertions.find((a) => a.id === id)?.status, "failed", `${defect} must fail ${id}`);
@@ -232,6 +239,26 @@ Deno.test("a broken injection point (wrong errno, or a counter not incremented) 
       assert.equal(cell.assertions.find((a) => a.id === "health")?.status, "passed");
       assert.ok(cell.summary.injections > 0);
     }
+  } finally {
+    await Deno.remove(runs, { recursive: true });
+  }
+});
+
+Deno.test("an armed mode whose point the workload never reaches fails, as the original chaos tests should have", async () => {
+  // No rewriting here: the real kernel, armed with disk_full, runs allocations only,
+  // so the block-write point is never called and every counter stays 0.
+  const runs = await tempDir();
+  try {
+    const plan = planCell({ mode: "disk_full", ratePercent: 30, seed: "42", ops: 20 });
+    plan.ops = plan.ops.map((_, index) => makeOp("alloc", index));
+    const cell = await brokenCell(runs, undefined, plan);
+    assert.equal(cell.status, "failed", JSON.stringify(cell.assertions));
+    const rate = cell.assertions.find((a) => a.id === "rate")!;
+    assert.equal(rate.status, "failed");
+    assert.match(rate.messages.join(" "), /never reached/);
+    const counters = cell.assertions.find((a) => a.id === "counters")!;
+    assert.match(counters.messages.join(" "), /only 0 check\(s\) for 20 operations/);
+    assert.equal(cell.assertions.find((a) => a.id === "panic")?.status, "passed");
   } finally {
     await Deno.remove(runs, { recursive: true });
   }
