@@ -1,11 +1,11 @@
 //! Entry from OpenSBI: stacks, BSS, FPU, trap vector, then the Rust boot sequence up to `kernel_main`.
 //!
 //! Entry state (SBI spec v1.0, and OpenSBI's fw_dynamic as QEMU uses it):
-//! S-mode, satp = 0 (no translation), a0 = hart id of the boot hart (chosen
-//! by OpenSBI's lottery: not always 0), a1 = physical address of the
-//! device tree. Only the boot hart enters at `_start`; the others wait in
-//! OpenSBI until `sbi_hart_start` (smp.rs) sends them to
-//! `sis_secondary_start`.
+//! S-mode, satp = 0 (no translation), a0 = hart id of the boot hart (the
+//! firmware's choice: not always 0), a1 = physical address of the device
+//! tree. The other harts wait in OpenSBI until `sbi_hart_start` (smp.rs)
+//! sends them to `sis_secondary_start`; one that OpenSBI 1.1's start race
+//! sends to `_start` instead is caught there (see below).
 
 use core::arch::global_asm;
 use core::fmt::Write;

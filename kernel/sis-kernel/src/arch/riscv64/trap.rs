@@ -1,6 +1,6 @@
 //! Trap entry: saves the full register state into a `TrapFrame` and reports unexpected exceptions.
 //!
-//! stvec points at `trap_vector` in direct mode (privileged spec v1.12,
+//! stvec points at `sis_trap_vector` in direct mode (privileged spec v1.12,
 //! 4.1.2: every trap enters at BASE). Each hart keeps the top of its own
 //! trap stack in sscratch, so a trap entered with a broken sp (stack
 //! overflow, a wild pointer) still has a good stack to save the frame on.
@@ -8,7 +8,8 @@
 //! The kernel never enables sstatus.SIE (see idle.rs), so in practice
 //! every trap is an exception: a bug. It ends in `crate::panic::fault`.
 //! An interrupt arriving anyway is acknowledged and returned from, so the
-//! return path is kept complete.
+//! return path is kept complete (integer registers only: the handlers on
+//! that path do no floating point).
 
 use core::arch::{asm, global_asm};
 use core::fmt::{self, Write};
@@ -17,7 +18,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{boot, exit, plic, timer};
 
-/// The interrupted context, as saved by `trap_vector`.
+/// The interrupted context, as saved by `sis_trap_vector`.
 #[repr(C)]
 #[derive(Debug, Clone)]
 pub struct TrapFrame {
