@@ -82,11 +82,13 @@ export async function runChaosCommand(options: ChaosOptions, context: CommandCon
   let specs: CellSpec[];
   let recorded: Map<string, Injection[]> | undefined;
   let replayOf: string | undefined;
+  let recordedKernels: Record<string, string> | undefined;
   if (options.action === "replay") {
     const loaded = await loadRecordedRun(resolve(context.cwd, options.bundle), options.cell);
     specs = loaded.specs;
     recorded = loaded.recorded;
     replayOf = loaded.runId;
+    recordedKernels = loaded.kernels;
   } else {
     const seed = resolveSeed(options.seed);
     const modes = options.action === "run" ? [options.mode] : parseModes(options.modes);
@@ -110,6 +112,16 @@ export async function runChaosCommand(options: ChaosOptions, context: CommandCon
 
   const arches = [...new Set(specs.map((spec) => spec.arch))];
   const kernels = await ensureChaosKernels(root, arches, context, { reuse: options.noBuild });
+  for (const [arch, sha256] of Object.entries(recordedKernels ?? {})) {
+    if (kernels[arch] && kernels[arch].sha256 !== sha256) {
+      context.stderr.write(
+        `sis: note: the ${arch} chaos kernel differs from the recorded run's (sha256 ${
+          sha256.slice(0, 12)
+        } then, ` +
+          `${kernels[arch].sha256.slice(0, 12)} now): a different sequence may come from the kernel change\n`,
+      );
+    }
+  }
   const firstSeed = specs[0]?.plan.seed ?? "0";
   const bundle = await RunBundle.create(join(root, "runs"), {
     kind: "chaos",
@@ -187,7 +199,9 @@ export async function runChaosCommand(options: ChaosOptions, context: CommandCon
 export async function loadRecordedRun(
   dir: string,
   only?: string,
-): Promise<{ runId: string; specs: CellSpec[]; recorded: Map<string, Injection[]> }> {
+): Promise<
+  { runId: string; specs: CellSpec[]; recorded: Map<string, Injection[]>; kernels: Record<string, string> }
+> {
   const readJson = async (path: string) => {
     try {
       return JSON.parse(await readFile(path, "utf8"));
@@ -221,7 +235,12 @@ export async function loadRecordedRun(
   if (specs.length === 0) {
     throw new UsageError(only ? `${dir} has no cell "${only}"` : `${dir} has no cells to replay`);
   }
-  return { runId: manifest.id ?? dir, specs, recorded };
+  const kernels: Record<string, string> = {};
+  for (const [arch, kernel] of Object.entries(manifest.kernels ?? {})) {
+    const sha256 = (kernel as { sha256?: unknown })?.sha256;
+    if (typeof sha256 === "string") kernels[arch] = sha256;
+  }
+  return { runId: manifest.id ?? dir, specs, recorded, kernels };
 }
 
 /** The options as argv, for the run manifest. */
