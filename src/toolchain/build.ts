@@ -3,7 +3,7 @@ import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/
 import { dirname, join, relative } from "node:path";
 import { type Arch, TARGET_TRIPLE } from "../arch.ts";
 import type { Output } from "../context.ts";
-import { FailedError, UsageError } from "../errors.ts";
+import { FailedError, InterruptedError, UsageError } from "../errors.ts";
 import { type BuildManifest, BuildManifestSchema, shellCommand } from "./manifest.ts";
 import type { Probe } from "./probe.ts";
 import type { RustToolchain } from "./rust.ts";
@@ -180,10 +180,27 @@ async function runCargo(plan: CargoPlan, deps: BuildDependencies): Promise<numbe
       fix: "run 'sis doctor'",
     });
   }
-  if (!deps.isTerminal) {
-    await Promise.all([relayLines(child.stdout, deps.progress), relayLines(child.stderr, deps.progress)]);
+  // SIGINT or SIGTERM to sis must not leave cargo running on its own: pass
+  // the signal on, wait for cargo to stop, then report the interruption.
+  let stoppedBy: "SIGINT" | "SIGTERM" | undefined;
+  const forward = (signal: "SIGINT" | "SIGTERM") => () => {
+    stoppedBy ??= signal;
+    try {
+      child.kill(signal);
+    } catch { /* already exited */ }
+  };
+  const listeners = [["SIGINT", forward("SIGINT")], ["SIGTERM", forward("SIGTERM")]] as const;
+  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  try {
+    if (!deps.isTerminal) {
+      await Promise.all([relayLines(child.stdout, deps.progress), relayLines(child.stderr, deps.progress)]);
+    }
+    const { code } = await child.status;
+    if (stoppedBy) throw new InterruptedError(stoppedBy, "cargo build");
+    return code;
+  } finally {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   }
-  return (await child.status).code;
 }
 
 /** Copies whole lines from a stream to an output as they arrive. */

@@ -156,5 +156,64 @@ Deno.test("./sis --help through the launcher starts in under 150 ms (median of 7
     assert.equal(output.code, 0);
   }
   const median = times.sort((a, b) => a - b)[3];
-  assert.ok(median < 150, `median ${median.toFixed(0)} ms (all: ${times.map((t) => t.toFixed(0)).join(", ")})`);
+  assert.ok(
+    median < 150,
+    `median ${median.toFixed(0)} ms (all: ${times.map((t) => t.toFixed(0)).join(", ")})`,
+  );
 });
+
+Deno.test("SIGTERM to sis build stops cargo too and exits 143", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sis-fake-cargo-" });
+  try {
+    // A cargo that answers --version like a real one and otherwise waits, recording its pid.
+    const fakeCargo = `${dir}/cargo`;
+    await Deno.writeTextFile(
+      fakeCargo,
+      `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "cargo 0.0.0-fake"; exit 0; fi\necho $$ > "${dir}/pid.tmp" && mv "${dir}/pid.tmp" "${dir}/pid"\nexec sleep 60\n`,
+    );
+    await Deno.chmod(fakeCargo, 0o755);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...PERMISSIONS, CLI, "build", "--arch", "riscv64"],
+      cwd: ROOT,
+      env: { NO_COLOR: "1", SIS_CARGO: fakeCargo, SIS_RUSTC: "/usr/bin/rustc" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const pid = await waitForFile(`${dir}/pid`, 10_000);
+    const signalled = performance.now();
+    child.kill("SIGTERM");
+    const output = await child.output();
+    // The fake cargo would wait 60 s on its own: sis must end it, not outwait it.
+    assert.ok(performance.now() - signalled < 5000, "sis waited for cargo instead of stopping it");
+    assert.equal(output.code, 143, new TextDecoder().decode(output.stderr));
+    assert.match(new TextDecoder().decode(output.stderr), /^error: cargo build stopped by SIGTERM$/m);
+    assert.equal(processExists(Number(pid)), false, "the fake cargo outlived sis");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Resolves with a file's text once it exists (renamed into place, so never half-written). */
+async function waitForFile(path: string, timeoutMs: number): Promise<string> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await Deno.readTextFile(path);
+    } catch {
+      if (performance.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
+      // Polling a condition, not sleeping for an answer: the loop ends as soon as the file exists.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    // Reaped or not: a zombie has state Z, which counts as gone.
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}
