@@ -16,7 +16,13 @@ export type { QmpEvent, QmpStatus } from "./src/qemu/qmp.ts";
 export { FramingParser, parseMarker, parseTranscript } from "./src/session/framing.ts";
 export type { SerialEvent } from "./src/session/framing.ts";
 export { findFatalRecord, KernelExitedError, Session, SessionPanicError } from "./src/session/driver.ts";
-export type { BootResult, CommandResult, ConsolePort, SessionOptions, TimedEvent } from "./src/session/driver.ts";
+export type {
+  BootResult,
+  CommandResult,
+  ConsolePort,
+  SessionOptions,
+  TimedEvent,
+} from "./src/session/driver.ts";
 export { checkExpectations, loadSuites, parseSuite, selectSuites } from "./src/session/suite.ts";
 export type { Step, Suite } from "./src/session/suite.ts";
 export { planJobs, runJobs } from "./src/session/runner.ts";
