@@ -186,8 +186,11 @@ Deno.test("SIGTERM to sis build stops cargo too and exits 143", async () => {
     const output = await child.output();
     // The fake cargo would wait 60 s on its own: sis must end it, not outwait it.
     assert.ok(performance.now() - signalled < 5000, "sis waited for cargo instead of stopping it");
-    assert.equal(output.code, 143, new TextDecoder().decode(output.stderr));
-    assert.match(new TextDecoder().decode(output.stderr), /^error: cargo build stopped by SIGTERM$/m);
+    const transcript = `stdout:\n${new TextDecoder().decode(output.stdout)}\nstderr:\n${
+      new TextDecoder().decode(output.stderr)
+    }`;
+    assert.equal(output.code, 143, transcript);
+    assert.match(transcript, /^error: cargo build stopped by SIGTERM$/m);
     assert.equal(processExists(Number(pid)), false, "the fake cargo outlived sis");
   } finally {
     await Deno.remove(dir, { recursive: true });
