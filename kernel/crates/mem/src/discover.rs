@@ -1,0 +1,256 @@
+//! Reads what the firmware tells us about the machine: the device tree on
+//! aarch64 and riscv64 (QEMU virt), the PVH start info memory map on x86_64.
+
+use fdt::Fdt;
+
+use crate::{MemoryMap, Region};
+
+/// Most CPUs we record; the kernel supports up to this many.
+pub const MAX_CPUS: usize = 8;
+
+/// Why firmware-provided data could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscoverError {
+    /// The pointer was null or misaligned.
+    BadPointer,
+    /// No flattened device tree magic (0xd00dfeed) at the address.
+    BadMagic,
+    /// The header's size is implausible or the blob is truncated.
+    BadSize,
+    /// The `fdt` crate rejected the blob.
+    Malformed,
+    /// The tree has no usable `/memory` node.
+    NoMemory,
+}
+
+/// What the device tree says about memory and CPUs.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceTree {
+    pub memory: MemoryMap,
+    /// `reg` of every enabled `/cpus/cpu@*` node: hart ids (riscv) or MPIDR affinity (aarch64).
+    pub cpu_ids: [u64; MAX_CPUS],
+    pub cpu_count: usize,
+    /// `/cpus/timebase-frequency` (the riscv `time` CSR rate).
+    pub timebase_hz: Option<u64>,
+}
+
+impl DeviceTree {
+    pub fn cpu_ids(&self) -> &[u64] {
+        &self.cpu_ids[..self.cpu_count]
+    }
+}
+
+const FDT_MAGIC: u32 = 0xd00d_feed;
+/// Larger blobs than this are not device trees QEMU or a board would pass.
+const FDT_MAX_BYTES: usize = 16 << 20;
+
+/// Builds a slice over the device tree blob at `ptr`, sized by its header.
+///
+/// # Safety
+/// `ptr` must point to readable memory holding at least the 40-byte FDT
+/// header and, if the magic matches, `totalsize` bytes, valid for `'static`.
+pub unsafe fn device_tree_slice(ptr: *const u8) -> Result<&'static [u8], DiscoverError> {
+    if ptr.is_null() || (ptr as usize) % 4 != 0 {
+        return Err(DiscoverError::BadPointer);
+    }
+    // SAFETY: the caller guarantees the header is readable; both words are
+    // 4-byte aligned (checked above) and big-endian by the FDT spec.
+    let (magic, total) = unsafe {
+        (
+            u32::from_be(core::ptr::read(ptr as *const u32)),
+            u32::from_be(core::ptr::read((ptr as *const u32).add(1))) as usize,
+        )
+    };
+    if magic != FDT_MAGIC {
+        return Err(DiscoverError::BadMagic);
+    }
+    if !(40..=FDT_MAX_BYTES).contains(&total) {
+        return Err(DiscoverError::BadSize);
+    }
+    // SAFETY: the caller guarantees `totalsize` bytes are readable for 'static.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, total) })
+}
+
+/// Reads memory, reserved ranges, CPUs and the timebase from a device tree.
+///
+/// The blob's own range is reserved too, so the heap never overwrites it
+/// while someone may still read it.
+pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
+    if blob.len() < 40 {
+        return Err(DiscoverError::BadSize);
+    }
+    let fdt = Fdt::new(blob).map_err(|_| DiscoverError::Malformed)?;
+    let mut memory = MemoryMap::new();
+
+    for node in fdt.all_nodes() {
+        let is_memory = node.name == "memory" || node.name.starts_with("memory@");
+        let typed_memory = node
+            .property("device_type")
+            .and_then(|p| p.as_str())
+            .map_or(true, |kind| kind == "memory");
+        if !(is_memory && typed_memory && is_enabled(&node)) {
+            continue;
+        }
+        if let Some(regions) = node.reg() {
+            for region in regions {
+                memory.add_usable(Region::new(region.starting_address as usize, region.size.unwrap_or(0)));
+            }
+        }
+    }
+    if memory.usable().is_empty() {
+        return Err(DiscoverError::NoMemory);
+    }
+
+    for reservation in fdt.memory_reservations() {
+        memory.add_reserved(Region::new(reservation.address() as usize, reservation.size()));
+    }
+    if let Some(reserved) = fdt.find_node("/reserved-memory") {
+        for child in reserved.children() {
+            if let Some(regions) = child.reg() {
+                for region in regions {
+                    memory.add_reserved(Region::new(region.starting_address as usize, region.size.unwrap_or(0)));
+                }
+            }
+        }
+    }
+    memory.add_reserved(Region::new(blob.as_ptr() as usize, blob.len()));
+
+    let mut tree = DeviceTree { memory, cpu_ids: [0; MAX_CPUS], cpu_count: 0, timebase_hz: None };
+    if let Some(cpus) = fdt.find_node("/cpus") {
+        tree.timebase_hz = cpus.property("timebase-frequency").and_then(|p| p.as_usize()).map(|hz| hz as u64);
+        for cpu in cpus.children() {
+            let is_cpu = cpu.property("device_type").and_then(|p| p.as_str()) == Some("cpu");
+            if !is_cpu || !is_enabled(&cpu) || tree.cpu_count == MAX_CPUS {
+                continue;
+            }
+            // /cpus has #size-cells = 0, so `reg` is just the id.
+            if let Some(id) = cpu.reg().and_then(|mut regions| regions.next()) {
+                tree.cpu_ids[tree.cpu_count] = id.starting_address as u64;
+                tree.cpu_count += 1;
+            }
+            if tree.timebase_hz.is_none() {
+                tree.timebase_hz =
+                    cpu.property("timebase-frequency").and_then(|p| p.as_usize()).map(|hz| hz as u64);
+            }
+        }
+    }
+    Ok(tree)
+}
+
+fn is_enabled(node: &fdt::node::FdtNode<'_, '_>) -> bool {
+    node.property("status")
+        .and_then(|p| p.as_str())
+        .map_or(true, |status| status == "okay" || status == "ok")
+}
+
+/// One entry of the PVH start info memory map (`hvm_memmap_table_entry` in
+/// Xen's `arch-x86/hvm/start_info.h`); types are E820's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct PvhMemmapEntry {
+    pub addr: u64,
+    pub size: u64,
+    pub kind: u32,
+    pub reserved: u32,
+}
+
+/// E820 type of usable RAM.
+pub const E820_RAM: u32 = 1;
+
+/// Turns the PVH memory map into usable and reserved regions.
+pub fn from_pvh_memmap(entries: &[PvhMemmapEntry]) -> MemoryMap {
+    let mut memory = MemoryMap::new();
+    for entry in entries {
+        let region = Region::new(entry.addr as usize, entry.size as usize);
+        if entry.kind == E820_RAM {
+            memory.add_usable(region);
+        } else {
+            memory.add_reserved(region);
+        }
+    }
+    memory
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RISCV: &[u8] = include_bytes!("../tests/data/riscv-virt-256m-3cpu.dtb");
+    const RISCV_OPENSBI: &[u8] = include_bytes!("../tests/data/riscv-virt-opensbi-reserved.dtb");
+    const AARCH64: &[u8] = include_bytes!("../tests/data/aarch64-virt-1g-4cpu.dtb");
+
+    #[test]
+    fn from_device_tree_reads_riscv_virt_memory_cpus_and_timebase() {
+        let tree = from_device_tree(RISCV).unwrap();
+        assert_eq!(tree.memory.usable(), &[Region::new(0x8000_0000, 256 << 20)]);
+        assert_eq!(tree.cpu_ids(), &[0, 1, 2]);
+        assert_eq!(tree.timebase_hz, Some(10_000_000));
+    }
+
+    #[test]
+    fn from_device_tree_reserves_firmware_ranges_and_the_blob_itself() {
+        let tree = from_device_tree(RISCV_OPENSBI).unwrap();
+        let reserved = tree.memory.reserved();
+        assert!(reserved.contains(&Region::new(0x87f0_0000, 0x10_0000)), "/memreserve/ entry: {reserved:?}");
+        assert!(reserved.contains(&Region::new(0x8000_0000, 0x4_0000)), "/reserved-memory child: {reserved:?}");
+        assert!(reserved.contains(&Region::new(RISCV_OPENSBI.as_ptr() as usize, RISCV_OPENSBI.len())));
+    }
+
+    #[test]
+    fn from_device_tree_reads_aarch64_virt() {
+        let tree = from_device_tree(AARCH64).unwrap();
+        assert_eq!(tree.memory.usable(), &[Region::new(0x4000_0000, 1 << 30)]);
+        assert_eq!(tree.cpu_ids(), &[0, 1, 2, 3]);
+        assert_eq!(tree.memory.total_usable_bytes(), 1 << 30);
+    }
+
+    #[test]
+    fn from_device_tree_rejects_garbage_without_panicking() {
+        assert_eq!(from_device_tree(&[]).unwrap_err(), DiscoverError::BadSize);
+        assert_eq!(from_device_tree(&[0u8; 64]).unwrap_err(), DiscoverError::Malformed);
+        let mut truncated = RISCV.to_vec();
+        truncated.truncate(100);
+        assert!(from_device_tree(&truncated).is_err());
+    }
+
+    #[test]
+    fn device_tree_slice_checks_magic_and_size() {
+        let mut aligned = vec![0u32; RISCV.len().div_ceil(4)];
+        // SAFETY: the vector has at least RISCV.len() bytes.
+        unsafe { core::ptr::copy_nonoverlapping(RISCV.as_ptr(), aligned.as_mut_ptr() as *mut u8, RISCV.len()) };
+        // SAFETY: the vector holds the whole blob and outlives the slice's use here.
+        let slice = unsafe { device_tree_slice(aligned.as_ptr() as *const u8) }.unwrap();
+        assert_eq!(slice.len(), RISCV.len());
+        let zeros = [0u32; 16];
+        // SAFETY: 64 readable bytes, more than the header.
+        assert_eq!(unsafe { device_tree_slice(zeros.as_ptr() as *const u8) }.unwrap_err(), DiscoverError::BadMagic);
+        // SAFETY: null is rejected before any read.
+        assert_eq!(unsafe { device_tree_slice(core::ptr::null()) }.unwrap_err(), DiscoverError::BadPointer);
+    }
+
+    #[test]
+    fn from_pvh_memmap_splits_ram_from_reserved() {
+        // What QEMU q35 with -m 512M reports through PVH.
+        let entries = [
+            PvhMemmapEntry { addr: 0, size: 0x9fc00, kind: E820_RAM, reserved: 0 },
+            PvhMemmapEntry { addr: 0x9fc00, size: 0x400, kind: 2, reserved: 0 },
+            PvhMemmapEntry { addr: 0xf0000, size: 0x10000, kind: 2, reserved: 0 },
+            PvhMemmapEntry { addr: 0x10_0000, size: 0x1ff0_0000, kind: E820_RAM, reserved: 0 },
+            PvhMemmapEntry { addr: 0xb000_0000, size: 0x1000_0000, kind: 2, reserved: 0 },
+        ];
+        let map = from_pvh_memmap(&entries);
+        assert_eq!(map.usable().len(), 2);
+        assert_eq!(map.reserved().len(), 3);
+        assert_eq!(map.total_usable_bytes(), 0x9fc00 + 0x1ff0_0000);
+    }
+
+    #[test]
+    fn memory_map_counts_entries_it_cannot_hold() {
+        let entries: Vec<_> = (0..20)
+            .map(|i| PvhMemmapEntry { addr: i << 20, size: 1 << 20, kind: E820_RAM, reserved: 0 })
+            .collect();
+        let map = from_pvh_memmap(&entries);
+        assert_eq!(map.usable().len(), crate::MAX_REGIONS);
+        assert_eq!(map.dropped, 4);
+    }
+}
