@@ -249,3 +249,39 @@ Deno.test("sis test exits 3 naming the fix when the configured QEMU is missing, 
     await Deno.remove(checkout, { recursive: true });
   }
 });
+
+Deno.test("sis run attaches the console, Ctrl-] leaves, and QEMU is gone afterwards", async () => {
+  const process = new SisProcess(["run", "--arch", "riscv64"], {}, "piped");
+  const input = process.child.stdin.getWriter();
+  try {
+    const pid = await pollFor(() => {
+      const match = /QEMU pid (\d+)/.exec(process.stderr);
+      return match ? Number(match[1]) : undefined;
+    }, 30_000);
+    // Typed ahead of the prompt on purpose: sis holds it until the shell is ready.
+    await input.write(new TextEncoder().encode("echo console works\r"));
+    await pollFor(() => (/^console works\r?$/m.test(process.stdout) ? true : undefined), 30_000);
+    await input.write(new Uint8Array([0x1d]));
+    const finished = await process.done;
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.match(finished.stderr, /left the console; QEMU stopped/);
+    assert.equal(isQemuAlive(pid), false);
+  } finally {
+    await input.close().catch(() => {});
+    await stop(process);
+  }
+});
+
+Deno.test("sis run exits with the kernel's verdict when the kernel powers off", async () => {
+  const process = new SisProcess(["run", "--arch", "riscv64"], {}, "piped");
+  const input = process.child.stdin.getWriter();
+  try {
+    await input.write(new TextEncoder().encode("poweroff 3\r"));
+    const finished = await process.done;
+    assert.equal(finished.code, 1, finished.stderr);
+    assert.match(finished.stderr, /machine ended: \{"kind":"poweroff","code":3\}/);
+  } finally {
+    await input.close().catch(() => {});
+    await stop(process);
+  }
+});
