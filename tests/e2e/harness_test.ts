@@ -285,3 +285,34 @@ Deno.test("sis run exits with the kernel's verdict when the kernel powers off", 
     await stop(process);
   }
 });
+
+Deno.test("under GitHub Actions a failing step gives an ::error annotation and a step summary", async () => {
+  const dir = await suitesDir({
+    gh: `
+steps:
+  - name: passes
+    run: echo fine
+    expect: { contains: [fine] }
+  - name: expects the wrong text
+    run: echo actual
+    expect: { contains: [expected] }
+`,
+  });
+  const summary = join(dir, "summary.md");
+  try {
+    const run = await sis(["test", "--arch", "riscv64", "--suites-dir", dir, "--suite", "gh"], {
+      GITHUB_ACTIONS: "true",
+      GITHUB_STEP_SUMMARY: summary,
+    });
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(
+      run.stdout,
+      /^::error title=gh\/expects the wrong text failed \(riscv64\/default\)::\$ echo actual%0Aoutput does not contain "expected"$/m,
+    );
+    const markdown = await Deno.readTextFile(summary);
+    assert.match(markdown, /^## sis test: failed$/m);
+    assert.match(markdown, /\| riscv64 \| default \| gh \| failed \| 1 \| 1 \|/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
