@@ -164,34 +164,41 @@ async function runCargo(plan: CargoPlan, deps: BuildDependencies): Promise<numbe
   delete env.CARGO_BUILD_TARGET_DIR;
   const args = plan.argv.slice(1);
   if (!deps.isTerminal) args.push("--color", "never");
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(plan.argv[0], {
-      args,
-      cwd: plan.cwd,
-      env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: deps.isTerminal ? "inherit" : "piped",
-      stderr: deps.isTerminal ? "inherit" : "piped",
-    }).spawn();
-  } catch (error) {
-    throw new FailedError(`Cannot start ${plan.argv[0]}: ${error instanceof Error ? error.message : error}`, {
-      fix: "run 'sis doctor'",
-    });
-  }
+
   // SIGINT or SIGTERM to sis must not leave cargo running on its own: pass
   // the signal on, wait for cargo to stop, then report the interruption.
+  // The listeners go in before cargo starts: on a busy machine cargo can run
+  // (and someone can signal sis) before the statement after spawn() does.
+  // A signal's callback runs from the event loop, so `child` is set by then.
+  let child: Deno.ChildProcess | undefined;
   let stoppedBy: "SIGINT" | "SIGTERM" | undefined;
   const forward = (signal: "SIGINT" | "SIGTERM") => () => {
     stoppedBy ??= signal;
     try {
-      child.kill(signal);
+      child?.kill(signal);
     } catch { /* already exited */ }
   };
   const listeners = [["SIGINT", forward("SIGINT")], ["SIGTERM", forward("SIGTERM")]] as const;
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
   try {
+    try {
+      child = new Deno.Command(plan.argv[0], {
+        args,
+        cwd: plan.cwd,
+        env,
+        clearEnv: true,
+        stdin: "null",
+        stdout: deps.isTerminal ? "inherit" : "piped",
+        stderr: deps.isTerminal ? "inherit" : "piped",
+      }).spawn();
+    } catch (error) {
+      throw new FailedError(
+        `Cannot start ${plan.argv[0]}: ${error instanceof Error ? error.message : error}`,
+        {
+          fix: "run 'sis doctor'",
+        },
+      );
+    }
     if (!deps.isTerminal) {
       await Promise.all([relayLines(child.stdout, deps.progress), relayLines(child.stderr, deps.progress)]);
     }
