@@ -55,35 +55,38 @@ for (const arch of ARCHES) {
   });
 }
 
-Deno.test("sis test reports a command that stops answering as a hang with its stage", async () => {
-  const dir = await suitesDir({ slow: SLOW_SUITE });
-  try {
-    const run = await sis([
-      "test",
-      "--arch",
-      "riscv64",
-      "--suites-dir",
-      dir,
-      "--suite",
-      "slow",
-      "--timeout-ms",
-      "700",
-    ]);
-    assert.equal(run.code, 4, run.stdout + run.stderr);
-    assert.match(
-      run.stdout,
-      /kernel hang: command 2 \("sleep 100000"\) did not finish within 700 ms \(stage: command 2\)/,
-    );
-    assert.match(run.stdout, /PASS \S+ slow\/the shell answers/);
-    assert.match(run.stdout, /SKIP \S+ slow\/never reached/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+for (const arch of ARCHES) {
+  Deno.test(`sis test reports a command that stops answering on ${arch} as a hang with its stage`, async () => {
+    const dir = await suitesDir({ slow: SLOW_SUITE });
+    try {
+      const run = await sis([
+        "test",
+        "--arch",
+        arch,
+        "--suites-dir",
+        dir,
+        "--suite",
+        "slow",
+        "--timeout-ms",
+        "700",
+      ]);
+      assert.equal(run.code, 4, run.stdout + run.stderr);
+      assert.match(
+        run.stdout,
+        /kernel hang: command 2 \("sleep 100000"\) did not finish within 700 ms \(stage: command 2\)/,
+      );
+      assert.match(run.stdout, /PASS \S+ slow\/the shell answers/);
+      assert.match(run.stdout, /SKIP \S+ slow\/never reached/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
 
-Deno.test("sis test reports a panic at once, with the kernel's report", async () => {
-  const dir = await suitesDir({
-    boom: `
+for (const arch of ARCHES) {
+  Deno.test(`sis test reports a panic on ${arch} at once, with the kernel's report`, async () => {
+    const dir = await suitesDir({
+      boom: `
 steps:
   - name: the shell answers
     run: echo before
@@ -92,36 +95,40 @@ steps:
   - name: never reached
     run: echo after
 `,
+    });
+    const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
+    try {
+      // A 60 s timeout: finishing well inside it shows the panic was not waited out.
+      const run = await sis([
+        "test",
+        "--arch",
+        arch,
+        "--suites-dir",
+        dir,
+        "--suite",
+        "boom",
+        "--timeout-ms",
+        "60000",
+        "--json",
+        join(out, "results.json"),
+      ]);
+      assert.equal(run.code, 4, run.stdout + run.stderr);
+      assert.ok(run.elapsedMs < 30_000, `took ${run.elapsedMs} ms`);
+      const [job] = JSON.parse(await Deno.readTextFile(join(out, "results.json"))).jobs;
+      assert.equal(job.kernel.kind, "panic");
+      assert.equal(job.kernel.stage, "command 2");
+      assert.ok(
+        job.kernel.report.some((line: string) => line.includes("boom")),
+        job.kernel.report.join("\n"),
+      );
+      assert.match(run.stdout, /kernel panic: kernel panicked at stage "command 2"/);
+      assert.equal(job.qemuExit.outcome.kind, "panic");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(out, { recursive: true });
+    }
   });
-  const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
-  try {
-    // A 60 s timeout: finishing well inside it shows the panic was not waited out.
-    const run = await sis([
-      "test",
-      "--arch",
-      "riscv64",
-      "--suites-dir",
-      dir,
-      "--suite",
-      "boom",
-      "--timeout-ms",
-      "60000",
-      "--json",
-      join(out, "results.json"),
-    ]);
-    assert.equal(run.code, 4, run.stdout + run.stderr);
-    assert.ok(run.elapsedMs < 30_000, `took ${run.elapsedMs} ms`);
-    const [job] = JSON.parse(await Deno.readTextFile(join(out, "results.json"))).jobs;
-    assert.equal(job.kernel.kind, "panic");
-    assert.equal(job.kernel.stage, "command 2");
-    assert.ok(job.kernel.report.some((line: string) => line.includes("boom")), job.kernel.report.join("\n"));
-    assert.match(run.stdout, /kernel panic: kernel panicked at stage "command 2"/);
-    assert.equal(job.qemuExit.outcome.kind, "panic");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-    await Deno.remove(out, { recursive: true });
-  }
-});
+}
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.test(`${signal} to sis test mid-run leaves no QEMU process`, async () => {
@@ -272,19 +279,21 @@ Deno.test("sis run attaches the console, Ctrl-] leaves, and QEMU is gone afterwa
   }
 });
 
-Deno.test("sis run exits with the kernel's verdict when the kernel powers off", async () => {
-  const process = new SisProcess(["run", "--arch", "riscv64"], {}, "piped");
-  const input = process.child.stdin.getWriter();
-  try {
-    await input.write(new TextEncoder().encode("poweroff 3\r"));
-    const finished = await process.done;
-    assert.equal(finished.code, 1, finished.stderr);
-    assert.match(finished.stderr, /machine ended: \{"kind":"poweroff","code":3\}/);
-  } finally {
-    await input.close().catch(() => {});
-    await stop(process);
-  }
-});
+for (const arch of ARCHES) {
+  Deno.test(`sis run on ${arch} maps poweroff 3 back to code 3`, async () => {
+    const process = new SisProcess(["run", "--arch", arch], {}, "piped");
+    const input = process.child.stdin.getWriter();
+    try {
+      await input.write(new TextEncoder().encode("poweroff 3\r"));
+      const finished = await process.done;
+      assert.equal(finished.code, 1, finished.stderr);
+      assert.match(finished.stderr, /machine ended: \{"kind":"poweroff","code":3\}/);
+    } finally {
+      await input.close().catch(() => {});
+      await stop(process);
+    }
+  });
+}
 
 Deno.test("under GitHub Actions a failing step gives an ::error annotation and a step summary", async () => {
   const dir = await suitesDir({
