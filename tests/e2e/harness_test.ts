@@ -130,6 +130,36 @@ steps:
   });
 }
 
+for (const arch of ARCHES) {
+  Deno.test(`sis test reports the fault command on ${arch} as a panic naming the exception`, async () => {
+    const dir = await suitesDir({ fault: "steps:\n  - name: touch an unmapped address\n    run: fault\n" });
+    const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
+    try {
+      const json = join(out, "results.json");
+      const run = await sis([
+        "test",
+        "--arch",
+        arch,
+        "--suites-dir",
+        dir,
+        "--suite",
+        "fault",
+        "--json",
+        json,
+      ]);
+      assert.equal(run.code, 4, run.stdout + run.stderr);
+      const [job] = JSON.parse(await Deno.readTextFile(json)).jobs;
+      assert.equal(job.kernel.kind, "panic");
+      assert.equal(job.kernel.stage, "command 1");
+      assert.match(job.kernel.message, /unexpected exception/);
+      assert.equal(job.kernel.record.level, "FATAL");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(out, { recursive: true });
+    }
+  });
+}
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.test(`${signal} to sis test mid-run leaves no QEMU process`, async () => {
     const dir = await suitesDir({ slow: SLOW_SUITE });
