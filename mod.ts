@@ -3,6 +3,19 @@ export { main, VERSION } from "./src/cli.ts";
 export * from "./src/arch.ts";
 export * from "./src/context.ts";
 export * from "./src/errors.ts";
+export * from "./src/protocol.ts";
+
+// Building (docs/BUILD.md): toolchain detection, cargo, the build manifest, doctor's checks.
+export { findRustToolchain, requireLinker, requireRustToolchain } from "./src/toolchain/rust.ts";
+export type { RustInspection, RustToolchain } from "./src/toolchain/rust.ts";
+export { buildKernel, buildPaths, cargoPlan } from "./src/toolchain/build.ts";
+export type { BuildRequest, CargoPlan, Profile } from "./src/toolchain/build.ts";
+export { BuildManifestSchema, parseManifest, readManifest } from "./src/toolchain/manifest.ts";
+export type { BuildManifest } from "./src/toolchain/manifest.ts";
+export { systemProbe } from "./src/toolchain/probe.ts";
+export type { Probe, ProbeResult } from "./src/toolchain/probe.ts";
+export { missingPackages, planSetup, runChecks } from "./src/toolchain/checks.ts";
+export type { CheckResult } from "./src/toolchain/checks.ts";
 
 // The harness (docs/HARNESS.md): QEMU layer, serial session, suites, reports, run bundles.
 export { BUILTIN_CONFIGS, exitOutcome, PROFILES, qemuArgv } from "./src/qemu/profiles.ts";
@@ -16,7 +29,13 @@ export type { QmpEvent, QmpStatus } from "./src/qemu/qmp.ts";
 export { FramingParser, parseMarker, parseTranscript } from "./src/session/framing.ts";
 export type { SerialEvent } from "./src/session/framing.ts";
 export { findFatalRecord, KernelExitedError, Session, SessionPanicError } from "./src/session/driver.ts";
-export type { BootResult, CommandResult, ConsolePort, SessionOptions, TimedEvent } from "./src/session/driver.ts";
+export type {
+  BootResult,
+  CommandResult,
+  ConsolePort,
+  SessionOptions,
+  TimedEvent,
+} from "./src/session/driver.ts";
 export { checkExpectations, loadSuites, parseSuite, selectSuites } from "./src/session/suite.ts";
 export type { Step, Suite } from "./src/session/suite.ts";
 export { planJobs, runJobs } from "./src/session/runner.ts";

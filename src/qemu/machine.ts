@@ -84,6 +84,9 @@ export class Machine implements SerialPort {
     });
   }
 
+  /** QEMU's version from the QMP greeting (`7.2.0`), once connected. */
+  qemuVersion: string | undefined;
+
   /** The QMP client, once connected. */
   get qmp(): QmpClient | undefined {
     return this.#qmp;
@@ -146,6 +149,10 @@ export class Machine implements SerialPort {
         timeoutMs: Math.max(1, deadline - Date.now()),
         isAlive,
       });
+      const version = (await machine.#qmp.greeting).version as { qemu?: Record<string, number> } | undefined;
+      if (version?.qemu) {
+        machine.qemuVersion = `${version.qemu.major}.${version.qemu.minor}.${version.qemu.micro}`;
+      }
       await machine.#qmp.cont();
       return machine;
     } catch (error) {

@@ -29,12 +29,12 @@ export class SisProcess {
   readonly done: Promise<Finished>;
   readonly #started = performance.now();
 
-  constructor(args: string[], env: Record<string, string> = {}) {
+  constructor(args: string[], env: Record<string, string> = {}, stdin: "null" | "piped" = "null") {
     this.child = new Deno.Command(Deno.execPath(), {
       args: ["run", "--quiet", ...PERMISSIONS, CLI, ...args],
       cwd: ROOT,
       env: { NO_COLOR: "1", RUST_BACKTRACE: "0", ...env },
-      stdin: "null",
+      stdin,
       stdout: "piped",
       stderr: "piped",
     }).spawn();
