@@ -118,3 +118,16 @@ Deno.test("checkCell() fails when a doctored stats line disagrees with the obser
   equal(statusOf(verdict, "counters"), "failed");
   ok(explain(verdict).includes("the CLI saw"));
 });
+
+Deno.test("a kernel that keeps human logs is checked the same (records parsed from key=value lines)", async () => {
+  let time = 0;
+  const kernel = new FakeChaosKernel({ clock: { now: () => time, advance: (ms) => (time += ms) } });
+  const plan = planCell({ mode: "disk_fail", ratePercent: 30, seed: "42", ops: 40 });
+  plan.setup = plan.setup.filter((command) => command !== "logctl json");
+  const { transcript } = await runCell(kernel, "fake", plan, { bootTimeoutMs: 1000, commandTimeoutMs: 1000 });
+  const verdict = checkCell(transcript);
+  equal(verdict.status, "passed", explain(verdict));
+  ok(verdict.summary.injections > 0);
+  const json = await cell("disk_fail", 30);
+  assertEquals(verdict.summary.sequence, json.verdict.summary.sequence);
+});

@@ -49,6 +49,13 @@ class Generator {
   }
 }
 
+/** The kernel's human log format: `[WARN] chaos: injected mode=... seq=1`. */
+function human(fields: Record<string, unknown>): string {
+  const { level, subsystem, status, ts: _ts, ...rest } = fields;
+  const pairs = Object.entries(rest).map(([key, value]) => `${key}=${value}`).join(" ");
+  return `[${level}] ${subsystem}: ${status} ${pairs}`;
+}
+
 export class FakeChaosKernel implements ConsolePort {
   readonly chunks = new AsyncQueue<Uint8Array>();
   #line = "";
@@ -127,7 +134,9 @@ export class FakeChaosKernel implements ConsolePort {
     if (spec.effect === "delay") fields.delay_us = this.#delayUs;
     fields.check = this.#checks;
     fields.seq = this.#injected;
-    if (this.#options.defect !== "unlogged") this.#log.push(JSON.stringify(fields));
+    if (this.#options.defect !== "unlogged") {
+      this.#log.push(this.#isJson ? JSON.stringify(fields) : human(fields));
+    }
     if (spec.effect === "panic") return { panic: true };
     if (spec.effect === "delay") {
       return { delayMs: this.#options.defect === "no-delay" ? 0 : this.#delayUs / 1000 };
