@@ -365,6 +365,24 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
         problems.push(`health check after operation ${index} failed: ${describe(health)}`);
       }
     }
+    // A malformed or out-of-step frame means the console itself misbehaved under the faults.
+    const everything = [
+      ...transcript.setup,
+      ...Object.values(transcript.keptBefore),
+      ...transcript.arm,
+      ...[...transcript.ops, ...transcript.recovery].flatMap((record) =>
+        [record.op, record.health ?? []].flat()
+      ),
+      ...[transcript.stats, transcript.disarm, transcript.statsAfter].filter((record) =>
+        record !== undefined
+      ),
+      ...Object.values(transcript.keptAfter),
+    ];
+    for (const record of everything) {
+      for (const warning of record.warnings) {
+        problems.push(`"${record.command}": protocol warning: ${warning}`);
+      }
+    }
     assertions.push(verdict("health", "the kernel keeps answering between operations", problems.slice(0, 5)));
   }
 

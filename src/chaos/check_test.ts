@@ -131,3 +131,11 @@ Deno.test("a kernel that keeps human logs is checked the same (records parsed fr
   const json = await cell("disk_fail", 30);
   assertEquals(verdict.summary.sequence, json.verdict.summary.sequence);
 });
+
+Deno.test("checkCell() fails the health assertion on a protocol warning", async () => {
+  const { transcript } = await cell("disk_full", 30);
+  transcript.ops[3].op.warnings.push("frame 12 closed by an end marker for 13");
+  const verdict = checkCell(transcript);
+  equal(statusOf(verdict, "health"), "failed");
+  ok(explain(verdict).includes("protocol warning"));
+});
