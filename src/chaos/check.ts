@@ -54,6 +54,8 @@ export interface CellSummary {
   /** random_panic: whether a panic was expected and happened. */
   expectedPanic?: boolean;
   panicMessage?: string;
+  /** `file:line:column` from the decoded panic record. */
+  panicLocation?: string;
   note?: string;
   /** The logged injections without timestamps: what determinism and replay compare. */
   sequence: Injection[];
@@ -404,6 +406,7 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
     } else {
       summary.expectedPanic = true;
       summary.panicMessage = panic.message;
+      if (typeof panic.record?.location === "string") summary.panicLocation = panic.record.location;
       if (panic.opIndex === undefined) problems.push(`panic outside the workload, at ${panic.stage}`);
       if (!panic.record) problems.push("no JSON panic record in the report");
       else if (panic.record.subsystem !== "panic") {

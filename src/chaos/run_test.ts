@@ -112,6 +112,10 @@ Deno.test("runCells() runs every cell, records plan, transcript and result, and 
     const table = chaosTable(results);
     ok(table.includes("INJECTED/CHECKS") && table.includes("expected panic"), table);
     ok(table.includes("4 cell(s): 4 passed, 0 failed"));
+    ok(
+      table.includes("panic riscv64-random_panic-r30: ") && table.includes(" at chaos.rs:1:1\n  report: "),
+      table,
+    );
     ok(cellLine(results.cells[0]).startsWith("PASS riscv64-disk_full-r30 "));
   } finally {
     await Deno.remove(runs, { recursive: true });

@@ -102,6 +102,11 @@ export function chaosTable(results: ChaosResults, palette: Palette = PLAIN): str
       text += `\n${palette.red("FAIL")} ${cell.name}: replay differs\n  ${cell.replay.difference}\n`;
     }
   }
+  for (const cell of results.cells.filter((cell) => cell.summary.expectedPanic)) {
+    const where = cell.summary.panicLocation ? ` at ${cell.summary.panicLocation}` : "";
+    text += `\npanic ${cell.name}: ${cell.summary.panicMessage}${where}` +
+      (cell.bundleDir ? `\n  report: ${cell.bundleDir}/transcript.json` : "") + "\n";
+  }
   const notes = new Set(results.cells.map((cell) => MODE_SPECS[cell.mode].note).filter(Boolean));
   for (const note of notes) text += `\nnote: network_fail ${note}\n`;
   const { cells, passed, failed, errors } = results.summary;

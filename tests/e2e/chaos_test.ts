@@ -75,6 +75,12 @@ Deno.test("sis chaos matrix --arch all passes every assertion for every mode and
       if (cell.ratePercent === 100) assert.equal(summary.injections, cell.ops, where);
     }
     assert.match(run.stdout, /network_fail acts on the kernel's null network device/);
+    // Each expected panic is printed decoded: message and location from the JSON panic record.
+    assert.equal(
+      run.stdout.match(/^panic \S+-random_panic-r\d+: .*chaos: random panic at \S+ at \S+\.rs:\d+:\d+$/gm)
+        ?.length,
+      9,
+    );
     assert.match(run.stdout, /chaos: 54 cell\(s\): 54 passed, 0 failed, 0 kernel error\(s\)/);
     const xml = await readFile(join(out, "chaos.xml"), "utf8");
     assert.equal(XMLValidator.validate(xml), true);
