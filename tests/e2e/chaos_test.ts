@@ -10,11 +10,8 @@ import { CHAOS_MODES } from "../../src/chaos/modes.ts";
 import type { ChaosResults } from "../../src/chaos/results.ts";
 import { runCells } from "../../src/chaos/run.ts";
 import { type CellPlan, makeOp, planCell } from "../../src/chaos/workload.ts";
-import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS } from "../../src/qemu/profiles.ts";
-import { AsyncQueue } from "../../src/qemu/socket.ts";
 import { RunBundle } from "../../src/runs/bundle.ts";
-import type { BootedMachine } from "../../src/session/runner.ts";
 import { ROOT, sis } from "./_harness.ts";
 
 /**
@@ -150,64 +147,9 @@ for (const arch of ARCHES) {
   });
 }
 
-/**
- * A deliberately broken injection point, made by rewriting what the real
- * kernel prints on its way to the checker: no kernel build has a switch that
- * breaks a point, so the fault sits in the serial stream instead. `errno`
- * turns disk_full's ENOSPC into EIO (a point returning the wrong errno);
- * `counter` makes `chaos stats` count one injection fewer (a counter not
- * incremented).
- */
-function brokenLaunch(defect: "errno" | "counter") {
-  return async (options: Parameters<typeof Machine.launch>[0]): Promise<BootedMachine> => {
-    const machine = await Machine.launch(options);
-    const chunks = new AsyncQueue<Uint8Array>();
-    const decoder = new TextDecoder();
-    const encoder = new TextEncoder();
-    let pending = "";
-    const rewrite = (line: string) => {
-      if (defect === "errno") {
-        // SOH starts every marker line (docs/PROTOCOL.md); the end marker's status 28 becomes 5.
-        const endMarker = new RegExp(`^(${String.fromCharCode(1)}sis:end \\d+) 28(\r?)$`);
-        return line.replace(/^error: ENOSPC: /, "error: EIO: ").replace(endMarker, "$1 5$2");
-      }
-      return line.replace(
-        /("disk_full":\{"checks":\d+,"injections":)(\d+)/,
-        (_, head, count) => `${head}${Math.max(0, Number(count) - 1)}`,
-      );
-    };
-    (async () => {
-      for await (const chunk of machine.chunks) {
-        pending += decoder.decode(chunk, { stream: true });
-        const end = pending.lastIndexOf("\n");
-        let ready = "";
-        if (end >= 0) {
-          ready = pending.slice(0, end + 1).split("\n").map(rewrite).join("\n");
-          pending = pending.slice(end + 1);
-        }
-        // A prompt has no newline after it: pass it on at once.
-        if (pending.endsWith("sis> ")) {
-          ready += pending;
-          pending = "";
-        }
-        if (ready) chunks.push(encoder.encode(ready));
-      }
-      if (pending) chunks.push(encoder.encode(pending));
-      chunks.close();
-    })();
-    return {
-      chunks,
-      write: (bytes) => machine.write(bytes),
-      argv: machine.argv,
-      pid: machine.pid,
-      shutdown: () => machine.shutdown(),
-    };
-  };
-}
-
-/** Runs one disk_full cell on the real kernel with an optional stream defect and workload. */
-async function brokenCell(runs: string, defect: "errno" | "counter" | undefined, plan: CellPlan) {
-  const kernels = await ensureChaosKernels(ROOT, [BROKEN_ARCH], testContext(), { reuse: true });
+/** Runs one cell of `plan` on the real chaos kernel, in one boot. */
+async function brokenCell(runs: string, plan: CellPlan) {
+  const kernels = await ensureChaosKernels(ROOT, [BROKEN_ARCH], testContext({ env: Deno.env.toObject() }));
   const bundle = await RunBundle.create(runs, {
     kind: "chaos",
     sisVersion: "test",
@@ -217,7 +159,6 @@ async function brokenCell(runs: string, defect: "errno" | "counter" | undefined,
     seed: 42,
   });
   const [cell] = await runCells([{ arch: BROKEN_ARCH, plan }], {
-    launch: defect ? brokenLaunch(defect) : undefined,
     kernels,
     qemuBinaries: {},
     config: BUILTIN_CONFIGS.default,
@@ -233,20 +174,27 @@ async function brokenCell(runs: string, defect: "errno" | "counter" | undefined,
 /** One arch is enough to show the checker catches each break; x86_64 boots in well under a second. */
 const BROKEN_ARCH = "x86_64";
 
-Deno.test("a broken injection point (wrong errno, or a counter not incremented) makes the chaos run fail", async () => {
+Deno.test("a broken injection point (wrong errno, or a failure not counted) makes the chaos run fail", async () => {
+  // The kernel's `chaos break` switch breaks its own block-write point on
+  // purpose: `errno` hands disk_full's injections back as EIO, `uncounted`
+  // fails writes behind the generator's back (no counter, no log record).
   const runs = await tempDir();
   try {
-    const plan = planCell({ mode: "disk_full", ratePercent: 30, seed: "42", ops: 40 });
-    for (const [defect, expected] of [["errno", ["errno", "logged"]], ["counter", ["counters"]]] as const) {
-      const cell = await brokenCell(runs, defect, plan);
+    for (const [defect, expected] of [["errno", ["errno"]], ["uncounted", ["counters"]]] as const) {
+      const plan = planCell({ mode: "disk_full", ratePercent: 30, seed: "42", ops: 40 });
+      plan.arm.unshift(`chaos break ${defect}`);
+      const cell = await brokenCell(runs, plan);
       assert.equal(cell.status, "failed", `${defect}: ${JSON.stringify(cell.assertions)}`);
       for (const id of expected) {
         assert.equal(cell.assertions.find((a) => a.id === id)?.status, "failed", `${defect} must fail ${id}`);
       }
-      // The rest of the kernel behaved: only the broken property fails.
+      // The rest of the kernel behaved: it kept answering and did not panic.
       assert.equal(cell.assertions.find((a) => a.id === "health")?.status, "passed");
-      assert.ok(cell.summary.injections > 0);
+      assert.equal(cell.assertions.find((a) => a.id === "panic")?.status, "passed");
     }
+    // The same plan without the break passes: the failures above are the defects'.
+    const healthy = await brokenCell(runs, planCell({ mode: "disk_full", ratePercent: 30, seed: "42", ops: 40 }));
+    assert.equal(healthy.status, "passed", JSON.stringify(healthy.assertions));
   } finally {
     await Deno.remove(runs, { recursive: true });
   }
@@ -259,7 +207,7 @@ Deno.test("an armed mode whose point the workload never reaches fails, as the or
   try {
     const plan = planCell({ mode: "disk_full", ratePercent: 30, seed: "42", ops: 20 });
     plan.ops = plan.ops.map((_, index) => makeOp("alloc", index));
-    const cell = await brokenCell(runs, undefined, plan);
+    const cell = await brokenCell(runs, plan);
     assert.equal(cell.status, "failed", JSON.stringify(cell.assertions));
     const rate = cell.assertions.find((a) => a.id === "rate")!;
     assert.equal(rate.status, "failed");
