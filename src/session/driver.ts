@@ -160,10 +160,32 @@ export class Session {
 
   /** Runs one command and returns its framed result; throws on panic, hang or exit. */
   async run(command: string, timeoutMs = this.#options.commandTimeoutMs): Promise<CommandResult> {
-    if (!this.#isFramed) throw new Error("Session.run() needs enableFraming() first");
     if (/[\r\n]/.test(command)) {
       throw new UsageError(`a command must be one line: ${JSON.stringify(command)}`);
     }
+    return await this.#runLine(command, encoder.encode(command + "\r"), timeoutMs);
+  }
+
+  /**
+   * Sends one line as raw bytes (any bytes, invalid UTF-8 included), ended
+   * by its own CR, LF or CR LF, and returns its frame: how the fuzz tests
+   * type hostile input while still checking that every line gets its frame.
+   */
+  async runBytes(line: Uint8Array, timeoutMs = this.#options.commandTimeoutMs): Promise<CommandResult> {
+    const terminator = line.at(-1) === 0x0a && line.at(-2) === 0x0d ? 2 : 1;
+    const body = line.subarray(0, line.length - terminator);
+    const last = line.at(-1);
+    // Ctrl-C would cancel the line without a frame; inner line ends would make two frames.
+    if (
+      (last !== 0x0d && last !== 0x0a) || body.some((byte) => byte === 0x0d || byte === 0x0a || byte === 0x03)
+    ) {
+      throw new UsageError("runBytes() takes one line ended by CR, LF or CR LF, with no Ctrl-C in it");
+    }
+    return await this.#runLine(new TextDecoder().decode(body), line, timeoutMs);
+  }
+
+  async #runLine(command: string, bytes: Uint8Array, timeoutMs: number): Promise<CommandResult> {
+    if (!this.#isFramed) throw new Error("Session.run() needs enableFraming() first");
     // A panic (or exit) that arrived between commands is reported before
     // anything is sent, with the stage of the command it followed.
     this.#drainReady();
@@ -176,7 +198,7 @@ export class Session {
     const started = this.#options.now();
     const deadline = started + timeoutMs;
     const why = () => `command ${seq} (${JSON.stringify(command)}) did not finish within ${timeoutMs} ms`;
-    await this.#port.write(encoder.encode(command + "\r"));
+    await this.#port.write(bytes);
     const warnings: string[] = [];
     let frame: number | undefined;
     for (;;) {
