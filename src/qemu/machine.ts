@@ -1,5 +1,6 @@
 /** Launches QEMU paused in its own process group with private sockets, connects serial and QMP, and tears it all down on every path. */
 import { copyFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Arch } from "../arch.ts";
 import { EnvironmentError, FailedError } from "../errors.ts";
@@ -41,6 +42,35 @@ export interface SerialPort {
 }
 
 const STDERR_TAIL_BYTES = 4096;
+const RUN_DIR_PREFIX = "sis-qemu-";
+let staleRunDirsChecked = false;
+
+/**
+ * Removes run dirs left by an sis that was killed with SIGKILL (its QEMU
+ * died with it through pdeathsig, but nothing could remove the folder).
+ * Only folders with an `owner.pid` whose process is gone are touched; once
+ * per process.
+ */
+export async function removeStaleRunDirs(tempDir = tmpdir()): Promise<string[]> {
+  if (staleRunDirsChecked) return [];
+  staleRunDirsChecked = true;
+  const removed: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(tempDir)) {
+      if (!entry.isDirectory || !entry.name.startsWith(RUN_DIR_PREFIX)) continue;
+      const dir = join(tempDir, entry.name);
+      const owner = Number(await Deno.readTextFile(join(dir, "owner.pid")).catch(() => ""));
+      if (!Number.isInteger(owner) || owner <= 0) continue;
+      const isOwnerAlive = await Deno.stat(`/proc/${owner}`).then(() => true, () => false);
+      if (isOwnerAlive) continue;
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+      removed.push(dir);
+    }
+  } catch {
+    // An unreadable temp dir only means nothing gets cleaned.
+  }
+  return removed;
+}
 
 /**
  * One QEMU process. `Machine.launch` returns it running (after `cont`);
@@ -108,8 +138,11 @@ export class Machine implements SerialPort {
    */
   static async launch(options: LaunchOptions): Promise<Machine> {
     const profile = PROFILES[options.arch];
+    await removeStaleRunDirs();
     // mkdtemp makes the directory 0700: nobody else can reach our sockets.
-    const runDir = await Deno.makeTempDir({ prefix: "sis-qemu-" });
+    const runDir = await Deno.makeTempDir({ prefix: RUN_DIR_PREFIX });
+    // Who owns it, so a later sis can remove it if this one is killed with SIGKILL.
+    await Deno.writeTextFile(join(runDir, "owner.pid"), String(Deno.pid));
     const paths = {
       serialSocket: join(runDir, "serial.sock"),
       qmpSocket: join(runDir, "qmp.sock"),

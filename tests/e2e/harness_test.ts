@@ -197,7 +197,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-Deno.test("kill -9 of sis leaves no QEMU within 2 s", async () => {
+Deno.test("kill -9 of sis leaves no QEMU within 2 s, and the next run removes its socket folder", async () => {
   const dir = await suitesDir({ slow: SLOW_SUITE });
   let process: SisProcess | undefined;
   try {
@@ -218,6 +218,14 @@ Deno.test("kill -9 of sis leaves no QEMU within 2 s", async () => {
     process.child.kill("SIGKILL");
     await process.done;
     await pollFor(() => (isQemuAlive(pid) ? undefined : true), 2_000);
+    // Nothing could remove the killed run's socket folder; the next sis does.
+    const manifest = JSON.parse(await Deno.readTextFile(join(bundle, "manifest.json")));
+    const qmp = manifest.jobs[0].qemuArgv[manifest.jobs[0].qemuArgv.indexOf("-qmp") + 1];
+    const runDir = /^unix:(.*)\/qmp\.sock,/.exec(qmp)![1];
+    assert.ok(Deno.statSync(runDir).isDirectory);
+    const next = await sis(["test", "--arch", "riscv64", "--filter", "smoke/echo"]);
+    assert.equal(next.code, 0, next.stdout + next.stderr);
+    assert.throws(() => Deno.statSync(runDir), Deno.errors.NotFound);
   } finally {
     await stop(process);
     await Deno.remove(dir, { recursive: true });
