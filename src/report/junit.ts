@@ -2,8 +2,8 @@
 import type { JobResult, RunResults } from "./results.ts";
 
 /** Characters XML 1.0 forbids: most C0 controls, U+FFFE/U+FFFF, lone surrogates. */
-// deno-lint-ignore no-control-regex -- matching control characters is the point here.
 const NOT_XML =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point here.
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
