@@ -256,6 +256,51 @@ Deno.test("sis test --config all runs every config and passes the smoke suite", 
   }
 });
 
+for (const arch of ARCHES) {
+  Deno.test(`the configs' memory and CPU counts reach the ${arch} kernel`, async () => {
+    const dir = await suitesDir({
+      probe: "steps:\n  - name: cpus\n    run: cpus\n  - name: memstats\n    run: memstats\n",
+    });
+    const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
+    try {
+      const json = join(out, "results.json");
+      const run = await sis([
+        "test",
+        "--arch",
+        arch,
+        "--config",
+        "all",
+        "--suites-dir",
+        dir,
+        "--suite",
+        "probe",
+        "--json",
+        json,
+      ]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const jobs: { config: string; steps: { name: string; output: string[] }[] }[] =
+        JSON.parse(await Deno.readTextFile(json)).jobs;
+      const seen = Object.fromEntries(jobs.map((job) => {
+        const cpus = Number(/cpus online: (\d+)/.exec(job.steps[0].output.join("\n"))?.[1]);
+        const ram = Number(/^ram_bytes (\d+)$/m.exec(job.steps[1].output.join("\n"))?.[1]);
+        return [job.config, { cpus, ramMiB: Math.round(ram / (1024 * 1024)) }];
+      }));
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(seen).map(([config, value]) => [config, value.cpus])),
+        { default: 2, lowmem: 2, "smp-off": 1, smp: 4, "no-network": 2 },
+      );
+      // The kernel sees the RAM QEMU was given, less firmware and holes: within 16 MiB.
+      for (const [config, expected] of Object.entries({ default: 512, lowmem: 128, smp: 512 })) {
+        const ramMiB = seen[config].ramMiB;
+        assert.ok(ramMiB <= expected && ramMiB > expected - 16, `${config}: ${ramMiB} MiB`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(out, { recursive: true });
+    }
+  });
+}
+
 Deno.test("sis test with an unknown config or suite is a usage error naming the choices", async () => {
   const config = await sis(["test", "--arch", "riscv64", "--config", "huge"]);
   assert.equal(config.code, 2);
