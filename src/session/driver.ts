@@ -94,6 +94,8 @@ export class SessionPanicError extends KernelPanicError {
 }
 
 const TAIL_LINES = 40;
+/** A command that keeps printing may run this many timeouts at most. */
+export const PROGRESS_CAP_FACTOR = 10;
 const encoder = new TextEncoder();
 
 export class Session {
@@ -196,8 +198,20 @@ export class Session {
     const seq = ++this.#sent;
     this.#stage = `command ${seq}`;
     const started = this.#options.now();
-    const deadline = started + timeoutMs;
-    const why = () => `command ${seq} (${JSON.stringify(command)}) did not finish within ${timeoutMs} ms`;
+    // "No progress within the timeout" is a hang: each output line of the
+    // command moves the deadline, up to a hard cap, so a command that keeps
+    // printing is not cut off but one that prints forever still ends.
+    // Log records do not count: background tasks log while a command hangs.
+    const hardDeadline = started + timeoutMs * PROGRESS_CAP_FACTOR;
+    let deadline = started + timeoutMs;
+    let hasOutput = false;
+    const why = () =>
+      hasOutput
+        ? `command ${seq} (${
+          JSON.stringify(command)
+        }) stopped making progress: no output for ${timeoutMs} ms` +
+          (deadline >= hardDeadline ? ` or ran past ${timeoutMs * PROGRESS_CAP_FACTOR} ms` : "")
+        : `command ${seq} (${JSON.stringify(command)}) did not finish within ${timeoutMs} ms`;
     await this.#port.write(bytes);
     const warnings: string[] = [];
     let frame: number | undefined;
@@ -219,6 +233,8 @@ export class Session {
           if (event.lossy) warnings.push(`output line ${output.length + 1} was not valid UTF-8`);
           if (event.truncated) warnings.push(`output line ${output.length + 1} was cut (too long)`);
           output.push(event.text);
+          hasOutput = true;
+          deadline = Math.min(hardDeadline, this.#options.now() + timeoutMs);
           break;
         case "log":
           logs.push({ text: event.text, record: event.record });

@@ -197,7 +197,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-Deno.test("kill -9 of sis leaves no QEMU within 2 s", async () => {
+Deno.test("kill -9 of sis leaves no QEMU within 2 s, and the next run removes its socket folder", async () => {
   const dir = await suitesDir({ slow: SLOW_SUITE });
   let process: SisProcess | undefined;
   try {
@@ -218,6 +218,14 @@ Deno.test("kill -9 of sis leaves no QEMU within 2 s", async () => {
     process.child.kill("SIGKILL");
     await process.done;
     await pollFor(() => (isQemuAlive(pid) ? undefined : true), 2_000);
+    // Nothing could remove the killed run's socket folder; the next sis does.
+    const manifest = JSON.parse(await Deno.readTextFile(join(bundle, "manifest.json")));
+    const qmp = manifest.jobs[0].qemuArgv[manifest.jobs[0].qemuArgv.indexOf("-qmp") + 1];
+    const runDir = /^unix:(.*)\/qmp\.sock,/.exec(qmp)![1];
+    assert.ok(Deno.statSync(runDir).isDirectory);
+    const next = await sis(["test", "--arch", "riscv64", "--filter", "smoke/echo"]);
+    assert.equal(next.code, 0, next.stdout + next.stderr);
+    assert.throws(() => Deno.statSync(runDir), Deno.errors.NotFound);
   } finally {
     await stop(process);
     await Deno.remove(dir, { recursive: true });
@@ -247,6 +255,51 @@ Deno.test("sis test --config all runs every config and passes the smoke suite", 
     assert.match(run.stdout, new RegExp(`done  riscv64-${config}-smoke: passed`));
   }
 });
+
+for (const arch of ARCHES) {
+  Deno.test(`the configs' memory and CPU counts reach the ${arch} kernel`, async () => {
+    const dir = await suitesDir({
+      probe: "steps:\n  - name: cpus\n    run: cpus\n  - name: memstats\n    run: memstats\n",
+    });
+    const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
+    try {
+      const json = join(out, "results.json");
+      const run = await sis([
+        "test",
+        "--arch",
+        arch,
+        "--config",
+        "all",
+        "--suites-dir",
+        dir,
+        "--suite",
+        "probe",
+        "--json",
+        json,
+      ]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const jobs: { config: string; steps: { name: string; output: string[] }[] }[] =
+        JSON.parse(await Deno.readTextFile(json)).jobs;
+      const seen = Object.fromEntries(jobs.map((job) => {
+        const cpus = Number(/cpus online: (\d+)/.exec(job.steps[0].output.join("\n"))?.[1]);
+        const ram = Number(/^ram_bytes (\d+)$/m.exec(job.steps[1].output.join("\n"))?.[1]);
+        return [job.config, { cpus, ramMiB: Math.round(ram / (1024 * 1024)) }];
+      }));
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(seen).map(([config, value]) => [config, value.cpus])),
+        { default: 2, lowmem: 2, "smp-off": 1, smp: 4, "no-network": 2 },
+      );
+      // The kernel sees the RAM QEMU was given, less firmware and holes: within 16 MiB.
+      for (const [config, expected] of Object.entries({ default: 512, lowmem: 128, smp: 512 })) {
+        const ramMiB = seen[config].ramMiB;
+        assert.ok(ramMiB <= expected && ramMiB > expected - 16, `${config}: ${ramMiB} MiB`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(out, { recursive: true });
+    }
+  });
+}
 
 Deno.test("sis test with an unknown config or suite is a usage error naming the choices", async () => {
   const config = await sis(["test", "--arch", "riscv64", "--config", "huge"]);
