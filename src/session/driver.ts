@@ -39,7 +39,7 @@ export interface CommandResult {
   output: string[];
   /** Log records printed while it ran. */
   logs: LogLine[];
-  /** Exit status from the end marker: 0 ok, errno, 127 unknown, 2 usage. */
+  /** Exit status from the end marker: 0 ok, an errno (EINVAL 22 for usage), 127 unknown. */
   status: number;
   durationMs: number;
   /** Protocol oddities seen while it ran (malformed markers, unexpected seq). */
