@@ -193,7 +193,10 @@ Deno.test("a broken injection point (wrong errno, or a failure not counted) make
       assert.equal(cell.assertions.find((a) => a.id === "panic")?.status, "passed");
     }
     // The same plan without the break passes: the failures above are the defects'.
-    const healthy = await brokenCell(runs, planCell({ mode: "disk_full", ratePercent: 30, seed: "42", ops: 40 }));
+    const healthy = await brokenCell(
+      runs,
+      planCell({ mode: "disk_full", ratePercent: 30, seed: "42", ops: 40 }),
+    );
     assert.equal(healthy.status, "passed", JSON.stringify(healthy.assertions));
   } finally {
     await Deno.remove(runs, { recursive: true });
