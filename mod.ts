@@ -16,7 +16,13 @@ export type { QmpEvent, QmpStatus } from "./src/qemu/qmp.ts";
 export { FramingParser, parseMarker, parseTranscript } from "./src/session/framing.ts";
 export type { SerialEvent } from "./src/session/framing.ts";
 export { findFatalRecord, KernelExitedError, Session, SessionPanicError } from "./src/session/driver.ts";
-export type { BootResult, CommandResult, ConsolePort, SessionOptions, TimedEvent } from "./src/session/driver.ts";
+export type {
+  BootResult,
+  CommandResult,
+  ConsolePort,
+  SessionOptions,
+  TimedEvent,
+} from "./src/session/driver.ts";
 export { checkExpectations, loadSuites, parseSuite, selectSuites } from "./src/session/suite.ts";
 export type { Step, Suite } from "./src/session/suite.ts";
 export { planJobs, runJobs } from "./src/session/runner.ts";
@@ -25,3 +31,20 @@ export { annotations, stepSummary } from "./src/report/github.ts";
 export { runExitCode, summarize } from "./src/report/results.ts";
 export type { JobResult, RunResults, StepResult } from "./src/report/results.ts";
 export { RunBundle } from "./src/runs/bundle.ts";
+
+// Parsers (docs/PARSERS.md): log records, log streams, Prometheus, panic reports, ELF symbols, templates; regress.
+export * from "./src/parse/log.ts";
+export { scanLog, scanText } from "./src/parse/stream.ts";
+export type { ScannedLine, ScanOptions, ScanTotals } from "./src/parse/stream.ts";
+export * from "./src/parse/prometheus.ts";
+export { compareScrapes } from "./src/parse/scrapes.ts";
+export type { ScrapeFinding } from "./src/parse/scrapes.ts";
+export { findPanicReports } from "./src/parse/panic.ts";
+export type { BacktraceFrame, PanicReport } from "./src/parse/panic.ts";
+export { addr2line, ElfError, formatSymbolized, readElf, symbolize } from "./src/parse/elf.ts";
+export { demangle, demangleLegacy, demangleV0 } from "./src/parse/demangle.ts";
+export type { ElfInfo, ElfSymbol, SourceLine, Symbolized } from "./src/parse/elf.ts";
+export { normalizeText, normalizeValue, recordTemplate } from "./src/parse/normalize.ts";
+export { alignSequences, diffEvents } from "./src/regress/diff.ts";
+export type { AllowEntry, DiffResult, Finding, RegressEvent } from "./src/regress/diff.ts";
+export { captureBoot, EventCollector } from "./src/regress/capture.ts";

@@ -9,6 +9,10 @@ import { match } from "ts-pattern";
 // loaded here.
 import { buildCommand, runBuild } from "./commands/build.ts";
 import { doctorCommand, runDoctor } from "./commands/doctor.ts";
+import { logsCommand, runLogs } from "./commands/logs.ts";
+import { metricsCommand, runMetrics } from "./commands/metrics.ts";
+import { panicCommand, runPanic } from "./commands/panic.ts";
+import { regressCommand, runRegress } from "./commands/regress.ts";
 import { runCommand, runRun } from "./commands/run.ts";
 import { runSetup, setupCommand } from "./commands/setup.ts";
 import { runTest, testCommand } from "./commands/test.ts";
@@ -18,9 +22,30 @@ import { ExitCode, exitCodeOf, formatError } from "./errors.ts";
 /** The CLI's version; the release workflow checks that tags match it. */
 export const VERSION = "0.1.0";
 
-const COMMANDS = ["build", "doctor", "setup", "run", "test", "completions"];
+const COMMANDS = [
+  "build",
+  "doctor",
+  "setup",
+  "run",
+  "test",
+  "logs",
+  "panic",
+  "metrics",
+  "regress",
+  "completions",
+];
 
-const parser = or(buildCommand, doctorCommand, setupCommand, runCommand, testCommand);
+const parser = or(
+  buildCommand,
+  doctorCommand,
+  setupCommand,
+  runCommand,
+  testCommand,
+  logsCommand,
+  panicCommand,
+  metricsCommand,
+  regressCommand,
+);
 
 /** What parsing produced when it did not produce options to run with. */
 interface Early {
@@ -72,6 +97,10 @@ export async function main(args: readonly string[], context: CommandContext): Pr
       .with({ command: "setup" }, (options) => runSetup(options, context))
       .with({ command: "run" }, (options) => runRun(options, context))
       .with({ command: "test" }, (options) => runTest(options, context))
+      .with({ command: "logs" }, (options) => runLogs(options, context))
+      .with({ command: "panic" }, (options) => runPanic(options, context))
+      .with({ command: "metrics" }, (options) => runMetrics(options, context))
+      .with({ command: "regress" }, (options) => runRegress(options, context))
       .exhaustive();
   } catch (error) {
     context.stderr.write(formatError(error));

@@ -1,0 +1,618 @@
+/** Prometheus text exposition (0.0.4) and OpenMetrics parser, writer and linter; promtool's verdicts are the reference. */
+
+/**
+ * The parser never throws and never stops at a bad line: each problem is
+ * reported with its line number and the line is skipped, so one broken
+ * series cannot hide the rest of a scrape (the old tooling dropped
+ * unparsable lines silently). `promtool check metrics` stops at the first
+ * parse error instead; the comparison tests only compare verdicts.
+ *
+ * Problems carry `isPromtool`: true for the checks Debian's promtool 2.42
+ * makes (its text parser's errors and client_golang's promlint rules, with
+ * promlint's exact wording), false for the stricter checks promtool 2.42
+ * does not make but that the format's spec requires (duplicate series,
+ * interleaved families, histogram buckets out of order or without `+Inf`,
+ * `_count` differing from the `+Inf` bucket). docs/PARSERS.md lists them.
+ */
+
+export type MetricType =
+  | "counter"
+  | "gauge"
+  | "histogram"
+  | "gaugehistogram"
+  | "summary"
+  | "info"
+  | "stateset"
+  | "untyped"
+  | "unknown";
+
+export interface Sample {
+  /** The sample's own name (`x_bucket`, `x_sum`, …). */
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+  timestampMs?: number;
+  /** 1-based line in the input. */
+  line: number;
+}
+
+export interface MetricFamily {
+  name: string;
+  type: MetricType;
+  help?: string;
+  unit?: string;
+  samples: Sample[];
+}
+
+export interface MetricProblem {
+  line?: number;
+  metric?: string;
+  text: string;
+  /** `error`: the input is not valid exposition; `lint`: valid but against the conventions. */
+  severity: "error" | "lint";
+  /** Whether promtool 2.42 reports this too (see above). */
+  isPromtool: boolean;
+}
+
+export interface Exposition {
+  format: "text" | "openmetrics";
+  families: MetricFamily[];
+  problems: MetricProblem[];
+  /** OpenMetrics: whether `# EOF` ended the input. */
+  hasEof: boolean;
+}
+
+export interface ParseOptions {
+  /** `auto` picks OpenMetrics when a `# EOF` line is present. */
+  format?: "auto" | "text" | "openmetrics";
+}
+
+const TEXT_TYPES = new Set(["counter", "gauge", "histogram", "summary", "untyped"]);
+const OPENMETRICS_TYPES = new Set([
+  "counter",
+  "gauge",
+  "histogram",
+  "gaugehistogram",
+  "summary",
+  "info",
+  "stateset",
+  "unknown",
+]);
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** Suffixes a sample name may add to its family's name, per family type. */
+const SUFFIXES: Partial<Record<MetricType, readonly string[]>> = {
+  histogram: ["_bucket", "_sum", "_count", "_created"],
+  gaugehistogram: ["_bucket", "_gsum", "_gcount"],
+  summary: ["_sum", "_count", "_created"],
+  counter: ["_total", "_created"],
+  info: ["_info"],
+};
+
+/** Parses an exposition. Never throws. */
+export function parsePrometheus(text: string, options: ParseOptions = {}): Exposition {
+  const format = options.format === undefined || options.format === "auto"
+    ? (/(^|\n)# EOF\r?\n?$/.test(text) ? "openmetrics" : "text")
+    : options.format;
+  const isOpenMetrics = format === "openmetrics";
+  const problems: MetricProblem[] = [];
+  const families: MetricFamily[] = [];
+  const byName = new Map<string, MetricFamily>();
+  /** Families whose samples were seen, to detect a family split in two. */
+  const closed = new Set<MetricFamily>();
+  let current: MetricFamily | undefined;
+  let hasEof = false;
+  const error = (line: number, message: string, isPromtool = true, metric?: string) =>
+    problems.push({ line, metric, text: message, severity: "error", isPromtool });
+
+  const familyFor = (name: string, line: number): MetricFamily => {
+    let family = byName.get(name);
+    if (!family) {
+      family = { name, type: isOpenMetrics ? "unknown" : "untyped", samples: [] };
+      byName.set(name, family);
+      families.push(family);
+    }
+    if (current !== family) {
+      if (current) closed.add(current);
+      if (closed.has(family)) {
+        error(line, `metric family "${name}" is split: its lines are not adjacent`, false, name);
+        closed.delete(family);
+      }
+      current = family;
+    }
+    return family;
+  };
+
+  const lines = text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  for (let index = 0; index < lines.length; index++) {
+    const lineNo = index + 1;
+    let line = lines[index];
+    if (line.endsWith("\r")) line = line.slice(0, -1);
+    if (hasEof) {
+      error(lineNo, "content after # EOF", false);
+      break;
+    }
+    if (line.length === 0 || /^[ \t]*$/.test(line)) {
+      if (isOpenMetrics) error(lineNo, "empty line", false);
+      continue;
+    }
+    if (line.charCodeAt(0) === 0x23 /* # */) {
+      if (line === "# EOF") {
+        hasEof = true;
+        continue;
+      }
+      const meta = /^#[ \t]+(HELP|TYPE|UNIT)[ \t]+(\S+)(?:[ \t](.*))?$/.exec(line);
+      if (!meta) continue; // An ordinary comment.
+      const [, keyword, name, rest = ""] = meta;
+      if (!METRIC_NAME.test(name)) {
+        error(lineNo, `invalid metric name in comment: "${name}"`);
+        continue;
+      }
+      if (keyword === "UNIT" && !isOpenMetrics) continue; // A comment in the text format.
+      const family = familyFor(name, lineNo);
+      if (keyword === "HELP") {
+        if (family.help !== undefined) {
+          error(lineNo, `second HELP line for metric name "${name}"`, true, name);
+          continue;
+        }
+        const help = unescapeText(rest, false);
+        if (help === undefined) error(lineNo, "invalid escape sequence in HELP text", true, name);
+        else family.help = help;
+      } else if (keyword === "TYPE") {
+        const type = rest.trim();
+        if (!(isOpenMetrics ? OPENMETRICS_TYPES : TEXT_TYPES).has(type)) {
+          error(lineNo, `unknown metric type "${type}"`, true, name);
+        } else if (family.samples.length > 0 || family.type !== (isOpenMetrics ? "unknown" : "untyped")) {
+          error(
+            lineNo,
+            `second TYPE line for metric name "${name}", or TYPE reported after samples`,
+            true,
+            name,
+          );
+        } else {
+          family.type = type as MetricType;
+        }
+      } else {
+        family.unit = rest.trim();
+      }
+      continue;
+    }
+    const parsed = parseSampleLine(line, lineNo, isOpenMetrics);
+    if (typeof parsed === "string") {
+      error(lineNo, parsed);
+      continue;
+    }
+    const familyName = familyNameOf(parsed.name, current, byName);
+    const family = familyFor(familyName, lineNo);
+    const labelCheck = checkReservedLabels(family, parsed);
+    if (labelCheck) {
+      error(lineNo, labelCheck, true, family.name);
+      continue;
+    }
+    family.samples.push(parsed);
+  }
+  if (isOpenMetrics && !hasEof) error(lines.length, "OpenMetrics exposition without # EOF", false);
+  for (const family of families) problems.push(...checkFamily(family));
+  return { format, families, problems, hasEof };
+}
+
+/** The family a sample belongs to: its own name, or a typed family it is a component of. */
+function familyNameOf(
+  sampleName: string,
+  current: MetricFamily | undefined,
+  byName: Map<string, MetricFamily>,
+): string {
+  for (const candidate of current ? [current] : []) {
+    if (candidate.name === sampleName) return sampleName;
+    for (const suffix of SUFFIXES[candidate.type] ?? []) {
+      if (sampleName === candidate.name + suffix) return candidate.name;
+    }
+  }
+  for (const suffix of ["_bucket", "_sum", "_count", "_created", "_total", "_gsum", "_gcount", "_info"]) {
+    if (!sampleName.endsWith(suffix)) continue;
+    const base = sampleName.slice(0, -suffix.length);
+    const family = byName.get(base);
+    if (family && (SUFFIXES[family.type] ?? []).includes(suffix)) return base;
+  }
+  return sampleName;
+}
+
+function checkReservedLabels(family: MetricFamily, sample: Sample): string | undefined {
+  const isBucket = (family.type === "histogram" || family.type === "gaugehistogram") &&
+    sample.name === family.name + "_bucket";
+  if (isBucket) {
+    const le = sample.labels.le;
+    if (le === undefined) return `histogram bucket "${sample.name}" without "le" label`;
+    if (parseNumber(le) === undefined) return `expected float as value for 'le' label, got "${le}"`;
+  }
+  if (family.type === "summary" && sample.name === family.name) {
+    const quantile = sample.labels.quantile;
+    if (quantile === undefined) return `summary "${family.name}" sample without "quantile" label`;
+    if (parseNumber(quantile) === undefined) {
+      return `expected float as value for 'quantile' label, got "${quantile}"`;
+    }
+  }
+  return undefined;
+}
+
+/** Parses `name{labels} value [timestamp]` (plus an OpenMetrics exemplar); returns a reason on failure. */
+export function parseSampleLine(line: string, lineNo: number, isOpenMetrics: boolean): Sample | string {
+  let index = 0;
+  while (index < line.length && isNameChar(line.charCodeAt(index), index === 0)) index++;
+  const name = line.slice(0, index);
+  if (name.length === 0) return `invalid metric name at the start of the line`;
+  const labels: Record<string, string> = {};
+  if (line[index] === "{") {
+    index++;
+    for (;;) {
+      while (line[index] === " " || line[index] === "\t") index++;
+      if (line[index] === "}") {
+        index++;
+        break;
+      }
+      const start = index;
+      while (index < line.length && isLabelChar(line.charCodeAt(index), index === start)) index++;
+      const labelName = line.slice(start, index);
+      if (!labelName) return `invalid label name at column ${start + 1}`;
+      while (line[index] === " " || line[index] === "\t") index++;
+      if (line[index] !== "=") return `expected "=" after label name "${labelName}"`;
+      index++;
+      while (line[index] === " " || line[index] === "\t") index++;
+      if (line[index] !== '"') return `expected '"' to open the value of label "${labelName}"`;
+      const value = readQuoted(line, index + 1);
+      if (typeof value === "string") return value;
+      if (Object.hasOwn(labels, labelName)) return `duplicate label name "${labelName}"`;
+      if (labelName === "__name__") return `label name "__name__" is reserved`;
+      labels[labelName] = value.text;
+      index = value.end;
+      while (line[index] === " " || line[index] === "\t") index++;
+      if (line[index] === ",") {
+        index++;
+        continue;
+      }
+      if (line[index] === "}") {
+        index++;
+        break;
+      }
+      return `expected "," or "}" after the value of label "${labelName}"`;
+    }
+  }
+  if (line[index] !== " " && line[index] !== "\t") return `expected a space before the value of "${name}"`;
+  let rest = line.slice(index).trim();
+  if (isOpenMetrics) {
+    const exemplar = rest.indexOf(" # ");
+    if (exemplar >= 0) rest = rest.slice(0, exemplar).trim();
+  }
+  const parts = rest.split(/[ \t]+/);
+  if (parts.length > 2) return `unexpected text after the value and timestamp of "${name}"`;
+  const value = parseNumber(parts[0]);
+  if (value === undefined) return `expected float as value, got "${parts[0]}"`;
+  const sample: Sample = { name, labels, value, line: lineNo };
+  if (parts.length === 2) {
+    const timestamp = isOpenMetrics ? Number(parts[1]) : parseInteger(parts[1]);
+    if (timestamp === undefined || !Number.isFinite(timestamp)) {
+      return `expected integer as timestamp, got "${parts[1]}"`;
+    }
+    sample.timestampMs = isOpenMetrics ? timestamp * 1000 : timestamp;
+  }
+  return sample;
+}
+
+function isNameChar(code: number, isFirst: boolean): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95 || code === 58 ||
+    (!isFirst && code >= 48 && code <= 57);
+}
+
+function isLabelChar(code: number, isFirst: boolean): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95 ||
+    (!isFirst && code >= 48 && code <= 57);
+}
+
+/** Reads a quoted label value body from `start` (after the opening quote). */
+function readQuoted(line: string, start: number): { text: string; end: number } | string {
+  let text = "";
+  let index = start;
+  for (;;) {
+    const close = line.indexOf('"', index);
+    const backslash = line.indexOf("\\", index);
+    if (close < 0) return "label value without a closing quote";
+    if (backslash < 0 || close < backslash) {
+      text += line.slice(index, close);
+      return { text, end: close + 1 };
+    }
+    text += line.slice(index, backslash);
+    const next = line[backslash + 1];
+    if (next === "\\") text += "\\";
+    else if (next === '"') text += '"';
+    else if (next === "n") text += "\n";
+    else return `invalid escape sequence "\\${next ?? ""}" in label value`;
+    index = backslash + 2;
+  }
+}
+
+/** Unescapes HELP text (`\\`, `\n`) or a label value (also `\"`); undefined on a bad escape. */
+function unescapeText(text: string, isLabel: boolean): string | undefined {
+  if (!text.includes("\\")) return text;
+  let out = "";
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (char !== "\\") {
+      out += char;
+      continue;
+    }
+    const next = text[++index];
+    if (next === "\\") out += "\\";
+    else if (next === "n") out += "\n";
+    else if (next === '"' && isLabel) out += '"';
+    else if (next === undefined) return undefined;
+    // Go's text parser keeps other escapes in HELP as they are.
+    else out += "\\" + next;
+  }
+  return out;
+}
+
+const FLOAT = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
+
+/** A sample value the way Go's strconv.ParseFloat reads it (decimal, Inf, NaN). */
+export function parseNumber(text: string): number | undefined {
+  if (FLOAT.test(text)) return Number(text);
+  const lower = text.toLowerCase();
+  if (lower === "nan") return NaN;
+  if (lower === "+inf" || lower === "inf" || lower === "+infinity" || lower === "infinity") return Infinity;
+  if (lower === "-inf" || lower === "-infinity") return -Infinity;
+  return undefined;
+}
+
+function parseInteger(text: string): number | undefined {
+  return /^[+-]?\d{1,19}$/.test(text) ? Number(text) : undefined;
+}
+
+/** Structural checks of one family that promtool 2.42 does not make (see the module comment). */
+function checkFamily(family: MetricFamily): MetricProblem[] {
+  const problems: MetricProblem[] = [];
+  const strict = (text: string, line?: number) =>
+    problems.push({ line, metric: family.name, text, severity: "error", isPromtool: false });
+  const seen = new Set<string>();
+  for (const sample of family.samples) {
+    const key = sample.name + seriesKey(sample.labels);
+    if (seen.has(key)) strict(`duplicate series ${sample.name}${formatLabels(sample.labels)}`, sample.line);
+    seen.add(key);
+  }
+  if (family.type === "histogram" || family.type === "gaugehistogram") {
+    const groups = new Map<string, Sample[]>();
+    const counts = new Map<string, number>();
+    for (const sample of family.samples) {
+      const { le: _le, ...rest } = sample.labels;
+      const key = seriesKey(rest);
+      if (sample.name === family.name + "_bucket") {
+        if (!groups.has(key)) groups.set(key, []);
+        groups.get(key)!.push(sample);
+      } else if (sample.name === family.name + "_count" || sample.name === family.name + "_gcount") {
+        counts.set(key, sample.value);
+      }
+    }
+    for (const [key, buckets] of groups) {
+      let previousLe = -Infinity;
+      let previousCount = -Infinity;
+      for (const bucket of buckets) {
+        const le = parseNumber(bucket.labels.le)!;
+        if (!(le > previousLe)) strict(`histogram buckets not in increasing "le" order`, bucket.line);
+        if (bucket.value < previousCount) {
+          strict(`histogram bucket counts decrease (le="${bucket.labels.le}")`, bucket.line);
+        }
+        previousLe = le;
+        previousCount = bucket.value;
+      }
+      const last = buckets[buckets.length - 1];
+      if (parseNumber(last.labels.le) !== Infinity) strict(`histogram without a le="+Inf" bucket`, last.line);
+      else if (counts.has(key) && counts.get(key) !== last.value) {
+        strict(`histogram _count ${counts.get(key)} differs from the +Inf bucket ${last.value}`, last.line);
+      }
+    }
+  }
+  if (family.type === "counter") {
+    for (const sample of family.samples) {
+      if (sample.value < 0) strict(`counter ${sample.name} is negative`, sample.line);
+    }
+  }
+  return problems;
+}
+
+/** A canonical key of a label set (sorted names), for series identity. */
+export function seriesKey(labels: Record<string, string>): string {
+  const names = Object.keys(labels).sort();
+  return names.length === 0
+    ? ""
+    : "{" + names.map((name) => `${name}=${JSON.stringify(labels[name])}`).join(",") + "}";
+}
+
+/** Writes labels the way the exposition format does. */
+export function formatLabels(labels: Record<string, string>): string {
+  const names = Object.keys(labels);
+  if (names.length === 0) return "";
+  return "{" + names.map((name) => `${name}="${escapeLabel(labels[name])}"`).join(",") + "}";
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+/** Writes a number as Go's exposition writer does for the special values. */
+export function formatNumber(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  return String(value);
+}
+
+/** Writes families as text format 0.0.4 (or OpenMetrics with `# EOF`). */
+export function formatPrometheus(
+  families: readonly MetricFamily[],
+  format: "text" | "openmetrics" = "text",
+): string {
+  let out = "";
+  for (const family of families) {
+    if (family.help !== undefined) {
+      out += `# HELP ${family.name} ${family.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}\n`;
+    }
+    if (family.type !== "untyped" && family.type !== "unknown") {
+      out += `# TYPE ${family.name} ${family.type}\n`;
+    }
+    if (family.unit !== undefined && format === "openmetrics") {
+      out += `# UNIT ${family.name} ${family.unit}\n`;
+    }
+    for (const sample of family.samples) {
+      out += `${sample.name}${formatLabels(sample.labels)} ${formatNumber(sample.value)}`;
+      if (sample.timestampMs !== undefined) {
+        out += ` ${format === "openmetrics" ? sample.timestampMs / 1000 : sample.timestampMs}`;
+      }
+      out += "\n";
+    }
+  }
+  if (format === "openmetrics") out += "# EOF\n";
+  return out;
+}
+
+// ---- promlint: the naming rules promtool applies (client_golang testutil/promlint, promtool 2.42) ----
+
+const UNITS: Record<string, string> = {
+  amperes: "amperes",
+  bytes: "bytes",
+  celsius: "celsius",
+  grams: "grams",
+  joules: "joules",
+  kelvin: "kelvin",
+  meters: "meters",
+  metres: "metres",
+  seconds: "seconds",
+  volts: "volts",
+  minutes: "seconds",
+  hours: "seconds",
+  days: "seconds",
+  weeks: "seconds",
+  kelvins: "kelvin",
+  fahrenheit: "celsius",
+  rankine: "celsius",
+  inches: "meters",
+  yards: "meters",
+  miles: "meters",
+  bits: "bytes",
+  calories: "joules",
+  pounds: "grams",
+  ounces: "grams",
+};
+const UNIT_PREFIXES = [
+  "pico",
+  "nano",
+  "micro",
+  "milli",
+  "centi",
+  "deci",
+  "deca",
+  "hecto",
+  "kilo",
+  "kibi",
+  "mega",
+  "mibi",
+  "giga",
+  "gibi",
+  "tera",
+  "tebi",
+  "peta",
+  "pebi",
+  "",
+];
+const UNIT_ABBREVIATIONS = ["s", "ms", "us", "ns", "sec", "b", "kb", "mb", "gb", "tb", "pb", "m", "h", "d"];
+const TYPE_NAMES = ["counter", "gauge", "summary", "histogram", "gauge_histogram"];
+
+/**
+ * The promlint problems of each family, as promtool prints them: one
+ * `<metric> <text>` per problem, sorted by metric then text. Applies to
+ * the families of a text-format exposition (promtool reads no other).
+ */
+export function lintFamilies(families: readonly MetricFamily[]): MetricProblem[] {
+  const problems: MetricProblem[] = [];
+  for (const family of families) {
+    // promtool only sees families that have samples (its decoder drops empty ones).
+    if (family.samples.length === 0) continue;
+    const add = (text: string) =>
+      problems.push({ metric: family.name, text, severity: "lint", isPromtool: true });
+    const name = family.name;
+    const lower = name.toLowerCase();
+    const type = family.type;
+    if (family.help === undefined) add("no help text");
+    const unit = metricUnit(name);
+    if (unit && unit.unit !== unit.base) add(`use base unit "${unit.base}" instead of "${unit.unit}"`);
+    const hasTotal = name.endsWith("_total");
+    if (type === "counter" && !hasTotal) add(`counter metrics should have "_total" suffix`);
+    else if (type !== "untyped" && type !== "counter" && hasTotal) {
+      add(`non-counter metrics should not have "_total" suffix`);
+    }
+    if (type !== "untyped") {
+      const isHistogram = type === "histogram";
+      const isSummary = type === "summary";
+      if (!isHistogram && name.endsWith("_bucket")) {
+        add(`non-histogram metrics should not have "_bucket" suffix`);
+      }
+      if (!isHistogram && !isSummary && name.endsWith("_count")) {
+        add(`non-histogram and non-summary metrics should not have "_count" suffix`);
+      }
+      if (!isHistogram && !isSummary && name.endsWith("_sum")) {
+        add(`non-histogram and non-summary metrics should not have "_sum" suffix`);
+      }
+      for (const sample of family.samples) {
+        for (const label of Object.keys(sample.labels)) {
+          if (!isHistogram && label === "le") add(`non-histogram metrics should not have "le" label`);
+          if (!isSummary && label === "quantile") add(`non-summary metrics should not have "quantile" label`);
+        }
+      }
+    }
+    for (const typeName of TYPE_NAMES) {
+      if (lower.includes(`_${typeName}_`) || lower.endsWith(`_${typeName}`)) {
+        add(`metric name should not include type '${typeName}'`);
+      }
+    }
+    if (name.includes(":")) add("metric names should not contain ':'");
+    if (/[a-z][A-Z]/.test(name)) add("metric names should be written in 'snake_case' not 'camelCase'");
+    for (const sample of family.samples) {
+      for (const label of Object.keys(sample.labels)) {
+        if (/[a-z][A-Z]/.test(label)) add("label names should be written in 'snake_case' not 'camelCase'");
+      }
+    }
+    for (const abbreviation of UNIT_ABBREVIATIONS) {
+      if (lower.includes(`_${abbreviation}_`) || lower.endsWith(`_${abbreviation}`)) {
+        add("metric names should not contain abbreviated units");
+      }
+    }
+  }
+  return problems.sort((a, b) =>
+    a.metric === b.metric
+      ? (a.text < b.text ? -1 : a.text > b.text ? 1 : 0)
+      : (a.metric! < b.metric! ? -1 : 1)
+  );
+}
+
+function metricUnit(name: string): { unit: string; base: string } | undefined {
+  const words = name.split("_");
+  for (const [unit, base] of Object.entries(UNITS)) {
+    for (const prefix of UNIT_PREFIXES) {
+      if (words.includes(prefix + unit)) return { unit: prefix + unit, base };
+    }
+  }
+  return undefined;
+}
+
+/** The report `promtool check metrics` would print for these problems (lint lines only). */
+export function promtoolLines(problems: readonly MetricProblem[]): string[] {
+  return problems.filter((problem) => problem.severity === "lint").map((problem) =>
+    `${problem.metric} ${problem.text}`
+  );
+}
+
+/** Parses and lints in one call: what `sis metrics check --lint` and the tests use. */
+export function checkExposition(text: string, options: ParseOptions = {}): Exposition {
+  const exposition = parsePrometheus(text, options);
+  exposition.problems.push(...lintFamilies(exposition.families));
+  return exposition;
+}
