@@ -23,7 +23,7 @@ const RULES: ReadonlyArray<[RegExp, string]> = [
   // Hex ids such as commit hashes: 7+ hex digits holding both a digit and a letter.
   [/\b(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{7,64}\b/g, "<id>"],
   // Any other number (integers, decimals, exponents).
-  [/(?<![A-Za-z_])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g, "<num>"],
+  [/(?<![A-Za-z0-9_.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g, "<num>"],
 ];
 
 /** Replaces the varying parts of a text. */

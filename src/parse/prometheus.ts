@@ -156,7 +156,10 @@ export function parsePrometheus(text: string, options: ParseOptions = {}): Expos
           error(lineNo, `second HELP line for metric name "${name}"`, true, name);
           continue;
         }
-        const help = unescapeText(rest, false);
+        // Go's parser skips the blanks before HELP text, and blank-only text is no help at all.
+        const helpText = rest.replace(/^[ \t]+/, "");
+        if (helpText === "") continue;
+        const help = unescapeText(helpText, false);
         if (help === undefined) error(lineNo, "invalid escape sequence in HELP text", true, name);
         else family.help = help;
       } else if (keyword === "TYPE") {
@@ -613,6 +616,13 @@ export function promtoolLines(problems: readonly MetricProblem[]): string[] {
 /** Parses and lints in one call: what `sis metrics check --lint` and the tests use. */
 export function checkExposition(text: string, options: ParseOptions = {}): Exposition {
   const exposition = parsePrometheus(text, options);
-  exposition.problems.push(...lintFamilies(exposition.families));
+  // An OpenMetrics counter family is named without `_total` (its samples
+  // carry it); lint it under the name the text format would give it.
+  const families = exposition.format === "openmetrics"
+    ? exposition.families.map((family) =>
+      family.type === "counter" ? { ...family, name: `${family.name}_total` } : family
+    )
+    : exposition.families;
+  exposition.problems.push(...lintFamilies(families));
   return exposition;
 }
