@@ -1,9 +1,10 @@
 //! Entry code: `_start` for the boot CPU, the PSCI entry point for secondaries, and the boot order.
 //!
 //! QEMU's `-kernel` loader for an ELF on `-M virt` (hw/arm/boot.c) starts the
-//! boot CPU at the ELF entry with x0 = DTB address, MMU and caches off, all of
-//! DAIF masked, at EL1 (EL2 with `virtualization=on`); the other CPUs stay
-//! powered off until PSCI CPU_ON (docs/boot-aarch64.md).
+//! boot CPU at the ELF entry with MMU and caches off, all of DAIF masked, at
+//! EL1 (EL2 with `virtualization=on`), x0 = 0 and the DTB at the start of RAM
+//! (memory.rs); the other CPUs stay powered off until PSCI CPU_ON
+//! (docs/boot-aarch64.md).
 
 use core::arch::global_asm;
 
@@ -17,14 +18,20 @@ global_asm!(
     ".section .text.boot, \"ax\"",
     ".globl _start",
     "_start:",
-    "    mov x19, x0",                     // DTB address (Linux arm64 boot protocol, QEMU follows it)
+    "    mov x19, x0",                     // DTB address under the Linux arm64 protocol; 0 for QEMU's ELF boot
     "    mrs x20, CurrentEL",
     "    lsr x20, x20, #2",                // entry exception level: picks the PSCI conduit
     "    bl __sis_drop_to_el1",
     "    bl __sis_enable_fp",
+    // Two stacks (see "Stacks" below): SP_EL1 for exception handlers, SP_EL0
+    // for everything else, selected with SPSel = 0.
+    "    adrp x1, __boot_exception_stack_top",
+    "    add x1, x1, :lo12:__boot_exception_stack_top",
+    "    mov sp, x1",                      // SPSel is 1 at entry: this sets SP_EL1
     "    adrp x1, __boot_stack_top",
     "    add x1, x1, :lo12:__boot_stack_top",
-    "    mov sp, x1",
+    "    msr sp_el0, x1",
+    "    msr spsel, #0",
     // Clear .bss: the linker script aligns both ends to 16 bytes.
     "    adrp x1, __bss_start",
     "    add x1, x1, :lo12:__bss_start",
@@ -44,25 +51,30 @@ global_asm!(
     "    b 3b",
     "",
     // Secondary CPUs enter here from PSCI CPU_ON with MMU off, DAIF masked and
-    // x0 = the context id we passed: the top of this CPU's boot stack.
+    // x0 = the context id we passed: the top of this CPU's 16 KiB stack slot,
+    // whose upper half becomes SP_EL0 and lower half SP_EL1.
     ".globl __sis_secondary_entry",
     "__sis_secondary_entry:",
     "    mov x19, x0",
     "    bl __sis_drop_to_el1",
     "    bl __sis_enable_fp",
-    "    mov sp, x19",
-    "    bl __sis_enable_mmu",             // the boot CPU built the tables before CPU_ON
+    "    sub x9, x19, #0x2000",
+    "    mov sp, x9",
+    "    msr sp_el0, x19",
+    "    msr spsel, #0",
+    // Vectors before the MMU, so even a fault while enabling it is reported.
     "    adrp x0, __sis_vectors",
     "    add x0, x0, :lo12:__sis_vectors",
     "    msr vbar_el1, x0",
     "    isb",
+    "    bl __sis_enable_mmu",             // the boot CPU built the tables before CPU_ON
     "    mov x29, xzr",
     "    mov x30, xzr",
     "    bl {secondary_main}",
     "4:  wfi",
     "    b 4b",
     "",
-    // CPACR_EL1.FPEN = 0b11: FP/SIMD instructions do not trap at EL1 (Arm ARM D19.2.30).
+    // CPACR_EL1.FPEN = 0b11: FP/SIMD instructions do not trap at EL1 (Arm ARM DDI 0487, CPACR_EL1).
     "__sis_enable_fp:",
     "    mov x9, #(3 << 20)",
     "    msr cpacr_el1, x9",
@@ -86,6 +98,15 @@ global_asm!(
     "    mov x9, #0x33ff",                 // CPTR_EL2 RES1 bits, TFP clear: FP/SIMD not trapped
     "    msr cptr_el2, x9",
     "    msr hstr_el2, xzr",
+    // With GICv3 system registers (ID_AA64PFR0_EL1.GIC != 0), let EL1 use
+    // them: ICC_SRE_EL2 = Enable | DIB | DFB | SRE (IHI 0069, ICC_SRE_EL2).
+    "    mrs x9, id_aa64pfr0_el1",
+    "    ubfx x9, x9, #24, #4",
+    "    cbz x9, 6f",
+    "    mov x9, #0xf",
+    "    msr icc_sre_el2, x9",
+    "    isb",
+    "6:",
     "    mov x9, #0x0800",
     "    movk x9, #0x30d0, lsl #16",       // SCTLR_EL1 RES1 bits, MMU and caches off
     "    msr sctlr_el1, x9",
@@ -98,6 +119,13 @@ global_asm!(
     secondary_main = sym smp::secondary_main,
 );
 
+// Stacks: kernel code runs on SP_EL0 (PSTATE.SP = 0) and every exception
+// switches to SP_EL1, a separate stack per CPU (Arm ARM DDI 0487, "Stack
+// pointer register selection"). So a fault caused by a bad or exhausted
+// kernel stack (an overflow into the guard page, a task switched to a corrupt
+// stack pointer) is still reported: the handler never needs the stack that
+// failed. `switch_context` moves SP_EL0 only.
+
 /// The boot CPU's Rust entry, in the order the arch contract lists.
 extern "C" fn primary_main(device_tree_address: usize, entry_exception_level: u64) -> ! {
     // Vectors first: from here on any fault is reported instead of looping.
@@ -106,9 +134,8 @@ extern "C" fn primary_main(device_tree_address: usize, entry_exception_level: u6
     uart::init();
     timer::init();
     let discovered = memory::discover(device_tree_address);
-    // SAFETY: only the boot CPU runs here, before any secondary is started and
-    // before anything relies on memory attributes; the map covers this code,
-    // its stack and the devices used (see mmu.rs).
+    // SAFETY: only the boot CPU runs here, before any secondary is started;
+    // the map covers this image, its stacks and the devices used (mmu.rs).
     unsafe { mmu::build_and_enable(&discovered.memory) };
     trap::unmask_serror();
     gic::init();

@@ -2,7 +2,7 @@
 
 use core::arch::{asm, naked_asm};
 
-use super::memory;
+use super::{memory, mmu};
 
 /// A suspended task: the registers a callee must preserve under AAPCS64
 /// (x19-x28, the frame pointer x29, the link register x30, sp, and the low
@@ -26,7 +26,7 @@ impl Context {
         Context {
             x19_to_x28,
             frame_pointer: 0,
-            link_register: context_start as usize as u64,
+            link_register: context_start as extern "C" fn() -> ! as usize as u64,
             // AAPCS64: sp is 16-byte aligned at every public interface.
             stack_pointer: (stack_top & !0xF) as u64,
             d8_to_d15: [0; 8],
@@ -99,7 +99,7 @@ pub fn current_frame_pointer() -> usize {
 
 /// The (return address, caller's frame pointer) of the AAPCS64 frame record
 /// at `fp`: `[fp]` holds the caller's fp and `[fp + 8]` the saved lr. `None`
-/// for a zero, misaligned or non-RAM `fp`, so a corrupt chain ends the walk
+/// for a zero, misaligned, non-RAM or unmapped `fp`, so a corrupt chain ends the walk
 /// instead of faulting inside the panic path.
 ///
 /// # Safety
@@ -107,7 +107,8 @@ pub fn current_frame_pointer() -> usize {
 /// `fp` should come from a frame-pointer chain; the checks above make a bad
 /// one harmless on this machine, but the read itself is a raw load.
 pub unsafe fn frame_record(fp: usize) -> Option<(usize, usize)> {
-    if fp == 0 || fp % 8 != 0 || !memory::is_ram(fp, 16) {
+    // The guard page is RAM but unmapped (mmu.rs): a record there would fault.
+    if fp == 0 || fp % 8 != 0 || !memory::is_ram(fp, 16) || mmu::is_stack_guard(fp) || mmu::is_stack_guard(fp + 8) {
         return None;
     }
     let record = fp as *const usize;

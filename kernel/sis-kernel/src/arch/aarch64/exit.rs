@@ -1,31 +1,43 @@
 //! Ending the machine (semihosting SYS_EXIT, else PSCI SYSTEM_OFF), halting a CPU, and the deliberate fault.
 
-use core::arch::asm;
+use core::arch::{asm, global_asm};
 
 use super::{gic, mmu, psci, timer};
 
 /// Semihosting operation number of SYS_EXIT (Arm "Semihosting for AArch32
-/// and AArch64", version 2.0, section 6.5).
-pub const SYS_EXIT: u64 = 0x18;
+/// and AArch64" 2.0, SYS_EXIT).
+const SYS_EXIT: u64 = 0x18;
 /// `ADP_Stopped_ApplicationExit`: with the 64-bit parameter block the second
 /// word is the exit status QEMU passes to `exit()`.
 const ADP_STOPPED_APPLICATION_EXIT: u64 = 0x20026;
-/// The A64 semihosting trap, `hlt #0xf000`, as an instruction word: the trap
-/// handler compares against it to recognise a semihosting call that trapped.
-pub const SEMIHOSTING_TRAP_INSTRUCTION: u32 = 0xD45E_0000;
-
 /// Ends QEMU with exit status `code` through semihosting SYS_EXIT. Without
 /// `-semihosting-config enable=on,target=native` QEMU treats `hlt` as an
-/// undefined instruction; trap.rs recognises that and calls `system_off`
-/// instead, which ends QEMU with status 0 (docs/boot-aarch64.md).
+/// undefined instruction; trap.rs recognises that (`is_semihosting_trap`)
+/// and calls `system_off` instead, which ends QEMU with status 0
+/// (docs/boot-aarch64.md).
 pub fn poweroff(code: u8) -> ! {
     let parameters: [u64; 2] = [ADP_STOPPED_APPLICATION_EXIT, u64::from(code)];
-    // SAFETY: the semihosting call reads the two-word block x1 points to and
-    // does not return when it works; if it returns we fall through.
-    unsafe {
-        asm!("hlt #0xf000", in("x0") SYS_EXIT, in("x1") parameters.as_ptr(), options(nostack, readonly));
-    }
+    // SAFETY: the semihosting call only reads the two-word block x1 points
+    // to, and does not return when it works; if it returns we fall through.
+    unsafe { __sis_semihosting_call(SYS_EXIT, parameters.as_ptr()) };
     system_off()
+}
+
+unsafe extern "C" {
+    /// `hlt #0xf000` with x0 = operation, x1 = parameter block; returns x0.
+    fn __sis_semihosting_call(operation: u64, parameters: *const u64) -> u64;
+}
+
+// The semihosting trap lives at a known address, so the exception handler
+// can tell "semihosting is off" from any other undefined instruction exactly,
+// without reading instruction memory.
+global_asm!(".section .text", ".globl __sis_semihosting_call", "__sis_semihosting_call:", "    hlt #0xf000", "    ret",);
+
+/// Whether an exception at `program_counter` with `operation` in x0 is
+/// `poweroff`'s semihosting SYS_EXIT trapping because semihosting is off.
+pub fn is_semihosting_exit_trap(program_counter: u64, operation: u64) -> bool {
+    program_counter == __sis_semihosting_call as unsafe extern "C" fn(u64, *const u64) -> u64 as usize as u64
+        && operation == SYS_EXIT
 }
 
 /// PSCI SYSTEM_OFF: QEMU exits with status 0. Halts if PSCI refuses.

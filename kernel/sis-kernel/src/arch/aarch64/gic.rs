@@ -1,67 +1,139 @@
-//! GICv2 setup so the timer and UART lines reach the boot CPU and wake WFI (nothing is ever acknowledged).
+//! GIC setup so the timer and UART lines reach the boot CPU and wake WFI (nothing is ever acknowledged).
 //!
-//! Register map: Arm Generic Interrupt Controller Architecture Specification
-//! v2 (IHI 0048B), chapter 4. QEMU virt (hw/arm/virt.c) puts the distributor
-//! at 0x0800_0000 and the CPU interface at 0x0801_0000 with the default
-//! `gic-version=2`. See timer.rs for why interrupts stay masked in PSTATE.
+//! QEMU virt (hw/arm/virt.c) has a GICv2 by default (distributor 0x0800_0000,
+//! CPU interface 0x0801_0000) and a GICv3 with `gic-version=3` (distributor
+//! 0x0800_0000, redistributors from 0x080A_0000, CPU interface as system
+//! registers). Both are driven here, told apart by the distributor's
+//! identification register. Register maps: GICv2 spec IHI 0048B, chapter
+//! "Programmers' Model"; GICv3 spec IHI 0069, chapter "Programmers' Model"
+//! (distributor, redistributor and ICC_* system registers). See timer.rs for
+//! why interrupts stay masked in PSTATE.
 
+use core::arch::asm;
 use core::ptr::{read_volatile, write_volatile};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicU8, Ordering};
 
 use super::{timer, uart};
 
 const DISTRIBUTOR_BASE: usize = 0x0800_0000;
-const CPU_INTERFACE_BASE: usize = 0x0801_0000;
+const GICV2_CPU_INTERFACE_BASE: usize = 0x0801_0000;
+const GICV3_REDISTRIBUTOR_BASE: usize = 0x080A_0000;
+/// Each GICv3 redistributor has two 64 KiB frames: RD_base, then SGI_base.
+const GICV3_REDISTRIBUTOR_STRIDE: usize = 0x2_0000;
+const GICV3_SGI_FRAME: usize = 0x1_0000;
+/// QEMU virt's redistributor region holds at most 123 of them; stop there
+/// even if no frame says it is the last.
+const GICV3_MAX_REDISTRIBUTORS: usize = 123;
 
+// Distributor (both versions).
 const GICD_CTLR: usize = 0x000;
+const GICD_IGROUPR: usize = 0x080;
 const GICD_ISENABLER: usize = 0x100;
 const GICD_IPRIORITYR: usize = 0x400;
 const GICD_ITARGETSR: usize = 0x800;
 const GICD_ICFGR: usize = 0xC00;
-const GICD_PIDR2: usize = 0xFE8;
+const GICD_IROUTER: usize = 0x6000;
+const GICV2_GICD_PIDR2: usize = 0xFE8;
+const GICV3_GICD_PIDR2: usize = 0xFFE8;
+const GICD_CTLR_RWP: u32 = 1 << 31; // GICv3: register write pending
+                                    // GICv3 with one security state (QEMU virt without `secure=on`): DS = 1.
+const GICV3_GICD_CTLR_ENABLE_GROUP1: u32 = 1 << 1;
+const GICV3_GICD_CTLR_ARE: u32 = 1 << 4;
+// GICv2 CPU interface.
 const GICC_CTLR: usize = 0x000;
 const GICC_PMR: usize = 0x004;
+// GICv3 redistributor, RD_base frame.
+const GICR_TYPER: usize = 0x008;
+const GICR_WAKER: usize = 0x014;
+const GICR_TYPER_LAST: u64 = 1 << 4;
+const GICR_WAKER_PROCESSOR_SLEEP: u32 = 1 << 1;
+const GICR_WAKER_CHILDREN_ASLEEP: u32 = 1 << 2;
+// GICv3 redistributor, SGI_base frame: the SGI/PPI registers of that CPU.
+const GICR_IGROUPR0: usize = 0x080;
+const GICR_ISENABLER0: usize = 0x100;
+const GICR_IPRIORITYR: usize = 0x400;
 
 /// Priority of both sources; any value numerically below the mask works.
 const SOURCE_PRIORITY: u8 = 0x80;
 /// Priority mask: signal everything more urgent than 0xF0.
 const PRIORITY_MASK: u32 = 0xF0;
+/// Bounds the GICv3 "wait for the hardware" loops (register write pending,
+/// redistributor wake-up); QEMU completes them at once.
+const MAX_POLLS: u32 = 1_000_000;
 
-static READY: AtomicBool = AtomicBool::new(false);
+const NOT_READY: u8 = 0;
+const GICV2: u8 = 2;
+const GICV3: u8 = 3;
+static VERSION: AtomicU8 = AtomicU8::new(NOT_READY);
 
 fn read(address: usize) -> u32 {
-    // SAFETY: the callers pass GICv2 register addresses of QEMU virt (Device mapping).
+    // SAFETY: the callers pass GIC register addresses of QEMU virt (Device mapping).
     unsafe { read_volatile(address as *const u32) }
 }
 
+fn read_u64(address: usize) -> u64 {
+    // SAFETY: as in `read`; GICR_TYPER is a 64-bit register.
+    unsafe { read_volatile(address as *const u64) }
+}
+
 fn write(address: usize, value: u32) {
-    // SAFETY: as in `read`: an aligned 32-bit store to a GICv2 register.
+    // SAFETY: as in `read`: an aligned 32-bit store to a GIC register.
     unsafe { write_volatile(address as *mut u32, value) }
 }
 
+fn write_u64(address: usize, value: u64) {
+    // SAFETY: as in `read`; GICD_IROUTER<n> is a 64-bit register.
+    unsafe { write_volatile(address as *mut u64, value) }
+}
+
 fn write_byte(address: usize, value: u8) {
-    // SAFETY: IPRIORITYR and ITARGETSR are byte-accessible (IHI 0048B 4.3.11, 4.3.12).
+    // SAFETY: the priority and target registers are byte-accessible (IHI 0048B
+    // and IHI 0069, their register descriptions); callers pass only those.
     unsafe { write_volatile(address as *mut u8, value) }
 }
 
-/// Whether `init` found a GICv2 and routed the wake-up sources.
+/// Sets bit `index % 32` of the bit-per-interrupt register array at `base`.
+fn set_bit(base: usize, index: usize) {
+    let register = base + (index / 32) * 4;
+    write(register, read(register) | 1 << (index % 32));
+}
+
+/// Whether `init` found a GIC and routed the wake-up sources.
 pub fn is_ready() -> bool {
-    READY.load(Ordering::Relaxed)
+    VERSION.load(Ordering::Relaxed) != NOT_READY
 }
 
 /// Routes the virtual timer PPI and the UART SPI to this (the boot) CPU.
-/// With another GIC version (e.g. `-M virt,gic-version=3`, whose CPU interface
-/// is not memory-mapped here) it says so on the console and leaves idle polling.
+/// With an interrupt controller it does not recognise it says so on the
+/// console and leaves `wait_for_event` polling.
 pub fn init() {
-    // ArchRev, PIDR2 bits [7:4]: 1 = GICv1, 2 = GICv2 (IHI 0048B 4.3.14).
-    let architecture_revision = (read(DISTRIBUTOR_BASE + GICD_PIDR2) >> 4) & 0xF;
-    if !matches!(architecture_revision, 1 | 2) {
-        uart::write_bytes(b"aarch64: interrupt controller is not a GICv2; idle will poll\r\n");
+    // ArchRev, PIDR2 bits [7:4]: 1 = GICv1, 2 = GICv2, 3 = GICv3, 4 = GICv4.
+    // Each version keeps PIDR2 at its own offset. A GICv2 distributor is only
+    // 4 KiB, so the GICv3 offset is read only when the GICv2 one said no
+    // (reading past a GICv2 is an external abort; within a GICv3's 64 KiB
+    // the GICv2 offset reads 0).
+    let gicv2_revision = (read(DISTRIBUTOR_BASE + GICV2_GICD_PIDR2) >> 4) & 0xF;
+    if matches!(gicv2_revision, 1 | 2) {
+        init_gicv2();
+        VERSION.store(GICV2, Ordering::Relaxed);
         return;
     }
+    let gicv3_revision = (read(DISTRIBUTOR_BASE + GICV3_GICD_PIDR2) >> 4) & 0xF;
+    if matches!(gicv3_revision, 3 | 4) && has_gicv3_system_registers() {
+        if init_gicv3() {
+            VERSION.store(GICV3, Ordering::Relaxed);
+        } else {
+            uart::write_bytes(b"aarch64: GICv3 redistributor of the boot CPU not found; idle will poll\r\n");
+        }
+    } else {
+        uart::write_bytes(b"aarch64: no GICv2 or GICv3 at 0x08000000; idle will poll\r\n");
+    }
+}
+
+fn init_gicv2() {
     write(DISTRIBUTOR_BASE + GICD_CTLR, 0);
     // ITARGETSR0..7 are read-only and read back this CPU's own target bit
-    // (IHI 0048B 4.3.12), which is how Linux finds it too.
+    // (IHI 0048B, GICD_ITARGETSRn), which is how Linux finds it too.
     let own_target = (read(DISTRIBUTOR_BASE + GICD_ITARGETSR) & 0xFF) as u8;
     for intid in [timer::VIRTUAL_TIMER_INTID, uart::INTID] {
         let index = intid as usize;
@@ -69,24 +141,129 @@ pub fn init() {
         if intid >= 32 {
             // SPIs need a target CPU and a trigger mode; PPIs have fixed ones.
             write_byte(DISTRIBUTOR_BASE + GICD_ITARGETSR + index, own_target);
-            let config_register = DISTRIBUTOR_BASE + GICD_ICFGR + (index / 16) * 4;
-            let edge_bit = 1 << ((index % 16) * 2 + 1);
-            write(config_register, read(config_register) & !edge_bit); // level sensitive
+            make_level_sensitive(index);
         }
-        // ISENABLER: write-1-to-set, one bit per INTID.
-        write(DISTRIBUTOR_BASE + GICD_ISENABLER + (index / 32) * 4, 1 << (index % 32));
+        set_bit(DISTRIBUTOR_BASE + GICD_ISENABLER, index);
     }
     write(DISTRIBUTOR_BASE + GICD_CTLR, 1);
-    write(CPU_INTERFACE_BASE + GICC_PMR, PRIORITY_MASK);
-    write(CPU_INTERFACE_BASE + GICC_CTLR, 1);
-    READY.store(true, Ordering::Relaxed);
+    write(GICV2_CPU_INTERFACE_BASE + GICC_PMR, PRIORITY_MASK);
+    write(GICV2_CPU_INTERFACE_BASE + GICC_CTLR, 1);
+}
+
+fn make_level_sensitive(index: usize) {
+    // ICFGR: two bits per INTID, the upper one set means edge triggered.
+    let register = DISTRIBUTOR_BASE + GICD_ICFGR + (index / 16) * 4;
+    write(register, read(register) & !(1 << ((index % 16) * 2 + 1)));
+}
+
+/// ID_AA64PFR0_EL1.GIC (bits 27:24) != 0: the ICC_* system registers exist.
+fn has_gicv3_system_registers() -> bool {
+    let features: u64;
+    // SAFETY: reading an ID register has no side effect.
+    unsafe { asm!("mrs {}, id_aa64pfr0_el1", out(reg) features, options(nomem, nostack)) };
+    (features >> 24) & 0xF != 0
+}
+
+/// This CPU's affinity as GICv3 packs it: Aff3.Aff2.Aff1.Aff0 in 32 bits
+/// (GICR_TYPER[63:32]) and, for GICD_IROUTER, Aff3 at bits 39:32.
+fn own_affinity() -> (u32, u64) {
+    let mpidr: u64;
+    // SAFETY: reading MPIDR_EL1 has no side effect.
+    unsafe { asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
+    let low = mpidr & 0xFF_FFFF;
+    let aff3 = (mpidr >> 32) & 0xFF;
+    ((aff3 << 24 | low) as u32, aff3 << 32 | low)
+}
+
+/// Waits (bounded) until `condition` holds; false if it never did.
+fn poll(mut condition: impl FnMut() -> bool) -> bool {
+    (0..MAX_POLLS).any(|_| condition())
+}
+
+fn init_gicv3() -> bool {
+    let (packed_affinity, router_affinity) = own_affinity();
+    let Some(redistributor) = (0..GICV3_MAX_REDISTRIBUTORS)
+        .map(|index| GICV3_REDISTRIBUTOR_BASE + index * GICV3_REDISTRIBUTOR_STRIDE)
+        .scan(false, |after_last, frame| {
+            // Stop after the frame whose TYPER.Last is set.
+            if *after_last {
+                return None;
+            }
+            let typer = read_u64(frame + GICR_TYPER);
+            *after_last = typer & GICR_TYPER_LAST != 0;
+            Some((frame, typer))
+        })
+        .find(|&(_, typer)| (typer >> 32) as u32 == packed_affinity)
+        .map(|(frame, _)| frame)
+    else {
+        return false;
+    };
+
+    // Distributor: affinity routing on, group 1 enabled (IHI 0069, GICD_CTLR
+    // with DS = 1); RWP says when a CTLR write took effect.
+    write(DISTRIBUTOR_BASE + GICD_CTLR, GICV3_GICD_CTLR_ARE);
+    poll(|| read(DISTRIBUTOR_BASE + GICD_CTLR) & GICD_CTLR_RWP == 0);
+    write(DISTRIBUTOR_BASE + GICD_CTLR, GICV3_GICD_CTLR_ARE | GICV3_GICD_CTLR_ENABLE_GROUP1);
+    poll(|| read(DISTRIBUTOR_BASE + GICD_CTLR) & GICD_CTLR_RWP == 0);
+
+    // Wake this CPU's redistributor (GICR_WAKER), then its PPI: group 1, priority, enable.
+    let waker = redistributor + GICR_WAKER;
+    write(waker, read(waker) & !GICR_WAKER_PROCESSOR_SLEEP);
+    poll(|| read(waker) & GICR_WAKER_CHILDREN_ASLEEP == 0);
+    let sgi_frame = redistributor + GICV3_SGI_FRAME;
+    let timer = timer::VIRTUAL_TIMER_INTID as usize;
+    set_bit(sgi_frame + GICR_IGROUPR0, timer);
+    write_byte(sgi_frame + GICR_IPRIORITYR + timer, SOURCE_PRIORITY);
+    set_bit(sgi_frame + GICR_ISENABLER0, timer);
+
+    // The UART's SPI: group 1, priority, level, routed to this CPU, enabled.
+    let uart_intid = uart::INTID as usize;
+    set_bit(DISTRIBUTOR_BASE + GICD_IGROUPR, uart_intid);
+    write_byte(DISTRIBUTOR_BASE + GICD_IPRIORITYR + uart_intid, SOURCE_PRIORITY);
+    make_level_sensitive(uart_intid);
+    write_u64(DISTRIBUTOR_BASE + GICD_IROUTER + uart_intid * 8, router_affinity);
+    set_bit(DISTRIBUTOR_BASE + GICD_ISENABLER, uart_intid);
+
+    // CPU interface: system registers on, priority mask, group 1 on.
+    // SAFETY: the ICC_* registers exist (checked by the caller); EL2, if
+    // present, allowed EL1 to use them (boot.rs sets ICC_SRE_EL2).
+    unsafe {
+        asm!(
+            "mrs {tmp}, icc_sre_el1",
+            "orr {tmp}, {tmp}, #1",
+            "msr icc_sre_el1, {tmp}",
+            "isb",
+            "msr icc_pmr_el1, {mask}",
+            "msr icc_igrpen1_el1, {one}",
+            "isb",
+            tmp = out(reg) _,
+            mask = in(reg) u64::from(PRIORITY_MASK),
+            one = in(reg) 1u64,
+            options(nomem, nostack),
+        );
+    }
+    true
 }
 
 /// Stops this CPU's interface from signalling interrupts, so that WFI in a
-/// halted CPU sleeps for good even if a source stays pending. The GICC
-/// registers are banked per CPU: only the caller's interface is affected.
+/// halted CPU sleeps for good even if a source stays pending. Only the
+/// caller's interface is affected (GICv2 banks GICC per CPU; GICv3's is
+/// per-CPU system registers). A CPU that never enabled its interface (the
+/// secondaries) has nothing to do.
 pub fn disable_this_cpu() {
-    if is_ready() {
-        write(CPU_INTERFACE_BASE + GICC_CTLR, 0);
+    match VERSION.load(Ordering::Relaxed) {
+        GICV2 => write(GICV2_CPU_INTERFACE_BASE + GICC_CTLR, 0),
+        GICV3 => {
+            let system_register_enable: u64;
+            // SAFETY: the ICC_* registers exist on a GICv3 machine; ICC_SRE_EL1
+            // is always accessible at EL1 (boot.rs set ICC_SRE_EL2.Enable).
+            unsafe { asm!("mrs {}, icc_sre_el1", out(reg) system_register_enable, options(nomem, nostack)) };
+            // ICC_IGRPEN1_EL1 is only usable once SRE is set, i.e. on the CPU that ran `init`.
+            if system_register_enable & 1 != 0 {
+                // SAFETY: writing 0 to ICC_IGRPEN1_EL1 disables group 1 interrupts for this CPU only.
+                unsafe { asm!("msr icc_igrpen1_el1, xzr", "isb", options(nomem, nostack)) };
+            }
+        }
+        _ => {}
     }
 }

@@ -6,21 +6,22 @@
 //! "Hardware configuration information for bare-metal programming"), which
 //! is why the image is linked 2 MiB into RAM (linker.ld).
 //!
-//! The parsing itself belongs to `sis_mem::discover` (host-tested); this file
-//! only feeds it the blob and adds what the arch knows (the kernel image).
+//! The parsing itself is `sis_mem::discover` (host-tested); this file only
+//! finds the blob, feeds it in and adds what the arch knows (the image).
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use sis_mem::discover::{self, DeviceTree, DiscoverError};
 use sis_mem::{MemoryMap, Region};
 
 use super::uart;
 
 /// Most CPUs the kernel brings up (boot CPU included); one boot stack each.
-pub const MAX_CPUS: usize = 8;
+pub use sis_mem::discover::MAX_CPUS;
 
 /// QEMU virt's RAM starts here (hw/arm/virt.c `VIRT_MEM`); its default size
 /// is 128 MiB. Used only when the device tree is unusable.
-const FALLBACK_RAM: Region = Region { start: 0x4000_0000, size: 128 << 20 };
+const FALLBACK_RAM: Region = Region::new(0x4000_0000, 128 << 20);
 
 /// Lowest and highest usable RAM addresses, for `frame_record`'s bounds check.
 static RAM_START: AtomicUsize = AtomicUsize::new(0);
@@ -32,33 +33,15 @@ unsafe extern "C" {
     static __kernel_end: u8;
 }
 
-/// What the device tree said.
-pub struct Discovered {
-    pub memory: MemoryMap,
-    cpu_ids: [u64; MAX_CPUS],
-    cpu_count: usize,
-}
-
-impl Discovered {
-    /// MPIDR affinity values of the CPUs in `/cpus` (boot CPU included).
-    pub fn cpu_ids(&self) -> &[u64] {
-        &self.cpu_ids[..self.cpu_count]
-    }
-}
-
 /// Physical address of the first byte after the image and its boot stacks.
 pub fn kernel_end() -> usize {
     // Only the symbol's address is taken, never its (nonexistent) value.
     core::ptr::addr_of!(__kernel_end) as usize
 }
 
-fn kernel_start() -> usize {
+/// Physical address of the image's first byte (the stack guard page).
+pub fn kernel_start() -> usize {
     core::ptr::addr_of!(__kernel_start) as usize
-}
-
-/// The usable RAM regions of `memory` (one place to follow `MemoryMap`'s API).
-pub fn usable(memory: &MemoryMap) -> &[Region] {
-    &memory.usable[..memory.usable_count]
 }
 
 /// Whether `[address, address + length)` lies in usable RAM as discovered.
@@ -67,78 +50,45 @@ pub fn is_ram(address: usize, length: usize) -> bool {
     address >= RAM_START.load(Ordering::Relaxed) && end <= RAM_END.load(Ordering::Relaxed)
 }
 
-/// Reads the device tree at `entry_x0` or else at the start of RAM. Never fails: with no
-/// usable tree it reports so on the console and assumes QEMU's default
+/// Reads the device tree at `entry_x0` or else at the start of RAM. Never fails:
+/// with no usable tree it says so on the console and assumes QEMU's default
 /// 128 MiB and a single CPU, which is enough to reach the shell.
-pub fn discover(entry_x0: usize) -> Discovered {
+pub fn discover(entry_x0: usize) -> DeviceTree {
     let device_tree_address = if entry_x0 != 0 { entry_x0 } else { FALLBACK_RAM.start };
-    let mut discovered = match parse(device_tree_address) {
-        Some(discovered) => discovered,
-        None => {
-            uart::write_bytes(b"aarch64: no usable device tree (x0, start of RAM); assuming 128 MiB RAM at 0x40000000, 1 CPU\r\n");
-            let mut memory = MemoryMap::default();
-            push(&mut memory.usable, &mut memory.usable_count, FALLBACK_RAM);
-            Discovered { memory, cpu_ids: [0; MAX_CPUS], cpu_count: 0 }
-        }
-    };
-    let image = Region { start: kernel_start(), size: kernel_end() - kernel_start() };
-    push(&mut discovered.memory.reserved, &mut discovered.memory.reserved_count, image);
-    let usable = usable(&discovered.memory);
-    let start = usable.iter().map(|region| region.start).min().unwrap_or(0);
-    let end = usable.iter().map(|region| region.start.saturating_add(region.size)).max().unwrap_or(0);
-    RAM_START.store(start, Ordering::Relaxed);
-    RAM_END.store(end, Ordering::Relaxed);
-    discovered
+    let mut tree = read_device_tree(device_tree_address).unwrap_or_else(|error| {
+        uart::write_bytes(b"aarch64: no usable device tree (x0, start of RAM): ");
+        uart::write_bytes(error_name(error).as_bytes());
+        uart::write_bytes(b"; assuming 128 MiB RAM at 0x40000000, 1 CPU\r\n");
+        let mut memory = MemoryMap::new();
+        memory.add_usable(FALLBACK_RAM);
+        DeviceTree { memory, cpu_ids: [0; MAX_CPUS], cpu_count: 0, timebase_hz: None }
+    });
+    tree.memory.add_reserved(Region::new(kernel_start(), kernel_end() - kernel_start()));
+    let usable = tree.memory.usable();
+    RAM_START.store(usable.iter().map(|region| region.start).min().unwrap_or(0), Ordering::Relaxed);
+    RAM_END.store(usable.iter().map(Region::end).max().unwrap_or(0), Ordering::Relaxed);
+    tree
 }
 
-fn push(slots: &mut [Region], count: &mut usize, region: Region) {
-    if region.size != 0 && *count < slots.len() {
-        slots[*count] = region;
-        *count += 1;
+fn read_device_tree(address: usize) -> Result<DeviceTree, DiscoverError> {
+    // Only addresses in QEMU virt's RAM are dereferenced: anything else in x0
+    // is not a tree this machine could have passed.
+    if address < FALLBACK_RAM.start {
+        return Err(DiscoverError::BadPointer);
     }
+    // SAFETY: the address is in RAM (above), where the header is readable;
+    // `device_tree_slice` checks the magic before trusting `totalsize`, and
+    // the blob stays in place for good (discovery reserves it).
+    let blob = unsafe { discover::device_tree_slice(address as *const u8) }?;
+    discover::from_device_tree(blob)
 }
 
-/// Interim reader, replaced by `sis_mem::discover::from_device_tree` when it lands.
-fn parse(device_tree_address: usize) -> Option<Discovered> {
-    // The tree must sit in RAM, 8-byte aligned (Devicetree Specification
-    // v0.4, 5.1); anything else is not a tree and is not dereferenced.
-    if device_tree_address < FALLBACK_RAM.start || device_tree_address % 8 != 0 {
-        return None;
+fn error_name(error: DiscoverError) -> &'static str {
+    match error {
+        DiscoverError::BadPointer => "bad pointer",
+        DiscoverError::BadMagic => "no FDT magic",
+        DiscoverError::BadSize => "implausible size",
+        DiscoverError::Malformed => "malformed",
+        DiscoverError::NoMemory => "no /memory node",
     }
-    // SAFETY: the address is in QEMU virt's RAM; `from_ptr` reads the header,
-    // checks the magic and then trusts `totalsize`, which QEMU wrote.
-    let tree = unsafe { fdt::Fdt::from_ptr(device_tree_address as *const u8) }.ok()?;
-    let mut memory = MemoryMap::default();
-    // Memory nodes are children of the root (Devicetree Specification 3.4);
-    // walking only those is much cheaper than `all_nodes`.
-    for node in tree.find_node("/")?.children() {
-        let is_memory = node.property("device_type").and_then(|property| property.as_str()) == Some("memory");
-        if !is_memory {
-            continue;
-        }
-        for region in node.reg().into_iter().flatten() {
-            let size = region.size.unwrap_or(0);
-            push(&mut memory.usable, &mut memory.usable_count, Region { start: region.starting_address as usize, size });
-        }
-    }
-    if memory.usable_count == 0 {
-        return None;
-    }
-    let blob = Region { start: device_tree_address, size: tree.total_size() };
-    push(&mut memory.reserved, &mut memory.reserved_count, blob);
-    let mut cpu_ids = [0; MAX_CPUS];
-    let mut cpu_count = 0;
-    if let Some(cpus) = tree.find_node("/cpus") {
-        for cpu in cpus.children() {
-            if cpu.property("device_type").and_then(|property| property.as_str()) != Some("cpu") {
-                continue;
-            }
-            let Some(id) = cpu.property("reg").and_then(|property| property.as_usize()) else { continue };
-            if cpu_count < MAX_CPUS {
-                cpu_ids[cpu_count] = id as u64;
-                cpu_count += 1;
-            }
-        }
-    }
-    Some(Discovered { memory, cpu_ids, cpu_count })
 }

@@ -1,10 +1,10 @@
-//! aarch64 (QEMU `-M virt`, Cortex-A72, GICv2, PL011): the arch contract of `arch/mod.rs`.
+//! aarch64 (QEMU `-M virt`, Cortex-A72, GICv2 or GICv3, PL011): the arch contract of `arch/mod.rs`.
 //!
 //! One file per job; docs/boot-aarch64.md states the boot contract.
 //! - boot.rs: `_start`, secondary entry, EL2 drop, the boot order
 //! - uart.rs: PL011 console
 //! - timer.rs: Generic Timer clock, `wait_for_event` (WFI)
-//! - gic.rs: GICv2 routing of the wake-up sources
+//! - gic.rs: GICv2/GICv3 routing of the wake-up sources
 //! - mmu.rs: identity map, MMU on
 //! - memory.rs: device tree -> memory map, CPU list, image bounds
 //! - smp.rs: PSCI CPU_ON, secondaries parked

@@ -12,7 +12,8 @@ static ONLINE: AtomicUsize = AtomicUsize::new(1);
 /// one in well under a millisecond; this bounds a broken start, not a normal one.
 const CHECK_IN_TIMEOUT_NS: u64 = 200_000_000;
 
-/// Bytes of each secondary's boot stack (linker.ld reserves MAX_CPUS of them).
+/// Bytes of each secondary's stack slot (linker.ld reserves MAX_CPUS of them);
+/// boot.rs gives the upper half to SP_EL0 and the lower half to SP_EL1.
 const SECONDARY_STACK_BYTES: usize = 0x4000;
 
 /// MPIDR_EL1 affinity fields Aff3 (bits 39:32) and Aff2..Aff0 (bits 23:0),
@@ -41,7 +42,7 @@ pub fn start_secondaries(cpu_ids: &[u64]) {
     let own = own_affinity();
     // Linker symbol: only its address means something.
     let stacks = core::ptr::addr_of!(__secondary_stacks) as usize;
-    let entry = __sis_secondary_entry as usize as u64;
+    let entry = __sis_secondary_entry as unsafe extern "C" fn() as usize as u64;
     let mut started = 0;
     for (slot, &id) in cpu_ids.iter().filter(|&&id| id & MPIDR_AFFINITY_MASK != own).enumerate() {
         if slot + 1 >= MAX_CPUS {

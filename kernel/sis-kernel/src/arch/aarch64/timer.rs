@@ -1,9 +1,9 @@
-//! Monotonic clock and idle: the Generic Timer's virtual counter and timer (Arm ARM D11), woken by WFI.
+//! Monotonic clock and idle: the Generic Timer's virtual counter and timer, woken by WFI.
 //!
 //! Idle strategy: IRQs stay masked in PSTATE for the kernel's whole life.
 //! WFI still wakes when the GIC signals a pending IRQ, whatever PSTATE.I says
-//! (Arm ARM D1.6.2, "wake-up events"), and the two sources used here are
-//! level triggered: the UART's receive line stays high until its FIFO is read,
+//! (Arm ARM DDI 0487, "WFI wake-up events"), and the two sources used here
+//! are level triggered: the UART's receive line stays high until its bytes are read,
 //! the virtual timer's line stays high until we disable it. So there is no
 //! handler to write, no interrupt to acknowledge, no lost wake-up (a byte that
 //! lands between the check and the WFI keeps its line high and WFI returns at
@@ -54,8 +54,9 @@ pub fn stop_this_cpu() {
 }
 
 /// The virtual count. The ISB keeps the read from being performed early,
-/// ahead of the code before it (Arm ARM D11.2.2), so readings never go back
-/// relative to program order.
+/// ahead of the code before it (Arm ARM DDI 0487, Generic Timer: counter
+/// reads are not ordered otherwise), so readings never go back relative to
+/// program order.
 fn ticks() -> u64 {
     let count: u64;
     // SAFETY: CNTVCT_EL0 is readable at EL1 (EL2, if present, was told not to trap it).
@@ -87,7 +88,7 @@ pub fn wait_for_event(deadline_ns: Option<u64>) {
         return;
     }
     if !gic::is_ready() {
-        // No interrupt controller we can drive (not GICv2): nothing would
+        // No interrupt controller we can drive: nothing would
         // wake WFI, so return and let the caller poll. Reported at boot.
         core::hint::spin_loop();
         return;
@@ -98,7 +99,8 @@ pub fn wait_for_event(deadline_ns: Option<u64>) {
         }
         let compare = deadline_ticks(deadline);
         // SAFETY: programs this CPU's virtual timer to raise its level
-        // interrupt when CNTVCT >= CVAL (Arm ARM D11.2.4); EL1 owns it.
+        // interrupt when CNTVCT >= CVAL (Arm ARM DDI 0487, Generic Timer,
+        // CompareValue view); EL1 owns this timer.
         unsafe {
             asm!(
                 "msr cntv_cval_el0, {compare}",

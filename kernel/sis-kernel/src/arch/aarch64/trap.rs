@@ -32,8 +32,8 @@ const FRAME_BYTES: usize = 288;
 const _: () = assert!(core::mem::size_of::<TrapFrame>() == FRAME_BYTES);
 
 const REGISTER_NAMES: [&str; 31] = [
-    "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16",
-    "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30",
+    "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17",
+    "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30",
 ];
 
 impl TrapFrame {
@@ -81,7 +81,7 @@ pub fn unmask_serror() {
     unsafe { asm!("msr daifclr, #4", options(nomem, nostack)) };
 }
 
-// The table: 16 entries of 0x80 bytes (Arm ARM D1.10.2, "Exception vectors"):
+// The table: 16 entries of 0x80 bytes (Arm ARM DDI 0487, "Exception vectors"):
 // {synchronous, IRQ, FIQ, SError} x {current EL with SP_EL0, current EL with
 // SP_ELx, lower EL AArch64, lower EL AArch32}. Each entry makes room for a
 // frame, saves x0/x1, puts its index in x1 and jumps to the common path.
@@ -119,7 +119,14 @@ global_asm!(
     "    stp x24, x25, [sp, #192]",
     "    stp x26, x27, [sp, #208]",
     "    stp x28, x29, [sp, #224]",
-    "    add x2, sp, #288",                // sp before the vector made room
+    // The trapped sp: the handler's own SP_EL1 as it was before the vector
+    // made room for the frame when the exception hit a handler (vectors 4-7,
+    // "current EL with SP_ELx"), else SP_EL0 (kernel code, or a lower EL).
+    "    mrs x2, sp_el0",
+    "    add x3, sp, #288",
+    "    sub x4, x1, #4",
+    "    cmp x4, #4",
+    "    csel x2, x3, x2, lo",
     "    stp x30, x2, [sp, #240]",
     "    mrs x2, elr_el1",
     "    mrs x3, spsr_el1",
@@ -139,8 +146,10 @@ global_asm!(
     handler = sym trap_handler,
 );
 
-/// Where each vector entry's index comes from (Arm ARM D1.10.2).
-const ORIGINS: [&str; 4] = ["EL1 with SP_EL0", "EL1", "EL0 (AArch64)", "EL0 (AArch32)"];
+/// Where each vector entry's index comes from (Arm ARM DDI 0487, "Exception vectors").
+/// Kernel code runs with SP_EL0 (boot.rs), so "EL1 with SP_EL1" means the
+/// exception hit inside an exception handler.
+const ORIGINS: [&str; 4] = ["EL1", "EL1 exception handler", "EL0 (AArch64)", "EL0 (AArch32)"];
 const KINDS: [&str; 4] = ["synchronous exception", "IRQ", "FIQ", "SError"];
 
 extern "C" fn trap_handler(frame: &TrapFrame, vector_index: u64) -> ! {
@@ -164,15 +173,10 @@ extern "C" fn trap_handler(frame: &TrapFrame, vector_index: u64) -> ! {
 /// semihosting) on exactly the SYS_EXIT call `poweroff` makes.
 fn is_trapped_semihosting_exit(frame: &TrapFrame) -> bool {
     let exception_class = (frame.esr >> 26) & 0x3F;
-    if exception_class != 0 || frame.x[0] != exit::SYS_EXIT || !super::memory::is_ram(frame.elr as usize, 4) {
-        return false;
-    }
-    // SAFETY: elr is a 4-byte-aligned instruction address inside mapped RAM (checked above).
-    let instruction = unsafe { core::ptr::read_volatile(frame.elr as *const u32) };
-    instruction == exit::SEMIHOSTING_TRAP_INSTRUCTION
+    exception_class == 0 && exit::is_semihosting_exit_trap(frame.elr, frame.x[0])
 }
 
-/// Names the exception class of ESR_EL1 (Arm ARM D17.2.37, ESR_EL1.EC) and,
+/// Names the exception class of ESR_EL1 (Arm ARM DDI 0487, ESR_EL1.EC) and,
 /// for aborts, the fault status code.
 fn describe_synchronous(out: &mut Description, frame: &TrapFrame) {
     let esr = frame.esr;
@@ -185,6 +189,9 @@ fn describe_synchronous(out: &mut Description, frame: &TrapFrame) {
             // ISS.WnR (bit 6): the access was a write. Cache maintenance (CM, bit 8) reports as write.
             let access = if esr & (1 << 6) != 0 { "write" } else { "read" };
             let _ = write!(out, "data abort ({access}) at {:#x}: {}", frame.far, fault_status(esr));
+            if super::mmu::is_stack_guard(frame.far as usize) {
+                let _ = write!(out, " (boot stack overflow: guard page)");
+            }
         }
         _ => {
             let name = match exception_class {
@@ -215,7 +222,8 @@ fn describe_synchronous(out: &mut Description, frame: &TrapFrame) {
     let _ = write!(out, " at pc {:#x} (ESR {esr:#x})", frame.elr);
 }
 
-/// The DFSC/IFSC field, ISS bits [5:0] of an abort (Arm ARM D17.2.37).
+/// The DFSC/IFSC field, ISS bits [5:0] of an abort (Arm ARM DDI 0487,
+/// ESR_EL1, ISS encoding for Data/Instruction Aborts).
 fn fault_status(esr: u64) -> FaultStatus {
     FaultStatus((esr & 0x3F) as u8)
 }

@@ -1,7 +1,7 @@
 //! PL011 UART console at 0x0900_0000 (QEMU virt's first serial port), polled, lock-free.
 //!
 //! Register offsets and bits: Arm PrimeCell UART (PL011) Technical Reference
-//! Manual, DDI 0183G, section 3.2. Every access is a single aligned 32-bit
+//! Manual, DDI 0183G, "Register descriptions". Every access is a single aligned 32-bit
 //! volatile load or store to a Device mapping, so these functions hold no lock
 //! and work from early boot, the panic path and any CPU.
 
