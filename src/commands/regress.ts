@@ -92,6 +92,13 @@ export async function runRegress(options: RegressOptions, context: CommandContex
     ? resolve(context.cwd, options.baselineDir)
     : join(root, "baselines");
   const arches = expandArch(options.arch);
+  // Baselines load before anything boots or builds: a missing one is a usage error at once.
+  const baselines = new Map<string, Awaited<ReturnType<typeof loadBaseline>>>();
+  if (options.action === "check") {
+    for (const arch of arches) {
+      baselines.set(arch, await loadBaseline(baselinePath(baselineDir, arch, config.name)));
+    }
+  }
   const kernels = await ensureKernels(root, arches, context);
   const timeoutMs = options.timeoutMs ?? 20_000;
   const today = options.action === "check" && options.today
@@ -107,8 +114,7 @@ export async function runRegress(options: RegressOptions, context: CommandContex
   const report: Record<string, unknown> = {};
   for (const arch of arches) {
     const path = baselinePath(baselineDir, arch, config.name);
-    // Load first: a missing baseline is a usage error before any boot.
-    const baseline = options.action === "check" ? await loadBaseline(path) : undefined;
+    const baseline = baselines.get(arch);
     const capture = await captureBoot({
       arch,
       config,
