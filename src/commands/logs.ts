@@ -156,7 +156,11 @@ export async function runLogs(options: LogsOptions, context: CommandContext): Pr
       for (const entry of malformedList) context.stdout.write(`  ${entry}\n`);
     }
   } else if (malformed > 0) {
-    context.stderr.write(`sis: ${malformed} malformed line(s) skipped (see --stats)\n`);
+    context.stderr.write(
+      `sis: ${malformed} malformed line(s) skipped${
+        needles ? " among the lines examined" : ""
+      } (--stats lists them)\n`,
+    );
   }
   return 0;
 }

@@ -51,7 +51,9 @@ Deno.test("findPanicReports() keeps what a cut report has and says what is missi
   const [report] = findPanicReports(cut);
   assert.equal(report.message, "boom");
   assert.ok(report.problems.some((problem) => /no JSON panic record/.test(problem)));
-  const recordOnly = findPanicReports(lines.filter((line) => line.startsWith('{"ts"') && line.includes("FATAL")));
+  const recordOnly = findPanicReports(
+    lines.filter((line) => line.startsWith('{"ts"') && line.includes("FATAL")),
+  );
   assert.equal(recordOnly[0].message, "boom");
 });
 
@@ -59,7 +61,9 @@ Deno.test("findPanicReports() never throws on arbitrary or mangled transcripts",
   const real = await transcriptLines("x86_64-fault.log");
   fc.assert(
     fc.property(
-      fc.array(fc.oneof(fc.string({ unit: "binary", maxLength: 40 }), fc.constantFrom(...real)), { maxLength: 24 }),
+      fc.array(fc.oneof(fc.string({ unit: "binary", maxLength: 40 }), fc.constantFrom(...real)), {
+        maxLength: 24,
+      }),
       (lines) => {
         for (const report of findPanicReports(lines)) assert.ok(Array.isArray(report.problems));
       },
@@ -77,7 +81,8 @@ Deno.test("readElf() finds the same function symbols as nm in every built kernel
     assert.equal(elf.machineName, arch);
     let nm: Deno.CommandOutput;
     try {
-      nm = await new Deno.Command("nm", { args: ["--defined-only", path.pathname], stdout: "piped" }).output();
+      nm = await new Deno.Command("nm", { args: ["--defined-only", path.pathname], stdout: "piped" })
+        .output();
     } catch {
       console.log("NOTICE: nm not found: symbol comparison skipped");
       return;
@@ -88,7 +93,9 @@ Deno.test("readElf() finds the same function symbols as nm in every built kernel
       ),
     );
     const ours = new Set(elf.symbols.map((symbol) => symbol.name));
-    for (const name of expected) if (!name.startsWith("$") && !name.startsWith(".L")) assert.ok(ours.has(name), name);
+    for (const name of expected) {
+      if (!name.startsWith("$") && !name.startsWith(".L")) assert.ok(ours.has(name), name);
+    }
     // Every function symbol resolves to itself at its start and one byte in.
     for (const symbol of elf.symbols.filter((symbol) => symbol.isFunction && symbol.size > 1n)) {
       assert.equal(symbolize(elf.symbols, symbol.address + 1n).offset, 1n, symbol.name);
@@ -106,10 +113,12 @@ Deno.test("demangle() matches llvm-cxxfilt on every symbol of the built kernels"
     let output: Deno.CommandOutput;
     try {
       const child = new Deno.Command("llvm-cxxfilt", { stdin: "piped", stdout: "piped" }).spawn();
+      // Read while writing: thousands of names fill the pipe both ways.
+      const collected = child.output();
       const writer = child.stdin.getWriter();
       await writer.write(new TextEncoder().encode(names.join("\n") + "\n"));
       await writer.close();
-      output = await child.output();
+      output = await collected;
     } catch {
       console.log("NOTICE: llvm-cxxfilt not found: demangler comparison skipped");
       return;
@@ -129,7 +138,9 @@ Deno.test("demangleV0() reads closures, impls, generics and backrefs", () => {
     "sis_kernel::shell::commands::run_line",
   );
   assert.equal(
-    demangleV0("_RINvMs_NtCs16jqEMaYwDj_11sis_observe6loggerINtB5_6LoggerKj100_KBT_E3logNtNtCs64SaOGQexEk_10sis_kernel7console7ConsoleEB1b_"),
+    demangleV0(
+      "_RINvMs_NtCs16jqEMaYwDj_11sis_observe6loggerINtB5_6LoggerKj100_KBT_E3logNtNtCs64SaOGQexEk_10sis_kernel7console7ConsoleEB1b_",
+    ),
     "<sis_observe::logger::Logger<256, 256>>::log::<sis_kernel::console::Console>",
   );
   assert.equal(demangleV0("_RNvB_3foo"), undefined, "a backref to itself is refused, not followed forever");
