@@ -34,6 +34,8 @@ export interface Sample {
   timestampMs?: number;
   /** 1-based line in the input. */
   line: number;
+  /** Canonical key of `labels` (see `seriesKey`), set by the parser. */
+  key?: string;
 }
 
 export interface MetricFamily {
@@ -92,7 +94,7 @@ const SUFFIXES: Partial<Record<MetricType, readonly string[]>> = {
 /** Parses an exposition. Never throws. */
 export function parsePrometheus(text: string, options: ParseOptions = {}): Exposition {
   const format = options.format === undefined || options.format === "auto"
-    ? (/(^|\n)# EOF\r?\n?$/.test(text) ? "openmetrics" : "text")
+    ? (endsWithEof(text) ? "openmetrics" : "text")
     : options.format;
   const isOpenMetrics = format === "openmetrics";
   const problems: MetricProblem[] = [];
@@ -123,17 +125,21 @@ export function parsePrometheus(text: string, options: ParseOptions = {}): Expos
     return family;
   };
 
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  for (let index = 0; index < lines.length; index++) {
-    const lineNo = index + 1;
-    let line = lines[index];
+  // Lines are cut one at a time rather than split into one big array first.
+  let lineNo = 0;
+  for (let start = 0; start < text.length;) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    let line = text.slice(start, end);
+    start = end + 1;
+    lineNo++;
     if (line.endsWith("\r")) line = line.slice(0, -1);
     if (hasEof) {
       error(lineNo, "content after # EOF", false);
       break;
     }
-    if (line.length === 0 || /^[ \t]*$/.test(line)) {
+    const first = line.charCodeAt(0);
+    if (line.length === 0 || ((first === 0x20 || first === 0x09) && /^[ \t]*$/.test(line))) {
       if (isOpenMetrics) error(lineNo, "empty line", false);
       continue;
     }
@@ -142,7 +148,7 @@ export function parsePrometheus(text: string, options: ParseOptions = {}): Expos
         hasEof = true;
         continue;
       }
-      const meta = /^#[ \t]+(HELP|TYPE|UNIT)[ \t]+(\S+)(?:[ \t](.*))?$/.exec(line);
+      const meta = /^#[ \t]+(HELP|TYPE|UNIT)[ \t]+(\S+)(?:[ \t](.*))?$/s.exec(line);
       if (!meta) continue; // An ordinary comment.
       const [, keyword, name, rest = ""] = meta;
       if (!METRIC_NAME.test(name)) {
@@ -195,7 +201,7 @@ export function parsePrometheus(text: string, options: ParseOptions = {}): Expos
     }
     family.samples.push(parsed);
   }
-  if (isOpenMetrics && !hasEof) error(lines.length, "OpenMetrics exposition without # EOF", false);
+  if (isOpenMetrics && !hasEof) error(lineNo, "OpenMetrics exposition without # EOF", false);
   for (const family of families) problems.push(...checkFamily(family));
   return { format, families, problems, hasEof };
 }
@@ -209,7 +215,7 @@ function familyNameOf(
   for (const candidate of current ? [current] : []) {
     if (candidate.name === sampleName) return sampleName;
     for (const suffix of SUFFIXES[candidate.type] ?? []) {
-      if (sampleName === candidate.name + suffix) return candidate.name;
+      if (isComponent(sampleName, candidate.name, suffix)) return candidate.name;
     }
   }
   for (const suffix of ["_bucket", "_sum", "_count", "_created", "_total", "_gsum", "_gcount", "_info"]) {
@@ -221,9 +227,23 @@ function familyNameOf(
   return sampleName;
 }
 
+/** Whether the last line (before at most one newline) is `# EOF`: OpenMetrics. */
+function endsWithEof(text: string): boolean {
+  const body = text.endsWith("\n") ? text.slice(0, -1) : text;
+  let last = body.slice(body.lastIndexOf("\n") + 1);
+  if (last.endsWith("\r")) last = last.slice(0, -1);
+  return last === "# EOF";
+}
+
+/** `sample === family + suffix`, without building the string (this runs per sample). */
+function isComponent(sample: string, family: string, suffix: string): boolean {
+  return sample.length === family.length + suffix.length && sample.endsWith(suffix) &&
+    sample.startsWith(family);
+}
+
 function checkReservedLabels(family: MetricFamily, sample: Sample): string | undefined {
   const isBucket = (family.type === "histogram" || family.type === "gaugehistogram") &&
-    sample.name === family.name + "_bucket";
+    isComponent(sample.name, family.name, "_bucket");
   if (isBucket) {
     const le = sample.labels.le;
     if (le === undefined) return `histogram bucket "${sample.name}" without "le" label`;
@@ -239,8 +259,75 @@ function checkReservedLabels(family: MetricFamily, sample: Sample): string | und
   return undefined;
 }
 
+/**
+ * The common shape of a sample line, matched by one compiled regular
+ * expression: most lines of a large scrape take this path, and only lines
+ * it does not match go through the character scanner below, which names
+ * what is wrong. Both accept the same language (the property tests run
+ * both through the same inputs).
+ */
+/** One label, `name="value"` with the three escapes the format has. */
+const LABEL = String.raw`[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"`;
+const FAST_SAMPLE = new RegExp(
+  String
+    .raw`^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:${LABEL}(?:,${LABEL})*,?)?)\})?[ \t]+([^ \t]+)(?:[ \t]+(-?\d{1,19}))?$`,
+);
+const FAST_LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)",?/y;
+
+/** The regular-expression path alone (exported for the test that it agrees with the scanner). */
+export function fastSample(line: string, lineNo: number): Sample | undefined {
+  const match = FAST_SAMPLE.exec(line);
+  if (!match) return undefined;
+  const labels: Record<string, string> = {};
+  const body = match[2];
+  let isSorted = true;
+  let previous = "";
+  if (body && !body.includes("\\")) {
+    // Validated by the expression and free of escapes: every `"` delimits a value.
+    let position = 0;
+    while (position < body.length) {
+      const equals = body.indexOf('="', position);
+      const close = body.indexOf('"', equals + 2);
+      const name = body.slice(position, equals);
+      if (name < previous) isSorted = false;
+      previous = name;
+      if (Object.hasOwn(labels, name) || name === "__name__") return undefined; // The scanner says why.
+      labels[name] = body.slice(equals + 2, close);
+      position = close + 2; // Past the quote and the comma.
+    }
+  } else if (body) {
+    FAST_LABEL.lastIndex = 0;
+    for (let label = FAST_LABEL.exec(body); label; label = FAST_LABEL.exec(body)) {
+      const name = label[1];
+      if (name < previous) isSorted = false;
+      previous = name;
+      if (Object.hasOwn(labels, name) || name === "__name__") return undefined; // The scanner says why.
+      const raw = label[2];
+      labels[name] = raw.includes("\\")
+        ? raw.replace(/\\(.)/g, (_, char) => (char === "n" ? "\n" : char))
+        : raw;
+      if (FAST_LABEL.lastIndex === body.length) break;
+    }
+  }
+  const value = parseNumber(match[3]);
+  if (value === undefined) return undefined;
+  const sample: Sample = { name: match[1], labels, value, line: lineNo };
+  if (match[4] !== undefined) sample.timestampMs = Number(match[4]);
+  sample.key = isSorted ? (body && body.endsWith(",") ? body.slice(0, -1) : body ?? "") : seriesKey(labels);
+  return sample;
+}
+
 /** Parses `name{labels} value [timestamp]` (plus an OpenMetrics exemplar); returns a reason on failure. */
 export function parseSampleLine(line: string, lineNo: number, isOpenMetrics: boolean): Sample | string {
+  if (!isOpenMetrics) {
+    const fast = fastSample(line, lineNo);
+    if (fast) return fast;
+  }
+  return scanSampleLine(line, lineNo, isOpenMetrics);
+}
+
+/** The character scanner: accepts what `fastSample` accepts and says what is wrong with the rest. */
+export function scanSampleLine(line: string, lineNo: number, isOpenMetrics: boolean): Sample | string {
   let index = 0;
   while (index < line.length && isNameChar(line.charCodeAt(index), index === 0)) index++;
   const name = line.slice(0, index);
@@ -282,20 +369,25 @@ export function parseSampleLine(line: string, lineNo: number, isOpenMetrics: boo
     }
   }
   if (line[index] !== " " && line[index] !== "\t") return `expected a space before the value of "${name}"`;
-  let rest = line.slice(index).trim();
-  if (isOpenMetrics) {
-    const exemplar = rest.indexOf(" # ");
-    if (exemplar >= 0) rest = rest.slice(0, exemplar).trim();
+  // Value, optional timestamp, and (OpenMetrics) an optional exemplar after " # ".
+  const tokens: string[] = [];
+  for (;;) {
+    while (line.charCodeAt(index) === 0x20 || line.charCodeAt(index) === 0x09) index++;
+    if (index >= line.length) break;
+    if (isOpenMetrics && tokens.length > 0 && line[index] === "#" && line[index - 1] === " ") break;
+    const start = index;
+    while (index < line.length && line.charCodeAt(index) !== 0x20 && line.charCodeAt(index) !== 0x09) index++;
+    tokens.push(line.slice(start, index));
+    if (tokens.length > 2) return `unexpected text after the value and timestamp of "${name}"`;
   }
-  const parts = rest.split(/[ \t]+/);
-  if (parts.length > 2) return `unexpected text after the value and timestamp of "${name}"`;
-  const value = parseNumber(parts[0]);
-  if (value === undefined) return `expected float as value, got "${parts[0]}"`;
-  const sample: Sample = { name, labels, value, line: lineNo };
-  if (parts.length === 2) {
-    const timestamp = isOpenMetrics ? Number(parts[1]) : parseInteger(parts[1]);
+  if (tokens.length === 0) return `expected a value for "${name}"`;
+  const value = parseNumber(tokens[0]);
+  if (value === undefined) return `expected float as value, got "${tokens[0]}"`;
+  const sample: Sample = { name, labels, value, line: lineNo, key: seriesKey(labels) };
+  if (tokens.length === 2) {
+    const timestamp = isOpenMetrics ? parseNumber(tokens[1]) : parseInteger(tokens[1]);
     if (timestamp === undefined || !Number.isFinite(timestamp)) {
-      return `expected integer as timestamp, got "${parts[1]}"`;
+      return `expected integer as timestamp, got "${tokens[1]}"`;
     }
     sample.timestampMs = isOpenMetrics ? timestamp * 1000 : timestamp;
   }
@@ -376,22 +468,26 @@ function checkFamily(family: MetricFamily): MetricProblem[] {
   const problems: MetricProblem[] = [];
   const strict = (text: string, line?: number) =>
     problems.push({ line, metric: family.name, text, severity: "error", isPromtool: false });
-  const seen = new Set<string>();
+  const seen = new Map<string, Set<string>>();
   for (const sample of family.samples) {
-    const key = sample.name + seriesKey(sample.labels);
-    if (seen.has(key)) strict(`duplicate series ${sample.name}${formatLabels(sample.labels)}`, sample.line);
-    seen.add(key);
+    let keys = seen.get(sample.name);
+    if (!keys) seen.set(sample.name, keys = new Set());
+    const key = keyOf(sample);
+    if (keys.has(key)) strict(`duplicate series ${sample.name}${formatLabels(sample.labels)}`, sample.line);
+    keys.add(key);
   }
   if (family.type === "histogram" || family.type === "gaugehistogram") {
     const groups = new Map<string, Sample[]>();
     const counts = new Map<string, number>();
     for (const sample of family.samples) {
-      const { le: _le, ...rest } = sample.labels;
-      const key = seriesKey(rest);
-      if (sample.name === family.name + "_bucket") {
+      // The series of a bucket is its label set without `le` (a number: checked at parse time).
+      const key = keyOf(sample).replace(/(^|,)le="[^"]*"/, "");
+      if (isComponent(sample.name, family.name, "_bucket")) {
         if (!groups.has(key)) groups.set(key, []);
         groups.get(key)!.push(sample);
-      } else if (sample.name === family.name + "_count" || sample.name === family.name + "_gcount") {
+      } else if (
+        isComponent(sample.name, family.name, "_count") || isComponent(sample.name, family.name, "_gcount")
+      ) {
         counts.set(key, sample.value);
       }
     }
@@ -422,12 +518,29 @@ function checkFamily(family: MetricFamily): MetricProblem[] {
   return problems;
 }
 
-/** A canonical key of a label set (sorted names), for series identity. */
+/**
+ * A canonical key of a label set: names sorted, written as the exposition
+ * format writes them (`a="1",b="x\\"y"`, no braces). The fast path stores
+ * the line's own label text as the key when its names come sorted, which is
+ * the same string, so most samples never build one (this ran once per
+ * sample and dominated the parse time of large scrapes).
+ */
 export function seriesKey(labels: Record<string, string>): string {
-  const names = Object.keys(labels).sort();
-  return names.length === 0
-    ? ""
-    : "{" + names.map((name) => `${name}=${JSON.stringify(labels[name])}`).join(",") + "}";
+  const names = Object.keys(labels);
+  for (let index = 1; index < names.length; index++) {
+    if (names[index - 1] > names[index]) {
+      names.sort();
+      break;
+    }
+  }
+  let key = "";
+  for (const name of names) key += `${key ? "," : ""}${name}="${escapeLabel(labels[name])}"`;
+  return key;
+}
+
+/** The series key of a sample's labels: the parser's, or built (see `seriesKey`). */
+export function keyOf(sample: Sample): string {
+  return sample.key ??= seriesKey(sample.labels);
 }
 
 /** Writes labels the way the exposition format does. */
@@ -438,6 +551,7 @@ export function formatLabels(labels: Record<string, string>): string {
 }
 
 function escapeLabel(value: string): string {
+  if (!/[\\\n"]/.test(value)) return value;
   return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
@@ -446,6 +560,7 @@ export function formatNumber(value: number): string {
   if (Number.isNaN(value)) return "NaN";
   if (value === Infinity) return "+Inf";
   if (value === -Infinity) return "-Inf";
+  if (Object.is(value, -0)) return "-0";
   return String(value);
 }
 

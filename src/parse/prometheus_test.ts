@@ -6,11 +6,13 @@ import { join } from "node:path";
 import fc from "fast-check";
 import {
   checkExposition,
+  fastSample,
   formatPrometheus,
   type MetricFamily,
   type MetricType,
   parsePrometheus,
   promtoolLines,
+  scanSampleLine,
 } from "./prometheus.ts";
 import { compareScrapes } from "./scrapes.ts";
 import { PROPERTY_RUNS } from "./_property.ts";
@@ -330,7 +332,7 @@ Deno.test("expositions written by formatPrometheus() read back unchanged, text a
           list.map((family) => ({
             ...family,
             type: family.type === "unknown" ? "untyped" : family.type,
-            samples: family.samples.map(({ line: _line, ...sample }) => sample),
+            samples: family.samples.map(({ line: _line, key: _key, ...sample }) => sample),
           }));
         assert.deepEqual(strip(parsed.families), strip(families));
       },
@@ -354,4 +356,36 @@ Deno.test("compareScrapes() flags counters going backwards, vanished series and 
     "series-gone",
   ]);
   assert.ok(findings.every((finding) => finding.metric === "c_total"));
+});
+
+Deno.test("the regular-expression fast path and the scanner agree on every sample line", () => {
+  const piece = fc.constantFrom(
+    "a",
+    "_x",
+    ":",
+    "{",
+    "}",
+    ",",
+    "=",
+    '"',
+    "\\",
+    "\\n",
+    '\\"',
+    " ",
+    "\t",
+    "1",
+    "-2",
+    "NaN",
+    "+Inf",
+    "le",
+    "1e3",
+  );
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 14 }).map((pieces) => pieces.join("")), (line) => {
+      const fast = fastSample(line, 1);
+      if (fast !== undefined) assert.deepEqual(fast, scanSampleLine(line, 1, false), line);
+    }),
+    { numRuns: PROPERTY_RUNS },
+  );
+  assert.ok(fastSample('a{b="1",c="x\\"y"} 2 3', 1), "the fast path takes ordinary lines");
 });

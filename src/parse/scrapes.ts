@@ -1,5 +1,5 @@
 /** Compares consecutive Prometheus scrapes: counters that go backwards, series that disappear, families over a label-set budget. */
-import { type Exposition, seriesKey } from "./prometheus.ts";
+import { type Exposition, formatLabels, keyOf, type Sample } from "./prometheus.ts";
 
 export interface ScrapeFinding {
   scrape: string;
@@ -14,12 +14,16 @@ export function compareScrapes(
   maxSeries: number,
 ): ScrapeFinding[] {
   const findings: ScrapeFinding[] = [];
-  let previous: Map<string, { value: number; type: string; metric: string }> | undefined;
+  let previous: Map<string, { value: number; type: string; metric: string; sample: Sample }> | undefined;
   for (const { name, exposition } of scrapes) {
-    const current = new Map<string, { value: number; type: string; metric: string }>();
+    const current = new Map<string, { value: number; type: string; metric: string; sample: Sample }>();
     for (const family of exposition.families) {
-      const labelSets = new Set(family.samples.map((sample) => seriesKey(sample.labels)));
-      if (labelSets.size > maxSeries) {
+      // Distinct label sets can only exceed the budget if the samples do.
+      const labelSets = family.samples.length > maxSeries
+        // A series of a histogram or summary is its labels without `le`/`quantile`.
+        ? new Set(family.samples.map((sample) => keyOf(sample).replace(/(^|,)(le|quantile)="[^"]*"/, "")))
+        : undefined;
+      if (labelSets && labelSets.size > maxSeries) {
         findings.push({
           scrape: name,
           kind: "label-budget",
@@ -27,36 +31,41 @@ export function compareScrapes(
           text: `${labelSets.size} label sets, over the budget of ${maxSeries}`,
         });
       }
+      // One scrape has nothing to compare with: skip the per-series map.
+      if (scrapes.length < 2) continue;
       for (const sample of family.samples) {
-        current.set(sample.name + seriesKey(sample.labels), {
+        current.set(sample.name + "{" + keyOf(sample), {
           value: sample.value,
           type: family.type,
           metric: family.name,
+          sample,
         });
       }
     }
     if (previous) {
       for (const [series, before] of previous) {
         const now = current.get(series);
+        // Display text is built only for what is reported (formatting every sample is slow).
+        const shown = () => before.sample.name + formatLabels(before.sample.labels);
         if (!now) {
           findings.push({
             scrape: name,
             kind: "series-gone",
             metric: before.metric,
-            text: `series ${series} disappeared`,
+            text: `series ${shown()} disappeared`,
           });
           continue;
         }
         // Counters, and the cumulative parts of histograms and summaries, never go down.
         const isMonotonic = before.type === "counter" ||
           ((before.type === "histogram" || before.type === "summary") &&
-            /_(bucket|count|sum)(\{|$)/.test(series));
+            /_(bucket|count|sum)$/.test(before.sample.name));
         if (isMonotonic && now.value < before.value) {
           findings.push({
             scrape: name,
             kind: "counter-reset",
             metric: before.metric,
-            text: `${series} went backwards: ${before.value} -> ${now.value}`,
+            text: `${shown()} went backwards: ${before.value} -> ${now.value}`,
           });
         }
       }
