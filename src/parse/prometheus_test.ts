@@ -233,6 +233,8 @@ const nameWord = fc.constantFrom(
 );
 const metricName = fc.array(nameWord, { minLength: 1, maxLength: 4 }).map((words) => words.join("_"));
 const labelValue = fc.string({ unit: "binary", maxLength: 12 }).map((text) =>
+  // Control characters cannot be written in a label value (the kernel writes U+FFFD instead).
+  // deno-lint-ignore no-control-regex
   text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?")
 );
 const familyArb: fc.Arbitrary<MetricFamily> = fc.record({
@@ -240,6 +242,7 @@ const familyArb: fc.Arbitrary<MetricFamily> = fc.record({
   type: fc.constantFrom<MetricType>("counter", "gauge", "untyped", "summary", "histogram"),
   help: fc.option(
     fc.string({ unit: "binary", maxLength: 20 }).map((text) =>
+      // deno-lint-ignore no-control-regex
       text.replace(/[\u0000-\u001f]/g, " ").trimStart()
     ),
     { nil: undefined },
