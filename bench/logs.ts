@@ -23,7 +23,8 @@ export async function generateLog(path: string, bytes: number): Promise<number> 
   let errors = 0;
   let ts = 0;
   let seed = 12345;
-  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  // A linear congruential generator; its low bits are poor, so the high ones are used.
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) >> 8;
   try {
     while (written < bytes) {
       let block = "";

@@ -131,7 +131,7 @@ export async function runLogs(options: LogsOptions, context: CommandContext): Pr
       ? formatJsonRecord(record) + "\n"
       : tableRow(record, formatHumanRecord) + "\n";
     if (out.length > 1 << 16) flush();
-  }, { needles });
+  }, { needles, countLines: needles === undefined });
   file?.close();
   flush();
   if (options.format === "count" && !options.stats) context.stdout.write(`${matched}\n`);

@@ -6,6 +6,8 @@ import {
   type FieldValue,
   formatHumanRecord,
   formatJsonRecord,
+  isOrdinaryRecord,
+  jsonRecordSchema,
   LEVELS,
   type LogLine,
   type LogRecord,
@@ -228,4 +230,31 @@ Deno.test("scanLog() reports a record with invalid UTF-8 by line number", async 
   assert.equal(lines[1].line.kind, "malformed");
   assert.equal(lines[1].lineNo, 2);
   assert.ok(lines[1].isLossy);
+});
+
+Deno.test("isOrdinaryRecord() accepts exactly what the zod schema accepts (the panic record aside)", () => {
+  const value = fc.oneof(
+    fc.integer({ min: -5, max: 2 ** 60 }).map(Number),
+    fc.double(),
+    fc.constantFrom(...LEVELS, "info", "LOUD", "", "panic", "fs"),
+    fc.string({ maxLength: 4 }),
+    fc.boolean(),
+    fc.constant(null),
+  );
+  const candidate = fc.record({
+    ts: value,
+    level: value,
+    subsystem: value,
+    status: value,
+    extra: value,
+  }, { requiredKeys: ["level"], noNullPrototype: true });
+  fc.assert(
+    fc.property(fc.oneof(candidate, fc.anything()), (object) => {
+      const isPanic = typeof object === "object" && object !== null &&
+        (object as { level?: unknown }).level === "FATAL" &&
+        (object as { subsystem?: unknown }).subsystem === "panic";
+      assert.equal(isOrdinaryRecord(object), jsonRecordSchema.safeParse(object).success && !isPanic);
+    }),
+    { numRuns: PROPERTY_RUNS },
+  );
 });

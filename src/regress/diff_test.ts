@@ -14,9 +14,10 @@ const event = (template: string, level?: RegressEvent["level"]): RegressEvent =>
   template,
   level,
 });
-const BOOT = ["KERNEL entry", "INFO boot: arch", "INFO boot: memory", "INFO fs: mounted", "INFO shell: ready"].map((
-  template,
-) => event(template, "INFO"));
+const BOOT = ["KERNEL entry", "INFO boot: arch", "INFO boot: memory", "INFO fs: mounted", "INFO shell: ready"]
+  .map((
+    template,
+  ) => event(template, "INFO"));
 const TODAY = "2026-11-22";
 
 Deno.test("diffEvents() finds nothing when the run repeats the baseline", () => {
@@ -35,7 +36,15 @@ Deno.test("diffEvents() reports a reordered boot, which a sorted diff would miss
 });
 
 Deno.test("diffEvents() reports missing and unexpected events, new warnings and panics", () => {
-  const run = [BOOT[0], BOOT[1], BOOT[3], event("WARN fs: slow disk", "WARN"), BOOT[4], event("INFO net: up", "INFO"), event("PANIC boom", "FATAL")];
+  const run = [
+    BOOT[0],
+    BOOT[1],
+    BOOT[3],
+    event("WARN fs: slow disk", "WARN"),
+    BOOT[4],
+    event("INFO net: up", "INFO"),
+    event("PANIC boom", "FATAL"),
+  ];
   const result = diffEvents(BOOT, run, { arch: "x86_64", today: TODAY });
   assert.deepEqual(result.findings.map((finding) => [finding.kind, finding.template]), [
     ["missing", "INFO boot: memory"],
@@ -47,14 +56,23 @@ Deno.test("diffEvents() reports missing and unexpected events, new warnings and 
 
 Deno.test("an allowlist entry excuses a finding until it expires, then fails the check", () => {
   const run = [...BOOT, event("INFO net: up", "INFO")];
-  const entry: AllowEntry = { kind: "unexpected", template: "/^INFO net:/", reason: "networking lands", expires: TODAY };
+  const entry: AllowEntry = {
+    kind: "unexpected",
+    template: "/^INFO net:/",
+    reason: "networking lands",
+    expires: TODAY,
+  };
   const allowed = diffEvents(BOOT, run, { arch: "x86_64", allowlist: [entry], today: TODAY });
   assert.equal(allowed.isRegression, false);
   assert.equal(allowed.findings[0].allowedBy, entry);
   const expired = diffEvents(BOOT, run, { arch: "x86_64", allowlist: [entry], today: "2026-11-23" });
   assert.equal(expired.isRegression, true);
   assert.deepEqual(expired.expired, [entry]);
-  const otherArch = diffEvents(BOOT, run, { arch: "riscv64", allowlist: [{ ...entry, arch: "x86_64" }], today: TODAY });
+  const otherArch = diffEvents(BOOT, run, {
+    arch: "riscv64",
+    allowlist: [{ ...entry, arch: "x86_64" }],
+    today: TODAY,
+  });
   assert.equal(otherArch.isRegression, true, "an entry for another arch does not apply");
 });
 
@@ -81,12 +99,19 @@ Deno.test("alignSequences() returns a longest common subsequence, in order", () 
 
 Deno.test("normalizeText() replaces varying numbers, addresses, ids and dates but keeps words", () => {
   assert.equal(
-    normalizeText("took 12ms at 0xdeadbeef for b8c7d77 on 2026-11-22 arch=x86_64 riscv64 size=4096 ratio 1.5"),
+    normalizeText(
+      "took 12ms at 0xdeadbeef for b8c7d77 on 2026-11-22 arch=x86_64 riscv64 size=4096 ratio 1.5",
+    ),
     "took <dur> at <hex> for <id> on <time> arch=x86_64 riscv64 size=<num> ratio <num>",
   );
-  const json = classifyLine('{"ts":5,"level":"INFO","subsystem":"boot","status":"heap","start":1568768,"nested":{"a":[1,"0x10"]}}');
-  const human = classifyLine("[INFO] boot: heap start=99 nested={\"a\":[7,\"0x20\"]}");
-  assert.equal(json.kind === "record" && recordTemplate(json.record), 'INFO boot: heap start=<num> nested={"a":["<num>","<hex>"]}');
+  const json = classifyLine(
+    '{"ts":5,"level":"INFO","subsystem":"boot","status":"heap","start":1568768,"nested":{"a":[1,"0x10"]}}',
+  );
+  const human = classifyLine('[INFO] boot: heap start=99 nested={"a":[7,"0x20"]}');
+  assert.equal(
+    json.kind === "record" && recordTemplate(json.record),
+    'INFO boot: heap start=<num> nested={"a":["<num>","<hex>"]}',
+  );
   assert.equal(human.kind, "record");
 });
 
@@ -94,7 +119,9 @@ Deno.test("EventCollector turns each recorded transcript into kernel, record and
   const dir = new URL("../../fixtures/transcripts/", import.meta.url);
   for (const name of (await readdir(dir)).filter((name) => name.endsWith(".log"))) {
     const collector = new EventCollector();
-    for (const serialEvent of parseTranscript(await readFile(new URL(name, dir)))) collector.accept(serialEvent);
+    for (const serialEvent of parseTranscript(await readFile(new URL(name, dir)))) {
+      collector.accept(serialEvent);
+    }
     const templates = collector.events.map((e) => e.template);
     assert.equal(templates[0], "KERNEL entry", name);
     assert.ok(templates.includes("INFO shell: ready"), name);
