@@ -23,9 +23,11 @@ ENV NO_COLOR=1 \
 WORKDIR /src
 COPY . .
 
-# Installs Deno 2.9.6 into .tools/ and caches the npm dependencies; `doctor`
-# then fails the image build if a required tool is missing.
-RUN ./sis doctor
+# `./sis doctor` installs Deno 2.9.6 into .tools/ and fails the image build
+# if a required tool is missing; `deno install --frozen` then caches every
+# npm dependency pinned in deno.lock, so the container needs no registry.
+RUN ./sis doctor \
+    && .tools/deno/node_modules/.bin/deno install --frozen
 
 ENTRYPOINT ["./sis"]
 CMD ["--help"]

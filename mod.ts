@@ -3,6 +3,19 @@ export { main, VERSION } from "./src/cli.ts";
 export * from "./src/arch.ts";
 export * from "./src/context.ts";
 export * from "./src/errors.ts";
+export * from "./src/protocol.ts";
+
+// Building (docs/BUILD.md): toolchain detection, cargo, the build manifest, doctor's checks.
+export { findRustToolchain, requireLinker, requireRustToolchain } from "./src/toolchain/rust.ts";
+export type { RustInspection, RustToolchain } from "./src/toolchain/rust.ts";
+export { buildKernel, buildPaths, cargoPlan } from "./src/toolchain/build.ts";
+export type { BuildRequest, CargoPlan, Profile } from "./src/toolchain/build.ts";
+export { BuildManifestSchema, parseManifest, readManifest } from "./src/toolchain/manifest.ts";
+export type { BuildManifest } from "./src/toolchain/manifest.ts";
+export { systemProbe } from "./src/toolchain/probe.ts";
+export type { Probe, ProbeResult } from "./src/toolchain/probe.ts";
+export { missingPackages, planSetup, runChecks } from "./src/toolchain/checks.ts";
+export type { CheckResult } from "./src/toolchain/checks.ts";
 
 // The harness (docs/HARNESS.md): QEMU layer, serial session, suites, reports, run bundles.
 export { BUILTIN_CONFIGS, exitOutcome, PROFILES, qemuArgv } from "./src/qemu/profiles.ts";
@@ -31,6 +44,23 @@ export { annotations, stepSummary } from "./src/report/github.ts";
 export { runExitCode, summarize } from "./src/report/results.ts";
 export type { JobResult, RunResults, StepResult } from "./src/report/results.ts";
 export { RunBundle } from "./src/runs/bundle.ts";
+
+// Chaos (docs/chaos-cli.md): workloads as data, the cell runner and checker, statistics, reports.
+export { CHAOS_MODES, MODE_SPECS } from "./src/chaos/modes.ts";
+export type { ChaosMode, ModeSpec } from "./src/chaos/modes.ts";
+export { planCell } from "./src/chaos/workload.ts";
+export type { CellPlan, Op } from "./src/chaos/workload.ts";
+export { geometricTail, rateAgreement, wilsonInterval } from "./src/chaos/binomial.ts";
+export { parseInjection, parseStats } from "./src/chaos/records.ts";
+export type { ChaosStats, Injection } from "./src/chaos/records.ts";
+export { runCell } from "./src/chaos/cell.ts";
+export { checkCell } from "./src/chaos/check.ts";
+export type { Assertion, CellVerdict } from "./src/chaos/check.ts";
+export { compareSequences, runCells } from "./src/chaos/run.ts";
+export { chaosExitCode, toRunResults } from "./src/chaos/results.ts";
+export type { CellResult, ChaosResults } from "./src/chaos/results.ts";
+export { chaosTable } from "./src/chaos/table.ts";
+export { ensureChaosKernels } from "./src/chaos/kernels.ts";
 
 // Parsers (docs/PARSERS.md): log records, log streams, Prometheus, panic reports, ELF symbols, templates; regress.
 export * from "./src/parse/log.ts";

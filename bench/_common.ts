@@ -6,7 +6,8 @@ import { Machine } from "../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS } from "../src/qemu/profiles.ts";
 import { Session } from "../src/session/driver.ts";
 
-export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+/** The checkout whose build/ is measured; SIS_ROOT points the bench at another one (as it does sis). */
+export const ROOT = Deno.env.get("SIS_ROOT") ?? fileURLToPath(new URL("../", import.meta.url));
 
 /** build/<arch>/sis-kernel.elf, or undefined with a note when it was not built. */
 export function kernelPath(arch: Arch): string | undefined {

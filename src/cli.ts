@@ -8,6 +8,7 @@ import { match } from "ts-pattern";
 // start in under 150 ms, so nothing a command needs only when it runs may be
 // loaded here.
 import { buildCommand, runBuild } from "./commands/build.ts";
+import { chaosCommand, runChaos } from "./commands/chaos.ts";
 import { doctorCommand, runDoctor } from "./commands/doctor.ts";
 import { logsCommand, runLogs } from "./commands/logs.ts";
 import { metricsCommand, runMetrics } from "./commands/metrics.ts";
@@ -28,6 +29,7 @@ const COMMANDS = [
   "setup",
   "run",
   "test",
+  "chaos",
   "logs",
   "panic",
   "metrics",
@@ -41,6 +43,7 @@ const parser = or(
   setupCommand,
   runCommand,
   testCommand,
+  chaosCommand,
   logsCommand,
   panicCommand,
   metricsCommand,
@@ -97,6 +100,7 @@ export async function main(args: readonly string[], context: CommandContext): Pr
       .with({ command: "setup" }, (options) => runSetup(options, context))
       .with({ command: "run" }, (options) => runRun(options, context))
       .with({ command: "test" }, (options) => runTest(options, context))
+      .with({ command: "chaos" }, (options) => runChaos(options, context))
       .with({ command: "logs" }, (options) => runLogs(options, context))
       .with({ command: "panic" }, (options) => runPanic(options, context))
       .with({ command: "metrics" }, (options) => runMetrics(options, context))

@@ -15,6 +15,10 @@ export const ExitCode = {
   Environment: 3,
   /** The kernel panicked or stopped answering (a hang, with its stage). */
   Kernel: 4,
+  /** Stopped by SIGINT (128 + 2, the shell convention). */
+  Interrupted: 130,
+  /** Stopped by SIGTERM (128 + 15). */
+  Terminated: 143,
 } as const;
 
 export type ExitCode = typeof ExitCode[keyof typeof ExitCode];
@@ -63,6 +67,16 @@ export class FailedError extends SisError {
 /** The kernel panicked: exit 4. */
 export class KernelPanicError extends SisError {
   readonly exitCode = ExitCode.Kernel;
+}
+
+/** Stopped by a signal after cleaning up (children killed, partial output kept): exit 130 or 143. */
+export class InterruptedError extends SisError {
+  readonly exitCode: ExitCode;
+
+  constructor(signal: "SIGINT" | "SIGTERM", what: string) {
+    super(`${what} stopped by ${signal}`);
+    this.exitCode = signal === "SIGINT" ? ExitCode.Interrupted : ExitCode.Terminated;
+  }
 }
 
 /** Boot stages of docs/PROTOCOL.md, used to class a hang. */

@@ -35,15 +35,20 @@ fn write_build_info() {
     let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
     // Rebuild the metadata when the checkout moves to another commit or the
     // index changes; edits under src/ rerun this script anyway.
-    for path in ["HEAD", "index", "packed-refs"] {
-        if let Some(file) = git(&["rev-parse", "--git-path", path]) {
-            println!("cargo:rerun-if-changed={file}");
+    // Only paths that exist: cargo treats a missing one as always changed,
+    // which would rebuild the kernel every time.
+    let watch = |path: &str| {
+        if let Some(file) = git(&["rev-parse", "--path-format=absolute", "--git-path", path]) {
+            if std::path::Path::new(&file).exists() {
+                println!("cargo:rerun-if-changed={file}");
+            }
         }
+    };
+    for path in ["HEAD", "index", "packed-refs"] {
+        watch(path);
     }
     if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {
-        if let Some(file) = git(&["rev-parse", "--git-path", &reference]) {
-            println!("cargo:rerun-if-changed={file}");
-        }
+        watch(&reference);
     }
 
     let epoch_seconds = env::var("SOURCE_DATE_EPOCH")

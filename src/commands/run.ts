@@ -12,7 +12,9 @@ export const runCommand = command(
   "run",
   object({
     command: constant("run"),
-    arch: option("--arch", choice(ARCHES), { description: message`Architecture to boot.` }),
+    arch: option("--arch", choice(ARCHES, { metavar: "ARCH" }), {
+      description: message`Architecture to boot.`,
+    }),
     config: withDefault(
       option("--config", string({ metavar: "CONFIG" }), {
         description:

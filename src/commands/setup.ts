@@ -115,7 +115,10 @@ export async function setup(
   for (const argv of plan.commands) {
     const code = await machine.execute(argv);
     if (code !== 0) {
-      throw new FailedError(`"${argv.join(" ")}" failed with exit code ${code}`);
+      const asRoot = machine.isRoot || argv[0] !== "apt-get";
+      throw new FailedError(`"${argv.join(" ")}" failed with exit code ${code}`, {
+        fix: asRoot ? "see apt-get's messages above" : "run it as root (no sudo was found)",
+      });
     }
   }
   const stillMissing = missingPackages(await runChecks(inputs), ["required"]);

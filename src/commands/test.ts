@@ -12,7 +12,7 @@ export const testCommand = command(
   "test",
   object({
     command: constant("test"),
-    arch: option("--arch", choice(ARCH_CHOICES), {
+    arch: option("--arch", choice(ARCH_CHOICES, { metavar: "ARCH" }), {
       description: message`Architecture to test, or ${"all"} for the three in parallel.`,
     }),
     config: withDefault(

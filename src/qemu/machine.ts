@@ -1,5 +1,7 @@
 /** Launches QEMU paused in its own process group with private sockets, connects serial and QMP, and tears it all down on every path. */
 import { copyFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import process from "node:process";
 import { join } from "node:path";
 import type { Arch } from "../arch.ts";
 import { EnvironmentError, FailedError } from "../errors.ts";
@@ -41,6 +43,31 @@ export interface SerialPort {
 }
 
 const STDERR_TAIL_BYTES = 4096;
+const RUN_DIR_PREFIX = "sis-qemu-";
+let staleRunDirsChecked = false;
+
+/**
+ * Removes run dirs left by an sis that was killed with SIGKILL (its QEMU
+ * died with it through pdeathsig, but nothing could remove the folder).
+ * Only folders with an `owner.pid` whose process is gone are touched.
+ */
+export async function removeStaleRunDirs(tempDir = tmpdir()): Promise<string[]> {
+  const removed: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(tempDir)) {
+      if (!entry.isDirectory || !entry.name.startsWith(RUN_DIR_PREFIX)) continue;
+      const dir = join(tempDir, entry.name);
+      const owner = Number(await Deno.readTextFile(join(dir, "owner.pid")).catch(() => ""));
+      if (!Number.isInteger(owner) || owner <= 0) continue;
+      if (!isProcessGone(owner)) continue;
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+      removed.push(dir);
+    }
+  } catch {
+    // An unreadable temp dir only means nothing gets cleaned.
+  }
+  return removed;
+}
 
 /**
  * One QEMU process. `Machine.launch` returns it running (after `cont`);
@@ -84,6 +111,9 @@ export class Machine implements SerialPort {
     });
   }
 
+  /** QEMU's version from the QMP greeting (`7.2.0`), once connected. */
+  qemuVersion: string | undefined;
+
   /** The QMP client, once connected. */
   get qmp(): QmpClient | undefined {
     return this.#qmp;
@@ -105,8 +135,15 @@ export class Machine implements SerialPort {
    */
   static async launch(options: LaunchOptions): Promise<Machine> {
     const profile = PROFILES[options.arch];
+    // Once per process: a run with many boots need not rescan /tmp for each.
+    if (!staleRunDirsChecked) {
+      staleRunDirsChecked = true;
+      await removeStaleRunDirs();
+    }
     // mkdtemp makes the directory 0700: nobody else can reach our sockets.
-    const runDir = await Deno.makeTempDir({ prefix: "sis-qemu-" });
+    const runDir = await Deno.makeTempDir({ prefix: RUN_DIR_PREFIX });
+    // Who owns it, so a later sis can remove it if this one is killed with SIGKILL.
+    await Deno.writeTextFile(join(runDir, "owner.pid"), String(Deno.pid));
     const paths = {
       serialSocket: join(runDir, "serial.sock"),
       qmpSocket: join(runDir, "qmp.sock"),
@@ -146,6 +183,10 @@ export class Machine implements SerialPort {
         timeoutMs: Math.max(1, deadline - Date.now()),
         isAlive,
       });
+      const version = (await machine.#qmp.greeting).version as { qemu?: Record<string, number> } | undefined;
+      if (version?.qemu) {
+        machine.qemuVersion = `${version.qemu.major}.${version.qemu.minor}.${version.qemu.micro}`;
+      }
       await machine.#qmp.cont();
       return machine;
     } catch (error) {
@@ -238,6 +279,22 @@ export class Machine implements SerialPort {
     } catch {
       // QEMU gone.
     }
+  }
+}
+
+/**
+ * Whether `pid` certainly no longer exists: `kill(pid, 0)` failing with
+ * ESRCH. Anything else (alive, EPERM, a permission sis lacks) counts as
+ * alive, so a folder is only ever removed when its owner is known dead.
+ * (Not a stat of /proc/<pid>: Deno refuses /proc paths without
+ * --allow-all, which made every owner look dead.)
+ */
+function isProcessGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as { code?: string }).code === "ESRCH";
   }
 }
 

@@ -13,7 +13,7 @@ export async function connectUnixWithRetry(
   deadline: number,
   isAlive: () => boolean = () => true,
 ): Promise<Deno.UnixConn> {
-  let delayMs = 2;
+  let delayMs = 1;
   for (;;) {
     try {
       return await Deno.connect({ transport: "unix", path });
@@ -23,7 +23,8 @@ export async function connectUnixWithRetry(
       if (!retryable || !isAlive() || Date.now() + delayMs > deadline) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, delayMs));
-    delayMs = Math.min(delayMs * 2, 50);
+    // Capped low: QEMU listens within tens of ms, and every ms of overshoot is boot time.
+    delayMs = Math.min(delayMs * 2, 5);
   }
 }
 

@@ -39,7 +39,7 @@ export interface CommandResult {
   output: string[];
   /** Log records printed while it ran. */
   logs: LogLine[];
-  /** Exit status from the end marker: 0 ok, errno, 127 unknown, 2 usage. */
+  /** Exit status from the end marker: 0 ok, an errno (EINVAL 22 for usage), 127 unknown. */
   status: number;
   durationMs: number;
   /** Protocol oddities seen while it ran (malformed markers, unexpected seq). */
@@ -94,6 +94,8 @@ export class SessionPanicError extends KernelPanicError {
 }
 
 const TAIL_LINES = 40;
+/** A command that keeps printing may run this many timeouts at most. */
+export const PROGRESS_CAP_FACTOR = 10;
 const encoder = new TextEncoder();
 
 export class Session {
@@ -160,10 +162,32 @@ export class Session {
 
   /** Runs one command and returns its framed result; throws on panic, hang or exit. */
   async run(command: string, timeoutMs = this.#options.commandTimeoutMs): Promise<CommandResult> {
-    if (!this.#isFramed) throw new Error("Session.run() needs enableFraming() first");
     if (/[\r\n]/.test(command)) {
       throw new UsageError(`a command must be one line: ${JSON.stringify(command)}`);
     }
+    return await this.#runLine(command, encoder.encode(command + "\r"), timeoutMs);
+  }
+
+  /**
+   * Sends one line as raw bytes (any bytes, invalid UTF-8 included), ended
+   * by its own CR, LF or CR LF, and returns its frame: how the fuzz tests
+   * type hostile input while still checking that every line gets its frame.
+   */
+  async runBytes(line: Uint8Array, timeoutMs = this.#options.commandTimeoutMs): Promise<CommandResult> {
+    const terminator = line.at(-1) === 0x0a && line.at(-2) === 0x0d ? 2 : 1;
+    const body = line.subarray(0, line.length - terminator);
+    const last = line.at(-1);
+    // Ctrl-C would cancel the line without a frame; inner line ends would make two frames.
+    if (
+      (last !== 0x0d && last !== 0x0a) || body.some((byte) => byte === 0x0d || byte === 0x0a || byte === 0x03)
+    ) {
+      throw new UsageError("runBytes() takes one line ended by CR, LF or CR LF, with no Ctrl-C in it");
+    }
+    return await this.#runLine(new TextDecoder().decode(body), line, timeoutMs);
+  }
+
+  async #runLine(command: string, bytes: Uint8Array, timeoutMs: number): Promise<CommandResult> {
+    if (!this.#isFramed) throw new Error("Session.run() needs enableFraming() first");
     // A panic (or exit) that arrived between commands is reported before
     // anything is sent, with the stage of the command it followed.
     this.#drainReady();
@@ -174,9 +198,21 @@ export class Session {
     const seq = ++this.#sent;
     this.#stage = `command ${seq}`;
     const started = this.#options.now();
-    const deadline = started + timeoutMs;
-    const why = () => `command ${seq} (${JSON.stringify(command)}) did not finish within ${timeoutMs} ms`;
-    await this.#port.write(encoder.encode(command + "\r"));
+    // "No progress within the timeout" is a hang: each output line of the
+    // command moves the deadline, up to a hard cap, so a command that keeps
+    // printing is not cut off but one that prints forever still ends.
+    // Log records do not count: background tasks log while a command hangs.
+    const hardDeadline = started + timeoutMs * PROGRESS_CAP_FACTOR;
+    let deadline = started + timeoutMs;
+    let hasOutput = false;
+    const why = () =>
+      hasOutput
+        ? `command ${seq} (${
+          JSON.stringify(command)
+        }) stopped making progress: no output for ${timeoutMs} ms` +
+          (deadline >= hardDeadline ? ` or ran past ${timeoutMs * PROGRESS_CAP_FACTOR} ms` : "")
+        : `command ${seq} (${JSON.stringify(command)}) did not finish within ${timeoutMs} ms`;
+    await this.#port.write(bytes);
     const warnings: string[] = [];
     let frame: number | undefined;
     for (;;) {
@@ -197,6 +233,8 @@ export class Session {
           if (event.lossy) warnings.push(`output line ${output.length + 1} was not valid UTF-8`);
           if (event.truncated) warnings.push(`output line ${output.length + 1} was cut (too long)`);
           output.push(event.text);
+          hasOutput = true;
+          deadline = Math.min(hardDeadline, this.#options.now() + timeoutMs);
           break;
         case "log":
           logs.push({ text: event.text, record: event.record });

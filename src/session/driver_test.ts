@@ -135,3 +135,19 @@ Deno.test("Session reports a panic that arrived between commands before sending 
   });
   assertEquals(kernel.received, sentBefore);
 });
+
+Deno.test("Session keeps waiting while a command makes progress, and caps it", async () => {
+  const kernel = new FakeKernel();
+  const session = await framedSession(kernel);
+  // 8 lines 40 ms apart: 320 ms in all, over the 100 ms timeout, never 100 ms silent.
+  const result = await session.run("drip 8 40", 100);
+  assertEquals(result.output.length, 8);
+  assertEquals(result.status, 0);
+  // 60 lines 40 ms apart would take 2.4 s: past the cap of 10 timeouts (1 s).
+  await rejects(session.run("drip 60 40", 100), (error: unknown) => {
+    ok(error instanceof KernelHangError);
+    ok(error.message.includes("stopped making progress"), error.message);
+    return true;
+  });
+  kernel.stop();
+});

@@ -7,7 +7,8 @@ import type { ConsolePort } from "./driver.ts";
  * human mode, `frame on` → ready marker, then one frame per received line.
  * Commands: `echo`, `cat` (ENOENT), `chatty` (a log record mid-output),
  * `panic [msg]` (marker, report, FATAL record, then the stream ends),
- * `hang` (never answers), `die` (stream ends without a marker); anything
+ * `hang` (never answers), `drip <n> <gap_ms>` (n lines, one per gap, then
+ * the end), `die` (stream ends without a marker); anything
  * else is an unknown command (127). `chunkSize` splits every write to
  * exercise reassembly.
  */
@@ -30,11 +31,19 @@ export class FakeKernel implements ConsolePort {
   #isFramed = false;
   #seq = 0;
   #options: FakeKernelOptions;
+  #timers = new Set<ReturnType<typeof setInterval>>();
 
   constructor(options: FakeKernelOptions = {}) {
     this.#options = options;
     const banner = options.banner ?? ["OpenSBI v1.2", "SIS kernel 0.1.0 booting on fake"];
     this.#emit(banner.map((line) => line + "\r\n").join("") + (options.isStuckAtBoot ? "" : "sis> "));
+  }
+
+  /** Stops pending output (the machine is switched off): timers cleared, stream ended. */
+  stop(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers.clear();
+    this.chunks.close();
   }
 
   write(bytes: Uint8Array): Promise<void> {
@@ -76,6 +85,23 @@ export class FakeKernel implements ConsolePort {
     const [name] = line.split(" ");
     if (name === "hang") {
       this.#emit(`\x01sis:begin ${seq} ${line}\r\n`);
+      return;
+    }
+    if (name === "drip") {
+      // `drip <lines> <gap_ms>`: output that keeps coming, slower than one timeout in total.
+      const [count, gapMs] = line.split(" ").slice(1).map(Number);
+      this.#emit(`\x01sis:begin ${seq} ${line}\r\n`);
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent < count) {
+          this.#emit(`drop ${++sent}\r\n`);
+          return;
+        }
+        clearInterval(timer);
+        this.#timers.delete(timer);
+        this.#emit(`\x01sis:end ${seq} 0\r\nsis> `);
+      }, gapMs);
+      this.#timers.add(timer);
       return;
     }
     if (name === "die") {

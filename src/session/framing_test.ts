@@ -1,11 +1,20 @@
 /** Unit tests for the serial framing parser over synthetic and recorded streams. */
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import fc from "fast-check";
 import { FramingParser, parseMarker, parseTranscript, type SerialEvent } from "./framing.ts";
 
 const encoder = new TextEncoder();
 const fixture = (name: string) =>
   Deno.readFileSync(new URL(`../../fixtures/serial/${name}`, import.meta.url));
+
+/** Every stream in fixtures/serial: synthetic ones and ones recorded from real boots (run bundles). */
+const FIXTURES = [
+  "synthetic-session.bin",
+  "synthetic-panic.bin",
+  "synthetic-garbage.bin",
+  "recorded-riscv64-smoke.bin",
+  "recorded-riscv64-panic.bin",
+];
 
 /** Feeds `bytes` split at the given cut points, returning all events. */
 function feedSplit(bytes: Uint8Array, cuts: number[]): SerialEvent[] {
@@ -56,7 +65,7 @@ Deno.test("parseTranscript() classes a framed session into prompt, frames, outpu
 });
 
 Deno.test("FramingParser gives the same events however the stream is split", () => {
-  for (const name of ["synthetic-session.bin", "synthetic-panic.bin", "synthetic-garbage.bin"]) {
+  for (const name of FIXTURES) {
     const bytes = fixture(name);
     const whole = parseTranscript(bytes);
     fc.assert(
@@ -148,4 +157,36 @@ Deno.test("parseMarker() rejects truncated or out-of-range markers", () => {
     text: "not json",
     record: undefined,
   });
+});
+
+Deno.test("parseTranscript() reads a recorded riscv64 smoke session: OpenSBI, entry, five frames", () => {
+  const events = parseTranscript(fixture("recorded-riscv64-smoke.bin"));
+  const entry = events.findIndex((event) => event.kind === "kernel-entry");
+  // OpenSBI's banner comes first, as plain lines (the `firmware` stage).
+  ok(entry > 10 && events.slice(0, entry).every((event) => event.kind === "line"));
+  const begins = events.filter((event) => event.kind === "begin");
+  assertEquals(begins.map((event) => event.kind === "begin" && event.line), [
+    "help",
+    "echo hello from sis",
+    "version",
+    "ls /",
+    "cat /README.md",
+  ]);
+  const ends = events.filter((event) => event.kind === "end" && event.seq > 0);
+  assertEquals(ends.map((event) => event.kind === "end" && event.status), [0, 0, 0, 0, 0]);
+  const echo = events.filter((event) => event.kind === "line" && event.seq === 2);
+  assertEquals(echo, [{ kind: "line", text: "hello from sis", seq: 2 }]);
+  ok(events.every((event) => event.kind !== "garbage"));
+});
+
+Deno.test("parseTranscript() reads a recorded riscv64 panic: marker, report, FATAL record, no frame end", () => {
+  const events = parseTranscript(fixture("recorded-riscv64-panic.bin"));
+  const panicAt = events.findIndex((event) => event.kind === "panic");
+  ok(panicAt > 0);
+  assertEquals(events[panicAt - 1], { kind: "begin", seq: 2, line: "panic boom" });
+  const report = events.slice(panicAt + 1).map((event) => event.kind === "line" ? event.text : event.kind);
+  ok(report.includes("!!! KERNEL PANIC !!!"));
+  ok(report.some((line) => line.startsWith("message:") && line.endsWith("boom")));
+  ok(report.some((line) => line.startsWith('{"ts":') && line.includes('"level":"FATAL"')));
+  ok(!events.slice(panicAt).some((event) => event.kind === "end"));
 });

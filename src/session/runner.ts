@@ -25,6 +25,7 @@ export interface BootedMachine {
   write(bytes: Uint8Array): Promise<void>;
   readonly argv: readonly string[];
   readonly pid: number;
+  readonly qemuVersion?: string;
   shutdown(): Promise<{ code: number; signal: string | null; outcome: unknown }>;
 }
 
@@ -146,6 +147,7 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
     if (entry) {
       entry.qemuArgv = machine.argv;
       entry.qemuPid = machine.pid;
+      entry.qemuVersion = machine.qemuVersion;
       await options.bundle.saveManifest();
     }
     const session = new Session(machine, {

@@ -3,7 +3,7 @@ import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/
 import { dirname, join, relative } from "node:path";
 import { type Arch, TARGET_TRIPLE } from "../arch.ts";
 import type { Output } from "../context.ts";
-import { FailedError, UsageError } from "../errors.ts";
+import { FailedError, InterruptedError, UsageError } from "../errors.ts";
 import { type BuildManifest, BuildManifestSchema, shellCommand } from "./manifest.ts";
 import type { Probe } from "./probe.ts";
 import type { RustToolchain } from "./rust.ts";
@@ -17,6 +17,12 @@ export interface BuildRequest {
   readonly arches: readonly Arch[];
   readonly features: readonly string[];
   readonly profile: Profile;
+  /**
+   * Install folder under the root, `build` by default. `sis chaos` installs
+   * its chaos-feature kernels under `build/chaos` so they never replace the
+   * plain kernels `sis test` boots.
+   */
+  readonly outDir?: string;
 }
 
 /** One cargo invocation: argv (never a shell string), the variables it adds, its directory. */
@@ -55,8 +61,8 @@ export function cargoElfPath(root: string, arch: Arch, profile: Profile): string
 }
 
 /** Where `sis build` installs the ELF and manifest for `arch`. */
-export function buildPaths(root: string, arch: Arch): { elf: string; manifest: string } {
-  const dir = join(root, "build", arch);
+export function buildPaths(root: string, arch: Arch, outDir = "build"): { elf: string; manifest: string } {
+  const dir = join(root, outDir, arch);
   return { elf: join(dir, "sis-kernel.elf"), manifest: join(dir, "manifest.json") };
 }
 
@@ -122,7 +128,7 @@ export async function buildKernel(request: BuildRequest, deps: BuildDependencies
   const manifests: BuildManifest[] = [];
   for (const arch of request.arches) {
     const single = cargoPlan(deps.toolchain, { ...request, arches: [arch] });
-    const paths = buildPaths(request.root, arch);
+    const paths = buildPaths(request.root, arch, request.outDir);
     const { sha256, sizeBytes } = await installFile(
       cargoElfPath(request.root, arch, request.profile),
       paths.elf,
@@ -164,26 +170,50 @@ async function runCargo(plan: CargoPlan, deps: BuildDependencies): Promise<numbe
   delete env.CARGO_BUILD_TARGET_DIR;
   const args = plan.argv.slice(1);
   if (!deps.isTerminal) args.push("--color", "never");
-  let child: Deno.ChildProcess;
+
+  // SIGINT or SIGTERM to sis must not leave cargo running on its own: pass
+  // the signal on, wait for cargo to stop, then report the interruption.
+  // The listeners go in before cargo starts: on a busy machine cargo can run
+  // (and someone can signal sis) before the statement after spawn() does.
+  // A signal's callback runs from the event loop, so `child` is set by then.
+  let child: Deno.ChildProcess | undefined;
+  let stoppedBy: "SIGINT" | "SIGTERM" | undefined;
+  const forward = (signal: "SIGINT" | "SIGTERM") => () => {
+    stoppedBy ??= signal;
+    try {
+      child?.kill(signal);
+    } catch { /* already exited */ }
+  };
+  const listeners = [["SIGINT", forward("SIGINT")], ["SIGTERM", forward("SIGTERM")]] as const;
+  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
   try {
-    child = new Deno.Command(plan.argv[0], {
-      args,
-      cwd: plan.cwd,
-      env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: deps.isTerminal ? "inherit" : "piped",
-      stderr: deps.isTerminal ? "inherit" : "piped",
-    }).spawn();
-  } catch (error) {
-    throw new FailedError(`Cannot start ${plan.argv[0]}: ${error instanceof Error ? error.message : error}`, {
-      fix: "run 'sis doctor'",
-    });
+    try {
+      child = new Deno.Command(plan.argv[0], {
+        args,
+        cwd: plan.cwd,
+        env,
+        clearEnv: true,
+        stdin: "null",
+        stdout: deps.isTerminal ? "inherit" : "piped",
+        stderr: deps.isTerminal ? "inherit" : "piped",
+      }).spawn();
+    } catch (error) {
+      throw new FailedError(
+        `Cannot start ${plan.argv[0]}: ${error instanceof Error ? error.message : error}`,
+        {
+          fix: "run 'sis doctor'",
+        },
+      );
+    }
+    if (!deps.isTerminal) {
+      await Promise.all([relayLines(child.stdout, deps.progress), relayLines(child.stderr, deps.progress)]);
+    }
+    const { code } = await child.status;
+    if (stoppedBy) throw new InterruptedError(stoppedBy, "cargo build");
+    return code;
+  } finally {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
   }
-  if (!deps.isTerminal) {
-    await Promise.all([relayLines(child.stdout, deps.progress), relayLines(child.stderr, deps.progress)]);
-  }
-  return (await child.status).code;
 }
 
 /** Copies whole lines from a stream to an output as they arrive. */

@@ -30,6 +30,13 @@ export interface CheckInputs {
   readonly probe: Probe;
   /** Version of the Deno running sis. */
   readonly denoVersion: string;
+  /** The toolchain lookup, shared by the checks that need it (set by runChecks). */
+  readonly rust?: ReturnType<typeof findRustToolchain>;
+}
+
+/** The shared toolchain lookup, or a fresh one. */
+function rustOf(inputs: CheckInputs): ReturnType<typeof findRustToolchain> {
+  return inputs.rust ?? findRustToolchain(inputs.env, inputs.probe);
 }
 
 /** A check before it runs: data plus one function. */
@@ -74,8 +81,8 @@ const CHECKS: readonly CheckSpec[] = [
     name: "rustc + cargo (build-std)",
     need: "required",
     packages: ["rustc-web", "cargo-web", "rust-web-src"],
-    async run({ env, probe }) {
-      const { toolchain, inspections } = await findRustToolchain(env, probe);
+    async run(inputs) {
+      const { toolchain, inspections } = await rustOf(inputs);
       if (toolchain) {
         return { found: true, detail: `${toolchain.rustcVersion} [${toolchain.kind}], ${toolchain.cargo}` };
       }
@@ -86,8 +93,8 @@ const CHECKS: readonly CheckSpec[] = [
     name: "Rust library source",
     need: "required",
     packages: ["rust-web-src"],
-    async run({ env, probe }) {
-      const { toolchain } = await findRustToolchain(env, probe);
+    async run(inputs) {
+      const { toolchain } = await rustOf(inputs);
       return toolchain
         ? { found: true, detail: toolchain.librarySource }
         : { found: false, detail: "no toolchain with library source (needed by -Zbuild-std)" };
@@ -134,8 +141,11 @@ const CHECKS: readonly CheckSpec[] = [
 
 /** Runs every check (in parallel: each only reads the machine). */
 export function runChecks(inputs: CheckInputs): Promise<CheckResult[]> {
+  // Two rows ask for the Rust toolchain: look it up once.
+  const rust = findRustToolchain(inputs.env, inputs.probe);
+  const shared: CheckInputs = { ...inputs, rust };
   return Promise.all(CHECKS.map(async (check) => {
-    const { found, detail } = await check.run(inputs);
+    const { found, detail } = await check.run(shared);
     const fix = check.fix ??
       (check.packages.length > 0
         ? `./sis setup${check.need === "optional" ? " --optional" : ""} (apt-get install ${

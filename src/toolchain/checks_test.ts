@@ -163,3 +163,15 @@ Deno.test("setup() with nothing missing does nothing", async () => {
   assert.deepEqual(executed, []);
   assert.match(context.stdout.text, /nothing to install/);
 });
+
+Deno.test("setup() as a user without sudo runs apt-get directly and says to run as root when it fails", async () => {
+  const { machine } = fakeMachine(noQemu());
+  const failing: SetupMachine = { ...machine, isRoot: false, execute: () => Promise.resolve(100) };
+  const context = testContext({ env });
+  await assert.rejects(setup({ command: "setup", yes: true, optional: false }, context, failing), (error) => {
+    assert.ok(error instanceof Error);
+    assert.match(error.message, /"apt-get update" failed with exit code 100/);
+    assert.match((error as { fix?: string }).fix ?? "", /run it as root/);
+    return true;
+  });
+});

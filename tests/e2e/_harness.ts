@@ -29,12 +29,12 @@ export class SisProcess {
   readonly done: Promise<Finished>;
   readonly #started = performance.now();
 
-  constructor(args: string[], env: Record<string, string> = {}) {
+  constructor(args: string[], env: Record<string, string> = {}, stdin: "null" | "piped" = "null") {
     this.child = new Deno.Command(Deno.execPath(), {
       args: ["run", "--quiet", ...PERMISSIONS, CLI, ...args],
       cwd: ROOT,
       env: { NO_COLOR: "1", RUST_BACKTRACE: "0", ...env },
-      stdin: "null",
+      stdin,
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -93,15 +93,17 @@ export function qemuPids(bundleDir: string): number[] {
   }
 }
 
-/** Whether `pid` is a live (not zombie) QEMU process. Checked by pid, never by name. */
+/**
+ * Whether `pid` is a live (not zombie) QEMU process. Checked by pid, never
+ * by name; the command name guards against pid reuse. Asks `ps` rather than
+ * reading /proc, which Deno refuses without --allow-all.
+ */
 export function isQemuAlive(pid: number): boolean {
-  try {
-    const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-    const state = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]?.[0];
-    return cmdline.includes("qemu-system") && state !== "Z";
-  } catch {
-    return false;
-  }
+  const output = new Deno.Command("ps", { args: ["-o", "stat=,comm=", "-p", String(pid)], stderr: "null" })
+    .outputSync();
+  if (!output.success) return false;
+  const [state = "", command = ""] = new TextDecoder().decode(output.stdout).trim().split(/\s+/);
+  return command.startsWith("qemu-system") && !state.startsWith("Z");
 }
 
 /** Writes suite files into a fresh folder for `--suites-dir`. */

@@ -55,35 +55,38 @@ for (const arch of ARCHES) {
   });
 }
 
-Deno.test("sis test reports a command that stops answering as a hang with its stage", async () => {
-  const dir = await suitesDir({ slow: SLOW_SUITE });
-  try {
-    const run = await sis([
-      "test",
-      "--arch",
-      "riscv64",
-      "--suites-dir",
-      dir,
-      "--suite",
-      "slow",
-      "--timeout-ms",
-      "700",
-    ]);
-    assert.equal(run.code, 4, run.stdout + run.stderr);
-    assert.match(
-      run.stdout,
-      /kernel hang: command 2 \("sleep 100000"\) did not finish within 700 ms \(stage: command 2\)/,
-    );
-    assert.match(run.stdout, /PASS \S+ slow\/the shell answers/);
-    assert.match(run.stdout, /SKIP \S+ slow\/never reached/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+for (const arch of ARCHES) {
+  Deno.test(`sis test reports a command that stops answering on ${arch} as a hang with its stage`, async () => {
+    const dir = await suitesDir({ slow: SLOW_SUITE });
+    try {
+      const run = await sis([
+        "test",
+        "--arch",
+        arch,
+        "--suites-dir",
+        dir,
+        "--suite",
+        "slow",
+        "--timeout-ms",
+        "700",
+      ]);
+      assert.equal(run.code, 4, run.stdout + run.stderr);
+      assert.match(
+        run.stdout,
+        /kernel hang: command 2 \("sleep 100000"\) did not finish within 700 ms \(stage: command 2\)/,
+      );
+      assert.match(run.stdout, /PASS \S+ slow\/the shell answers/);
+      assert.match(run.stdout, /SKIP \S+ slow\/never reached/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
 
-Deno.test("sis test reports a panic at once, with the kernel's report", async () => {
-  const dir = await suitesDir({
-    boom: `
+for (const arch of ARCHES) {
+  Deno.test(`sis test reports a panic on ${arch} at once, with the kernel's report`, async () => {
+    const dir = await suitesDir({
+      boom: `
 steps:
   - name: the shell answers
     run: echo before
@@ -92,36 +95,70 @@ steps:
   - name: never reached
     run: echo after
 `,
+    });
+    const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
+    try {
+      // A 60 s timeout: finishing well inside it shows the panic was not waited out.
+      const run = await sis([
+        "test",
+        "--arch",
+        arch,
+        "--suites-dir",
+        dir,
+        "--suite",
+        "boom",
+        "--timeout-ms",
+        "60000",
+        "--json",
+        join(out, "results.json"),
+      ]);
+      assert.equal(run.code, 4, run.stdout + run.stderr);
+      assert.ok(run.elapsedMs < 30_000, `took ${run.elapsedMs} ms`);
+      const [job] = JSON.parse(await Deno.readTextFile(join(out, "results.json"))).jobs;
+      assert.equal(job.kernel.kind, "panic");
+      assert.equal(job.kernel.stage, "command 2");
+      assert.ok(
+        job.kernel.report.some((line: string) => line.includes("boom")),
+        job.kernel.report.join("\n"),
+      );
+      assert.match(run.stdout, /kernel panic: kernel panicked at stage "command 2"/);
+      assert.equal(job.qemuExit.outcome.kind, "panic");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(out, { recursive: true });
+    }
   });
-  const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
-  try {
-    // A 60 s timeout: finishing well inside it shows the panic was not waited out.
-    const run = await sis([
-      "test",
-      "--arch",
-      "riscv64",
-      "--suites-dir",
-      dir,
-      "--suite",
-      "boom",
-      "--timeout-ms",
-      "60000",
-      "--json",
-      join(out, "results.json"),
-    ]);
-    assert.equal(run.code, 4, run.stdout + run.stderr);
-    assert.ok(run.elapsedMs < 30_000, `took ${run.elapsedMs} ms`);
-    const [job] = JSON.parse(await Deno.readTextFile(join(out, "results.json"))).jobs;
-    assert.equal(job.kernel.kind, "panic");
-    assert.equal(job.kernel.stage, "command 2");
-    assert.ok(job.kernel.report.some((line: string) => line.includes("boom")), job.kernel.report.join("\n"));
-    assert.match(run.stdout, /kernel panic: kernel panicked at stage "command 2"/);
-    assert.equal(job.qemuExit.outcome.kind, "panic");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-    await Deno.remove(out, { recursive: true });
-  }
-});
+}
+
+for (const arch of ARCHES) {
+  Deno.test(`sis test reports the fault command on ${arch} as a panic naming the exception`, async () => {
+    const dir = await suitesDir({ fault: "steps:\n  - name: touch an unmapped address\n    run: fault\n" });
+    const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
+    try {
+      const json = join(out, "results.json");
+      const run = await sis([
+        "test",
+        "--arch",
+        arch,
+        "--suites-dir",
+        dir,
+        "--suite",
+        "fault",
+        "--json",
+        json,
+      ]);
+      assert.equal(run.code, 4, run.stdout + run.stderr);
+      const [job] = JSON.parse(await Deno.readTextFile(json)).jobs;
+      assert.equal(job.kernel.kind, "panic");
+      assert.equal(job.kernel.stage, "command 1");
+      assert.match(job.kernel.message, /unexpected exception/);
+      assert.equal(job.kernel.record.level, "FATAL");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(out, { recursive: true });
+    }
+  });
+}
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.test(`${signal} to sis test mid-run leaves no QEMU process`, async () => {
@@ -160,7 +197,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-Deno.test("kill -9 of sis leaves no QEMU within 2 s", async () => {
+Deno.test("kill -9 of sis leaves no QEMU within 2 s, and the next run removes its socket folder", async () => {
   const dir = await suitesDir({ slow: SLOW_SUITE });
   let process: SisProcess | undefined;
   try {
@@ -181,6 +218,14 @@ Deno.test("kill -9 of sis leaves no QEMU within 2 s", async () => {
     process.child.kill("SIGKILL");
     await process.done;
     await pollFor(() => (isQemuAlive(pid) ? undefined : true), 2_000);
+    // Nothing could remove the killed run's socket folder; the next sis does.
+    const manifest = JSON.parse(await Deno.readTextFile(join(bundle, "manifest.json")));
+    const qmp = manifest.jobs[0].qemuArgv[manifest.jobs[0].qemuArgv.indexOf("-qmp") + 1];
+    const runDir = /^unix:(.*)\/qmp\.sock,/.exec(qmp)![1];
+    assert.ok(Deno.statSync(runDir).isDirectory);
+    const next = await sis(["test", "--arch", "riscv64", "--filter", "smoke/echo"]);
+    assert.equal(next.code, 0, next.stdout + next.stderr);
+    assert.throws(() => Deno.statSync(runDir), Deno.errors.NotFound);
   } finally {
     await stop(process);
     await Deno.remove(dir, { recursive: true });
@@ -210,6 +255,51 @@ Deno.test("sis test --config all runs every config and passes the smoke suite", 
     assert.match(run.stdout, new RegExp(`done  riscv64-${config}-smoke: passed`));
   }
 });
+
+for (const arch of ARCHES) {
+  Deno.test(`the configs' memory and CPU counts reach the ${arch} kernel`, async () => {
+    const dir = await suitesDir({
+      probe: "steps:\n  - name: cpus\n    run: cpus\n  - name: memstats\n    run: memstats\n",
+    });
+    const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
+    try {
+      const json = join(out, "results.json");
+      const run = await sis([
+        "test",
+        "--arch",
+        arch,
+        "--config",
+        "all",
+        "--suites-dir",
+        dir,
+        "--suite",
+        "probe",
+        "--json",
+        json,
+      ]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const jobs: { config: string; steps: { name: string; output: string[] }[] }[] =
+        JSON.parse(await Deno.readTextFile(json)).jobs;
+      const seen = Object.fromEntries(jobs.map((job) => {
+        const cpus = Number(/cpus online: (\d+)/.exec(job.steps[0].output.join("\n"))?.[1]);
+        const ram = Number(/^ram_bytes (\d+)$/m.exec(job.steps[1].output.join("\n"))?.[1]);
+        return [job.config, { cpus, ramMiB: Math.round(ram / (1024 * 1024)) }];
+      }));
+      assert.deepEqual(
+        Object.fromEntries(Object.entries(seen).map(([config, value]) => [config, value.cpus])),
+        { default: 2, lowmem: 2, "smp-off": 1, smp: 4, "no-network": 2 },
+      );
+      // The kernel sees the RAM QEMU was given, less firmware and holes: within 16 MiB.
+      for (const [config, expected] of Object.entries({ default: 512, lowmem: 128, smp: 512 })) {
+        const ramMiB = seen[config].ramMiB;
+        assert.ok(ramMiB <= expected && ramMiB > expected - 16, `${config}: ${ramMiB} MiB`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+      await Deno.remove(out, { recursive: true });
+    }
+  });
+}
 
 Deno.test("sis test with an unknown config or suite is a usage error naming the choices", async () => {
   const config = await sis(["test", "--arch", "riscv64", "--config", "huge"]);
@@ -247,5 +337,74 @@ Deno.test("sis test exits 3 naming the fix when the configured QEMU is missing, 
     assert.match(bad.stderr, /^error: \S+sis\.yaml: configs\.lowmem\.memory: /m);
   } finally {
     await Deno.remove(checkout, { recursive: true });
+  }
+});
+
+Deno.test("sis run attaches the console, Ctrl-] leaves, and QEMU is gone afterwards", async () => {
+  const process = new SisProcess(["run", "--arch", "riscv64"], {}, "piped");
+  const input = process.child.stdin.getWriter();
+  try {
+    const pid = await pollFor(() => {
+      const match = /QEMU pid (\d+)/.exec(process.stderr);
+      return match ? Number(match[1]) : undefined;
+    }, 30_000);
+    // Typed ahead of the prompt on purpose: sis holds it until the shell is ready.
+    await input.write(new TextEncoder().encode("echo console works\r"));
+    await pollFor(() => (/^console works\r?$/m.test(process.stdout) ? true : undefined), 30_000);
+    await input.write(new Uint8Array([0x1d]));
+    const finished = await process.done;
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.match(finished.stderr, /left the console; QEMU stopped/);
+    assert.equal(isQemuAlive(pid), false);
+  } finally {
+    await input.close().catch(() => {});
+    await stop(process);
+  }
+});
+
+for (const arch of ARCHES) {
+  Deno.test(`sis run on ${arch} maps poweroff 3 back to code 3`, async () => {
+    const process = new SisProcess(["run", "--arch", arch], {}, "piped");
+    const input = process.child.stdin.getWriter();
+    try {
+      await input.write(new TextEncoder().encode("poweroff 3\r"));
+      const finished = await process.done;
+      assert.equal(finished.code, 1, finished.stderr);
+      assert.match(finished.stderr, /machine ended: \{"kind":"poweroff","code":3\}/);
+    } finally {
+      await input.close().catch(() => {});
+      await stop(process);
+    }
+  });
+}
+
+Deno.test("under GitHub Actions a failing step gives an ::error annotation and a step summary", async () => {
+  const dir = await suitesDir({
+    gh: `
+steps:
+  - name: passes
+    run: echo fine
+    expect: { contains: [fine] }
+  - name: expects the wrong text
+    run: echo actual
+    expect: { contains: [expected] }
+`,
+  });
+  const summary = join(dir, "summary.md");
+  try {
+    const run = await sis(["test", "--arch", "riscv64", "--suites-dir", dir, "--suite", "gh"], {
+      GITHUB_ACTIONS: "true",
+      GITHUB_STEP_SUMMARY: summary,
+    });
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(
+      run.stdout,
+      /^::error title=gh\/expects the wrong text failed \(riscv64\/default\)::\$ echo actual%0Aoutput does not contain "expected"$/m,
+    );
+    const markdown = await Deno.readTextFile(summary);
+    assert.match(markdown, /^## sis test: failed$/m);
+    assert.match(markdown, /\| riscv64 \| default \| gh \| failed \| 1 \| 1 \|/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

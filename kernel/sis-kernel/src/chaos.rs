@@ -4,8 +4,10 @@
 //! Without the feature this module and every call into it are compiled out.
 
 use core::alloc::Layout;
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
-use sis_chaos::{Chaos, Effect, Injection, Point};
+use sis_abi::Errno;
+use sis_chaos::{Chaos, Effect, Injection, Mode, Point};
 
 use crate::{arch, heap, log, metrics};
 
@@ -46,4 +48,72 @@ pub fn check(point: Point) -> Option<Injection> {
 /// sections while memory_pressure is active.
 fn allocation_hook(_layout: Layout) -> bool {
     check(Point::Allocation).is_some()
+}
+
+/// The block-write injection point (disk_full, disk_fail): the errno the
+/// write fails with, if any.
+pub fn block_write_error() -> Option<Errno> {
+    if defect() == Defect::Uncounted {
+        // A defect on purpose: fail behind the generator's back, so nothing
+        // is counted or logged.
+        let mode = CHAOS.mode();
+        if matches!(mode, Mode::DiskFull | Mode::DiskFail) && UNCOUNTED_WRITES.fetch_add(1, Ordering::Relaxed) % 4 == 3 {
+            return mode.errno();
+        }
+        return None;
+    }
+    let errno = check(Point::BlockWrite)?.errno()?;
+    Some(match (defect(), errno) {
+        (Defect::WrongErrno, Errno::ENOSPC) => Errno::EIO,
+        (Defect::WrongErrno, _) => Errno::ENOSPC,
+        _ => errno,
+    })
+}
+
+/// Deliberate defects at the block-write point (`chaos break`), so a test
+/// can show that the CLI's checker catches a broken injection point in the
+/// real kernel. `none` at boot and after `chaos reset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Defect {
+    None = 0,
+    /// Injected failures carry the other disk errno.
+    WrongErrno = 1,
+    /// Failures happen without being counted or logged.
+    Uncounted = 2,
+}
+
+impl Defect {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Defect::None => "none",
+            Defect::WrongErrno => "errno",
+            Defect::Uncounted => "uncounted",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Defect> {
+        match name {
+            "none" => Some(Defect::None),
+            "errno" => Some(Defect::WrongErrno),
+            "uncounted" => Some(Defect::Uncounted),
+            _ => None,
+        }
+    }
+}
+
+static DEFECT: AtomicU8 = AtomicU8::new(Defect::None as u8);
+static UNCOUNTED_WRITES: AtomicU32 = AtomicU32::new(0);
+
+pub fn defect() -> Defect {
+    match DEFECT.load(Ordering::Relaxed) {
+        1 => Defect::WrongErrno,
+        2 => Defect::Uncounted,
+        _ => Defect::None,
+    }
+}
+
+pub fn set_defect(defect: Defect) {
+    DEFECT.store(defect as u8, Ordering::Relaxed);
+    UNCOUNTED_WRITES.store(0, Ordering::Relaxed);
 }

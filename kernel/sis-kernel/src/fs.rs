@@ -53,11 +53,8 @@ impl BlockDevice for Disk {
             use sis_chaos::Point;
             crate::chaos::check(Point::PanicPoint);
             crate::chaos::check(Point::IoDelay);
-            if let Some(injection) = crate::chaos::check(Point::BlockWrite) {
-                return Err(match injection.errno() {
-                    Some(Errno::ENOSPC) => DeviceError::NoSpace,
-                    _ => DeviceError::Io,
-                });
+            if let Some(errno) = crate::chaos::block_write_error() {
+                return Err(if errno == Errno::ENOSPC { DeviceError::NoSpace } else { DeviceError::Io });
             }
         }
         self.blocks.write_block(index, data)

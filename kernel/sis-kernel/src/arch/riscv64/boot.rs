@@ -1,11 +1,11 @@
 //! Entry from OpenSBI: stacks, BSS, FPU, trap vector, then the Rust boot sequence up to `kernel_main`.
 //!
 //! Entry state (SBI spec v1.0, and OpenSBI's fw_dynamic as QEMU uses it):
-//! S-mode, satp = 0 (no translation), a0 = hart id of the boot hart (chosen
-//! by OpenSBI's lottery: not always 0), a1 = physical address of the
-//! device tree. Only the boot hart enters at `_start`; the others wait in
-//! OpenSBI until `sbi_hart_start` (smp.rs) sends them to
-//! `sis_secondary_start`.
+//! S-mode, satp = 0 (no translation), a0 = hart id of the boot hart (the
+//! firmware's choice: not always 0), a1 = physical address of the device
+//! tree. The other harts wait in OpenSBI until `sbi_hart_start` (smp.rs)
+//! sends them to `sis_secondary_start`; one that OpenSBI 1.1's start race
+//! sends to `_start` instead is caught there (see below).
 
 use core::arch::global_asm;
 use core::fmt::Write;
@@ -19,10 +19,14 @@ use crate::arch::BootInfo;
 pub const MAX_HARTS: usize = sis_mem::discover::MAX_CPUS;
 /// The boot hart runs the whole kernel (shell, tasks' parent) on this one.
 const BOOT_STACK_BYTES: usize = 256 * 1024;
-/// Secondaries only check in and park.
-const SECONDARY_STACK_BYTES: usize = 16 * 1024;
-/// One per hart, for the trap handler and the fault report it calls.
-const TRAP_STACK_BYTES: usize = 16 * 1024;
+/// Secondaries only check in and park: 16 KiB. A power of two, so the
+/// entry code finds a hart's stack with a shift (no `mul`: module-level asm
+/// does not reliably get the M extension enabled).
+const SECONDARY_STACK_SHIFT: u32 = 14;
+const SECONDARY_STACK_BYTES: usize = 1 << SECONDARY_STACK_SHIFT;
+/// One per hart, for the trap handler and the fault report it calls: 16 KiB.
+const TRAP_STACK_SHIFT: u32 = 14;
+const TRAP_STACK_BYTES: usize = 1 << TRAP_STACK_SHIFT;
 
 // Stack area layout, low to high: trap stacks for hart index 0..MAX_HARTS,
 // the boot stack, then the secondaries' stacks for index 1..MAX_HARTS.
@@ -42,6 +46,19 @@ global_asm!(
     ".section .text.boot, \"ax\"",
     ".globl _start",
     "_start:",
+    // Only the first hart to get here is the boot hart. OpenSBI v1.1 (the
+    // one QEMU 7.2 bundles) marks a hart START_PENDING in sbi_hart_start
+    // *before* storing its new start address (fixed in later releases), so
+    // a secondary that reaches its wait loop in that window leaves for the
+    // stale address: here, with a1 = the device tree. Seen under host load
+    // as a second hart re-clearing .bss on the boot stack.
+    "la t0, sis_boot_claimed",
+    "li t1, 1",
+    ".option push",
+    ".option arch, +a",
+    "amoswap.d.aq t1, t1, (t0)",
+    ".option pop",
+    "bnez t1, sis_late_secondary",
     // gp first: Rust code may use gp-relative addressing (psABI); norelax
     // so the assembler does not turn this into "mv gp, gp".
     ".option push",
@@ -75,6 +92,34 @@ global_asm!(
     "li s0, 0",
     "tail {boot_main}",
     "",
+    // A secondary that took the stale path above: find the index smp.rs
+    // gave it (stored, as hart id + 1, before sbi_hart_start was called) and
+    // continue as if it had come in the right way; park if it has none.
+    ".section .text",
+    ".balign 4",
+    "sis_late_secondary:",
+    "la t0, {secondary_hart_ids}",
+    "addi t2, a0, 1",
+    "li t3, 1",
+    "li t4, {max_harts}",
+    "3:",
+    "bgeu t3, t4, 5f",
+    "slli t5, t3, 3",
+    "add t5, t0, t5",
+    "ld t6, 0(t5)",
+    "beq t6, t2, 4f",
+    "addi t3, t3, 1",
+    "j 3b",
+    "4:",
+    "mv a1, t3",
+    "j sis_secondary_start",
+    "5:",
+    "csrw sie, zero",
+    "csrci sstatus, 2",
+    "6:",
+    "wfi",
+    "j 6b",
+    "",
     // Secondary harts (sbi_hart_start): a0 = hart id, a1 = our index 1..MAX_HARTS.
     ".section .text",
     ".balign 4",
@@ -90,14 +135,12 @@ global_asm!(
     "csrs sstatus, t0",
     "la t0, __stacks_bottom",
     // sscratch = trap stack top of index a1 = bottom + (a1 + 1) * TRAP_STACK.
-    "li t1, {trap_stack}",
     "addi t2, a1, 1",
-    "mul t2, t2, t1",
+    "slli t2, t2, {trap_stack_shift}",
     "add t2, t0, t2",
     "csrw sscratch, t2",
     // sp = bottom + BOOT_STACK_TOP + a1 * SECONDARY_STACK.
-    "li t1, {secondary_stack}",
-    "mul t2, a1, t1",
+    "slli t2, a1, {secondary_stack_shift}",
     "li t1, {boot_stack_top}",
     "add t2, t2, t1",
     "add sp, t0, t2",
@@ -107,6 +150,12 @@ global_asm!(
     "li s0, 0",
     "tail {secondary_main}",
     "",
+    // In .data, not .bss: the boot hart clears .bss after claiming.
+    ".section .data",
+    ".balign 8",
+    "sis_boot_claimed:",
+    ".dword 0",
+    "",
     // The stacks themselves: NOLOAD (linker.ld), so never zeroed.
     ".section .stacks, \"aw\", @nobits",
     ".balign 4096",
@@ -115,11 +164,14 @@ global_asm!(
     ".space {stacks_bytes}",
     fs_initial = const SSTATUS_FS_INITIAL,
     trap_stack = const TRAP_STACK_BYTES,
-    secondary_stack = const SECONDARY_STACK_BYTES,
+    trap_stack_shift = const TRAP_STACK_SHIFT,
+    secondary_stack_shift = const SECONDARY_STACK_SHIFT,
     boot_stack_top = const BOOT_STACK_TOP_OFFSET,
     stacks_bytes = const STACKS_BYTES,
     boot_main = sym boot_main,
     secondary_main = sym smp::secondary_main,
+    secondary_hart_ids = sym smp::SECONDARY_HART_IDS,
+    max_harts = const MAX_HARTS,
 );
 
 extern "C" {

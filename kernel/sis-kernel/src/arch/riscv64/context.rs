@@ -62,6 +62,10 @@ global_asm!(
     "sd s9, {s}+72(a0)",
     "sd s10, {s}+80(a0)",
     "sd s11, {s}+88(a0)",
+    // Module-level asm is assembled without the function target features;
+    // enable D explicitly for the FP saves (riscv64gc has it).
+    ".option push",
+    ".option arch, +d",
     "fsd fs0, {f}+0(a0)",
     "fsd fs1, {f}+8(a0)",
     "fsd fs2, {f}+16(a0)",
@@ -100,6 +104,7 @@ global_asm!(
     "fld fs9, {f}+72(a1)",
     "fld fs10, {f}+80(a1)",
     "fld fs11, {f}+88(a1)",
+    ".option pop",
     "ret",
     ra = const offset_of!(Context, ra),
     sp = const offset_of!(Context, sp),

@@ -46,9 +46,11 @@ pub fn wait_for_event(deadline_ns: Option<u64>) {
     // Program (or cancel) the timer first: this also clears a STIP left
     // pending by an earlier deadline, which would otherwise end WFI at once.
     timer::program_deadline(deadline_ns);
-    // A byte that arrived before now has already raised the PLIC request,
-    // which stays pending until claimed, so WFI below would return at once;
-    // checking here just saves the round trip.
+    // A byte may already wait in the UART whose PLIC request an earlier
+    // wake claimed (QEMU's PLIC re-pends a level source only when the UART
+    // updates its line, i.e. on the next byte or read), so WFI might sleep
+    // past it: look at the UART itself. A byte arriving after this check
+    // raises a new request, and WFI returns at once.
     if uart::has_received_byte() {
         return;
     }

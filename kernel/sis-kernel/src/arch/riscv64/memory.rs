@@ -11,18 +11,21 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use sis_mem::discover::{self, DeviceTree, DiscoverError};
 
-/// Bounds of RAM (lowest start, highest end of the usable regions), for
-/// `is_ram`. Until discovery succeeds only the kernel image is known.
+/// The range `is_ram` accepts: from the kernel image to the end of RAM.
+/// Every stack (boot and trap stacks in the image, task stacks on the heap
+/// above it) lies there; below the image is OpenSBI's range, which its PMP
+/// hides from S-mode, so a read there would fault. Until discovery
+/// succeeds, only the image itself is known.
 static RAM_START: AtomicUsize = AtomicUsize::new(0);
 static RAM_END: AtomicUsize = AtomicUsize::new(0);
 
-/// Whether [start, start + length) lies inside discovered RAM.
+/// Whether [start, start + length) lies inside readable kernel RAM.
 pub fn is_ram(start: usize, length: usize) -> bool {
     let Some(end) = start.checked_add(length) else { return false };
     start >= RAM_START.load(Ordering::Relaxed) && end <= RAM_END.load(Ordering::Relaxed)
 }
 
-/// Record [start, end) as known RAM (the kernel image, before discovery).
+/// Record the kernel image [start, end): the known RAM before discovery.
 pub fn assume_ram(start: usize, end: usize) {
     RAM_START.store(start, Ordering::Relaxed);
     RAM_END.store(end, Ordering::Relaxed);
@@ -39,9 +42,12 @@ pub unsafe fn discover(device_tree_address: usize) -> Result<DeviceTree, Discove
     // pointer, the magic and the size before making the slice.
     let blob = unsafe { discover::device_tree_slice(device_tree_address as *const u8) }?;
     let tree = discover::from_device_tree(blob)?;
-    let usable = tree.memory.usable();
-    let start = usable.iter().map(|region| region.start).min().unwrap_or(0);
-    let end = usable.iter().map(|region| region.end()).max().unwrap_or(0);
-    assume_ram(start, end);
+    // Extend the readable range to the end of the RAM region holding the
+    // image (virt has one region; the heap is placed above the image).
+    let image_start = RAM_START.load(Ordering::Relaxed);
+    let holding_image = tree.memory.usable().iter().find(|region| region.start <= image_start && image_start < region.end());
+    if let Some(region) = holding_image {
+        RAM_END.fetch_max(region.end(), Ordering::Relaxed);
+    }
     Ok(tree)
 }

@@ -9,6 +9,10 @@ use super::{exit, idle, sbi, timer, uart};
 /// Harts that reached Rust code, the boot hart included.
 static CPUS_ONLINE: AtomicUsize = AtomicUsize::new(1);
 
+/// Hart id + 1 (0: unused) of the secondary with each stack index, written
+/// before its sbi_hart_start; read by boot.rs's `sis_late_secondary`.
+pub static SECONDARY_HART_IDS: [AtomicUsize; MAX_HARTS] = [const { AtomicUsize::new(0) }; MAX_HARTS];
+
 /// How long boot waits for the secondaries to check in. They need a few
 /// milliseconds under TCG; the bound only matters if one never arrives.
 const CHECK_IN_TIMEOUT_NS: u64 = 200_000_000;
@@ -37,11 +41,14 @@ pub fn start_secondaries(boot_hart_id: usize, hart_ids: &[u64]) {
         if next_index >= MAX_HARTS {
             break;
         }
-        let answer = sbi::hart_start(hart_id as usize, boot::secondary_entry_address(), next_index);
+        let hart_id = hart_id as usize;
+        SECONDARY_HART_IDS[next_index].store(hart_id.wrapping_add(1), Ordering::Release);
+        let answer = sbi::hart_start(hart_id, boot::secondary_entry_address(), next_index);
         if answer.is_success() {
             expected += 1;
             next_index += 1;
         } else {
+            SECONDARY_HART_IDS[next_index].store(0, Ordering::Release);
             let _ = write!(uart::Writer, "riscv64: warning: sbi_hart_start({hart_id}) failed: {}\r\n", answer.error);
         }
     }

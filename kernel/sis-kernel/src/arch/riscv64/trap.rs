@@ -1,6 +1,6 @@
 //! Trap entry: saves the full register state into a `TrapFrame` and reports unexpected exceptions.
 //!
-//! stvec points at `trap_vector` in direct mode (privileged spec v1.12,
+//! stvec points at `sis_trap_vector` in direct mode (privileged spec v1.12,
 //! 4.1.2: every trap enters at BASE). Each hart keeps the top of its own
 //! trap stack in sscratch, so a trap entered with a broken sp (stack
 //! overflow, a wild pointer) still has a good stack to save the frame on.
@@ -8,15 +8,17 @@
 //! The kernel never enables sstatus.SIE (see idle.rs), so in practice
 //! every trap is an exception: a bug. It ends in `crate::panic::fault`.
 //! An interrupt arriving anyway is acknowledged and returned from, so the
-//! return path is kept complete.
+//! return path is kept complete (integer registers only: the handlers on
+//! that path do no floating point).
 
 use core::arch::{asm, global_asm};
 use core::fmt::{self, Write};
 use core::mem::{offset_of, size_of};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{boot, exit, plic, timer};
 
-/// The interrupted context, as saved by `trap_vector`.
+/// The interrupted context, as saved by `sis_trap_vector`.
 #[repr(C)]
 #[derive(Debug, Clone)]
 pub struct TrapFrame {
@@ -198,14 +200,30 @@ extern "C" fn trap_handler(frame: &mut TrapFrame) {
         }
         return;
     }
+    // Exceptions are fatal, so this only counts up. A fault inside the fault
+    // report is the generic panic path's business (it prints "RECURSIVE
+    // PANIC"); deeper than that, even printing faults (no UART at the
+    // expected address, say), so stop without the console.
+    let depth = EXCEPTION_DEPTH.fetch_add(1, Ordering::Relaxed) + 1;
+    if depth > MAX_REPORTED_DEPTH + 1 {
+        exit::shut_down_quietly();
+    }
     // poweroff() stores to the sifive_test device; if the machine has none
     // that store faults. Fall back to SBI instead of reporting a fault
     // (which would power off again, and fault again).
     if frame.scause == EXCEPTION_STORE_ACCESS_FAULT && frame.stval == exit::SIFIVE_TEST_BASE as u64 {
         exit::without_exit_device();
     }
+    if depth > MAX_REPORTED_DEPTH {
+        exit::poweroff(sis_abi::exit::PANIC);
+    }
     report(frame)
 }
+
+/// Exceptions taken so far (on any hart); each one ends the kernel.
+static EXCEPTION_DEPTH: AtomicUsize = AtomicUsize::new(0);
+/// A fault, and a fault while reporting it: both go to panic::fault.
+const MAX_REPORTED_DEPTH: usize = 2;
 
 const EXCEPTION_STORE_ACCESS_FAULT: u64 = 7;
 

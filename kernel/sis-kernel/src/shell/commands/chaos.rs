@@ -20,7 +20,15 @@ pub fn chaos(invocation: &mut Invocation<'_>) -> CommandResult {
         }
         [what, seed] if what == "seed" => chaos.set_seed(parse_seed(seed).map_err(invalid)?),
         [what, delay] if what == "delay" => chaos.set_delay_us(parse_delay_us(delay).map_err(invalid)?),
-        [what] if what == "reset" => chaos.reset(),
+        [what] if what == "reset" => {
+            chaos.reset();
+            crate::chaos::set_defect(crate::chaos::Defect::None);
+        }
+        [what, defect] if what == "break" => {
+            let defect = crate::chaos::Defect::parse(defect).ok_or(CommandError::Usage)?;
+            crate::chaos::set_defect(defect);
+            crate::log_event!("chaos", "break", Warn, defect = defect.name());
+        }
         [what] if what == "stats" => {
             let _ = chaos.stats().write_text(invocation.out);
         }
@@ -32,3 +40,4 @@ pub fn chaos(invocation: &mut Invocation<'_>) -> CommandResult {
     }
     Ok(())
 }
+

@@ -75,7 +75,7 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "net", usage: "net send <bytes>|stats", summary: "send a frame on the network device", run: workload::net },
     Command { name: "cksum", usage: "cksum <path>", summary: "CRC-32 and size of a file", run: workload::cksum },
     #[cfg(feature = "chaos")]
-    Command { name: "chaos", usage: "chaos mode <m>|rate <0-100>|seed <n>|delay <us>|stats [--json]|reset", summary: "fault injection", run: chaos::chaos },
+    Command { name: "chaos", usage: "chaos mode <m>|rate <0-100>|seed <n>|delay <us>|stats [--json]|reset|break none|errno|uncounted", summary: "fault injection", run: chaos::chaos },
     Command { name: "frame", usage: "frame on|off", summary: "machine mode framing (docs/PROTOCOL.md)", run: system::frame },
     Command { name: "poweroff", usage: "poweroff [code]", summary: "power off with exit code 0-100", run: system::poweroff },
     Command { name: "panic", usage: "panic [message]", summary: "panic on purpose", run: system::panic },

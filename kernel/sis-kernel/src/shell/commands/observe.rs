@@ -20,11 +20,16 @@ pub fn logctl(invocation: &mut Invocation<'_>) -> CommandResult {
             let _ = writeln!(invocation.out);
         }
         [format] if Format::parse(format).is_some() => {
-            control.set_format(Format::parse(format).expect("checked by the guard"));
+            let format = Format::parse(format).expect("checked by the guard");
+            control.set_format(format);
+            // Logged after the switch, so it is the first record in the new format.
+            crate::log_event!("log", "format", Info, format = format.as_str());
         }
         [what, level] if what == "level" => {
             let level = Level::parse(level).ok_or(CommandError::Usage)?;
             control.set_min_level(level);
+            // Logged at INFO so it shows at any level up to INFO.
+            crate::log_event!("log", "level", Info, level = level.as_str());
         }
         _ => return Err(CommandError::Usage),
     }
