@@ -1,4 +1,4 @@
-/** Reads an ELF64 file's symbol table in TypeScript and maps addresses to `function+offset` (Rust legacy names demangled). */
+/** Reads an ELF64 file's symbol table in TypeScript and maps addresses to `function+offset`, with Rust names demangled (v0 and legacy). */
 
 import { demangle } from "./demangle.ts";
 

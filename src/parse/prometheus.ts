@@ -91,6 +91,16 @@ const SUFFIXES: Partial<Record<MetricType, readonly string[]>> = {
   info: ["_info"],
 };
 
+/**
+ * In the text format only histograms and summaries have component samples
+ * (Go's parser, which promtool uses, reads a counter's `x_total` as its own
+ * family when the counter is named `x`); `_created` is OpenMetrics only.
+ */
+const TEXT_SUFFIXES: Partial<Record<MetricType, readonly string[]>> = {
+  histogram: ["_bucket", "_sum", "_count"],
+  summary: ["_sum", "_count"],
+};
+
 /** Parses an exposition. Never throws. */
 export function parsePrometheus(text: string, options: ParseOptions = {}): Exposition {
   const format = options.format === undefined || options.format === "auto"
@@ -192,7 +202,7 @@ export function parsePrometheus(text: string, options: ParseOptions = {}): Expos
       error(lineNo, parsed);
       continue;
     }
-    const familyName = familyNameOf(parsed.name, current, byName);
+    const familyName = familyNameOf(parsed.name, current, byName, isOpenMetrics ? SUFFIXES : TEXT_SUFFIXES);
     const family = familyFor(familyName, lineNo);
     const labelCheck = checkReservedLabels(family, parsed);
     if (labelCheck) {
@@ -211,10 +221,11 @@ function familyNameOf(
   sampleName: string,
   current: MetricFamily | undefined,
   byName: Map<string, MetricFamily>,
+  suffixes: typeof SUFFIXES,
 ): string {
   for (const candidate of current ? [current] : []) {
     if (candidate.name === sampleName) return sampleName;
-    for (const suffix of SUFFIXES[candidate.type] ?? []) {
+    for (const suffix of suffixes[candidate.type] ?? []) {
       if (isComponent(sampleName, candidate.name, suffix)) return candidate.name;
     }
   }
@@ -222,7 +233,7 @@ function familyNameOf(
     if (!sampleName.endsWith(suffix)) continue;
     const base = sampleName.slice(0, -suffix.length);
     const family = byName.get(base);
-    if (family && (SUFFIXES[family.type] ?? []).includes(suffix)) return base;
+    if (family && (suffixes[family.type] ?? []).includes(suffix)) return base;
   }
   return sampleName;
 }

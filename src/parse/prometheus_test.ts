@@ -282,10 +282,20 @@ const expositionArb = fc.uniqueArray(familyArb, {
   maxLength: 5,
   selector: (family) => family.name,
 }).filter((families) => {
-  // A name two families claim is ambiguous: keep each family's names to itself.
-  const all = families.flatMap((
-    family,
-  ) => [...new Set([family.name, ...family.samples.map((sample) => sample.name)])]);
+  // A name two families claim is ambiguous: keep each family's names, and
+  // the component names its type reserves (`x_count` of summary `x`), to itself.
+  const reserved: Record<string, string[]> = {
+    histogram: ["_bucket", "_sum", "_count", "_created"],
+    summary: ["_sum", "_count", "_created"],
+    counter: ["_total", "_created"],
+  };
+  const all = families.flatMap((family) => [
+    ...new Set([
+      family.name,
+      ...family.samples.map((sample) => sample.name),
+      ...(reserved[family.type] ?? []).map((suffix) => family.name + suffix),
+    ]),
+  ]);
   return new Set(all).size === all.length;
 });
 
@@ -391,4 +401,13 @@ Deno.test("the regular-expression fast path and the scanner agree on every sampl
     { numRuns: PROPERTY_RUNS },
   );
   assert.ok(fastSample('a{b="1",c="x\\"y"} 2 3', 1), "the fast path takes ordinary lines");
+});
+
+Deno.test("in the text format a counter `x` does not absorb `x_total` (as Go's parser reads it)", () => {
+  const text = "# HELP x h\n# TYPE x counter\nx 1\nx_total 2\n";
+  assert.deepEqual(parsePrometheus(text).families.map((family) => family.name), ["x", "x_total"]);
+  assert.deepEqual(promtoolLines(checkExposition(text).problems), [
+    'x counter metrics should have "_total" suffix',
+    "x_total no help text",
+  ]);
 });

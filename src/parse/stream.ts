@@ -8,12 +8,12 @@ import { classifyLine, type LogLine } from "./log.ts";
  * long"), and the rest of it is skipped up to its newline, so memory stays
  * bounded by the chunk size plus `maxLineBytes` whatever the input holds.
  *
- * Speed: a chunk's complete lines are decoded as one string (V8's UTF-8
- * decoder is fast on ASCII) and, when the caller gives needles (for example
- * the level names a `--level ERROR` filter accepts), located with
- * `String.prototype.indexOf`, which is vectorized. Only lines containing a
- * needle are classified; a line without any needle cannot pass the filter,
- * so the result is the same as classifying everything (a test checks that).
+ * Speed: without needles, a chunk's complete lines are decoded as one
+ * string and split. With needles (for example the level names a `--level
+ * ERROR` filter accepts) the bytes are searched directly and only lines
+ * containing a needle are decoded and classified; a line without any needle
+ * cannot pass the filter, so the result is the same as classifying
+ * everything (a property test checks that, for any chunking).
  */
 
 /** One classified line with its 1-based number in the input. */
@@ -58,8 +58,9 @@ export async function scanLog(
   const maxLineBytes = options.maxLineBytes ?? 1024 * 1024;
   const needles = options.needles && options.needles.length > 0 ? options.needles : undefined;
   const countLines = options.countLines ?? true;
-  // Each needle is searched for by one byte, its first capital letter (rare
-  // in logs, unlike `"` or `[`), with Uint8Array.indexOf, then compared whole.
+  // Each needle is searched for by one anchor byte, then compared whole
+  // (lineStartsWithNeedles); the anchor starts as its first capital letter
+  // and is re-chosen from the data by chooseAnchors.
   const byteNeedles: ByteNeedle[] | undefined = needles?.map((needle) => {
     const bytes = new TextEncoder().encode(needle);
     const offset = Math.max(0, bytes.findIndex((byte) => byte >= 0x41 && byte <= 0x5a));
