@@ -173,13 +173,22 @@ function tableRow(
   return `${ts.padStart(12)}  ${human(record)}`;
 }
 
-/** Reads a file in 4 MiB chunks (fewer, larger reads than the default stream). */
+/**
+ * Reads a file in 4 MiB chunks, two buffers in turn: the next read runs (on
+ * Deno's I/O thread) while the caller scans the chunk just read. scanLog
+ * copies what it keeps, so a buffer is free again once the caller asks for
+ * the next chunk.
+ */
 async function* readChunks(file: Deno.FsFile): AsyncGenerator<Uint8Array> {
-  const buffer = new Uint8Array(4 * 1024 * 1024);
+  const buffers = [new Uint8Array(4 * 1024 * 1024), new Uint8Array(4 * 1024 * 1024)];
+  let which = 0;
+  let pending = file.read(buffers[which]);
   for (;;) {
-    const count = await file.read(buffer);
+    const count = await pending;
     if (count === null) return;
-    // scanLog copies what it keeps, so the buffer can be reused.
-    yield buffer.subarray(0, count);
+    const current = buffers[which];
+    which ^= 1;
+    pending = file.read(buffers[which]);
+    yield current.subarray(0, count);
   }
 }
