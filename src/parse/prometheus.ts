@@ -475,6 +475,40 @@ function parseInteger(text: string): number | undefined {
 }
 
 /** Structural checks of one family that promtool 2.42 does not make (see the module comment). */
+/**
+ * A series key without one label, cut by position (keys are `a="1",b="2"`,
+ * values escaped, so `,name="` can only start a label). A regular
+ * expression here cost a tenth of the parse time of a large scrape.
+ */
+function withoutLabel(key: string, name: string): string {
+  const head = `${name}="`;
+  let start = key.startsWith(head) ? 0 : key.indexOf(`,${head}`);
+  if (start < 0) return key;
+  let end = key.indexOf('"', start + head.length + (start === 0 ? 0 : 1));
+  // A quote after an odd run of backslashes is escaped: look further.
+  while (end > 0 && isEscaped(key, end)) end = key.indexOf('"', end + 1);
+  if (end < 0) return key;
+  if (start === 0) return key.slice(end + 2); // Drops the comma after it, if any.
+  return key.slice(0, start) + key.slice(end + 1);
+}
+
+function isEscaped(text: string, index: number): boolean {
+  let backslashes = 0;
+  while (index - backslashes - 1 >= 0 && text[index - backslashes - 1] === "\\") backslashes++;
+  return backslashes % 2 === 1;
+}
+
+/** `le` values repeat across series: each distinct text is parsed once. */
+const leCache = new Map<string, number>();
+function leValue(text: string): number {
+  let value = leCache.get(text);
+  if (value === undefined) {
+    value = parseNumber(text) ?? NaN;
+    if (leCache.size < 10_000) leCache.set(text, value);
+  }
+  return value;
+}
+
 function checkFamily(family: MetricFamily): MetricProblem[] {
   const problems: MetricProblem[] = [];
   const strict = (text: string, line?: number) =>
@@ -491,8 +525,8 @@ function checkFamily(family: MetricFamily): MetricProblem[] {
     const groups = new Map<string, Sample[]>();
     const counts = new Map<string, number>();
     for (const sample of family.samples) {
-      // The series of a bucket is its label set without `le` (a number: checked at parse time).
-      const key = keyOf(sample).replace(/(^|,)le="[^"]*"/, "");
+      // The series of a bucket is its label set without `le`.
+      const key = withoutLabel(keyOf(sample), "le");
       if (isComponent(sample.name, family.name, "_bucket")) {
         if (!groups.has(key)) groups.set(key, []);
         groups.get(key)!.push(sample);
@@ -506,7 +540,7 @@ function checkFamily(family: MetricFamily): MetricProblem[] {
       let previousLe = -Infinity;
       let previousCount = -Infinity;
       for (const bucket of buckets) {
-        const le = parseNumber(bucket.labels.le)!;
+        const le = leValue(bucket.labels.le);
         if (!(le > previousLe)) strict(`histogram buckets not in increasing "le" order`, bucket.line);
         if (bucket.value < previousCount) {
           strict(`histogram bucket counts decrease (le="${bucket.labels.le}")`, bucket.line);
@@ -515,7 +549,7 @@ function checkFamily(family: MetricFamily): MetricProblem[] {
         previousCount = bucket.value;
       }
       const last = buckets[buckets.length - 1];
-      if (parseNumber(last.labels.le) !== Infinity) strict(`histogram without a le="+Inf" bucket`, last.line);
+      if (leValue(last.labels.le) !== Infinity) strict(`histogram without a le="+Inf" bucket`, last.line);
       else if (counts.has(key) && counts.get(key) !== last.value) {
         strict(`histogram _count ${counts.get(key)} differs from the +Inf bucket ${last.value}`, last.line);
       }

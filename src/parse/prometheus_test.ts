@@ -411,3 +411,24 @@ Deno.test("in the text format a counter `x` does not absorb `x_total` (as Go's p
     "x_total no help text",
   ]);
 });
+
+Deno.test("histogram checks group buckets by series, whatever the place of `le` among the labels", () => {
+  const text = [
+    "# HELP h h",
+    "# TYPE h histogram",
+    'h_bucket{a="x\\"y",le="1"} 1',
+    'h_bucket{a="x\\"y",le="+Inf"} 2',
+    'h_count{a="x\\"y"} 2',
+    'h_bucket{le="1",z="2"} 1',
+    'h_bucket{le="+Inf",z="2"} 3',
+    'h_count{z="2"} 4',
+    'h_bucket{le="1"} 5',
+    'h_bucket{le="+Inf"} 5',
+    "h_count 5",
+    "",
+  ].join("\n");
+  const strict = parsePrometheus(text).problems.filter((problem) => !problem.isPromtool).map((problem) =>
+    problem.text
+  );
+  assert.deepEqual(strict, ["histogram _count 4 differs from the +Inf bucket 3"]);
+});
