@@ -61,3 +61,20 @@ export { chaosExitCode, toRunResults } from "./src/chaos/results.ts";
 export type { CellResult, ChaosResults } from "./src/chaos/results.ts";
 export { chaosTable } from "./src/chaos/table.ts";
 export { ensureChaosKernels } from "./src/chaos/kernels.ts";
+
+// Parsers (docs/PARSERS.md): log records, log streams, Prometheus, panic reports, ELF symbols, templates; regress.
+export * from "./src/parse/log.ts";
+export { scanLog, scanText } from "./src/parse/stream.ts";
+export type { ScannedLine, ScanOptions, ScanTotals } from "./src/parse/stream.ts";
+export * from "./src/parse/prometheus.ts";
+export { compareScrapes } from "./src/parse/scrapes.ts";
+export type { ScrapeFinding } from "./src/parse/scrapes.ts";
+export { findPanicReports } from "./src/parse/panic.ts";
+export type { BacktraceFrame, PanicReport } from "./src/parse/panic.ts";
+export { addr2line, ElfError, formatSymbolized, readElf, symbolize } from "./src/parse/elf.ts";
+export { demangle, demangleLegacy, demangleV0 } from "./src/parse/demangle.ts";
+export type { ElfInfo, ElfSymbol, SourceLine, Symbolized } from "./src/parse/elf.ts";
+export { normalizeText, normalizeValue, recordTemplate } from "./src/parse/normalize.ts";
+export { alignSequences, diffEvents } from "./src/regress/diff.ts";
+export type { AllowEntry, DiffResult, Finding, RegressEvent } from "./src/regress/diff.ts";
+export { captureBoot, EventCollector } from "./src/regress/capture.ts";

@@ -10,6 +10,10 @@ import { match } from "ts-pattern";
 import { buildCommand, runBuild } from "./commands/build.ts";
 import { chaosCommand, runChaos } from "./commands/chaos.ts";
 import { doctorCommand, runDoctor } from "./commands/doctor.ts";
+import { logsCommand, runLogs } from "./commands/logs.ts";
+import { metricsCommand, runMetrics } from "./commands/metrics.ts";
+import { panicCommand, runPanic } from "./commands/panic.ts";
+import { regressCommand, runRegress } from "./commands/regress.ts";
 import { runCommand, runRun } from "./commands/run.ts";
 import { runSetup, setupCommand } from "./commands/setup.ts";
 import { runTest, testCommand } from "./commands/test.ts";
@@ -19,9 +23,32 @@ import { ExitCode, exitCodeOf, formatError } from "./errors.ts";
 /** The CLI's version; the release workflow checks that tags match it. */
 export const VERSION = "0.1.0";
 
-const COMMANDS = ["build", "doctor", "setup", "run", "test", "chaos", "completions"];
+const COMMANDS = [
+  "build",
+  "doctor",
+  "setup",
+  "run",
+  "test",
+  "chaos",
+  "logs",
+  "panic",
+  "metrics",
+  "regress",
+  "completions",
+];
 
-const parser = or(buildCommand, doctorCommand, setupCommand, runCommand, testCommand, chaosCommand);
+const parser = or(
+  buildCommand,
+  doctorCommand,
+  setupCommand,
+  runCommand,
+  testCommand,
+  chaosCommand,
+  logsCommand,
+  panicCommand,
+  metricsCommand,
+  regressCommand,
+);
 
 /** What parsing produced when it did not produce options to run with. */
 interface Early {
@@ -74,6 +101,10 @@ export async function main(args: readonly string[], context: CommandContext): Pr
       .with({ command: "run" }, (options) => runRun(options, context))
       .with({ command: "test" }, (options) => runTest(options, context))
       .with({ command: "chaos" }, (options) => runChaos(options, context))
+      .with({ command: "logs" }, (options) => runLogs(options, context))
+      .with({ command: "panic" }, (options) => runPanic(options, context))
+      .with({ command: "metrics" }, (options) => runMetrics(options, context))
+      .with({ command: "regress" }, (options) => runRegress(options, context))
       .exhaustive();
   } catch (error) {
     context.stderr.write(formatError(error));

@@ -1,0 +1,93 @@
+/** `sis metrics check`: lint Prometheus scrapes and compare them in order: counters going backwards, vanished series, label-set budgets. */
+import { object } from "@optique/core/constructs";
+import { message } from "@optique/core/message";
+import { multiple, optional, withDefault } from "@optique/core/modifiers";
+import { argument, command, constant, flag, option } from "@optique/core/primitives";
+import { integer, string } from "@optique/core/valueparser";
+import type { InferValue } from "@optique/core/parser";
+import type { CommandContext } from "../context.ts";
+
+export const metricsCommand = command(
+  "metrics",
+  command(
+    "check",
+    object({
+      command: constant("metrics"),
+      scrapes: multiple(argument(string({ metavar: "SCRAPE" })), { min: 1 }),
+      maxSeries: withDefault(
+        option("--max-series", integer({ min: 1, metavar: "N" }), {
+          description: message`Label sets one family may have before it is flagged (cardinality budget).`,
+        }),
+        100,
+      ),
+      strict: withDefault(
+        flag("--strict", {
+          description:
+            message`Also fail on problems promtool 2.42 does not report (duplicate series, split families, histogram buckets).`,
+        }),
+        false,
+      ),
+      json: optional(option("--json", string({ metavar: "FILE" }), {
+        description: message`Write the findings as JSON to FILE.`,
+      })),
+    }),
+    {
+      description:
+        message`Lint each scrape (promtool's rules) and compare consecutive scrapes. Exit 1 when anything is flagged.`,
+    },
+  ),
+  { description: message`Prometheus expositions of the kernel and other programs.` },
+);
+
+export type MetricsOptions = InferValue<typeof metricsCommand>;
+
+export async function runMetrics(options: MetricsOptions, context: CommandContext): Promise<number> {
+  const { readFile, writeFile } = await import("node:fs/promises");
+  const { resolve } = await import("node:path");
+  const { UsageError } = await import("../errors.ts");
+  const { checkExposition } = await import("../parse/prometheus.ts");
+  const { compareScrapes } = await import("../parse/scrapes.ts");
+  type ScrapeFinding = import("../parse/scrapes.ts").ScrapeFinding;
+
+  const findings: ScrapeFinding[] = [];
+  const scrapes = [];
+  for (const name of options.scrapes) {
+    let text: string;
+    try {
+      text = await readFile(resolve(context.cwd, name), "utf8");
+    } catch (error) {
+      throw new UsageError(`cannot read ${name}: ${(error as Error).message}`);
+    }
+    const exposition = checkExposition(text);
+    for (const problem of exposition.problems) {
+      const kind = problem.severity === "lint" ? "lint" : problem.isPromtool ? "parse" : "strict";
+      findings.push({
+        scrape: name,
+        kind,
+        metric: problem.metric,
+        text: `${problem.line ? `line ${problem.line}: ` : ""}${problem.text}`,
+      });
+    }
+    scrapes.push({ name, exposition });
+  }
+  findings.push(...compareScrapes(scrapes, options.maxSeries));
+  const failing = findings.filter((finding) => finding.kind !== "strict" || options.strict);
+  for (const finding of findings) {
+    const mark = finding.kind === "strict" && !options.strict ? " (warning)" : "";
+    context.stdout.write(
+      `${finding.scrape}: ${finding.kind}${mark}: ${
+        finding.metric ? finding.metric + ": " : ""
+      }${finding.text}\n`,
+    );
+  }
+  const samples = scrapes.reduce(
+    (sum, { exposition }) =>
+      sum + exposition.families.reduce((count, family) => count + family.samples.length, 0),
+    0,
+  );
+  context.stdout.write(`${scrapes.length} scrape(s), ${samples} samples, ${failing.length} problem(s)\n`);
+  if (options.json) {
+    await writeFile(resolve(context.cwd, options.json), JSON.stringify(findings, null, 2) + "\n");
+  }
+  return failing.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,169 @@
+/** Tests of the panic report parser, the ELF symbol reader and the Rust demangler, on recorded transcripts and the built kernels. */
+import assert from "node:assert/strict";
+import { readdir, readFile, stat } from "node:fs/promises";
+import fc from "fast-check";
+import { findPanicReports } from "./panic.ts";
+import { ElfError, readElf, symbolize } from "./elf.ts";
+import { demangle, demangleV0 } from "./demangle.ts";
+import { PROPERTY_RUNS } from "./_property.ts";
+
+const TRANSCRIPTS = new URL("../../fixtures/transcripts/", import.meta.url);
+const ARCHES = ["aarch64", "riscv64", "x86_64"];
+
+async function transcriptLines(name: string): Promise<string[]> {
+  return new TextDecoder().decode(await readFile(new URL(name, TRANSCRIPTS))).split("\n");
+}
+
+Deno.test("findPanicReports() reads `panic boom` on every recorded arch, human and JSON halves agreeing", async () => {
+  const names = (await readdir(TRANSCRIPTS)).filter((name) => name.endsWith("-panic.log"));
+  assert.ok(names.length >= 1);
+  for (const name of names) {
+    const reports = findPanicReports(await transcriptLines(name));
+    assert.equal(reports.length, 1, name);
+    const [report] = reports;
+    assert.deepEqual(report.problems, [], name);
+    assert.equal(report.message, "boom");
+    assert.match(report.location!, /^sis-kernel\/src\/shell\/commands\/system\.rs:\d+:\d+$/);
+    assert.equal(report.arch, name.split("-")[0]);
+    assert.ok(report.record, "the JSON record is there");
+    assert.ok(report.backtrace.length >= 2, `${name}: a backtrace`);
+    assert.ok(report.recentRecords.length >= 1, `${name}: the last log records`);
+  }
+});
+
+Deno.test("findPanicReports() reads an exception report with registers and the trapped pc", async () => {
+  const names = (await readdir(TRANSCRIPTS)).filter((name) => name.endsWith("-fault.log"));
+  assert.ok(names.length >= 1);
+  for (const name of names) {
+    const [report] = findPanicReports(await transcriptLines(name));
+    assert.deepEqual(report.problems, [], name);
+    assert.match(report.message!, /^unexpected exception/);
+    assert.equal(report.location, "<exception>");
+    assert.ok(Object.keys(report.registers).length >= 8, `${name}: registers`);
+    assert.equal(report.backtrace[0].label, "pc");
+  }
+});
+
+Deno.test("findPanicReports() keeps what a cut report has and says what is missing", async () => {
+  const lines = await transcriptLines("x86_64-panic.log");
+  const marker = lines.findIndex((line) => line.startsWith("\x01sis:panic"));
+  const cut = lines.slice(0, marker + 8);
+  const [report] = findPanicReports(cut);
+  assert.equal(report.message, "boom");
+  assert.ok(report.problems.some((problem) => /no JSON panic record/.test(problem)));
+  const recordOnly = findPanicReports(
+    lines.filter((line) => line.startsWith('{"ts"') && line.includes("FATAL")),
+  );
+  assert.equal(recordOnly[0].message, "boom");
+});
+
+Deno.test("findPanicReports() never throws on arbitrary or mangled transcripts", async () => {
+  const real = await transcriptLines("x86_64-fault.log");
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.string({ unit: "binary", maxLength: 40 }), fc.constantFrom(...real)), {
+        maxLength: 24,
+      }),
+      (lines) => {
+        for (const report of findPanicReports(lines)) assert.ok(Array.isArray(report.problems));
+      },
+    ),
+    { numRuns: PROPERTY_RUNS },
+  );
+});
+
+Deno.test("readElf() finds the same function symbols as nm in every built kernel", async () => {
+  let checked = 0;
+  for (const arch of ARCHES) {
+    const path = new URL(`../../build/${arch}/sis-kernel.elf`, import.meta.url);
+    if (!(await stat(path).catch(() => undefined))) continue;
+    const elf = readElf(await readFile(path));
+    assert.equal(elf.machineName, arch);
+    let nm: Deno.CommandOutput;
+    try {
+      nm = await new Deno.Command("nm", { args: ["--defined-only", path.pathname], stdout: "piped" })
+        .output();
+    } catch {
+      console.log("NOTICE: nm not found: symbol comparison skipped");
+      return;
+    }
+    const expected = new Set(
+      new TextDecoder().decode(nm.stdout).split("\n").filter((line) => / [tT] /.test(line)).map((line) =>
+        line.split(" ")[2]
+      ),
+    );
+    const ours = new Set(elf.symbols.map((symbol) => symbol.name));
+    for (const name of expected) {
+      if (!name.startsWith("$") && !name.startsWith(".L")) assert.ok(ours.has(name), name);
+    }
+    // Every function symbol resolves to itself at its start and one byte in.
+    for (const symbol of elf.symbols.filter((symbol) => symbol.isFunction && symbol.size > 1n)) {
+      assert.equal(symbolize(elf.symbols, symbol.address + 1n).offset, 1n, symbol.name);
+    }
+    checked++;
+  }
+  if (checked === 0) console.log("NOTICE: no kernel built (./sis build): ELF comparison skipped");
+});
+
+Deno.test("demangle() matches llvm-cxxfilt on every symbol of the built kernels", async () => {
+  for (const arch of ARCHES) {
+    const path = new URL(`../../build/${arch}/sis-kernel.elf`, import.meta.url);
+    if (!(await stat(path).catch(() => undefined))) continue;
+    const names = readElf(await readFile(path)).symbols.map((symbol) => symbol.name);
+    let output: Deno.CommandOutput;
+    try {
+      const child = new Deno.Command("llvm-cxxfilt", { stdin: "piped", stdout: "piped" }).spawn();
+      // Read while writing: thousands of names fill the pipe both ways.
+      const collected = child.output();
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(names.join("\n") + "\n"));
+      await writer.close();
+      output = await collected;
+    } catch {
+      console.log("NOTICE: llvm-cxxfilt not found: demangler comparison skipped");
+      return;
+    }
+    const reference = new TextDecoder().decode(output.stdout).split("\n");
+    names.forEach((name, index) => {
+      // llvm-cxxfilt appends suffixes such as ` (.llvm.123)` that demangle() drops.
+      const expected = reference[index].replace(/ \(\.[^)]*\)$/, "").replace(/::h[0-9a-f]{16}$/, "");
+      assert.equal(demangle(name), expected, name);
+    });
+  }
+});
+
+Deno.test("demangleV0() reads closures, impls, generics and backrefs", () => {
+  assert.equal(
+    demangleV0("_RNvNtNtCs64SaOGQexEk_10sis_kernel5shell8commands8run_line"),
+    "sis_kernel::shell::commands::run_line",
+  );
+  assert.equal(
+    demangleV0(
+      "_RINvMs_NtCs16jqEMaYwDj_11sis_observe6loggerINtB5_6LoggerKj100_KBT_E3logNtNtCs64SaOGQexEk_10sis_kernel7console7ConsoleEB1b_",
+    ),
+    "<sis_observe::logger::Logger<256, 256>>::log::<sis_kernel::console::Console>",
+  );
+  assert.equal(demangleV0("_RNvB_3foo"), undefined, "a backref to itself is refused, not followed forever");
+});
+
+Deno.test("readElf() and demangle() never throw anything but ElfError on arbitrary bytes", () => {
+  const header = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]);
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 400 }), fc.boolean(), (bytes, withHeader) => {
+      const input = withHeader ? new Uint8Array([...header, ...bytes]) : bytes;
+      try {
+        readElf(input);
+      } catch (error) {
+        assert.ok(error instanceof ElfError, String(error));
+      }
+    }),
+    { numRuns: PROPERTY_RUNS },
+  );
+  fc.assert(
+    fc.property(fc.string({ maxLength: 60 }), (text) => {
+      assert.equal(typeof demangle("_R" + text), "string");
+      assert.equal(typeof demangle("_ZN" + text), "string");
+    }),
+    { numRuns: PROPERTY_RUNS },
+  );
+});
