@@ -16,28 +16,11 @@ import {
 } from "./prometheus.ts";
 import { compareScrapes } from "./scrapes.ts";
 import { PROPERTY_RUNS } from "./_property.ts";
+import { findPromtool } from "../../tests/_tools.ts";
 
 const FIXTURES = new URL("../../fixtures/prometheus/", import.meta.url);
 
 /** promtool from $PROMTOOL, PATH, or the unpacked Debian package (docs/observability.md). */
-async function findPromtool(): Promise<string | undefined> {
-  const candidates = [Deno.env.get("PROMTOOL"), "promtool", "/tmp/prom/usr/bin/promtool"];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      const output = await new Deno.Command(candidate, {
-        args: ["--version"],
-        stdout: "null",
-        stderr: "null",
-      })
-        .output();
-      if (output.success) return candidate;
-    } catch {
-      // Not there.
-    }
-  }
-  return undefined;
-}
 
 const promtool = await findPromtool();
 if (!promtool) {

@@ -8,8 +8,15 @@ import { join } from "node:path";
 import { type Arch, ARCHES } from "../../src/arch.ts";
 import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "../../src/qemu/profiles.ts";
-import { type CommandResult, Session } from "../../src/session/driver.ts";
+import { type CommandResult, Session, SessionPanicError } from "../../src/session/driver.ts";
+import { ensureChaosKernels } from "../../src/chaos/kernels.ts";
+import { testContext } from "../../src/context.ts";
+import { readElf } from "../../src/parse/elf.ts";
+import { findJq, findPromtool, pipeThrough } from "../_tools.ts";
 import { ROOT } from "./_harness.ts";
+
+const promtool = await findPromtool();
+const jq = await findJq();
 
 /** A booted kernel in framed mode, torn down by `close`. */
 interface Booted {
@@ -98,6 +105,14 @@ for (const arch of ARCHES) {
       const replayed = await ok(kernel.session, "dmesg");
       assert.ok(replayed.length >= 5, "boot events are in the ring");
       const records = replayed.map((line) => JSON.parse(line) as Record<string, unknown>);
+      if (jq) {
+        // The reference: jq -c . takes every line and gives one compact record per line.
+        const checked = await pipeThrough(jq, ["-c", "."], replayed.join("\n") + "\n");
+        assert.equal(checked.code, 0, checked.stderr);
+        assert.equal(checked.stdout.trimEnd().split("\n").length, replayed.length);
+      } else {
+        console.warn("NOTICE: jq not found; JSON lines checked with JSON.parse only");
+      }
       const events = records.map((record) => `${record.subsystem}:${record.status}`);
       for (const event of ["boot:arch", "boot:memory", "boot:heap", "fs:mounted", "shell:ready"]) {
         assert.ok(events.includes(event), `boot event ${event} in ${events.join(", ")}`);
@@ -151,6 +166,72 @@ for (const arch of ARCHES) {
     } finally {
       await kernel.close();
     }
+  });
+
+  Deno.test({
+    name: `kernel on ${arch}: metricsctl --format prometheus passes promtool check metrics with nothing to say`,
+    ignore: !promtool,
+    fn: async () => {
+      const kernel = await boot(arch);
+      try {
+        await ok(kernel.session, "write /p some text");
+        await ok(kernel.session, "net send 100");
+        const exposition = (await ok(kernel.session, "metricsctl --format prometheus")).join("\n") + "\n";
+        const verdict = await pipeThrough(promtool!, ["check", "metrics"], exposition);
+        assert.equal(verdict.code, 0, verdict.stdout + verdict.stderr);
+        assert.equal((verdict.stdout + verdict.stderr).trim(), "", "promtool found problems");
+      } finally {
+        await kernel.close();
+      }
+    },
+  });
+
+  for (const [command, kind] of [["panic chaos free boom", "panic"], ["fault", "fault"]] as const) {
+    Deno.test(`kernel on ${arch}: ${kind} prints the full report, the JSON record, and ends with 101`, async () => {
+      const kernel = await boot(arch);
+      try {
+        const error = await kernel.session.run(command).then(() => undefined, (caught) => caught);
+        assert.ok(error instanceof SessionPanicError, `expected a panic, got ${error}`);
+        const report = error.report.join("\n");
+        for (const section of ["!!! KERNEL PANIC !!!", "message:", "location:", "system:", "backtrace:", "last log records:"]) {
+          assert.ok(report.includes(section), `report has ${section}`);
+        }
+        const record = error.record!;
+        assert.equal(record.level, "FATAL");
+        assert.equal(record.subsystem, "panic");
+        assert.equal(record.arch, arch);
+        const backtrace = record.backtrace as string[];
+        assert.ok(backtrace.length >= 2, `backtrace ${JSON.stringify(backtrace)}`);
+        const registers = record.registers as Record<string, string>;
+        if (kind === "fault") {
+          // The trapped context: every register the arch saves, and the report shows them too.
+          const expected = { aarch64: ["x0", "x30", "sp", "elr", "esr", "far"], riscv64: ["ra", "sp", "a0", "sepc", "scause", "stval"], x86_64: ["rax", "r15", "rip", "rsp", "cr2"] }[arch];
+          for (const name of expected) assert.match(registers[name] ?? "", /^0x[0-9a-f]+$/, `register ${name}`);
+          assert.ok(report.includes("registers:"));
+        } else {
+          assert.equal(record.message, "chaos free boom");
+        }
+        const exit = await kernel.machine.exited;
+        assert.equal(exit.outcome.kind, "panic", JSON.stringify(exit.outcome));
+      } finally {
+        await kernel.close();
+      }
+    });
+  }
+
+  Deno.test(`kernel on ${arch}: a build without the chaos feature has no chaos code, a chaos build has it`, async () => {
+    const chaosNames = (path: string) =>
+      Deno.readFile(path).then((bytes) =>
+        readElf(bytes).symbols.filter((symbol) => /chaos/i.test(symbol.name + symbol.displayName))
+      );
+    const plain = await chaosNames(join(ROOT, "build", arch, "sis-kernel.elf"));
+    assert.deepEqual(plain.map((symbol) => symbol.displayName), [], "chaos symbols in the plain kernel");
+    // The positive control: the same search finds the chaos code where it is compiled in.
+    const kernels = await ensureChaosKernels(ROOT, [arch], testContext({ env: Deno.env.toObject() }), {
+      reuse: true,
+    });
+    const chaos = await chaosNames(kernels[arch].path);
+    assert.ok(chaos.length > 10, `only ${chaos.length} chaos symbols in the chaos build`);
   });
 
   Deno.test(`kernel on ${arch}: version names the checkout's commit`, async () => {
