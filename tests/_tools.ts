@@ -5,7 +5,11 @@ async function firstRunnable(candidates: (string | undefined)[]): Promise<string
   for (const candidate of candidates) {
     if (!candidate) continue;
     try {
-      const output = await new Deno.Command(candidate, { args: ["--version"], stdout: "null", stderr: "null" })
+      const output = await new Deno.Command(candidate, {
+        args: ["--version"],
+        stdout: "null",
+        stderr: "null",
+      })
         .output();
       if (output.success) return candidate;
     } catch {

@@ -482,7 +482,7 @@ function parseInteger(text: string): number | undefined {
  */
 function withoutLabel(key: string, name: string): string {
   const head = `${name}="`;
-  let start = key.startsWith(head) ? 0 : key.indexOf(`,${head}`);
+  const start = key.startsWith(head) ? 0 : key.indexOf(`,${head}`);
   if (start < 0) return key;
   let end = key.indexOf('"', start + head.length + (start === 0 ? 0 : 1));
   // A quote after an odd run of backslashes is escaped: look further.

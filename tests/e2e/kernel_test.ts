@@ -169,7 +169,8 @@ for (const arch of ARCHES) {
   });
 
   Deno.test({
-    name: `kernel on ${arch}: metricsctl --format prometheus passes promtool check metrics with nothing to say`,
+    name:
+      `kernel on ${arch}: metricsctl --format prometheus passes promtool check metrics with nothing to say`,
     ignore: !promtool,
     fn: async () => {
       const kernel = await boot(arch);
@@ -193,7 +194,16 @@ for (const arch of ARCHES) {
         const error = await kernel.session.run(command).then(() => undefined, (caught) => caught);
         assert.ok(error instanceof SessionPanicError, `expected a panic, got ${error}`);
         const report = error.report.join("\n");
-        for (const section of ["!!! KERNEL PANIC !!!", "message:", "location:", "system:", "backtrace:", "last log records:"]) {
+        for (
+          const section of [
+            "!!! KERNEL PANIC !!!",
+            "message:",
+            "location:",
+            "system:",
+            "backtrace:",
+            "last log records:",
+          ]
+        ) {
           assert.ok(report.includes(section), `report has ${section}`);
         }
         const record = error.record!;
@@ -205,8 +215,14 @@ for (const arch of ARCHES) {
         const registers = record.registers as Record<string, string>;
         if (kind === "fault") {
           // The trapped context: every register the arch saves, and the report shows them too.
-          const expected = { aarch64: ["x0", "x30", "sp", "elr", "esr", "far"], riscv64: ["ra", "sp", "a0", "sepc", "scause", "stval"], x86_64: ["rax", "r15", "rip", "rsp", "cr2"] }[arch];
-          for (const name of expected) assert.match(registers[name] ?? "", /^0x[0-9a-f]+$/, `register ${name}`);
+          const expected = {
+            aarch64: ["x0", "x30", "sp", "elr", "esr", "far"],
+            riscv64: ["ra", "sp", "a0", "sepc", "scause", "stval"],
+            x86_64: ["rax", "r15", "rip", "rsp", "cr2"],
+          }[arch];
+          for (const name of expected) {
+            assert.match(registers[name] ?? "", /^0x[0-9a-f]+$/, `register ${name}`);
+          }
           assert.ok(report.includes("registers:"));
         } else {
           assert.equal(record.message, "chaos free boom");
