@@ -3,7 +3,7 @@ import { SisError } from "../errors.ts";
 import { type ConsolePort, Session, SessionPanicError, type TimedEvent } from "../session/driver.ts";
 import { kernelFailureOf } from "../session/runner.ts";
 import { type Injection, parseInjection } from "./records.ts";
-import type { CellTranscript, CommandRecord, OpRecord } from "./transcript.ts";
+import { type CellTranscript, type CommandRecord, emptyTranscript, type OpRecord } from "./transcript.ts";
 import type { CellPlan } from "./workload.ts";
 
 export interface CellRunOptions {
@@ -31,17 +31,7 @@ export async function runCell(
   options: CellRunOptions,
 ): Promise<{ transcript: CellTranscript; bootMs?: number }> {
   const bySeq = new Map<number, Injection[]>();
-  const transcript: CellTranscript = {
-    plan,
-    arch,
-    setup: [],
-    keptBefore: {},
-    arm: [],
-    ops: [],
-    recovery: [],
-    keptAfter: {},
-    injections: [],
-  };
+  const transcript: CellTranscript = emptyTranscript(arch, plan);
   const session = new Session(port, {
     bootTimeoutMs: options.bootTimeoutMs,
     commandTimeoutMs: options.commandTimeoutMs,

@@ -10,7 +10,7 @@ import { runCell } from "./cell.ts";
 import { checkCell } from "./check.ts";
 import type { Injection } from "./records.ts";
 import { cellName, type CellResult } from "./results.ts";
-import type { CellTranscript } from "./transcript.ts";
+import { type CellTranscript, emptyTranscript } from "./transcript.ts";
 import type { CellPlan } from "./workload.ts";
 
 /** One cell to run: a plan on an arch. */
@@ -131,20 +131,6 @@ async function runOne(spec: CellSpec, options: ChaosRunOptions): Promise<CellRes
   }
   await recorder.finish(result);
   return result;
-}
-
-function emptyTranscript(arch: string, plan: CellPlan): CellTranscript {
-  return {
-    plan,
-    arch,
-    setup: [],
-    keptBefore: {},
-    arm: [],
-    ops: [],
-    recovery: [],
-    keptAfter: {},
-    injections: [],
-  };
 }
 
 /** Compares two injection sequences field by field (timestamps are not part of them). */

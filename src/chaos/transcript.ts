@@ -67,3 +67,18 @@ export interface CellTranscript {
 
 /** A parsed stats record, or why it could not be read. */
 export type StatsReading = { stats: ChaosStats } | { error: string };
+
+/** A transcript with nothing recorded yet: where a cell starts, and what a cell that never booted keeps. */
+export function emptyTranscript(arch: string, plan: CellPlan): CellTranscript {
+  return {
+    plan,
+    arch,
+    setup: [],
+    keptBefore: {},
+    arm: [],
+    ops: [],
+    recovery: [],
+    keptAfter: {},
+    injections: [],
+  };
+}

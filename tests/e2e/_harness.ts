@@ -3,8 +3,8 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
-const PERMISSIONS = [
+export const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
+export const PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-run",

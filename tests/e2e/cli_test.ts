@@ -1,17 +1,7 @@
 /** End-to-end tests of the CLI itself: help, usage errors, environment errors and a real kernel build. */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
-const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-env",
-  "--allow-net",
-  "--allow-sys",
-];
+import { CLI, PERMISSIONS, ROOT } from "./_harness.ts";
 
 interface Run {
   code: number;
