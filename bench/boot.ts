@@ -17,6 +17,8 @@ async function bareStart(arch: Arch, image: string): Promise<number> {
   const status = await new Deno.Command(profile.binary, {
     args: [
       ...profile.machineArgs,
+      // As qemuArgv(): no default devices, so both sides boot the same machine.
+      "-nodefaults",
       "-m",
       "512M",
       "-smp",
