@@ -11,7 +11,7 @@ use sis_vfs::{DirEntry, Limits, Metadata, NodeKind, Vfs, WriteMode};
 
 // Small enough that ENOSPC (blocks and nodes) and EFBIG happen often.
 const BLOCK_SIZE: usize = 8;
-const BLOCK_COUNT: usize = 24;
+const BLOCK_COUNT: usize = 16;
 const MAX_FILE_BYTES: usize = 40;
 const MAX_NODES: usize = 10;
 
@@ -305,6 +305,11 @@ fn random_operations_match_the_model() {
         // Integration tests have no lib.rs beside them to anchor proptest's
         // regression files; a failure prints the minimal input instead.
         failure_persistence: None,
+        // A fixed seed: the same 1000 sequences every run, so the coverage
+        // check below is a fact about the test, not a coin toss. (With a
+        // 24-block disk a random seed once reached ENOSPC only 6 times; the
+        // disk is now 16 blocks, and every seed tried reaches it often.)
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5153_5646),
         ..ProptestConfig::default()
     };
     let mut runner = proptest::test_runner::TestRunner::new(config);
