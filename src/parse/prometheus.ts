@@ -278,12 +278,12 @@ function checkReservedLabels(family: MetricFamily, sample: Sample): string | und
   if (isBucket) {
     const le = sample.labels.le;
     if (le === undefined) return `histogram bucket "${sample.name}" without "le" label`;
-    if (parseNumber(le) === undefined) return `expected float as value for 'le' label, got "${le}"`;
+    if (parseBound(le) === undefined) return `expected float as value for 'le' label, got "${le}"`;
   }
   if (family.type === "summary" && sample.name === family.name) {
     const quantile = sample.labels.quantile;
     if (quantile === undefined) return `summary "${family.name}" sample without "quantile" label`;
-    if (parseNumber(quantile) === undefined) {
+    if (parseBound(quantile) === undefined) {
       return `expected float as value for 'quantile' label, got "${quantile}"`;
     }
   }
@@ -374,15 +374,29 @@ function sortSegments(segments: string[]): string {
   // Insertion sort: a handful of labels, usually one out of place.
   for (let index = 1; index < segments.length; index++) {
     const segment = segments[index];
-    const name = segment.slice(0, segment.indexOf("="));
     let at = index;
-    while (at > 0 && segments[at - 1].slice(0, segments[at - 1].indexOf("=")) > name) {
+    while (at > 0 && nameAfter(segments[at - 1], segment)) {
       segments[at] = segments[at - 1];
       at--;
     }
     segments[at] = segment;
   }
   return segments.join(",");
+}
+
+/**
+ * Whether the label name of `a` (the text before its `=`) sorts after that
+ * of `b`, as `<` orders strings, without cutting the names out. `=` ends a
+ * name: a name that is a prefix of the other sorts first.
+ */
+function nameAfter(a: string, b: string): boolean {
+  for (let index = 0;; index++) {
+    const x = a.charCodeAt(index);
+    const y = b.charCodeAt(index);
+    if (x === 0x3d /* = */) return false; // `a`'s name ended first, or both did (names are unique).
+    if (y === 0x3d) return true;
+    if (x !== y) return x > y;
+  }
 }
 
 /** Parses `name{labels} value [timestamp]` (plus an OpenMetrics exemplar); returns a reason on failure. */
@@ -555,15 +569,22 @@ function isEscaped(text: string, index: number): boolean {
   return backslashes % 2 === 1;
 }
 
-/** `le` values repeat across series: each distinct text is parsed once. */
-const leCache = new Map<string, number>();
-function leValue(text: string): number {
-  let value = leCache.get(text);
+/**
+ * `le` and `quantile` values repeat across series: each distinct text is
+ * parsed once (`null` stands for "not a number" in the cache).
+ */
+const boundCache = new Map<string, number | null>();
+function parseBound(text: string): number | undefined {
+  let value = boundCache.get(text);
   if (value === undefined) {
-    value = parseNumber(text) ?? NaN;
-    if (leCache.size < 10_000) leCache.set(text, value);
+    value = parseNumber(text) ?? null;
+    if (boundCache.size < 10_000) boundCache.set(text, value);
   }
-  return value;
+  return value ?? undefined;
+}
+
+function leValue(text: string): number {
+  return parseBound(text) ?? NaN;
 }
 
 function checkFamily(family: MetricFamily): MetricProblem[] {
@@ -598,8 +619,14 @@ class FamilyCheck {
   readonly runs = new Map<string, BucketRun>();
   readonly counts = new Map<string, number>();
   readonly isHistogram: boolean;
-  /** How many samples carry each label name (promlint counts per sample). */
+  /** How many samples carry each label name (promlint counts per sample); complete after `finish`. */
   readonly labelUses = new Map<string, number>();
+  /** The label names of the last samples, and how many in a row had them (counted into `labelUses` later). */
+  lastNames: string[] = [];
+  lastNamesRun = 0;
+  /** The last sample name and its key set: consecutive samples mostly share a name. */
+  lastName = "";
+  lastKeys: Set<string> | undefined;
   samples = 0;
 
   constructor(readonly family: MetricFamily) {
@@ -613,9 +640,14 @@ class FamilyCheck {
   add(sample: Sample): void {
     const family = this.family;
     this.samples++;
-    for (const label in sample.labels) this.labelUses.set(label, (this.labelUses.get(label) ?? 0) + 1);
-    let keys = this.seen.get(sample.name);
-    if (!keys) this.seen.set(sample.name, keys = new Set());
+    this.countLabels(sample.labels);
+    let keys = this.lastKeys;
+    if (keys === undefined || sample.name !== this.lastName) {
+      keys = this.seen.get(sample.name);
+      if (!keys) this.seen.set(sample.name, keys = new Set());
+      this.lastName = sample.name;
+      this.lastKeys = keys;
+    }
     const key = keyOf(sample);
     if (keys.has(key)) {
       this.duplicates.push(
@@ -663,7 +695,40 @@ class FamilyCheck {
     }
   }
 
+  /**
+   * Counts a sample's label names. Runs of samples with the same names (the
+   * common case) are counted once per run rather than with a map update
+   * per label per sample.
+   */
+  countLabels(labels: Record<string, string>): void {
+    const last = this.lastNames;
+    let index = 0;
+    let isSame = true;
+    for (const label in labels) {
+      if (index >= last.length || last[index] !== label) {
+        isSame = false;
+        break;
+      }
+      index++;
+    }
+    if (isSame && index === last.length) {
+      this.lastNamesRun++;
+      return;
+    }
+    this.flushLabels();
+    this.lastNames = Object.keys(labels);
+    this.lastNamesRun = 1;
+  }
+
+  flushLabels(): void {
+    for (const label of this.lastNames) {
+      this.labelUses.set(label, (this.labelUses.get(label) ?? 0) + this.lastNamesRun);
+    }
+    this.lastNamesRun = 0;
+  }
+
   finish(): MetricProblem[] {
+    this.flushLabels();
     const problems = this.duplicates;
     for (const [series, run] of this.runs) {
       problems.push(...run.problems);
@@ -953,30 +1018,37 @@ export function lintExposition(
 ): { exposition: Exposition; tallies: FamilyTally[] } {
   const checks = new Map<MetricFamily, FamilyCheck>();
   const tallies = new Map<MetricFamily, FamilyTally>();
+  // Samples of a family come in runs: the last family's check and tally are kept at hand.
+  let lastFamily: MetricFamily | undefined;
+  let check: FamilyCheck | undefined;
+  let tally: FamilyTally | undefined;
   const exposition = parseLines(text, options, (family, sample) => {
-    let check = checks.get(family);
-    if (!check) {
-      // The family's type is settled by now: a TYPE line after a sample is refused.
-      checks.set(family, check = new FamilyCheck(family));
-      tallies.set(family, { family, samples: 0, keys: [] });
+    if (family !== lastFamily) {
+      lastFamily = family;
+      check = checks.get(family);
+      tally = tallies.get(family);
+      if (!check || !tally) {
+        // The family's type is settled by now: a TYPE line after a sample is refused.
+        checks.set(family, check = new FamilyCheck(family));
+        tallies.set(family, tally = { family, samples: 0, keys: [] });
+      }
     }
-    check.add(sample);
-    const tally = tallies.get(family)!;
-    tally.samples++;
-    tally.keys.push(keyOf(sample));
+    check!.add(sample);
+    tally!.samples++;
+    tally!.keys.push(keyOf(sample));
   });
   const lint: MetricProblem[] = [];
   /** In the order of `families` (first mention), as `compareScrapes` reports them. */
   const ordered: FamilyTally[] = [];
   for (const family of exposition.families) {
-    const check = checks.get(family);
-    if (!check) continue; // No samples: no family problems, and promtool does not lint it.
+    const familyCheck = checks.get(family);
+    if (!familyCheck) continue; // No samples: no family problems, and promtool does not lint it.
     ordered.push(tallies.get(family)!);
-    exposition.problems.push(...check.finish());
+    exposition.problems.push(...familyCheck.finish());
     const name = exposition.format === "openmetrics" && family.type === "counter"
       ? `${family.name}_total`
       : family.name;
-    lintFamily(name, family.type, family.help, check.labelUses, lint);
+    lintFamily(name, family.type, family.help, familyCheck.labelUses, lint);
   }
   exposition.problems.push(...sortLint(lint));
   return { exposition, tallies: ordered };
