@@ -11,9 +11,8 @@ export interface ScrapeFinding {
 /**
  * The label-budget finding of one family, if it has more distinct label
  * sets than `maxSeries`; `keys` are its samples' series keys (`keyOf`),
- * one per sample.
- * Shared by `compareScrapes` and the single-scrape path of `sis metrics
- * check`, which keeps keys rather than samples.
+ * one per sample. Shared by `compareScrapes` and the single-scrape path of
+ * `sis metrics check`, which keeps keys rather than samples.
  */
 export function labelBudget(
   scrape: string,
