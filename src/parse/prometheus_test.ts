@@ -8,11 +8,14 @@ import {
   checkExposition,
   fastSample,
   formatPrometheus,
+  keyOf,
+  lintExposition,
   type MetricFamily,
   type MetricType,
   parsePrometheus,
   promtoolLines,
   scanSampleLine,
+  seriesKey,
 } from "./prometheus.ts";
 import { compareScrapes } from "./scrapes.ts";
 import { PROPERTY_RUNS } from "./_property.ts";
@@ -414,4 +417,59 @@ Deno.test("histogram checks group buckets by series, whatever the place of `le` 
     problem.text
   );
   assert.deepEqual(strict, ["histogram _count 4 differs from the +Inf bucket 3"]);
+});
+
+Deno.test("lintExposition() (sis metrics check on one scrape) finds what checkExposition() finds", async () => {
+  /** The same problems in the same order, and a tally per family with samples: count and series keys. */
+  const agree = (text: string) => {
+    const full = checkExposition(text);
+    const { exposition, tallies } = lintExposition(text);
+    assert.deepEqual(exposition.problems, full.problems, text);
+    assert.equal(exposition.format, full.format, text);
+    // The keys the parser takes from the line (sorted when out of order) are the canonical ones.
+    for (const family of full.families) {
+      for (const sample of family.samples) assert.equal(keyOf(sample), seriesKey(sample.labels), text);
+    }
+    assert.deepEqual(
+      tallies.map((tally) => [tally.family.name, tally.samples, tally.keys]),
+      full.families.filter((family) => family.samples.length > 0).map((family) => [
+        family.name,
+        family.samples.length,
+        family.samples.map(keyOf),
+      ]),
+      text,
+    );
+  };
+  for (const entry of await readdir(FIXTURES)) agree(await readFile(new URL(entry, FIXTURES), "utf8"));
+  // Labels out of order (with `,` and `=` in values), repeats, bad buckets,
+  // TYPE lines late, split families: the paths the streaming checker takes.
+  const line = fc.oneof(
+    fc.constantFrom(
+      "# HELP h help",
+      "# TYPE h histogram",
+      "# TYPE c counter",
+      "# TYPE s summary",
+      "# EOF",
+      "",
+    ),
+    fc.tuple(
+      fc.constantFrom("h_bucket", "h_count", "h_sum", "c", "c_total", "s", "g", "fooBar"),
+      fc.array(
+        fc.tuple(
+          fc.constantFrom("le", "quantile", "b", "a", "aB", "z"),
+          fc.constantFrom("1", "+Inf", "x,y=", 'q\\"', ""),
+        ),
+        { maxLength: 4 },
+      ),
+      fc.constantFrom("1", "-1", "2", "NaN", "x"),
+    ).map(([name, labels, value]) => `${name}{${labels.map(([k, v]) => `${k}="${v}"`).join(",")}} ${value}`),
+  );
+  fc.assert(
+    fc.property(fc.array(line, { maxLength: 12 }), (lines) => agree(lines.join("\n") + "\n")),
+    { numRuns: PROPERTY_RUNS },
+  );
+  for (const families of fc.sample(expositionArb, { numRuns: 100, seed: 7 })) {
+    agree(formatPrometheus(families));
+    agree(formatPrometheus(families, "openmetrics"));
+  }
 });

@@ -8,6 +8,30 @@ export interface ScrapeFinding {
   text: string;
 }
 
+/**
+ * The label-budget finding of one family, if it has more distinct label
+ * sets than `maxSeries`; `keys` are its samples' series keys (`keyOf`),
+ * one per sample. Shared by `compareScrapes` and the single-scrape path of
+ * `sis metrics check`, which keeps keys rather than samples.
+ */
+export function labelBudget(
+  scrape: string,
+  metric: string,
+  keys: readonly string[],
+  maxSeries: number,
+): ScrapeFinding | undefined {
+  if (keys.length <= maxSeries) return undefined;
+  // A series of a histogram or summary is its labels without `le`/`quantile`.
+  const labelSets = new Set(keys.map((key) => key.replace(/(^|,)(le|quantile)="[^"]*"/, "")));
+  if (labelSets.size <= maxSeries) return undefined;
+  return {
+    scrape,
+    kind: "label-budget",
+    metric,
+    text: `${labelSets.size} label sets, over the budget of ${maxSeries}`,
+  };
+}
+
 /** Compares consecutive scrapes; pure, for tests. */
 export function compareScrapes(
   scrapes: ReadonlyArray<{ name: string; exposition: Exposition }>,
@@ -19,18 +43,10 @@ export function compareScrapes(
     const current = new Map<string, { value: number; type: string; metric: string; sample: Sample }>();
     for (const family of exposition.families) {
       // Distinct label sets can only exceed the budget if the samples do.
-      const labelSets = family.samples.length > maxSeries
-        // A series of a histogram or summary is its labels without `le`/`quantile`.
-        ? new Set(family.samples.map((sample) => keyOf(sample).replace(/(^|,)(le|quantile)="[^"]*"/, "")))
+      const overBudget = family.samples.length > maxSeries
+        ? labelBudget(name, family.name, family.samples.map(keyOf), maxSeries)
         : undefined;
-      if (labelSets && labelSets.size > maxSeries) {
-        findings.push({
-          scrape: name,
-          kind: "label-budget",
-          metric: family.name,
-          text: `${labelSets.size} label sets, over the budget of ${maxSeries}`,
-        });
-      }
+      if (overBudget) findings.push(overBudget);
       // One scrape has nothing to compare with: skip the per-series map.
       if (scrapes.length < 2) continue;
       for (const sample of family.samples) {
