@@ -160,25 +160,36 @@ for (const arch of ARCHES) {
   });
 }
 
+/** Starts `sis test` on the slow suite in `dir` (riscv64), as the signal tests need it. */
+function startSlowRun(dir: string): SisProcess {
+  return new SisProcess([
+    "test",
+    "--arch",
+    "riscv64",
+    "--suites-dir",
+    dir,
+    "--suite",
+    "slow",
+    "--timeout-ms",
+    "60000",
+  ]);
+}
+
+/** The run's bundle folder and its live QEMU's pid, once both exist. */
+async function qemuOf(process: SisProcess): Promise<{ bundle: string; pid: number }> {
+  const bundle = await pollFor(() => process.bundleDir(), 30_000);
+  const [pid] = await pollFor(() => (qemuPids(bundle).length ? qemuPids(bundle) : undefined), 30_000);
+  assert.ok(isQemuAlive(pid));
+  return { bundle, pid };
+}
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.test(`${signal} to sis test mid-run leaves no QEMU process`, async () => {
     const dir = await suitesDir({ slow: SLOW_SUITE });
     let process: SisProcess | undefined;
     try {
-      process = new SisProcess([
-        "test",
-        "--arch",
-        "riscv64",
-        "--suites-dir",
-        dir,
-        "--suite",
-        "slow",
-        "--timeout-ms",
-        "60000",
-      ]);
-      const bundle = await pollFor(() => process!.bundleDir(), 30_000);
-      const [pid] = await pollFor(() => (qemuPids(bundle).length ? qemuPids(bundle) : undefined), 30_000);
-      assert.ok(isQemuAlive(pid));
+      process = startSlowRun(dir);
+      const { bundle, pid } = await qemuOf(process);
       // Wait until the slow command is running, so the signal lands mid-command.
       await pollFor(() => (Deno.readTextFileSync(join(bundle, "riscv64-default-slow", "events.ndjson"))
           .includes('"seq":2')
@@ -201,20 +212,8 @@ Deno.test("kill -9 of sis leaves no QEMU within 2 s, and the next run removes it
   const dir = await suitesDir({ slow: SLOW_SUITE });
   let process: SisProcess | undefined;
   try {
-    process = new SisProcess([
-      "test",
-      "--arch",
-      "riscv64",
-      "--suites-dir",
-      dir,
-      "--suite",
-      "slow",
-      "--timeout-ms",
-      "60000",
-    ]);
-    const bundle = await pollFor(() => process!.bundleDir(), 30_000);
-    const [pid] = await pollFor(() => (qemuPids(bundle).length ? qemuPids(bundle) : undefined), 30_000);
-    assert.ok(isQemuAlive(pid));
+    process = startSlowRun(dir);
+    const { bundle, pid } = await qemuOf(process);
     process.child.kill("SIGKILL");
     await process.done;
     await pollFor(() => (isQemuAlive(pid) ? undefined : true), 2_000);
