@@ -19,11 +19,23 @@ import { join } from "node:path";
  * was written is in the kernel's page cache and survives the process.
  */
 
-/** A new unique run id: UTC time, then pid and random bits so concurrent runs never collide. */
+/** Ids made by this process so far: with the pid, they make ids unique by construction. */
+let idsMade = 0;
+
+/**
+ * A new unique run id: UTC time, pid, a per-process sequence number and
+ * random bits. Time, pid and sequence never repeat between live processes;
+ * the random part covers a pid reused within the same second. (Random bits
+ * alone were not enough: 24 of them collided among 2000 ids about one time
+ * in eight.)
+ */
 export function newRunId(now = new Date(), pid = Deno.pid): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z").replace("T", "-");
   const random = crypto.getRandomValues(new Uint8Array(3));
-  return `${stamp}-${pid}-${[...random].map((byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  idsMade += 1;
+  return `${stamp}-${pid}-${idsMade}-${
+    [...random].map((byte) => byte.toString(16).padStart(2, "0")).join("")
+  }`;
 }
 
 /** Writes JSON atomically (temp file + rename) so a reader never sees half a file. */
