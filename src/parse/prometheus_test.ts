@@ -125,7 +125,10 @@ Deno.test({
   ignore: !promtool,
   fn: async () => {
     const dir = await mkdtemp(join(tmpdir(), "sis-prom-"));
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    // A port the kernel just handed out as free, rather than a random guess that may be taken.
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (probe.addr as Deno.NetAddr).port;
+    probe.close();
     await writeFile(join(dir, "prometheus.yml"), "global:\n  scrape_interval: 1h\n");
     let child: Deno.ChildProcess | undefined;
     for (const server of [Deno.env.get("PROMETHEUS"), "/tmp/prom/usr/bin/prometheus", "prometheus"]) {
