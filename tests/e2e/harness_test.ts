@@ -59,17 +59,7 @@ for (const arch of ARCHES) {
   Deno.test(`sis test reports a command that stops answering on ${arch} as a hang with its stage`, async () => {
     const dir = await suitesDir({ slow: SLOW_SUITE });
     try {
-      const run = await sis([
-        "test",
-        "--arch",
-        arch,
-        "--suites-dir",
-        dir,
-        "--suite",
-        "slow",
-        "--timeout-ms",
-        "700",
-      ]);
+      const run = await sis(suiteRun(arch, dir, "slow", "--timeout-ms", "700"));
       assert.equal(run.code, 4, run.stdout + run.stderr);
       assert.match(
         run.stdout,
@@ -99,19 +89,9 @@ steps:
     const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
     try {
       // A 60 s timeout: finishing well inside it shows the panic was not waited out.
-      const run = await sis([
-        "test",
-        "--arch",
-        arch,
-        "--suites-dir",
-        dir,
-        "--suite",
-        "boom",
-        "--timeout-ms",
-        "60000",
-        "--json",
-        join(out, "results.json"),
-      ]);
+      const run = await sis(
+        suiteRun(arch, dir, "boom", "--timeout-ms", "60000", "--json", join(out, "results.json")),
+      );
       assert.equal(run.code, 4, run.stdout + run.stderr);
       assert.ok(run.elapsedMs < 30_000, `took ${run.elapsedMs} ms`);
       const [job] = JSON.parse(await Deno.readTextFile(join(out, "results.json"))).jobs;
@@ -136,17 +116,7 @@ for (const arch of ARCHES) {
     const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
     try {
       const json = join(out, "results.json");
-      const run = await sis([
-        "test",
-        "--arch",
-        arch,
-        "--suites-dir",
-        dir,
-        "--suite",
-        "fault",
-        "--json",
-        json,
-      ]);
+      const run = await sis(suiteRun(arch, dir, "fault", "--json", json));
       assert.equal(run.code, 4, run.stdout + run.stderr);
       const [job] = JSON.parse(await Deno.readTextFile(json)).jobs;
       assert.equal(job.kernel.kind, "panic");
@@ -160,19 +130,14 @@ for (const arch of ARCHES) {
   });
 }
 
+/** `sis test` arguments for one suite of the suites folder `dir`, plus any extra flags. */
+function suiteRun(arch: string, dir: string, suite: string, ...extra: string[]): string[] {
+  return ["test", "--arch", arch, "--suites-dir", dir, "--suite", suite, ...extra];
+}
+
 /** Starts `sis test` on the slow suite in `dir` (riscv64), as the signal tests need it. */
 function startSlowRun(dir: string): SisProcess {
-  return new SisProcess([
-    "test",
-    "--arch",
-    "riscv64",
-    "--suites-dir",
-    dir,
-    "--suite",
-    "slow",
-    "--timeout-ms",
-    "60000",
-  ]);
+  return new SisProcess(suiteRun("riscv64", dir, "slow", "--timeout-ms", "60000"));
 }
 
 /** The run's bundle folder and its live QEMU's pid, once both exist. */
@@ -263,19 +228,7 @@ for (const arch of ARCHES) {
     const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
     try {
       const json = join(out, "results.json");
-      const run = await sis([
-        "test",
-        "--arch",
-        arch,
-        "--config",
-        "all",
-        "--suites-dir",
-        dir,
-        "--suite",
-        "probe",
-        "--json",
-        json,
-      ]);
+      const run = await sis(suiteRun(arch, dir, "probe", "--config", "all", "--json", json));
       assert.equal(run.code, 0, run.stdout + run.stderr);
       const jobs: { config: string; steps: { name: string; output: string[] }[] }[] =
         JSON.parse(await Deno.readTextFile(json)).jobs;
@@ -391,7 +344,7 @@ steps:
   });
   const summary = join(dir, "summary.md");
   try {
-    const run = await sis(["test", "--arch", "riscv64", "--suites-dir", dir, "--suite", "gh"], {
+    const run = await sis(suiteRun("riscv64", dir, "gh"), {
       GITHUB_ACTIONS: "true",
       GITHUB_STEP_SUMMARY: summary,
     });
