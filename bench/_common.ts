@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Arch } from "../src/arch.ts";
 import { Machine } from "../src/qemu/machine.ts";
-import { BUILTIN_CONFIGS } from "../src/qemu/profiles.ts";
+import { BUILTIN_CONFIGS, type MachineConfig } from "../src/qemu/profiles.ts";
 import { Session } from "../src/session/driver.ts";
 
 /** The checkout whose build/ is measured; SIS_ROOT points the bench at another one (as it does sis). */
@@ -25,9 +25,10 @@ export function kernelPath(arch: Arch): string | undefined {
 export async function bootToPrompt(
   arch: Arch,
   path: string,
+  config: MachineConfig = BUILTIN_CONFIGS.default,
 ): Promise<{ machine: Machine; session: Session; ms: number }> {
   const started = performance.now();
-  const machine = await Machine.launch({ arch, config: BUILTIN_CONFIGS.default, kernelPath: path });
+  const machine = await Machine.launch({ arch, config, kernelPath: path });
   try {
     const session = new Session(machine, { bootTimeoutMs: 20_000, commandTimeoutMs: 10_000 });
     await session.boot();
@@ -51,4 +52,10 @@ export function runsArgument(args: string[], fallback: number): number {
   const index = args.indexOf("--runs");
   const value = index >= 0 ? Number(args[index + 1]) : fallback;
   return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+/** The value at quantile `q` (0-1) of `values`, nearest rank. */
+export function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }

@@ -11,7 +11,7 @@ import { bootToPrompt, kernelPath, median, ms, runsArgument } from "./_common.ts
  * a few-instruction image that powers off at once, timed spawn to exit.
  * Figures are medians of `--runs` runs (default 5). Printed, never asserted.
  */
-async function bareStart(arch: Arch, image: string): Promise<number> {
+export async function bareStart(arch: Arch, image: string, cpus = 2): Promise<number> {
   const profile = PROFILES[arch];
   const started = performance.now();
   const status = await new Deno.Command(profile.binary, {
@@ -22,7 +22,7 @@ async function bareStart(arch: Arch, image: string): Promise<number> {
       "-m",
       "512M",
       "-smp",
-      "2",
+      String(cpus),
       "-display",
       "none",
       "-monitor",

@@ -67,7 +67,13 @@ for (const arch of ARCHES) {
     Deno.test(`kernel on ${arch} boots with -m ${memoryMiB}M -smp ${cpus} and reports them`, async () => {
       const kernel = await boot(arch, config(memoryMiB, cpus));
       try {
-        assert.deepEqual(await ok(kernel.session, "cpus"), [`cpus online: ${cpus}`]);
+        const [online, header, ...rows] = await ok(kernel.session, "cpus");
+        assert.equal(online, `cpus online: ${cpus}`);
+        assert.match(header, /^CPU\s+RUNNING\s+BUSY_US\s+IDLE_US/);
+        // One row per CPU that joined the scheduler, then the preemption count.
+        assert.deepEqual(rows.slice(0, -1).map((row) => Number(row.trim().split(/\s+/)[0])), [
+          ...Array(cpus).keys(),
+        ]);
         const memory = figures(await ok(kernel.session, "memstats"));
         const ram = memory.get("ram_bytes")!;
         // Firmware keeps a little (OpenSBI, SeaBIOS's low memory): at least 90 % is ours.

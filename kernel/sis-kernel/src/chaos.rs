@@ -9,6 +9,7 @@ use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use sis_abi::Errno;
 use sis_chaos::{Chaos, Effect, Injection, Mode, Point};
 
+use crate::sync::{rank, IrqMutex};
 use crate::{arch, heap, log, metrics};
 
 static CHAOS: Chaos = Chaos::new();
@@ -44,10 +45,45 @@ pub fn check(point: Point) -> Option<Injection> {
     }
 }
 
+/// Allocation injections decided inside `alloc`, waiting to be logged: the
+/// allocator never logs (printing from inside `alloc` would run the console
+/// and log paths in the middle of whatever allocated). `heap::fallible`
+/// logs them once its section ends. More than fit are counted, not lost.
+struct PendingInjections {
+    injections: [Option<Injection>; 8],
+    overflowed: u64,
+}
+
+static PENDING_ALLOCATION: IrqMutex<PendingInjections, { rank::CHAOS_PENDING }> =
+    IrqMutex::new(PendingInjections { injections: [None; 8], overflowed: 0 });
+
 /// The allocator's injection point: fails allocations made inside fallible
-/// sections while memory_pressure is active.
+/// sections while memory_pressure is active. Decides and counts only.
 fn allocation_hook(_layout: Layout) -> bool {
-    check(Point::Allocation).is_some()
+    let Some(injection) = CHAOS.should_inject(Point::Allocation) else { return false };
+    metrics::get().record_chaos_injection(injection.mode.name());
+    let mut pending = PENDING_ALLOCATION.lock();
+    match pending.injections.iter_mut().find(|slot| slot.is_none()) {
+        Some(slot) => *slot = Some(injection),
+        None => pending.overflowed += 1,
+    }
+    true
+}
+
+/// Logs the allocation injections decided since the last call (called by
+/// `heap::fallible` after its section, outside the allocator).
+pub fn log_pending_allocation_injections() {
+    let (injections, overflowed) = {
+        let mut pending = PENDING_ALLOCATION.lock();
+        let taken = core::mem::replace(&mut pending.injections, [None; 8]);
+        (taken, core::mem::take(&mut pending.overflowed))
+    };
+    for injection in injections.iter().flatten() {
+        log::emit(&injection.record(log::timestamp_us()));
+    }
+    if overflowed > 0 {
+        crate::log_event!("chaos", "allocation injections not logged", Warn, count = overflowed);
+    }
 }
 
 /// The block-write injection point (disk_full, disk_fail): the errno the

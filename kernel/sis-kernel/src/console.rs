@@ -3,11 +3,14 @@
 //!
 //! Output goes straight to the UART (`arch::console_write`); nothing here
 //! allocates on the output path, so early boot can print before the heap.
+//! Writers hold the output lock (`locked`) for a whole piece of output, so
+//! tasks on other CPUs, or a task preempted mid-line, never interleave
+//! within a line, a marker or a log record.
 
 use core::fmt;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::arch;
+use crate::{arch, sync::InterruptsMasked};
 
 /// Whether machine mode (`frame on`) is active: input is not echoed and log
 /// lines carry the `\x01sis:log ` prefix (docs/PROTOCOL.md).
@@ -27,8 +30,41 @@ pub fn at_line_start() -> bool {
     AT_LINE_START.load(Ordering::Relaxed)
 }
 
+/// The CPU holding the output lock, plus one (0: free), and how deeply.
+static OUTPUT_OWNER: AtomicUsize = AtomicUsize::new(0);
+static OUTPUT_DEPTH: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `write` holding the console output lock, interrupts masked. The lock
+/// is reentrant on one CPU (a log record written while a marker is being
+/// written, say); it is the innermost lock of the lock order (sync.rs), so
+/// nothing is taken under it but the log ring's own. The panic path does not
+/// take it: it writes to the UART directly.
+pub fn locked<R>(write: impl FnOnce() -> R) -> R {
+    let _masked = InterruptsMasked::new();
+    let me = arch::cpu_index() + 1;
+    if OUTPUT_OWNER.load(Ordering::Relaxed) == me {
+        OUTPUT_DEPTH.fetch_add(1, Ordering::Relaxed);
+        let result = write();
+        OUTPUT_DEPTH.fetch_sub(1, Ordering::Relaxed);
+        return result;
+    }
+    while OUTPUT_OWNER.compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        // The panicking CPU may hold it forever: stop rather than wait.
+        crate::panic::stop_if_other_cpu_panicking();
+        core::hint::spin_loop();
+    }
+    crate::panic::stop_if_other_cpu_panicking();
+    let result = write();
+    OUTPUT_OWNER.store(0, Ordering::Release);
+    result
+}
+
 /// Writes bytes, turning each `\n` into `\r\n`.
 pub fn write_bytes(bytes: &[u8]) {
+    locked(|| write_bytes_unlocked(bytes));
+}
+
+fn write_bytes_unlocked(bytes: &[u8]) {
     let mut rest = bytes;
     while let Some(newline) = rest.iter().position(|&b| b == b'\n') {
         arch::console_write(&rest[..newline]);
@@ -54,10 +90,12 @@ pub fn finish_line() {
 
 /// Writes a protocol marker line (`\x01<marker>`), on a line of its own.
 pub fn write_marker(args: fmt::Arguments<'_>) {
-    finish_line();
-    write_bytes(&[sis_abi::frame::MARK]);
-    let _ = fmt::write(&mut Console, args);
-    write_bytes(b"\n");
+    locked(|| {
+        finish_line();
+        write_bytes(&[sis_abi::frame::MARK]);
+        let _ = fmt::write(&mut Console, args);
+        write_bytes(b"\n");
+    });
 }
 
 /// A `fmt::Write` over the console.
@@ -74,7 +112,9 @@ impl fmt::Write for Console {
 #[macro_export]
 macro_rules! print {
     ($($arg:tt)*) => {{
-        let _ = core::fmt::Write::write_fmt(&mut $crate::console::Console, format_args!($($arg)*));
+        $crate::console::locked(|| {
+            let _ = core::fmt::Write::write_fmt(&mut $crate::console::Console, format_args!($($arg)*));
+        });
     }};
 }
 
@@ -83,17 +123,18 @@ macro_rules! print {
 macro_rules! println {
     () => { $crate::print!("\n") };
     ($($arg:tt)*) => {{
-        $crate::print!($($arg)*);
-        $crate::print!("\n");
+        $crate::console::locked(|| {
+            $crate::print!($($arg)*);
+            $crate::print!("\n");
+        });
     }};
 }
 
 /// Received bytes not yet read by the shell. The idle loop moves bytes from
 /// the UART here so the scheduler can tell whether input is waiting.
 pub mod input {
-    use spin::Mutex;
-
     use crate::arch;
+    use crate::sync::{rank, IrqMutex};
 
     const CAPACITY: usize = 4096;
 
@@ -103,7 +144,8 @@ pub mod input {
         len: usize,
     }
 
-    static QUEUE: Mutex<Queue> = Mutex::new(Queue { bytes: [0; CAPACITY], head: 0, len: 0 });
+    /// Taken by the console interrupt too, hence interrupts off while held.
+    static QUEUE: IrqMutex<Queue, { rank::CONSOLE_INPUT }> = IrqMutex::new(Queue { bytes: [0; CAPACITY], head: 0, len: 0 });
 
     /// Moves every byte the UART holds into the queue; returns whether the
     /// queue has bytes. When the queue is full, bytes stay in the UART (and
@@ -121,6 +163,11 @@ pub mod input {
             }
         }
         queue.len > 0
+    }
+
+    /// Whether a received byte waits in the queue (the UART is not read).
+    pub fn has_bytes() -> bool {
+        QUEUE.lock().len > 0
     }
 
     /// Takes the oldest received byte.

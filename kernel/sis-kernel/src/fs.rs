@@ -6,13 +6,13 @@
 use sis_abi::Errno;
 use sis_hal::block::{BlockDevice, RamBlockDevice};
 use sis_hal::DeviceError;
-use spin::Mutex;
 
 use crate::heap;
+use crate::sync::{rank, IrqMutex};
 
 pub type Vfs = sis_vfs::Vfs<Disk>;
 
-static ROOT: Mutex<Option<Vfs>> = Mutex::new(None);
+static ROOT: IrqMutex<Option<Vfs>, { rank::FILE_SYSTEM }> = IrqMutex::new(None);
 
 const BLOCK_BYTES: usize = 512;
 /// The disk takes an eighth of the heap, between 256 KiB and 4 MiB: room for

@@ -5,8 +5,12 @@ use sis_mem::heap::{CountingAllocator, HeapStats};
 use sis_mem::Region;
 use talc::{ErrOnOom, Span, Talc, Talck};
 
+use crate::sync::{rank, RawIrqSpinLock};
+
+/// talc behind an interrupt-masking lock: a task holding the heap is never
+/// preempted, so no other task spins on it for a whole slice.
 #[global_allocator]
-static HEAP: CountingAllocator<Talck<spin::Mutex<()>, ErrOnOom>> =
+static HEAP: CountingAllocator<Talck<RawIrqSpinLock<{ rank::HEAP }>, ErrOnOom>> =
     CountingAllocator::new(Talc::new(ErrOnOom).lock());
 
 /// Hands `region` to the allocator. Called once, before anything allocates.
@@ -28,8 +32,13 @@ pub fn stats() -> HeapStats {
 
 /// Runs `f` as a fallible section (see `CountingAllocator::fallible`):
 /// allocations inside it may fail on purpose under chaos memory_pressure.
+/// Injections decided inside it are logged when it ends, never from inside
+/// `alloc`.
 pub fn fallible<R>(f: impl FnOnce() -> R) -> R {
-    HEAP.fallible(f)
+    let result = HEAP.fallible(f);
+    #[cfg(feature = "chaos")]
+    crate::chaos::log_pending_allocation_injections();
+    result
 }
 
 /// Installs the chaos hook deciding injected allocation failures.

@@ -27,14 +27,16 @@ pub fn emit(record: &Record<'_>) {
     if !LOGGER.control().is_enabled(record.level) {
         return;
     }
-    console::finish_line();
-    if console::is_framed() {
-        console::write_bytes(&[sis_abi::frame::MARK]);
-        console::write_str(sis_abi::frame::LOG);
-        console::write_str(" ");
-    }
-    let _ = LOGGER.log(record, &mut console::Console);
-    console::write_str("\n");
+    console::locked(|| {
+        console::finish_line();
+        if console::is_framed() {
+            console::write_bytes(&[sis_abi::frame::MARK]);
+            console::write_str(sis_abi::frame::LOG);
+            console::write_str(" ");
+        }
+        let _ = LOGGER.log(record, &mut console::Console);
+        console::write_str("\n");
+    });
 }
 
 /// Logs an event: `log_event!("fs", "mounted", Info)`, with optional

@@ -20,12 +20,18 @@ mod log;
 mod metrics;
 mod net;
 pub mod panic;
+mod percpu;
 mod sched;
 mod shell;
+mod spin;
+mod sync;
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use arch::BootInfo;
+
+/// How long boot waits for the started secondaries to join the scheduler.
+const SECONDARY_JOIN_TIMEOUT_NS: u64 = 100_000_000;
 
 /// Bytes of usable RAM the firmware reported.
 static RAM_BYTES: AtomicUsize = AtomicUsize::new(0);
@@ -69,9 +75,24 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     }
 
     sched::init();
+    // The secondaries join within microseconds; waiting for them (bounded)
+    // makes `cpus` and `ps` complete from the first prompt on.
+    if !sched::wait_for_cpus(arch::cpus_online(), SECONDARY_JOIN_TIMEOUT_NS) {
+        log_event!("sched", "cpus missing", Warn, expected = arch::cpus_online() as u64, joined = sched::cpus().len() as u64);
+    }
+    log_event!("sched", "started", Info, cpus = sched::cpus().len() as u64, slice_ms = sched::SLICE_NS / 1_000_000);
     sched::spawn("shell", shell::task);
     sched::spawn("sampler", sampler_task);
     sched::idle_loop()
+}
+
+/// A secondary CPU, once its arch code set up its stack, vectors and timer
+/// interrupt: waits until the boot CPU started the scheduler, then runs tasks.
+pub fn secondary_main() -> ! {
+    while !sched::is_running() {
+        core::hint::spin_loop();
+    }
+    sched::join_secondary()
 }
 
 /// Background task: wakes once a second so `ps` shows a second task moving

@@ -4,11 +4,11 @@
 
 use sis_abi::Errno;
 use sis_hal::network::{NetworkDevice, NullNetworkDevice};
-use spin::Mutex;
 
 use crate::metrics;
+use crate::sync::{rank, IrqMutex};
 
-static DEVICE: Mutex<NullNetworkDevice> = Mutex::new(NullNetworkDevice::new());
+static DEVICE: IrqMutex<NullNetworkDevice, { rank::NETWORK }> = IrqMutex::new(NullNetworkDevice::new());
 
 /// Sends one frame; counts it in `sis_net_tx_*`.
 pub fn send(frame: &[u8]) -> Result<(), Errno> {

@@ -1,7 +1,12 @@
 //! The panic path, one fixed sequence (docs/PROTOCOL.md, "Panics"):
 //!
-//! 1. Recursion guard: a panic inside the report prints
-//!    `!!! RECURSIVE PANIC !!!` and halts, since the report itself is broken.
+//! 1. One reporter: the first CPU to panic owns the report. A panic inside
+//!    its report prints `!!! RECURSIVE PANIC !!!` and halts, since the
+//!    report itself is broken; a panic on another CPU meanwhile stops that
+//!    CPU silently (its report would interleave, and the first one is the
+//!    one that matters). Other CPUs stop at their next tick or console
+//!    write (`stop_if_other_cpu_panicking`), so nothing interleaves with
+//!    the report.
 //! 2. The `\x01sis:panic` marker, so the CLI stops waiting at once.
 //! 3. The human report on the raw UART path (no lock, no heap: the heap or
 //!    the console lock may be what failed): message, location, registers of
@@ -12,13 +17,22 @@
 
 use core::fmt::{self, Write};
 use core::panic::PanicInfo;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::arch::{self, TrapFrame};
 use crate::{build_info, heap};
 use sis_observe::json::JsonObject;
 
-static IN_PANIC: AtomicBool = AtomicBool::new(false);
+/// The CPU writing the panic report, plus one (0: no panic yet).
+static PANICKING_CPU: AtomicUsize = AtomicUsize::new(0);
+
+/// Stops this CPU if another one is reporting a panic.
+pub fn stop_if_other_cpu_panicking() {
+    let owner = PANICKING_CPU.load(Ordering::Relaxed);
+    if owner != 0 && owner != arch::cpu_index() + 1 {
+        arch::halt();
+    }
+}
 
 /// Lowest and highest address a frame record may live at (RAM), set at boot;
 /// the backtrace stops at anything outside.
@@ -84,9 +98,15 @@ pub fn fault(description: &str, frame: &TrapFrame) -> ! {
 }
 
 fn report(message: fmt::Arguments<'_>, location: Option<(&str, u32, u32)>, frame: Option<&TrapFrame>) -> ! {
-    // 1. Recursion guard.
-    if IN_PANIC.swap(true, Ordering::SeqCst) {
-        arch::console_write(b"\r\n!!! RECURSIVE PANIC !!!\r\n");
+    // 1. Interrupts off for good on this CPU: the tick must not preempt the
+    //    report (another task could then panic on this CPU and look like a
+    //    recursion). One reporter; a recursion guard for it.
+    arch::interrupts_disable();
+    let me = arch::cpu_index() + 1;
+    if let Err(owner) = PANICKING_CPU.compare_exchange(0, me, Ordering::SeqCst, Ordering::SeqCst) {
+        if owner == me {
+            arch::console_write(b"\r\n!!! RECURSIVE PANIC !!!\r\n");
+        }
         arch::halt();
     }
     crate::metrics::count_panic();

@@ -1,9 +1,24 @@
-//! Cooperative scheduler: kernel tasks with their own stacks, switched only
-//! when a task sleeps, waits for input or yields.
+//! Preemptive scheduler for every CPU: kernel tasks with their own stacks,
+//! run round-robin in time slices by whichever CPU is free.
 //!
-//! The boot context becomes the idle task (pid 0). It polls the console,
-//! wakes sleepers whose deadline passed, and otherwise lets the CPU sleep in
-//! `arch::wait_for_event` until the next deadline or a received byte.
+//! Each CPU has an idle task (the boot context on the boot CPU, the
+//! secondary's entry context elsewhere) that wakes sleepers, and otherwise
+//! sleeps the CPU in `arch::wait_for_event` until the next deadline, a
+//! received byte or the next poll for work another CPU made ready.
+//!
+//! Preemption: every CPU running a task arms its timer for the end of the
+//! slice (`SLICE_NS`); the tick (`on_timer_interrupt`, from the arch's IRQ
+//! entry, on the interrupted task's stack with interrupts masked) switches
+//! to the next ready task. A received byte wakes the tasks waiting for input
+//! and switches to them at once (`on_console_interrupt`), so the shell
+//! answers while other tasks spin.
+//!
+//! SMP: one task table under one lock (`sync::rank::SCHEDULER`). A task that
+//! is being switched away from stays `is_on_cpu` until the CPU that ran it
+//! has saved its registers (`finish_switch` on the task switched to), so no
+//! other CPU can resume it from a half-written context. Exited tasks are
+//! freed there too, once nothing runs on their stack.
+//!
 //! Every switch is timed, from the moment a task gives up the CPU to the
 //! moment the next one runs, for the `sis_ctx_switch_*` metrics.
 
@@ -13,8 +28,8 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use spin::Mutex;
-
+use crate::percpu::{self, MAX_CPUS};
+use crate::sync::{rank, InterruptsMasked, IrqMutex};
 use crate::{arch, console};
 
 pub type Pid = u32;
@@ -22,6 +37,13 @@ pub type Pid = u32;
 /// Stack of a spawned task. Shell commands recurse little; 64 KiB leaves room
 /// for formatting and the ramfs.
 const TASK_STACK_BYTES: usize = 64 * 1024;
+
+/// How long a task runs before the tick hands the CPU to the next ready one.
+pub const SLICE_NS: u64 = 10_000_000;
+
+/// How often an idle CPU looks for tasks another CPU made ready (there is
+/// no wake-up IPI yet; docs/kernel-smp.md).
+const IDLE_POLL_NS: u64 = 10_000_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -50,25 +72,92 @@ struct Task {
     state: State,
     wake_at_ns: u64,
     context: arch::Context,
-    /// None for the idle task, which runs on the boot stack.
+    /// None for idle tasks, which run on their CPU's boot stack.
     _stack: Option<Box<[u8]>>,
     entry: Option<fn()>,
+    /// The CPU this is the idle task of.
+    idle_of_cpu: Option<usize>,
+    /// Some CPU runs it, or has not finished saving its registers yet.
+    is_on_cpu: bool,
+    /// Woken by input: runs before the round-robin order (interactive).
+    is_boosted: bool,
+    last_cpu: usize,
     runtime_ns: u64,
     switched_in_at_ns: u64,
     switches_in: u64,
 }
 
-struct Scheduler {
-    /// Boxed so a task's `context` keeps its address while the vector grows.
-    tasks: Vec<Box<Task>>,
-    current: usize,
-    next_pid: Pid,
+/// What the scheduler knows about one CPU.
+#[derive(Clone, Copy)]
+struct CpuSlot {
+    /// The task running there (None before the CPU joined).
+    running: Option<Pid>,
+    /// The task it just switched away from, until `finish_switch`.
+    switching_from: Option<Pid>,
 }
 
-static SCHEDULER: Mutex<Option<Scheduler>> = Mutex::new(None);
+struct Scheduler {
+    /// Boxed so a task's `context` keeps its address while the vector changes.
+    tasks: Vec<Box<Task>>,
+    cpus: [CpuSlot; MAX_CPUS],
+    next_pid: Pid,
+    /// Where the round-robin search starts next (a pid: fair across removals).
+    cursor: Pid,
+}
 
-/// When the running task started giving up the CPU (for switch timing).
-static SWITCH_STARTED_NS: AtomicU64 = AtomicU64::new(0);
+impl Scheduler {
+    fn index_of(&self, pid: Pid) -> usize {
+        self.tasks.iter().position(|task| task.pid == pid).expect("a scheduled pid is in the table")
+    }
+
+    fn current_index(&self, cpu: usize) -> usize {
+        self.index_of(self.cpus[cpu].running.expect("this CPU joined the scheduler"))
+    }
+
+    fn is_runnable(task: &Task) -> bool {
+        task.state == State::Ready && !task.is_on_cpu && task.idle_of_cpu.is_none()
+    }
+
+    /// The next task to run: a boosted one first, then round-robin by pid
+    /// after the cursor.
+    fn pick(&self) -> Option<usize> {
+        if let Some(index) = self.tasks.iter().position(|task| task.is_boosted && Self::is_runnable(task)) {
+            return Some(index);
+        }
+        let after = self
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, task)| Self::is_runnable(task) && task.pid > self.cursor)
+            .min_by_key(|(_, task)| task.pid);
+        let wrapped = || {
+            self.tasks.iter().enumerate().filter(|(_, task)| Self::is_runnable(task)).min_by_key(|(_, task)| task.pid)
+        };
+        after.or_else(wrapped).map(|(index, _)| index)
+    }
+
+    fn has_runnable(&self) -> bool {
+        self.tasks.iter().any(|task| Self::is_runnable(task))
+    }
+
+    /// Readies sleepers whose deadline passed; returns the next deadline.
+    fn wake_sleepers(&mut self, now: u64) -> Option<u64> {
+        let mut next_deadline: Option<u64> = None;
+        for task in self.tasks.iter_mut().filter(|task| task.state == State::Sleeping) {
+            if task.wake_at_ns <= now {
+                task.state = State::Ready;
+            } else {
+                next_deadline = Some(next_deadline.map_or(task.wake_at_ns, |d| d.min(task.wake_at_ns)));
+            }
+        }
+        next_deadline
+    }
+}
+
+static SCHEDULER: IrqMutex<Option<Scheduler>, { rank::SCHEDULER }> = IrqMutex::new(None);
+
+/// Preemptions by the tick, for `cpus`.
+static PREEMPTIONS: AtomicU64 = AtomicU64::new(0);
 
 /// A task as `ps` shows it.
 #[derive(Clone, Copy, Debug)]
@@ -78,26 +167,76 @@ pub struct TaskInfo {
     pub state: State,
     pub runtime_ns: u64,
     pub switches_in: u64,
+    pub last_cpu: usize,
 }
 
-/// Turns the boot context into the idle task. Call once, with the heap up.
-pub fn init() {
-    let now = arch::monotonic_ns();
-    let idle = Box::new(Task {
-        pid: 0,
+fn idle_task(cpu: usize, pid: Pid, now: u64) -> Box<Task> {
+    Box::new(Task {
+        pid,
         name: "idle",
         state: State::Running,
         wake_at_ns: 0,
         context: arch::Context::default(),
         _stack: None,
         entry: None,
+        idle_of_cpu: Some(cpu),
+        is_on_cpu: true,
+        is_boosted: false,
+        last_cpu: cpu,
         runtime_ns: 0,
         switched_in_at_ns: now,
         switches_in: 0,
-    });
+    })
+}
+
+/// Turns the boot context into the boot CPU's idle task (pid 0). Call once,
+/// with the heap up, before the secondaries join.
+pub fn init() {
+    let cpu = arch::cpu_index();
     let mut tasks = Vec::new();
-    tasks.push(idle);
-    *SCHEDULER.lock() = Some(Scheduler { tasks, current: 0, next_pid: 1 });
+    tasks.push(idle_task(cpu, 0, arch::monotonic_ns()));
+    let mut cpus = [CpuSlot { running: None, switching_from: None }; MAX_CPUS];
+    cpus[cpu].running = Some(0);
+    *SCHEDULER.lock() = Some(Scheduler { tasks, cpus, next_pid: 1, cursor: 0 });
+}
+
+/// Whether `init` ran (secondaries wait for it before joining).
+pub fn is_running() -> bool {
+    SCHEDULER.lock().is_some()
+}
+
+/// Waits (bounded by `timeout_ns`) until `count` CPUs run the scheduler.
+pub fn wait_for_cpus(count: usize, timeout_ns: u64) -> bool {
+    let deadline = arch::monotonic_ns().saturating_add(timeout_ns);
+    loop {
+        let joined = {
+            let guard = SCHEDULER.lock();
+            guard.as_ref().map_or(0, |scheduler| scheduler.cpus.iter().filter(|slot| slot.running.is_some()).count())
+        };
+        if joined >= count {
+            return true;
+        }
+        if arch::monotonic_ns() >= deadline {
+            return false;
+        }
+        core::hint::spin_loop();
+    }
+}
+
+/// Makes the calling secondary CPU's context its idle task and runs the
+/// idle loop: from here on this CPU runs tasks too.
+pub fn join_secondary() -> ! {
+    let cpu = arch::cpu_index();
+    let now = arch::monotonic_ns();
+    {
+        let mut guard = SCHEDULER.lock();
+        let scheduler = guard.as_mut().expect("sched::init runs before a secondary joins");
+        let pid = scheduler.next_pid;
+        scheduler.next_pid += 1;
+        scheduler.tasks.push(idle_task(cpu, pid, now));
+        scheduler.cpus[cpu].running = Some(pid);
+    }
+    idle_loop()
 }
 
 /// Starts `entry` as a new ready task.
@@ -105,147 +244,263 @@ pub fn spawn(name: &'static str, entry: fn()) -> Pid {
     let stack = alloc::vec![0u8; TASK_STACK_BYTES].into_boxed_slice();
     // Stacks grow down and the ABIs want 16-byte alignment at calls.
     let stack_top = (stack.as_ptr() as usize + stack.len()) & !0xf;
-    let mut guard = SCHEDULER.lock();
-    let scheduler = guard.as_mut().expect("sched::init runs before spawn");
-    let pid = scheduler.next_pid;
-    scheduler.next_pid += 1;
-    scheduler.tasks.push(Box::new(Task {
-        pid,
+    let task = Box::new(Task {
+        pid: 0,
         name,
         state: State::Ready,
         wake_at_ns: 0,
         context: arch::Context::new(stack_top, task_entry),
         _stack: Some(stack),
         entry: Some(entry),
+        idle_of_cpu: None,
+        is_on_cpu: false,
+        is_boosted: false,
+        last_cpu: 0,
         runtime_ns: 0,
         switched_in_at_ns: 0,
         switches_in: 0,
-    }));
+    });
+    let mut guard = SCHEDULER.lock();
+    let scheduler = guard.as_mut().expect("sched::init runs before spawn");
+    let pid = scheduler.next_pid;
+    scheduler.next_pid += 1;
+    scheduler.tasks.push(task);
+    let last = scheduler.tasks.len() - 1;
+    scheduler.tasks[last].pid = pid;
     pid
 }
 
-/// First code a spawned task runs, on its own stack.
+/// First code a spawned task runs, on its own stack, interrupts masked.
 extern "C" fn task_entry() -> ! {
     finish_switch();
     let entry = {
         let guard = SCHEDULER.lock();
         let scheduler = guard.as_ref().expect("scheduler is running");
-        scheduler.tasks[scheduler.current].entry
+        scheduler.tasks[scheduler.current_index(arch::cpu_index())].entry
     };
+    arch::interrupts_enable();
     if let Some(entry) = entry {
         entry();
     }
-    switch_away(State::Exited);
+    switch_away(State::Exited, 0, || true);
     unreachable!("an exited task is never scheduled again");
 }
 
 /// Gives the CPU to the next ready task, if any; the caller stays ready.
 pub fn yield_now() {
-    switch_away(State::Ready);
+    switch_away(State::Ready, 0, || true);
 }
 
 /// Sleeps the current task for at least `duration_ns`.
 pub fn sleep_ns(duration_ns: u64) {
     let deadline = arch::monotonic_ns().saturating_add(duration_ns);
     while arch::monotonic_ns() < deadline {
-        {
-            let mut guard = SCHEDULER.lock();
-            let scheduler = guard.as_mut().expect("scheduler is running");
-            let current = scheduler.current;
-            scheduler.tasks[current].wake_at_ns = deadline;
-        }
-        switch_away(State::Sleeping);
+        switch_away(State::Sleeping, deadline, || arch::monotonic_ns() < deadline);
     }
 }
 
-/// Blocks the current task until a console byte is queued.
+/// Blocks the current task until a console byte is queued. The check runs
+/// under the scheduler lock, which the console interrupt also takes before
+/// waking waiters, so a byte cannot slip in between check and sleep.
 pub fn wait_for_input() {
-    while !console::input::poll() {
-        switch_away(State::WaitingInput);
+    while !console::input::has_bytes() {
+        switch_away(State::WaitingInput, 0, || !console::input::has_bytes());
     }
 }
 
-/// The idle task's loop: wake whoever can run, else sleep the CPU.
+/// The idle loop of every CPU: wake sleepers, run whoever can run, else
+/// sleep the CPU until the next deadline, a byte, or the next poll.
 pub fn idle_loop() -> ! {
+    arch::interrupts_enable();
     loop {
-        let has_input = console::input::poll();
+        if console::input::poll() {
+            wake_input_waiters();
+        }
+        let masked = InterruptsMasked::new();
         let now = arch::monotonic_ns();
-        let (any_ready, next_deadline) = {
+        let (has_runnable, next_deadline) = {
             let mut guard = SCHEDULER.lock();
             let scheduler = guard.as_mut().expect("scheduler is running");
-            let mut any_ready = false;
-            let mut next_deadline: Option<u64> = None;
-            for task in scheduler.tasks.iter_mut().skip(1) {
-                match task.state {
-                    State::Sleeping if task.wake_at_ns <= now => task.state = State::Ready,
-                    State::Sleeping => {
-                        next_deadline = Some(next_deadline.map_or(task.wake_at_ns, |d| d.min(task.wake_at_ns)))
-                    }
-                    State::WaitingInput if has_input => task.state = State::Ready,
-                    _ => {}
-                }
-                any_ready |= task.state == State::Ready;
-            }
-            (any_ready, next_deadline)
+            let next_deadline = scheduler.wake_sleepers(now);
+            (scheduler.has_runnable(), next_deadline)
         };
-        if any_ready {
+        if has_runnable {
+            drop(masked);
             yield_now();
         } else {
-            arch::wait_for_event(next_deadline);
+            let poll_at = now.saturating_add(IDLE_POLL_NS);
+            // Returns with interrupts masked again; pending ones are taken
+            // when `masked` is dropped.
+            arch::wait_for_event(Some(next_deadline.map_or(poll_at, |deadline| deadline.min(poll_at))));
+            drop(masked);
         }
     }
 }
 
-/// Puts the current task in `new_state` and runs the next ready one
-/// (round-robin; the idle task is always ready).
-fn switch_away(new_state: State) {
+/// Readies every task waiting for input, ahead of the round-robin order.
+fn wake_input_waiters() -> bool {
+    let mut guard = SCHEDULER.lock();
+    let Some(scheduler) = guard.as_mut() else { return false };
+    let mut woke = false;
+    for task in scheduler.tasks.iter_mut().filter(|task| task.state == State::WaitingInput) {
+        task.state = State::Ready;
+        task.is_boosted = true;
+        woke = true;
+    }
+    woke
+}
+
+/// The timer interrupt, on the interrupted task's stack with interrupts
+/// masked (after the arch acknowledged it): wake sleepers, and at the end of
+/// a slice hand the CPU to the next ready task.
+pub fn on_timer_interrupt() {
+    crate::panic::stop_if_other_cpu_panicking();
+    let cpu = arch::cpu_index();
+    percpu::this_cpu().ticks.fetch_add(1, Ordering::Relaxed);
+    let now = arch::monotonic_ns();
+    let should_switch = {
+        let mut guard = SCHEDULER.lock();
+        let Some(scheduler) = guard.as_mut() else { return };
+        scheduler.wake_sleepers(now);
+        let Some(running) = scheduler.cpus[cpu].running else { return };
+        let current = &scheduler.tasks[scheduler.index_of(running)];
+        if current.idle_of_cpu.is_some() {
+            // The idle loop re-arms the timer itself and looks for work.
+            return;
+        }
+        let slice_over = now.saturating_sub(current.switched_in_at_ns) >= SLICE_NS;
+        slice_over && scheduler.has_runnable()
+    };
+    if should_switch {
+        PREEMPTIONS.fetch_add(1, Ordering::Relaxed);
+        yield_now();
+    }
+    arm_slice_timer();
+}
+
+/// A received byte (the console interrupt, on the CPU it is routed to):
+/// queue it, wake the readers and run them now.
+pub fn on_console_interrupt() {
+    console::input::poll();
+    if wake_input_waiters() && !current_is_idle() {
+        yield_now();
+        arm_slice_timer();
+    }
+}
+
+fn current_is_idle() -> bool {
+    let cpu = arch::cpu_index();
+    let guard = SCHEDULER.lock();
+    let Some(scheduler) = guard.as_ref() else { return true };
+    scheduler.cpus[cpu].running.is_none_or(|pid| scheduler.tasks[scheduler.index_of(pid)].idle_of_cpu.is_some())
+}
+
+/// Arms this CPU's timer for the end of the running task's slice.
+fn arm_slice_timer() {
+    if !current_is_idle() {
+        arch::set_timer_deadline(Some(arch::monotonic_ns().saturating_add(SLICE_NS)));
+    }
+}
+
+/// Puts the current task in `new_state` (`wake_at_ns` for sleepers) and
+/// runs the next ready one, or this CPU's idle task. `still_blocked` is
+/// checked under the scheduler lock: when it says no, a blocking switch
+/// turns into a plain yield (the wake-up already happened).
+fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn() -> bool) {
+    // Masked across the switch: the interrupt state is restored by the code
+    // that resumes (its own `masked` guard), never carried across tasks.
+    let masked = InterruptsMasked::new();
+    let cpu = arch::cpu_index();
     let now = arch::monotonic_ns();
     let (from, to) = {
         let mut guard = SCHEDULER.lock();
         let scheduler = guard.as_mut().expect("scheduler is running");
-        let count = scheduler.tasks.len();
-        let current = scheduler.current;
-        let next = (1..=count)
-            .map(|step| (current + step) % count)
-            .find(|&index| scheduler.tasks[index].state == State::Ready)
-            .unwrap_or(current);
+        let current = scheduler.current_index(cpu);
+        let new_state = if new_state != State::Ready && new_state != State::Exited && !still_blocked() {
+            State::Ready
+        } else {
+            new_state
+        };
+        let next = match scheduler.pick() {
+            Some(next) => next,
+            // Nothing else can run: a yielding task keeps going.
+            None if new_state == State::Ready => return,
+            None => scheduler
+                .tasks
+                .iter()
+                .position(|task| task.idle_of_cpu == Some(cpu))
+                .expect("every CPU in the scheduler has an idle task"),
+        };
         if next == current {
-            // Nothing else can run: keep going (only reachable on a yield).
-            if new_state == State::Ready {
-                return;
-            }
+            return;
         }
         let from_task = &mut scheduler.tasks[current];
         from_task.state = new_state;
-        from_task.runtime_ns += now.saturating_sub(from_task.switched_in_at_ns);
+        from_task.wake_at_ns = wake_at_ns;
+        let ran_ns = now.saturating_sub(from_task.switched_in_at_ns);
+        from_task.runtime_ns += ran_ns;
+        let this = percpu::this_cpu();
+        if from_task.idle_of_cpu.is_some() {
+            this.idle_ns.fetch_add(ran_ns, Ordering::Relaxed);
+        } else {
+            this.busy_ns.fetch_add(ran_ns, Ordering::Relaxed);
+        }
+        let from_pid = from_task.pid;
         let from: *mut arch::Context = &mut from_task.context;
         let to_task = &mut scheduler.tasks[next];
         to_task.state = State::Running;
+        to_task.is_on_cpu = true;
+        to_task.is_boosted = false;
+        to_task.last_cpu = cpu;
         to_task.switches_in += 1;
         let to: *const arch::Context = &to_task.context;
-        scheduler.current = next;
+        let to_pid = to_task.pid;
+        if to_task.idle_of_cpu.is_none() {
+            scheduler.cursor = to_pid;
+        }
+        scheduler.cpus[cpu] = CpuSlot { running: Some(to_pid), switching_from: Some(from_pid) };
         (from, to)
     };
-    if from as *const arch::Context == to {
-        return;
-    }
-    SWITCH_STARTED_NS.store(now, Ordering::Relaxed);
-    // SAFETY: both contexts live in boxed tasks that are never freed; the
-    // lock is released; `to` was saved by switch_context or built by
-    // Context::new for a stack that stays alive with its task.
+    percpu::this_cpu().switch_started_ns.store(now, Ordering::Relaxed);
+    // SAFETY: both contexts live in boxed tasks that stay in the table while
+    // `is_on_cpu` (the `from` task is freed only by `finish_switch`, after
+    // this call saved it); the lock is released and interrupts are masked;
+    // `to` was saved by switch_context or built by Context::new for a stack
+    // that stays alive with its task.
     unsafe { arch::switch_context(from, to) };
     finish_switch();
+    drop(masked);
 }
 
-/// Runs first thing after a switch, on the task that was switched to.
+/// Runs first thing after a switch, on the task that was switched to (with
+/// interrupts masked): lets other CPUs run the task switched away from,
+/// frees it if it exited, arms the slice timer.
 fn finish_switch() {
+    let cpu = arch::cpu_index();
     let now = arch::monotonic_ns();
-    crate::metrics::record_context_switch_ns(now.saturating_sub(SWITCH_STARTED_NS.load(Ordering::Relaxed)));
-    let mut guard = SCHEDULER.lock();
-    if let Some(scheduler) = guard.as_mut() {
-        let current = scheduler.current;
+    let started = percpu::this_cpu().switch_started_ns.load(Ordering::Relaxed);
+    crate::metrics::record_context_switch_ns(now.saturating_sub(started));
+    let exited = {
+        let mut guard = SCHEDULER.lock();
+        let scheduler = guard.as_mut().expect("scheduler is running");
+        let current = scheduler.current_index(cpu);
         scheduler.tasks[current].switched_in_at_ns = now;
-    }
+        let is_idle = scheduler.tasks[current].idle_of_cpu.is_some();
+        let mut exited = None;
+        if let Some(previous_pid) = scheduler.cpus[cpu].switching_from.take() {
+            let previous = scheduler.index_of(previous_pid);
+            scheduler.tasks[previous].is_on_cpu = false;
+            if scheduler.tasks[previous].state == State::Exited {
+                // Nothing runs on its stack any more: free it outside the lock.
+                exited = Some(scheduler.tasks.swap_remove(previous));
+            }
+        }
+        if !is_idle {
+            arch::set_timer_deadline(Some(now.saturating_add(SLICE_NS)));
+        }
+        exited
+    };
+    drop(exited);
 }
 
 /// Every task, for `ps`.
@@ -253,17 +508,57 @@ pub fn tasks() -> Vec<TaskInfo> {
     let now = arch::monotonic_ns();
     let guard = SCHEDULER.lock();
     let Some(scheduler) = guard.as_ref() else { return Vec::new() };
-    scheduler
+    let mut tasks: Vec<TaskInfo> = scheduler
         .tasks
         .iter()
-        .enumerate()
-        .map(|(index, task)| TaskInfo {
+        .map(|task| TaskInfo {
             pid: task.pid,
             name: task.name,
             state: task.state,
             runtime_ns: task.runtime_ns
-                + if index == scheduler.current { now.saturating_sub(task.switched_in_at_ns) } else { 0 },
+                + if task.state == State::Running { now.saturating_sub(task.switched_in_at_ns) } else { 0 },
             switches_in: task.switches_in,
+            last_cpu: task.last_cpu,
+        })
+        .collect();
+    tasks.sort_by_key(|task| task.pid);
+    tasks
+}
+
+/// One CPU as `cpus` shows it.
+#[derive(Clone, Copy, Debug)]
+pub struct CpuInfo {
+    pub cpu: usize,
+    pub running: Option<Pid>,
+    pub busy_ns: u64,
+    pub idle_ns: u64,
+    pub ticks: u64,
+}
+
+/// Every CPU that joined the scheduler, busy and idle time up to now.
+pub fn cpus() -> Vec<CpuInfo> {
+    let now = arch::monotonic_ns();
+    let guard = SCHEDULER.lock();
+    let Some(scheduler) = guard.as_ref() else { return Vec::new() };
+    (0..MAX_CPUS)
+        .filter_map(|cpu| {
+            let pid = scheduler.cpus[cpu].running?;
+            let slot = percpu::cpu(cpu)?;
+            let task = &scheduler.tasks[scheduler.index_of(pid)];
+            let running_ns = now.saturating_sub(task.switched_in_at_ns);
+            let (busy_extra, idle_extra) = if task.idle_of_cpu.is_some() { (0, running_ns) } else { (running_ns, 0) };
+            Some(CpuInfo {
+                cpu,
+                running: Some(pid),
+                busy_ns: slot.busy_ns.load(Ordering::Relaxed) + busy_extra,
+                idle_ns: slot.idle_ns.load(Ordering::Relaxed) + idle_extra,
+                ticks: slot.ticks.load(Ordering::Relaxed),
+            })
         })
         .collect()
+}
+
+/// Preemptions by the timer tick since boot.
+pub fn preemptions() -> u64 {
+    PREEMPTIONS.load(Ordering::Relaxed)
 }

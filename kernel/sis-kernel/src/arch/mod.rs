@@ -6,15 +6,33 @@
 //! - `NAME: &str`: `"aarch64"`, `"riscv64"` or `"x86_64"`.
 //! - Boot: the arch's entry code (its own `_start`) sets up a stack, clears
 //!   BSS, installs exception vectors, brings up the console UART and the
-//!   clock, reads the memory map (device tree or PVH start info), starts and
-//!   parks the secondary CPUs, then calls `crate::kernel_main(BootInfo)`.
+//!   clock, reads the memory map (device tree or PVH start info), starts the
+//!   secondary CPUs, then calls `crate::kernel_main(BootInfo)`. Each
+//!   secondary sets its CPU index, vectors and timer interrupt, then calls
+//!   `crate::secondary_main()`, which joins the scheduler.
+//! - `fn cpu_index() -> usize`: this CPU's index, 0 for the boot CPU, dense
+//!   up to `percpu::MAX_CPUS`; cheap (one register read), since every lock
+//!   reads it.
+//! - `fn interrupts_disable() -> bool` (whether they were enabled),
+//!   `fn interrupts_restore(bool)`, `fn interrupts_enable()`: this CPU's
+//!   interrupt mask. Interrupts are off from reset until the idle loop or a
+//!   new task enables them.
+//! - `fn set_timer_deadline(deadline_ns: Option<u64>)`: this CPU's one-shot
+//!   timer interrupt at `monotonic_ns() == deadline_ns` (None: disarmed).
+//! - Interrupts: the arch entry saves the whole interrupted state on the
+//!   interrupted task's own stack, acknowledges the interrupt (end of
+//!   interrupt included) and calls `crate::sched::on_timer_interrupt()` or
+//!   `crate::sched::on_console_interrupt()`; either may switch tasks before
+//!   returning, and the task resumes later through the same return path.
 //! - `fn console_write(bytes: &[u8])`: polled UART output. No lock, no heap:
 //!   the panic path and early boot call it.
 //! - `fn console_read() -> Option<u8>`: one received byte, never blocks.
 //! - `fn monotonic_ns() -> u64`: nanoseconds since boot, never goes back.
-//! - `fn wait_for_event(deadline_ns: Option<u64>)`: idle the CPU (wfi/hlt)
-//!   until a console byte may have arrived or `monotonic_ns()` reached the
-//!   deadline. May return early; must not spin the host CPU while idle.
+//! - `fn wait_for_event(deadline_ns: Option<u64>)`: called with interrupts
+//!   off; idles the CPU (wfi/hlt) until a console byte may have arrived,
+//!   `monotonic_ns()` reached the deadline or an interrupt is pending, and
+//!   returns with interrupts off (pending ones are taken when the caller
+//!   enables them). May return early; must not spin the host CPU while idle.
 //! - `fn poweroff(code: u8) -> !`: end the machine; QEMU's exit status maps
 //!   back to `code` as docs/BOOT.md says.
 //! - `fn halt() -> !`: stop this CPU for good with interrupts off.
@@ -30,7 +48,8 @@
 //!   (return address, caller's frame pointer) stored in a frame record.
 //! - `struct Context`, `fn Context::new(stack_top: usize, entry: extern "C" fn() -> !) -> Context`
 //!   and `unsafe fn switch_context(from: *mut Context, to: *const Context)`:
-//!   the cooperative scheduler's task switch (callee-saved registers only).
+//!   the scheduler's task switch (callee-saved registers only: it is a
+//!   function call, made with interrupts off).
 
 #[cfg(target_arch = "aarch64")]
 #[path = "aarch64/mod.rs"]

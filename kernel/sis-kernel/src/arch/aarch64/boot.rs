@@ -8,7 +8,7 @@
 
 use core::arch::global_asm;
 
-use super::{gic, memory, mmu, psci, smp, timer, trap, uart};
+use super::{gic, irq, memory, mmu, psci, smp, timer, trap, uart};
 use crate::arch::BootInfo;
 
 // The assembly below runs before any Rust: no stack yet, FP/SIMD still trapped
@@ -70,6 +70,7 @@ global_asm!(
     "    bl __sis_enable_mmu",             // the boot CPU built the tables before CPU_ON
     "    mov x29, xzr",
     "    mov x30, xzr",
+    "    mov x0, x19",                     // the stack top says which slot, i.e. which CPU index
     "    bl {secondary_main}",
     "4:  wfi",
     "    b 4b",
@@ -128,7 +129,9 @@ global_asm!(
 
 /// The boot CPU's Rust entry, in the order the arch contract lists.
 extern "C" fn primary_main(device_tree_address: usize, entry_exception_level: u64) -> ! {
-    // Vectors first: from here on any fault is reported instead of looping.
+    // The CPU index first: every lock reads it (TPIDR_EL1 is UNKNOWN at reset).
+    irq::set_cpu_index(0);
+    // Vectors next: from here on any fault is reported instead of looping.
     trap::install_vectors();
     psci::set_conduit(if entry_exception_level == 2 { psci::Conduit::Smc } else { psci::Conduit::Hvc });
     uart::init();

@@ -1,4 +1,4 @@
-//! GIC setup so the timer and UART lines reach the boot CPU and wake WFI (nothing is ever acknowledged).
+//! GIC setup, acknowledge and end of interrupt: the timer PPI on every CPU, the UART's SPI on the boot CPU.
 //!
 //! QEMU virt (hw/arm/virt.c) has a GICv2 by default (distributor 0x0800_0000,
 //! CPU interface 0x0801_0000) and a GICv3 with `gic-version=3` (distributor
@@ -6,8 +6,8 @@
 //! registers). Both are driven here, told apart by the distributor's
 //! identification register. Register maps: GICv2 spec IHI 0048B, chapter
 //! "Programmers' Model"; GICv3 spec IHI 0069, chapter "Programmers' Model"
-//! (distributor, redistributor and ICC_* system registers). See timer.rs for
-//! why interrupts stay masked in PSTATE.
+//! (distributor, redistributor and ICC_* system registers). irq.rs takes
+//! the interrupts.
 
 use core::arch::asm;
 use core::ptr::{read_volatile, write_volatile};
@@ -42,6 +42,10 @@ const GICV3_GICD_CTLR_ARE: u32 = 1 << 4;
 // GICv2 CPU interface.
 const GICC_CTLR: usize = 0x000;
 const GICC_PMR: usize = 0x004;
+const GICC_IAR: usize = 0x00C;
+const GICC_EOIR: usize = 0x010;
+/// INTIDs 1020-1023 are special (1023: nothing pending); IHI 0069, 2.2.1.
+const FIRST_SPECIAL_INTID: u32 = 1020;
 // GICv3 redistributor, RD_base frame.
 const GICR_TYPER: usize = 0x008;
 const GICR_WAKER: usize = 0x014;
@@ -146,8 +150,63 @@ fn init_gicv2() {
         set_bit(DISTRIBUTOR_BASE + GICD_ISENABLER, index);
     }
     write(DISTRIBUTOR_BASE + GICD_CTLR, 1);
+    init_gicv2_cpu_interface();
+}
+
+/// The banked per-CPU part of GICv2: the timer PPI's priority and enable
+/// (GICD_IPRIORITYR0-7 and GICD_ISENABLER0 are banked per CPU) and the CPU interface.
+fn init_gicv2_cpu_interface() {
+    let timer = timer::VIRTUAL_TIMER_INTID as usize;
+    write_byte(DISTRIBUTOR_BASE + GICD_IPRIORITYR + timer, SOURCE_PRIORITY);
+    set_bit(DISTRIBUTOR_BASE + GICD_ISENABLER, timer);
     write(GICV2_CPU_INTERFACE_BASE + GICC_PMR, PRIORITY_MASK);
     write(GICV2_CPU_INTERFACE_BASE + GICC_CTLR, 1);
+}
+
+/// Sets up the calling secondary CPU's interface and timer PPI (`init`
+/// on the boot CPU did the distributor).
+pub fn init_secondary_cpu() -> bool {
+    match VERSION.load(Ordering::Relaxed) {
+        GICV2 => {
+            init_gicv2_cpu_interface();
+            true
+        }
+        GICV3 => match find_own_redistributor() {
+            Some(redistributor) => {
+                init_gicv3_cpu(redistributor);
+                true
+            }
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// The highest-priority pending interrupt, now active; None when spurious.
+pub fn acknowledge() -> Option<u32> {
+    let intid = match VERSION.load(Ordering::Relaxed) {
+        GICV2 => read(GICV2_CPU_INTERFACE_BASE + GICC_IAR) & 0x3FF,
+        GICV3 => {
+            let value: u64;
+            // SAFETY: reading ICC_IAR1_EL1 acknowledges the group 1 interrupt; the interface is enabled.
+            unsafe { asm!("mrs {}, icc_iar1_el1", out(reg) value, options(nomem, nostack)) };
+            (value & 0xFF_FFFF) as u32
+        }
+        _ => return None,
+    };
+    (intid < FIRST_SPECIAL_INTID).then_some(intid)
+}
+
+/// Ends `intid` (priority drop and deactivation: EOImode is 0).
+pub fn end_of_interrupt(intid: u32) {
+    match VERSION.load(Ordering::Relaxed) {
+        GICV2 => write(GICV2_CPU_INTERFACE_BASE + GICC_EOIR, intid),
+        GICV3 => {
+            // SAFETY: writing the INTID just acknowledged to ICC_EOIR1_EL1 ends it.
+            unsafe { asm!("msr icc_eoir1_el1, {}", "isb", in(reg) u64::from(intid), options(nomem, nostack)) };
+        }
+        _ => {}
+    }
 }
 
 fn make_level_sensitive(index: usize) {
@@ -180,9 +239,10 @@ fn poll(mut condition: impl FnMut() -> bool) -> bool {
     (0..MAX_POLLS).any(|_| condition())
 }
 
-fn init_gicv3() -> bool {
-    let (packed_affinity, router_affinity) = own_affinity();
-    let Some(redistributor) = (0..GICV3_MAX_REDISTRIBUTORS)
+/// This CPU's redistributor frame: the one whose TYPER names our affinity.
+fn find_own_redistributor() -> Option<usize> {
+    let (packed_affinity, _) = own_affinity();
+    (0..GICV3_MAX_REDISTRIBUTORS)
         .map(|index| GICV3_REDISTRIBUTOR_BASE + index * GICV3_REDISTRIBUTOR_STRIDE)
         .scan(false, |after_last, frame| {
             // Stop after the frame whose TYPER.Last is set.
@@ -195,7 +255,11 @@ fn init_gicv3() -> bool {
         })
         .find(|&(_, typer)| (typer >> 32) as u32 == packed_affinity)
         .map(|(frame, _)| frame)
-    else {
+}
+
+fn init_gicv3() -> bool {
+    let (_, router_affinity) = own_affinity();
+    let Some(redistributor) = find_own_redistributor() else {
         return false;
     };
 
@@ -206,6 +270,20 @@ fn init_gicv3() -> bool {
     write(DISTRIBUTOR_BASE + GICD_CTLR, GICV3_GICD_CTLR_ARE | GICV3_GICD_CTLR_ENABLE_GROUP1);
     poll(|| read(DISTRIBUTOR_BASE + GICD_CTLR) & GICD_CTLR_RWP == 0);
 
+    // The UART's SPI: group 1, priority, level, routed to this CPU, enabled.
+    let uart_intid = uart::INTID as usize;
+    set_bit(DISTRIBUTOR_BASE + GICD_IGROUPR, uart_intid);
+    write_byte(DISTRIBUTOR_BASE + GICD_IPRIORITYR + uart_intid, SOURCE_PRIORITY);
+    make_level_sensitive(uart_intid);
+    write_u64(DISTRIBUTOR_BASE + GICD_IROUTER + uart_intid * 8, router_affinity);
+    set_bit(DISTRIBUTOR_BASE + GICD_ISENABLER, uart_intid);
+    init_gicv3_cpu(redistributor);
+    true
+}
+
+/// Per-CPU part of GICv3: wake the redistributor, enable the timer PPI,
+/// turn on the CPU interface.
+fn init_gicv3_cpu(redistributor: usize) {
     // Wake this CPU's redistributor (GICR_WAKER), then its PPI: group 1, priority, enable.
     let waker = redistributor + GICR_WAKER;
     write(waker, read(waker) & !GICR_WAKER_PROCESSOR_SLEEP);
@@ -215,14 +293,6 @@ fn init_gicv3() -> bool {
     set_bit(sgi_frame + GICR_IGROUPR0, timer);
     write_byte(sgi_frame + GICR_IPRIORITYR + timer, SOURCE_PRIORITY);
     set_bit(sgi_frame + GICR_ISENABLER0, timer);
-
-    // The UART's SPI: group 1, priority, level, routed to this CPU, enabled.
-    let uart_intid = uart::INTID as usize;
-    set_bit(DISTRIBUTOR_BASE + GICD_IGROUPR, uart_intid);
-    write_byte(DISTRIBUTOR_BASE + GICD_IPRIORITYR + uart_intid, SOURCE_PRIORITY);
-    make_level_sensitive(uart_intid);
-    write_u64(DISTRIBUTOR_BASE + GICD_IROUTER + uart_intid * 8, router_affinity);
-    set_bit(DISTRIBUTOR_BASE + GICD_ISENABLER, uart_intid);
 
     // CPU interface: system registers on, priority mask, group 1 on.
     // SAFETY: the ICC_* registers exist (checked by the caller); EL2, if
@@ -242,7 +312,6 @@ fn init_gicv3() -> bool {
             options(nomem, nostack),
         );
     }
-    true
 }
 
 /// Stops this CPU's interface from signalling interrupts, so that WFI in a

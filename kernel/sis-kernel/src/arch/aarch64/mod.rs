@@ -4,7 +4,8 @@
 //! - boot.rs: `_start`, secondary entry, EL2 drop, the boot order
 //! - uart.rs: PL011 console
 //! - timer.rs: Generic Timer clock, `wait_for_event` (WFI)
-//! - gic.rs: GICv2/GICv3 routing of the wake-up sources
+//! - gic.rs: GICv2/GICv3 routing, acknowledge, end of interrupt
+//! - irq.rs: IRQ entry on the task stack, PSTATE.I, CPU index (TPIDR_EL1)
 //! - mmu.rs: identity map, MMU on
 //! - memory.rs: device tree -> memory map, CPU list, image bounds
 //! - smp.rs: PSCI CPU_ON, secondaries parked
@@ -17,6 +18,7 @@ mod boot;
 mod context;
 mod exit;
 mod gic;
+mod irq;
 mod memory;
 mod mmu;
 mod psci;
@@ -27,8 +29,9 @@ mod uart;
 
 pub use context::{current_frame_pointer, frame_record, switch_context, Context};
 pub use exit::{halt, poweroff, trigger_fault};
+pub use irq::{cpu_index, interrupts_disable, interrupts_enable, interrupts_restore};
 pub use smp::cpus_online;
-pub use timer::{monotonic_ns, wait_for_event};
+pub use timer::{monotonic_ns, set_timer_deadline, wait_for_event};
 pub use trap::TrapFrame;
 
 pub const NAME: &str = "aarch64";

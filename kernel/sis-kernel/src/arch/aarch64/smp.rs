@@ -1,9 +1,9 @@
-//! Secondary CPUs: PSCI CPU_ON for each MPIDR in the device tree, a boot stack each, parked for good.
+//! Secondary CPUs: PSCI CPU_ON for each MPIDR in the device tree, a boot stack each, then the scheduler.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::memory::MAX_CPUS;
-use super::{exit, psci, timer, uart};
+use super::{exit, gic, irq, psci, timer, uart};
 
 /// CPUs that reached Rust code, the boot CPU included.
 static ONLINE: AtomicUsize = AtomicUsize::new(1);
@@ -68,8 +68,16 @@ pub fn start_secondaries(cpu_ids: &[u64]) {
     }
 }
 
-/// A secondary's Rust entry (from boot.rs, MMU on, own stack): check in, park.
-pub extern "C" fn secondary_main() -> ! {
+/// A secondary's Rust entry (from boot.rs, MMU on, own stack whose top
+/// tells its index): check in, set up its timer interrupt, join the
+/// scheduler. A CPU whose GIC interface cannot be set up stays parked.
+pub extern "C" fn secondary_main(stack_top: usize) -> ! {
+    let stacks = core::ptr::addr_of!(__secondary_stacks) as usize;
+    irq::set_cpu_index((stack_top - stacks) / SECONDARY_STACK_BYTES);
+    timer::stop_this_cpu();
     ONLINE.fetch_add(1, Ordering::AcqRel);
-    exit::halt()
+    if !gic::init_secondary_cpu() {
+        exit::halt()
+    }
+    crate::secondary_main()
 }

@@ -1,14 +1,13 @@
-//! Monotonic clock and idle: the Generic Timer's virtual counter and timer, woken by WFI.
+//! Monotonic clock, the per-CPU deadline timer and idle: the Generic
+//! Timer's virtual counter and EL1 virtual timer, woken by WFI.
 //!
-//! Idle strategy: IRQs stay masked in PSTATE for the kernel's whole life.
-//! WFI still wakes when the GIC signals a pending IRQ, whatever PSTATE.I says
-//! (Arm ARM DDI 0487, "WFI wake-up events"), and the two sources used here
-//! are level triggered: the UART's receive line stays high until its bytes are read,
-//! the virtual timer's line stays high until we disable it. So there is no
-//! handler to write, no interrupt to acknowledge, no lost wake-up (a byte that
-//! lands between the check and the WFI keeps its line high and WFI returns at
-//! once), and the panic path can never be interrupted. QEMU halts the vCPU's
-//! host thread in WFI, so an idle kernel costs no host CPU.
+//! The virtual timer's PPI is the scheduler's tick (irq.rs): each CPU arms
+//! its own timer for the end of a slice or for the idle loop's next deadline.
+//! Idle runs WFI with IRQs masked in PSTATE: WFI still wakes when the GIC
+//! signals a pending IRQ, whatever PSTATE.I says (Arm ARM DDI 0487, "WFI
+//! wake-up events"), so a byte or tick that lands between the idle loop's
+//! checks and the WFI is not lost; the handler runs once the loop unmasks.
+//! QEMU halts the vCPU's host thread in WFI, so an idle CPU costs no host CPU.
 
 use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -82,7 +81,34 @@ fn deadline_ticks(deadline_ns: u64) -> u64 {
     BOOT_TICKS.load(Ordering::Relaxed).saturating_add(delta)
 }
 
-/// Sleeps in WFI until a console byte may be waiting or the deadline passed.
+/// Raises this CPU's timer interrupt once `monotonic_ns()` reaches
+/// `deadline_ns`; `None` disarms it (which also drops its level-triggered line).
+pub fn set_timer_deadline(deadline_ns: Option<u64>) {
+    match deadline_ns {
+        Some(deadline) => {
+            let compare = deadline_ticks(deadline);
+            // SAFETY: programs this CPU's virtual timer to raise its level
+            // interrupt when CNTVCT >= CVAL (Arm ARM DDI 0487, Generic Timer,
+            // CompareValue view); EL1 owns this timer.
+            unsafe {
+                asm!(
+                    "msr cntv_cval_el0, {compare}",
+                    "msr cntv_ctl_el0, {enable}",
+                    "isb",
+                    compare = in(reg) compare,
+                    enable = in(reg) CNTV_CTL_ENABLE,
+                    options(nomem, nostack),
+                );
+            }
+        }
+        // SAFETY: disabling this CPU's virtual timer, as in `stop_this_cpu`.
+        None => unsafe { asm!("msr cntv_ctl_el0, xzr", "isb", options(nomem, nostack)) },
+    }
+}
+
+/// Called with IRQs masked: sleeps in WFI until a console byte may be
+/// waiting, the deadline passed, or another interrupt is pending; returns
+/// with IRQs still masked (the caller unmasks, and the handler runs then).
 pub fn wait_for_event(deadline_ns: Option<u64>) {
     if uart::has_input() {
         return;
@@ -97,27 +123,9 @@ pub fn wait_for_event(deadline_ns: Option<u64>) {
         if monotonic_ns() >= deadline {
             return;
         }
-        let compare = deadline_ticks(deadline);
-        // SAFETY: programs this CPU's virtual timer to raise its level
-        // interrupt when CNTVCT >= CVAL (Arm ARM DDI 0487, Generic Timer,
-        // CompareValue view); EL1 owns this timer.
-        unsafe {
-            asm!(
-                "msr cntv_cval_el0, {compare}",
-                "msr cntv_ctl_el0, {enable}",
-                "isb",
-                compare = in(reg) compare,
-                enable = in(reg) CNTV_CTL_ENABLE,
-                options(nomem, nostack),
-            );
-        }
+        set_timer_deadline(Some(deadline));
     }
     // SAFETY: WFI only suspends this CPU until a wake-up event; DSB first so
     // earlier stores (e.g. console output) are not held back while asleep.
     unsafe { asm!("dsb sy", "wfi", options(nomem, nostack)) };
-    if deadline_ns.is_some() {
-        // Drops the timer's line again, or the next WFI would not sleep.
-        // SAFETY: disabling this CPU's virtual timer, as in `stop_this_cpu`.
-        unsafe { asm!("msr cntv_ctl_el0, xzr", "isb", options(nomem, nostack)) };
-    }
 }

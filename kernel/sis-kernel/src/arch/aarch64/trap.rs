@@ -1,9 +1,9 @@
 //! Exception vectors: every exception saves the full register state and ends in `crate::panic::fault`.
 //!
-//! The kernel takes no interrupts (timer.rs explains why) and has no user
-//! mode, so every exception is unexpected, with one exception: the
-//! semihosting `hlt` of `poweroff` when QEMU runs without semihosting, which
-//! falls back to PSCI SYSTEM_OFF.
+//! IRQs from kernel code go to irq.rs (the scheduler's tick and the UART).
+//! The kernel has no user mode, so every other exception is unexpected, with
+//! one exception: the semihosting `hlt` of `poweroff` when QEMU runs without
+//! semihosting, which falls back to PSCI SYSTEM_OFF.
 
 use core::arch::{asm, global_asm};
 use core::fmt::Write;
@@ -102,7 +102,12 @@ global_asm!(
     ".balign 2048",
     ".globl __sis_vectors",
     "__sis_vectors:",
-    vector_entries!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15),
+    vector_entries!(0),
+    // IRQ from kernel code (SP_EL0): handled on the task's own stack (irq.rs).
+    ".balign 0x80",
+    "msr spsel, #0",
+    "b __sis_irq_entry",
+    vector_entries!(2 3 4 5 6 7 8 9 10 11 12 13 14 15),
     "",
     "__sis_trap_common:",
     "    stp x2, x3, [sp, #16]",

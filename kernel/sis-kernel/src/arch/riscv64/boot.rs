@@ -11,7 +11,7 @@ use core::arch::global_asm;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{idle, memory, smp, timer, uart};
+use super::{idle, irq, memory, smp, timer, uart};
 use crate::arch::BootInfo;
 
 /// Harts we have stacks for (the boot hart included): as many as the
@@ -194,6 +194,8 @@ pub fn boot_hart_id() -> usize {
 
 /// First Rust code on the boot hart: stack, BSS, FP and stvec are set up.
 extern "C" fn boot_main(hart_id: usize, device_tree_address: usize) -> ! {
+    // The CPU index first: every lock reads it.
+    irq::set_cpu_index(0);
     // Clock first, so monotonic_ns() counts the whole kernel boot.
     timer::start();
     BOOT_HART_ID.store(hart_id, Ordering::Relaxed);

@@ -1,7 +1,7 @@
 //! riscv64 arch layer for QEMU virt under OpenSBI (S-mode, satp bare).
 //!
 //! Files by job: `boot` (entry, stacks, boot sequence), `sbi` (firmware
-//! calls), `uart` (NS16550A console), `plic` and `timer` (wake sources),
+//! calls), `uart` (NS16550A console), `plic` and `timer` (interrupt sources), `irq` (interrupt entry, SIE, CPU index),
 //! `idle` (`wait_for_event`), `trap` (exception entry, `TrapFrame`),
 //! `smp` (secondary harts), `context` (task switch, frame records),
 //! `exit` (power-off, halt, deliberate fault), `memory` (device tree).
@@ -11,6 +11,7 @@ mod boot;
 mod context;
 mod exit;
 mod idle;
+mod irq;
 mod memory;
 mod plic;
 mod sbi;
@@ -22,6 +23,8 @@ mod uart;
 pub use context::{current_frame_pointer, frame_record, switch_context, Context};
 pub use exit::{halt, poweroff, trigger_fault};
 pub use idle::wait_for_event;
+pub use irq::{cpu_index, interrupts_disable, interrupts_enable, interrupts_restore};
+pub use timer::set_timer_deadline;
 pub use smp::cpus_online;
 pub use trap::TrapFrame;
 

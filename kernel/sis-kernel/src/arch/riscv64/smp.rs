@@ -1,10 +1,10 @@
-//! Secondary harts: started with SBI HSM, counted in, then parked for good.
+//! Secondary harts: started with SBI HSM, counted in, then running tasks.
 
 use core::fmt::Write;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::boot::{self, MAX_HARTS};
-use super::{exit, idle, sbi, timer, uart};
+use super::{idle, irq, sbi, timer, uart};
 
 /// Harts that reached Rust code, the boot hart included.
 static CPUS_ONLINE: AtomicUsize = AtomicUsize::new(1);
@@ -69,8 +69,11 @@ pub fn start_secondaries(boot_hart_id: usize, hart_ids: &[u64]) {
 }
 
 /// First Rust code of a secondary hart (from `sis_secondary_start` in
-/// boot.rs): check in, then park with interrupts off.
-pub extern "C" fn secondary_main(_hart_id: usize, _index: usize) -> ! {
+/// boot.rs): take its CPU index, check in, enable its timer interrupt and
+/// join the scheduler.
+pub extern "C" fn secondary_main(_hart_id: usize, index: usize) -> ! {
+    irq::set_cpu_index(index);
     CPUS_ONLINE.fetch_add(1, Ordering::Release);
-    exit::halt()
+    idle::init_secondary();
+    crate::secondary_main()
 }

@@ -20,9 +20,10 @@ const MAX_TIMEBASE_HZ: u64 = 16_000_000_000;
 /// `time` at boot: `monotonic_ns` counts from here.
 static BOOT_TICKS: AtomicU64 = AtomicU64::new(0);
 static TIMEBASE_HZ: AtomicU64 = AtomicU64::new(DEFAULT_TIMEBASE_HZ);
-/// Last value given to `sbi::set_timer`, so repeated idle waits with the same
-/// deadline skip the M-mode round trip.
-static PROGRAMMED_TICKS: AtomicU64 = AtomicU64::new(0);
+/// Last value each hart gave `sbi::set_timer` (the timer is per hart), so
+/// repeated idle waits with the same deadline skip the M-mode round trip.
+static PROGRAMMED_TICKS: [AtomicU64; super::boot::MAX_HARTS] =
+    [const { AtomicU64::new(0) }; super::boot::MAX_HARTS];
 
 pub fn read_ticks() -> u64 {
     let ticks: u64;
@@ -68,6 +69,12 @@ fn ns_to_ticks_ceiling(ns: u64, hz: u64) -> u64 {
     seconds.saturating_mul(hz).saturating_add(rest_ticks)
 }
 
+/// The arch contract's name for `program_deadline`: this hart's timer
+/// interrupt at `deadline_ns`, or none.
+pub fn set_timer_deadline(deadline_ns: Option<u64>) {
+    program_deadline(deadline_ns)
+}
+
 /// Raise sip.STIP once `monotonic_ns()` reaches `deadline_ns`, or never
 /// (`None`); either way a stale pending STIP is cleared (SBI spec 6.1).
 pub fn program_deadline(deadline_ns: Option<u64>) {
@@ -77,7 +84,8 @@ pub fn program_deadline(deadline_ns: Option<u64>) {
             .saturating_add(ns_to_ticks_ceiling(ns, timebase_hz())),
         None => u64::MAX,
     };
-    if PROGRAMMED_TICKS.swap(ticks, Ordering::Relaxed) != ticks {
+    let programmed = &PROGRAMMED_TICKS[super::irq::cpu_index().min(super::boot::MAX_HARTS - 1)];
+    if programmed.swap(ticks, Ordering::Relaxed) != ticks {
         sbi::set_timer(ticks);
     }
 }

@@ -5,18 +5,15 @@
 //! trap stack in sscratch, so a trap entered with a broken sp (stack
 //! overflow, a wild pointer) still has a good stack to save the frame on.
 //!
-//! The kernel never enables sstatus.SIE (see idle.rs), so in practice
-//! every trap is an exception: a bug. It ends in `crate::panic::fault`.
-//! An interrupt arriving anyway is acknowledged and returned from, so the
-//! return path is kept complete (integer registers only: the handlers on
-//! that path do no floating point).
+//! Interrupts leave at once for irq.rs, on the interrupted stack. Every
+//! other trap is an exception: a bug. It ends in `crate::panic::fault`.
 
-use core::arch::{asm, global_asm};
+use core::arch::global_asm;
 use core::fmt::{self, Write};
 use core::mem::{offset_of, size_of};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{boot, exit, plic, timer};
+use super::exit;
 
 /// The interrupted context, as saved by `sis_trap_vector`.
 #[repr(C)]
@@ -75,6 +72,16 @@ global_asm!(
     ".globl sis_trap_vector",
     "sis_trap_vector:",
     "csrrw sp, sscratch, sp",
+    // Interrupts (scause bit 63) are handled on the interrupted stack
+    // (irq.rs): swap back and go there. t0 is parked below the trap stack top.
+    "sd t0, -8(sp)",
+    "csrr t0, scause",
+    "bgez t0, 1f",
+    "ld t0, -8(sp)",
+    "csrrw sp, sscratch, sp",
+    "j sis_interrupt_entry",
+    "1:",
+    "ld t0, -8(sp)",
     "addi sp, sp, -{frame_size}",
     "sd x1, 8(sp)",
     "sd x3, 24(sp)",
@@ -131,7 +138,8 @@ global_asm!(
     "li s0, 0",
     "mv a0, sp",
     "call {handler}",
-    // Only reached for an interrupt that was handled: restore everything.
+    // Not reached today (every exception ends in a report); kept complete
+    // so a handled exception could return.
     "ld t0, {sepc}(sp)",
     "csrw sepc, t0",
     "ld t0, {sstatus}(sp)",
@@ -178,28 +186,8 @@ global_asm!(
 
 /// scause bit 63: the trap is an interrupt (privileged spec 4.1.9).
 const SCAUSE_INTERRUPT: u64 = 1 << 63;
-const INTERRUPT_SUPERVISOR_SOFTWARE: u64 = 1;
-const INTERRUPT_SUPERVISOR_TIMER: u64 = 5;
-const INTERRUPT_SUPERVISOR_EXTERNAL: u64 = 9;
-/// sip bit 1: SSIP, the only sip bit S-mode may clear itself.
-const SIP_SSIP: usize = 1 << 1;
 
 extern "C" fn trap_handler(frame: &mut TrapFrame) {
-    if frame.scause & SCAUSE_INTERRUPT != 0 {
-        match frame.scause & !SCAUSE_INTERRUPT {
-            INTERRUPT_SUPERVISOR_SOFTWARE => {
-                // SAFETY: clearing SSIP only drops the pending software interrupt.
-                unsafe { asm!("csrc sip, {}", in(reg) SIP_SSIP, options(nomem, nostack)) };
-            }
-            // Cancel the timer; the next wait_for_event re-arms it.
-            INTERRUPT_SUPERVISOR_TIMER => timer::program_deadline(None),
-            INTERRUPT_SUPERVISOR_EXTERNAL => {
-                plic::acknowledge_all(plic::supervisor_context(boot::boot_hart_id()))
-            }
-            _ => report(frame),
-        }
-        return;
-    }
     // Exceptions are fatal, so this only counts up. A fault inside the fault
     // report is the generic panic path's business (it prints "RECURSIVE
     // PANIC"); deeper than that, even printing faults (no UART at the

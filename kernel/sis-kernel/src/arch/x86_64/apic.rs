@@ -71,6 +71,12 @@ pub fn init_boot_cpu(_platform: &Platform) {
     if base != 0 {
         LOCAL_APIC_BASE.store(base, Ordering::Relaxed);
     }
+    init_this_cpu();
+}
+
+/// The per-CPU part (every CPU, the secondaries from smp.rs): local APIC
+/// software-enabled with the spurious vector, priority 0, timer stopped.
+pub fn init_this_cpu() {
     local_write(SPURIOUS_INTERRUPT, 0x100 | u32::from(SPURIOUS_VECTOR)); // bit 8: APIC enable
     local_write(TASK_PRIORITY, 0);
     local_write(LVT_TIMER, LVT_MASKED | u32::from(TIMER_VECTOR));

@@ -15,7 +15,7 @@
 //! is read) and the page below the boot stack (overflow guard) are unmapped.
 //! The top 32 MiB (APIC MMIO) are mapped uncached.
 
-use super::{acpi, apic, descriptors, memory, smp, timer, uart};
+use super::{acpi, apic, descriptors, irq, memory, smp, timer, uart};
 use crate::arch::BootInfo;
 
 /// Highest physical address (exclusive) the boot page tables map.
@@ -186,6 +186,8 @@ fn unmap_page_zero() {
 /// exception vectors before anything can fault, the clock before anything
 /// waits, interrupt routing before the idle loop sleeps on it.
 extern "C" fn boot_main(start_info_paddr: u32) -> ! {
+    // The CPU index first: every lock reads it through GS.
+    irq::set_cpu_index(0);
     uart::init();
     descriptors::init_boot_cpu();
     let start_info = match memory::read_start_info(start_info_paddr as usize) {

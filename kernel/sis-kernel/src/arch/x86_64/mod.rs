@@ -2,7 +2,7 @@
 //!
 //! One file per job: `boot` (PVH entry, long mode, bring-up order), `cpu`
 //! (port I/O, MSRs, control registers), `descriptors` (GDT, TSS, IDT), `trap`
-//! (exception stubs and `TrapFrame`), `acpi` (RSDP, MADT, FADT), `apic` (local
+//! (exception stubs and `TrapFrame`), `irq` (IF helpers, CPU index), `acpi` (RSDP, MADT, FADT), `apic` (local
 //! APIC, I/O APIC, legacy PIC), `timer` (TSC clock, APIC timer, idle wait),
 //! `uart` (COM1), `smp` (INIT-SIPI-SIPI), `memory` (PVH start info), `context`
 //! (task switch, frame records) and `exit` (power-off, halt, fault).
@@ -14,6 +14,7 @@ mod context;
 mod cpu;
 mod descriptors;
 mod exit;
+mod irq;
 mod memory;
 mod smp;
 mod timer;
@@ -24,7 +25,8 @@ pub const NAME: &str = "x86_64";
 
 pub use context::{current_frame_pointer, frame_record, switch_context, Context};
 pub use exit::{halt, poweroff, trigger_fault};
+pub use irq::{cpu_index, interrupts_disable, interrupts_enable, interrupts_restore};
 pub use smp::cpus_online;
-pub use timer::{monotonic_ns, wait_for_event};
+pub use timer::{monotonic_ns, set_timer_deadline, wait_for_event};
 pub use trap::TrapFrame;
 pub use uart::{console_read, console_write};

@@ -6,7 +6,7 @@
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::acpi::Platform;
-use super::{apic, descriptors, exit, timer};
+use super::{apic, descriptors, irq, timer};
 use sis_mem::MemoryMap;
 
 /// Where the trampoline is copied: page aligned, below 1 MiB, in
@@ -112,12 +112,15 @@ extern "C" {
     static ap_trampoline_end: u8;
 }
 
-/// A secondary CPU in Rust, on its own stack: install the IDT (so a fault
-/// here is reported, not a triple fault), check in, park.
-extern "C" fn secondary_main(_stack_index: u32) -> ! {
+/// A secondary CPU in Rust, on its own stack: CPU index, IDT (so a fault
+/// here is reported, not a triple fault), local APIC, check in, join the scheduler.
+extern "C" fn secondary_main(stack_index: u32) -> ! {
+    // Stack index 0 is the first secondary, CPU index 1.
+    irq::set_cpu_index(stack_index as usize + 1);
     descriptors::load_idt();
+    apic::init_this_cpu();
     CPUS_ONLINE.fetch_add(1, Ordering::Release);
-    exit::halt()
+    crate::secondary_main()
 }
 
 /// CPUs that reached the kernel, the boot CPU included.

@@ -86,8 +86,8 @@ pub fn init(platform: &Platform) {
 }
 
 /// Nanoseconds since `init` (0 before it, so the clock never goes back).
-/// The TSC of one CPU never goes back, and only the boot CPU runs the kernel
-/// after boot.
+/// QEMU gives every vCPU the same TSC (invariant, started together), so
+/// readings on different CPUs agree.
 pub fn monotonic_ns() -> u64 {
     let at_boot = TSC_AT_BOOT.load(Ordering::Relaxed);
     if at_boot == 0 {
@@ -98,36 +98,39 @@ pub fn monotonic_ns() -> u64 {
     ((u128::from(ticks) * u128::from(fixed)) >> 32) as u64
 }
 
-/// Sleeps with `hlt` until COM1 has a byte or `deadline_ns` passes (or any
-/// other interrupt arrives: callers re-check their own conditions).
+/// Raises TIMER_VECTOR on this CPU once `monotonic_ns()` reaches
+/// `deadline_ns` (one-shot local APIC timer); `None` stops it. Deadlines
+/// beyond the counter's width (~4 s at 1 GHz) fire early: callers re-check.
+pub fn set_timer_deadline(deadline_ns: Option<u64>) {
+    match deadline_ns {
+        Some(deadline) => {
+            let remaining_ns = deadline.saturating_sub(monotonic_ns());
+            let ticks = u128::from(remaining_ns) * u128::from(APIC_TIMER_HZ.load(Ordering::Relaxed)) / 1_000_000_000;
+            apic::timer_start(ticks.clamp(1, u128::from(u32::MAX)) as u32, true);
+        }
+        None => apic::timer_start(0, false),
+    }
+}
+
+/// Called with interrupts off: sleeps with `hlt` until COM1 has a byte,
+/// `deadline_ns` passes, or any other interrupt arrives (callers re-check
+/// their own conditions); returns with interrupts off again.
 ///
-/// The kernel runs with interrupts off; they are on only inside this wait,
-/// whose interrupts have no job but ending `hlt`. The checks run with
-/// interrupts off and `sti; hlt` ends them: `sti` takes effect only after
-/// the next instruction, so an interrupt that arrives after the checks is
-/// taken during `hlt` and ends it rather than being lost before it
-/// (SDM Vol. 2B, STI).
+/// `sti; hlt` ends the masked stretch: `sti` takes effect only after the
+/// next instruction, so an interrupt that arrives after the caller's checks
+/// is taken during `hlt` and ends it rather than being lost before it
+/// (SDM Vol. 2B, STI). Its handler runs right there.
 pub fn wait_for_event(deadline_ns: Option<u64>) {
-    cpu::disable_interrupts();
     if uart::has_input() {
         return;
     }
     if let Some(deadline) = deadline_ns {
-        let now = monotonic_ns();
-        if now >= deadline {
+        if monotonic_ns() >= deadline {
             return;
         }
-        let ticks = u128::from(deadline - now) * u128::from(APIC_TIMER_HZ.load(Ordering::Relaxed)) / 1_000_000_000;
-        // Longer waits are cut at the counter's width (~4 s at 1 GHz): an
-        // early return is allowed, the caller sleeps again.
-        apic::timer_start(ticks.clamp(1, u128::from(u32::MAX)) as u32, true);
+        set_timer_deadline(Some(deadline));
     }
-    // SAFETY: the IDT handles every vector and the handlers only send EOI;
-    // `hlt` resumes after the interrupt, and `cli` restores the kernel's
-    // interrupts-off state.
+    // SAFETY: the IDT handles every vector; `hlt` resumes after the
+    // interrupt, and `cli` restores the caller's interrupts-off state.
     unsafe { core::arch::asm!("sti", "hlt", "cli", options(nomem, nostack)) };
-    if deadline_ns.is_some() {
-        // Stop a timer that did not fire, so it cannot end a later sleep early.
-        apic::timer_start(0, false);
-    }
 }

@@ -246,8 +246,8 @@ fn describe(frame: &TrapFrame, out: &mut DescriptionBuffer) {
 }
 
 /// Entered from `trap_common` with interrupts off. Returns for the interrupts
-/// the kernel expects (their only job is to end `hlt`); anything else ends in
-/// `panic::fault`.
+/// the kernel expects (the scheduler's tick and the UART, which may switch
+/// tasks before returning); anything else ends in `panic::fault`.
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     const TIMER: u64 = TIMER_VECTOR as u64;
     const UART: u64 = UART_VECTOR as u64;
@@ -255,9 +255,18 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     const PIC_FIRST: u64 = PIC_VECTOR_BASE as u64;
     const PIC_LAST: u64 = PIC_VECTOR_BASE as u64 + 15;
     match frame.vector {
-        // The byte stays in the UART until `console_read`; the interrupt only
-        // wakes the CPU. Edge-triggered, so EOI is all it needs.
-        TIMER | UART => apic::end_of_interrupt(),
+        // EOI before the scheduler runs: it may switch tasks, and the local
+        // APIC must be free to deliver the next interrupt meanwhile.
+        TIMER => {
+            apic::end_of_interrupt();
+            crate::sched::on_timer_interrupt();
+        }
+        // Edge-triggered: the handler drains the UART so the next byte
+        // raises a new edge.
+        UART => {
+            apic::end_of_interrupt();
+            crate::sched::on_console_interrupt();
+        }
         // SDM Vol. 3A 10.9: a spurious interrupt is not in service: no EOI.
         SPURIOUS => {}
         // The PICs are masked; a spurious IRQ 7/15 can still arrive and needs no EOI.

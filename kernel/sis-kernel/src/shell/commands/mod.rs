@@ -55,9 +55,10 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "version", usage: "version [--json]", summary: "kernel build information", run: system::version },
     Command { name: "uptime", usage: "uptime", summary: "time since boot", run: system::uptime },
     Command { name: "memstats", usage: "memstats", summary: "memory and heap statistics", run: system::memstats },
-    Command { name: "cpus", usage: "cpus", summary: "CPUs online", run: system::cpus },
+    Command { name: "cpus", usage: "cpus", summary: "CPUs online, busy and idle time per CPU", run: system::cpus },
     Command { name: "ps", usage: "ps", summary: "list tasks", run: tasks::ps },
     Command { name: "sleep", usage: "sleep <ms>", summary: "sleep, letting other tasks run", run: tasks::sleep },
+    Command { name: "spin", usage: "spin --tasks N --ms M [--background]", summary: "run N busy tasks for M ms, print the work done", run: tasks::spin },
     Command { name: "ls", usage: "ls [path]", summary: "list a directory", run: fs::ls },
     Command { name: "cat", usage: "cat <path>", summary: "print a file", run: fs::cat },
     Command { name: "touch", usage: "touch <path>", summary: "create an empty file", run: fs::touch },
@@ -78,7 +79,7 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "chaos", usage: "chaos mode <m>|rate <0-100>|seed <n>|delay <us>|stats [--json]|reset|break none|errno|uncounted", summary: "fault injection", run: chaos::chaos },
     Command { name: "frame", usage: "frame on|off", summary: "machine mode framing (docs/PROTOCOL.md)", run: system::frame },
     Command { name: "poweroff", usage: "poweroff [code]", summary: "power off with exit code 0-100", run: system::poweroff },
-    Command { name: "panic", usage: "panic [message]", summary: "panic on purpose", run: system::panic },
+    Command { name: "panic", usage: "panic [message] | panic --all-cpus", summary: "panic on purpose (on every CPU at once)", run: system::panic },
     Command { name: "fault", usage: "fault", summary: "touch an unmapped address on purpose", run: system::fault },
 ];
 

@@ -57,6 +57,20 @@ pub fn cpus(invocation: &mut Invocation<'_>) -> CommandResult {
         return Err(CommandError::Usage);
     }
     let _ = writeln!(invocation.out, "cpus online: {}", arch::cpus_online());
+    let _ = writeln!(invocation.out, "{:>3}  {:>7}  {:>10}  {:>10}  {:>7}", "CPU", "RUNNING", "BUSY_US", "IDLE_US", "TICKS");
+    for cpu in crate::sched::cpus() {
+        let running = cpu.running.map_or(alloc::string::String::from("-"), |pid| alloc::format!("{pid}"));
+        let _ = writeln!(
+            invocation.out,
+            "{:>3}  {:>7}  {:>10}  {:>10}  {:>7}",
+            cpu.cpu,
+            running,
+            cpu.busy_ns / 1_000,
+            cpu.idle_ns / 1_000,
+            cpu.ticks
+        );
+    }
+    let _ = writeln!(invocation.out, "preemptions: {}", crate::sched::preemptions());
     Ok(())
 }
 
@@ -90,6 +104,11 @@ pub fn poweroff(invocation: &mut Invocation<'_>) -> CommandResult {
 }
 
 pub fn panic(invocation: &mut Invocation<'_>) -> CommandResult {
+    if let [flag] = invocation.args {
+        if flag == "--all-cpus" {
+            return panic_on_every_cpu();
+        }
+    }
     let message = if invocation.args.is_empty() {
         alloc::string::String::from("panic requested from the shell")
     } else {
@@ -103,4 +122,30 @@ pub fn fault(invocation: &mut Invocation<'_>) -> CommandResult {
         return fail(Errno::EINVAL, "fault takes no arguments");
     }
     arch::trigger_fault()
+}
+
+/// Tasks of `panic --all-cpus` that reached the barrier.
+static PANICKERS_ARRIVED: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// `panic --all-cpus`: one task per CPU meets the others at a barrier, then
+/// all panic at once; exactly one report must come out (panic.rs).
+fn panic_on_every_cpu() -> CommandResult {
+    for _ in 0..arch::cpus_online() {
+        crate::sched::spawn("panicker", panicker);
+    }
+    loop {
+        crate::sched::sleep_ns(1_000_000);
+    }
+}
+
+fn panicker() {
+    use core::sync::atomic::Ordering;
+    let cpus = arch::cpus_online();
+    PANICKERS_ARRIVED.fetch_add(1, Ordering::AcqRel);
+    // Bounded: a CPU that never joins must not turn this into a hang.
+    let deadline = arch::monotonic_ns().saturating_add(2_000_000_000);
+    while PANICKERS_ARRIVED.load(Ordering::Acquire) < cpus && arch::monotonic_ns() < deadline {
+        core::hint::spin_loop();
+    }
+    panic!("panic on purpose on cpu {} (panic --all-cpus)", arch::cpu_index())
 }

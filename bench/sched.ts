@@ -1,0 +1,187 @@
+/**
+ * Scheduler benchmark (issue 11), per arch, figures printed, nothing asserted:
+ *
+ * - SMP speedup: the work `spin --tasks 2 --ms M` does with -smp 2 over
+ *   -smp 1 (target >= 1.6x; QEMU runs one host thread per vCPU, so the
+ *   host must have two free cores for it).
+ * - Shell latency under load: `echo` round trips (client side, framed)
+ *   while `spin --tasks 4` runs in the background on the default 2 CPUs,
+ *   p50 and p99 (target p99 < 50 ms), next to the same without load.
+ * - Boot to prompt with -smp 4 against a bare QEMU start with -smp 4 in the
+ *   same run (target <= 300 ms and <= 2x).
+ * - Context-switch p50 (`sis_ctx_switch_p50_seconds` after a fixed
+ *   sleep/echo workload), against the kernels under `--reference DIR`
+ *   (a checkout with build/<arch>/sis-kernel.elf, e.g. main's) when given.
+ *
+ * Usage: deno run -A bench/sched.ts [--runs N] [--ms M] [--reference DIR]
+ */
+import { join } from "node:path";
+import { type Arch, ARCHES } from "../src/arch.ts";
+import { BUILTIN_CONFIGS, type MachineConfig } from "../src/qemu/profiles.ts";
+import type { Session } from "../src/session/driver.ts";
+import { bareStart } from "./boot.ts";
+import { MINIMAL_IMAGES } from "./_minimal.ts";
+import { bootToPrompt, kernelPath, median, ms, quantile, runsArgument } from "./_common.ts";
+
+function argument(name: string): string | undefined {
+  const index = Deno.args.indexOf(name);
+  return index >= 0 ? Deno.args[index + 1] : undefined;
+}
+
+function withCpus(cpus: number): MachineConfig {
+  return { ...BUILTIN_CONFIGS.default, name: `smp${cpus}`, cpus };
+}
+
+async function ok(session: Session, command: string): Promise<string[]> {
+  const result = await session.run(command, 120_000);
+  if (result.status !== 0) {
+    throw new Error(`${command}: status ${result.status}: ${result.output.join(" / ")}`);
+  }
+  return result.output;
+}
+
+/** Total work of one foreground `spin --tasks 2 --ms M` on `cpus` CPUs. */
+async function spinWork(arch: Arch, path: string, cpus: number, durationMs: number): Promise<number> {
+  const { machine, session } = await bootToPrompt(arch, path, withCpus(cpus));
+  try {
+    await session.enableFraming();
+    const [line] = await ok(session, `spin --tasks 2 --ms ${durationMs}`);
+    const work = Number(/ work (\d+) /.exec(line)?.[1]);
+    if (!Number.isFinite(work) || work <= 0) throw new Error(`${arch}: unexpected spin output: ${line}`);
+    return work;
+  } finally {
+    await machine.shutdown();
+  }
+}
+
+/** Client-side round trips of `count` echos, with or without a background spin. */
+async function echoLatencies(arch: Arch, path: string, count: number, loaded: boolean): Promise<number[]> {
+  const { machine, session } = await bootToPrompt(arch, path);
+  try {
+    await session.enableFraming();
+    if (loaded) await ok(session, "spin --tasks 4 --ms 60000 --background");
+    const latencies: number[] = [];
+    for (let index = 0; index < count; index++) {
+      const started = performance.now();
+      const output = await ok(session, `echo ${index}`);
+      latencies.push(performance.now() - started);
+      if (output[0] !== String(index)) throw new Error(`${arch}: echo ${index} answered ${output[0]}`);
+    }
+    if (loaded) {
+      // The load must still be there at the end, or the figure means nothing.
+      const rows = await ok(session, "ps");
+      if (rows.filter((row) => /\sspin\s/.test(row)).length !== 4) {
+        throw new Error(`${arch}: spin ended early`);
+      }
+    }
+    return latencies;
+  } finally {
+    await machine.shutdown();
+  }
+}
+
+/** sis_ctx_switch_p50_seconds after 20 x (sleep 5; echo). */
+async function contextSwitchP50(arch: Arch, path: string): Promise<number> {
+  const { machine, session } = await bootToPrompt(arch, path);
+  try {
+    await session.enableFraming();
+    for (let index = 0; index < 20; index++) {
+      await ok(session, "sleep 5");
+      await ok(session, `echo ${index}`);
+    }
+    const lines = await ok(session, "metricsctl --format prometheus");
+    const sample = lines.find((line) => line.startsWith("sis_ctx_switch_p50_seconds"));
+    const value = Number(sample?.split(/\s+/)[1]);
+    if (!Number.isFinite(value)) throw new Error(`${arch}: no sis_ctx_switch_p50_seconds`);
+    return value * 1e6;
+  } finally {
+    await machine.shutdown();
+  }
+}
+
+const runs = runsArgument(Deno.args, 3);
+const durationMs = Number(argument("--ms") ?? 2000);
+const reference = argument("--reference");
+const us = (value: number) => `${value.toFixed(1)} us`;
+
+console.log(
+  `SMP speedup: spin --tasks 2 --ms ${durationMs}, -smp 2 over -smp 1 (median of ${runs}; target >= 1.6x)`,
+);
+for (const arch of ARCHES) {
+  const path = kernelPath(arch);
+  if (!path) continue;
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    one.push(await spinWork(arch, path, 1, durationMs));
+    two.push(await spinWork(arch, path, 2, durationMs));
+  }
+  const speedup = median(two) / median(one);
+  console.log(
+    `${arch.padEnd(9)} smp1 ${median(one)}  smp2 ${median(two)}  speedup ${speedup.toFixed(2)}x  ${
+      speedup >= 1.6 ? "ok" : "UNDER TARGET"
+    }`,
+  );
+}
+
+console.log(
+  "\necho round trip, 200 echos, default config (2 CPUs), idle vs spin --tasks 4 in the background",
+);
+for (const arch of ARCHES) {
+  const path = kernelPath(arch);
+  if (!path) continue;
+  const idle = await echoLatencies(arch, path, 200, false);
+  const loaded = await echoLatencies(arch, path, 200, true);
+  const p99 = quantile(loaded, 0.99);
+  console.log(
+    `${arch.padEnd(9)} idle p50 ${ms(quantile(idle, 0.5))} p99 ${ms(quantile(idle, 0.99))}  loaded p50 ${
+      ms(quantile(loaded, 0.5))
+    } p99 ${ms(p99)}  ${p99 < 50 ? "ok" : "OVER TARGET"}`,
+  );
+}
+
+console.log(`\nboot to prompt with -smp 4 (median of ${runs}; target <= 300 ms and <= 2x bare QEMU -smp 4)`);
+const dir = await Deno.makeTempDir({ prefix: "sis-bench-" });
+try {
+  for (const arch of ARCHES) {
+    const path = kernelPath(arch);
+    if (!path) continue;
+    const image = join(dir, `${arch}.bin`);
+    await Deno.writeFile(image, MINIMAL_IMAGES[arch]);
+    const bare: number[] = [];
+    const boot: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      bare.push(await bareStart(arch, image, 4));
+      const { machine, ms: bootMs } = await bootToPrompt(arch, path, withCpus(4));
+      boot.push(bootMs);
+      await machine.shutdown();
+    }
+    const ratio = median(boot) / median(bare);
+    console.log(
+      `${arch.padEnd(9)} bare ${ms(median(bare))}  prompt ${ms(median(boot))}  ratio ${ratio.toFixed(2)}  ${
+        median(boot) <= 300 && ratio <= 2 ? "ok" : "OVER TARGET"
+      }`,
+    );
+  }
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
+
+console.log(
+  `\ncontext switch p50 after 20 x (sleep 5; echo) (median of ${runs})${reference ? ` vs ${reference}` : ""}`,
+);
+for (const arch of ARCHES) {
+  const path = kernelPath(arch);
+  if (!path) continue;
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
+  for (let run = 0; run < runs; run++) {
+    ours.push(await contextSwitchP50(arch, path));
+    if (referencePath) theirs.push(await contextSwitchP50(arch, referencePath));
+  }
+  const versus = referencePath
+    ? `  reference ${us(median(theirs))}  ${median(ours) <= median(theirs) ? "ok" : "ABOVE REFERENCE"}`
+    : "";
+  console.log(`${arch.padEnd(9)} p50 ${us(median(ours))}${versus}`);
+}

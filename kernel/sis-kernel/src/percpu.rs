@@ -1,0 +1,79 @@
+//! The per-CPU area: one slot per CPU, indexed by `arch::cpu_index()`.
+//!
+//! What lives here belongs to one CPU and is written only by it (other CPUs
+//! read it for `cpus` and `metricsctl`): when its current switch started,
+//! busy and idle time, and in debug builds the lock ranks it holds. The
+//! scheduler keeps which task each CPU runs in its own table (`sched`),
+//! since that changes only under the scheduler lock.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::arch;
+
+/// Most CPUs the kernel uses; further ones stay parked (the device tree and
+/// MADT readers stop at the same bound).
+pub const MAX_CPUS: usize = sis_mem::discover::MAX_CPUS;
+
+pub struct PerCpu {
+    /// When the task running here started giving up the CPU (switch timing).
+    pub switch_started_ns: AtomicU64,
+    /// Time spent running tasks other than this CPU's idle task.
+    pub busy_ns: AtomicU64,
+    /// Time spent in the idle task.
+    pub idle_ns: AtomicU64,
+    /// Timer interrupts taken.
+    pub ticks: AtomicU64,
+    /// Bit `rank` set while this CPU holds a lock of that rank (debug builds).
+    held_lock_ranks: AtomicU64,
+}
+
+impl PerCpu {
+    const fn new() -> Self {
+        PerCpu {
+            switch_started_ns: AtomicU64::new(0),
+            busy_ns: AtomicU64::new(0),
+            idle_ns: AtomicU64::new(0),
+            ticks: AtomicU64::new(0),
+            held_lock_ranks: AtomicU64::new(0),
+        }
+    }
+}
+
+static CPUS: [PerCpu; MAX_CPUS] = [const { PerCpu::new() }; MAX_CPUS];
+
+/// This CPU's slot. Callers that must not migrate between reading the index
+/// and using the slot run with interrupts masked (a task is only moved at a
+/// switch, and switches happen with interrupts masked).
+pub fn this_cpu() -> &'static PerCpu {
+    &CPUS[arch::cpu_index().min(MAX_CPUS - 1)]
+}
+
+pub fn cpu(index: usize) -> Option<&'static PerCpu> {
+    CPUS.get(index)
+}
+
+/// Panics (debug builds) when this CPU already holds a lock ranked at or
+/// above `rank`: taking it now could deadlock against a CPU that follows
+/// the documented order.
+pub fn check_lock_order(rank: u8) {
+    if cfg!(debug_assertions) {
+        let held = this_cpu().held_lock_ranks.load(Ordering::Relaxed);
+        let at_or_above = held & !((1u64 << rank) - 1);
+        if at_or_above != 0 {
+            let highest = 63 - at_or_above.leading_zeros();
+            panic!("lock order violated: taking a rank {rank} lock while holding rank {highest} (sync.rs)");
+        }
+    }
+}
+
+pub fn note_locked(rank: u8) {
+    if cfg!(debug_assertions) {
+        this_cpu().held_lock_ranks.fetch_or(1 << rank, Ordering::Relaxed);
+    }
+}
+
+pub fn note_unlocked(rank: u8) {
+    if cfg!(debug_assertions) {
+        this_cpu().held_lock_ranks.fetch_and(!(1 << rank), Ordering::Relaxed);
+    }
+}
