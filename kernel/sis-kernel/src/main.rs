@@ -24,11 +24,16 @@ mod percpu;
 mod sched;
 mod shell;
 mod spin;
+mod stacks;
 mod sync;
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use arch::BootInfo;
+
+/// Accesses below this address are reported as null-pointer accesses (the
+/// arch leaves at least this much unmapped at address 0).
+pub const NULL_PAGE_BYTES: usize = 4096;
 
 /// How long boot waits for the started secondaries to join the scheduler.
 const SECONDARY_JOIN_TIMEOUT_NS: u64 = 100_000_000;
@@ -81,8 +86,8 @@ pub fn kernel_main(boot: BootInfo) -> ! {
         log_event!("sched", "cpus missing", Warn, expected = arch::cpus_online() as u64, joined = sched::cpus().len() as u64);
     }
     log_event!("sched", "started", Info, cpus = sched::cpus().len() as u64, slice_ms = sched::SLICE_NS / 1_000_000);
-    sched::spawn("shell", shell::task);
-    sched::spawn("sampler", sampler_task);
+    sched::spawn("shell", shell::task).expect("a stack slot for the shell");
+    sched::spawn("sampler", sampler_task).expect("a stack slot for the sampler");
     sched::idle_loop()
 }
 

@@ -88,8 +88,10 @@ impl<W: Write> Write for Indented<'_, W> {
 
 #[panic_handler]
 fn on_panic(info: &PanicInfo) -> ! {
+    // The registers here, so a software panic's report has them too.
+    let frame = TrapFrame::capture();
     let location = info.location().map(|l| (l.file(), l.line(), l.column()));
-    report(format_args!("{}", info.message()), location, None)
+    report(format_args!("{}", info.message()), location, Some(&frame))
 }
 
 /// Called by the arch exception handlers on an unexpected exception.

@@ -29,14 +29,11 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::percpu::{self, MAX_CPUS};
+use crate::stacks::Stack;
 use crate::sync::{rank, InterruptsMasked, IrqMutex};
 use crate::{arch, console};
 
 pub type Pid = u32;
-
-/// Stack of a spawned task. Shell commands recurse little; 64 KiB leaves room
-/// for formatting and the ramfs.
-const TASK_STACK_BYTES: usize = 64 * 1024;
 
 /// How long a task runs before the tick hands the CPU to the next ready one.
 pub const SLICE_NS: u64 = 10_000_000;
@@ -73,7 +70,7 @@ struct Task {
     wake_at_ns: u64,
     context: arch::Context,
     /// None for idle tasks, which run on their CPU's boot stack.
-    _stack: Option<Box<[u8]>>,
+    stack: Option<Stack>,
     entry: Option<fn()>,
     /// The CPU this is the idle task of.
     idle_of_cpu: Option<usize>,
@@ -177,7 +174,7 @@ fn idle_task(cpu: usize, pid: Pid, now: u64) -> Box<Task> {
         state: State::Running,
         wake_at_ns: 0,
         context: arch::Context::default(),
-        _stack: None,
+        stack: None,
         entry: None,
         idle_of_cpu: Some(cpu),
         is_on_cpu: true,
@@ -239,18 +236,22 @@ pub fn join_secondary() -> ! {
     idle_loop()
 }
 
-/// Starts `entry` as a new ready task.
-pub fn spawn(name: &'static str, entry: fn()) -> Pid {
-    let stack = alloc::vec![0u8; TASK_STACK_BYTES].into_boxed_slice();
+/// Every task stack slot is in use.
+#[derive(Debug)]
+pub struct NoStack;
+
+/// Starts `entry` as a new ready task on its own guarded stack.
+pub fn spawn(name: &'static str, entry: fn()) -> Result<Pid, NoStack> {
+    let stack = Stack::take().ok_or(NoStack)?;
     // Stacks grow down and the ABIs want 16-byte alignment at calls.
-    let stack_top = (stack.as_ptr() as usize + stack.len()) & !0xf;
+    let stack_top = stack.top() & !0xf;
     let task = Box::new(Task {
         pid: 0,
         name,
         state: State::Ready,
         wake_at_ns: 0,
         context: arch::Context::new(stack_top, task_entry),
-        _stack: Some(stack),
+        stack: Some(stack),
         entry: Some(entry),
         idle_of_cpu: None,
         is_on_cpu: false,
@@ -267,7 +268,16 @@ pub fn spawn(name: &'static str, entry: fn()) -> Pid {
     scheduler.tasks.push(task);
     let last = scheduler.tasks.len() - 1;
     scheduler.tasks[last].pid = pid;
-    pid
+    Ok(pid)
+}
+
+/// The task running on stack `slot`, for a fault report. Never waits: the
+/// fault may have hit while the scheduler lock was held.
+pub fn task_on_stack_slot(slot: usize) -> Option<(Pid, &'static str)> {
+    let guard = SCHEDULER.try_lock()?;
+    let scheduler = guard.as_ref()?;
+    let task = scheduler.tasks.iter().find(|task| task.stack.as_ref().is_some_and(|stack| stack.slot() == slot))?;
+    Some((task.pid, task.name))
 }
 
 /// First code a spawned task runs, on its own stack, interrupts masked.

@@ -30,12 +30,17 @@ static WORK: [AtomicU64; MAX_TASKS] = [const { AtomicU64::new(0) }; MAX_TASKS];
 static IS_BACKGROUND: AtomicBool = AtomicBool::new(false);
 
 #[derive(Debug)]
-pub struct Busy;
+pub enum StartError {
+    /// A job is running.
+    Busy,
+    /// No task stack slot was free.
+    NoStack,
+}
 
-/// Starts `tasks` workers for `duration_ms`; `Err(Busy)` while a job runs.
-pub fn start(tasks: usize, duration_ms: u64, background: bool) -> Result<(), Busy> {
+/// Starts `tasks` workers for `duration_ms` (fewer if stack slots run out).
+pub fn start(tasks: usize, duration_ms: u64, background: bool) -> Result<(), StartError> {
     if IS_ACTIVE.swap(true, Ordering::AcqRel) {
-        return Err(Busy);
+        return Err(StartError::Busy);
     }
     for slot in &WORK {
         slot.store(0, Ordering::Relaxed);
@@ -46,8 +51,16 @@ pub fn start(tasks: usize, duration_ms: u64, background: bool) -> Result<(), Bus
     IS_BACKGROUND.store(background, Ordering::Relaxed);
     DURATION_NS.store(duration_ms * 1_000_000, Ordering::Relaxed);
     ENDS_AT_NS.store(arch::monotonic_ns().saturating_add(duration_ms * 1_000_000), Ordering::Release);
-    for _ in 0..tasks {
-        sched::spawn("spin", worker);
+    for started in 0..tasks {
+        if sched::spawn("spin", worker).is_err() {
+            // Out of stack slots: the job is as many tasks as could start.
+            TASKS.store(started, Ordering::Relaxed);
+            if started == 0 {
+                release();
+                return Err(StartError::NoStack);
+            }
+            break;
+        }
     }
     Ok(())
 }

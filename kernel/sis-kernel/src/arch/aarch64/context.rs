@@ -108,7 +108,10 @@ pub fn current_frame_pointer() -> usize {
 /// one harmless on this machine, but the read itself is a raw load.
 pub unsafe fn frame_record(fp: usize) -> Option<(usize, usize)> {
     // The guard page is RAM but unmapped (mmu.rs): a record there would fault.
-    if fp == 0 || fp % 8 != 0 || !memory::is_ram(fp, 16) || mmu::is_stack_guard(fp) || mmu::is_stack_guard(fp + 8) {
+    if fp == 0 || fp % 8 != 0 || !memory::is_ram(fp, 16) || mmu::is_stack_guard(fp)
+        || mmu::is_stack_guard(fp + 8)
+        || crate::stacks::guard_slot(fp).is_some()
+    {
         return None;
     }
     let record = fp as *const usize;

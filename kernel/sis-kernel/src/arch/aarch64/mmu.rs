@@ -1,4 +1,4 @@
-//! Identity map with 1 GiB blocks and the MMU switch-on, shared by all CPUs.
+//! Identity map (1 GiB blocks, 4 KiB pages over the image: W^X, guard pages, no null page) and the MMU switch-on.
 //!
 //! Why the MMU is on at all: with SCTLR_EL1.M = 0 every data access is
 //! Device-nGnRnE (Arm ARM DDI 0487, "The effects of disabling an address
@@ -12,16 +12,23 @@
 //!
 //! Layout: 4 KiB granule, T0SZ = 25 (39-bit addresses), so translation starts
 //! at level 1 where each of the 512 entries maps 1 GiB:
-//! - GiB 0 (0x0000_0000..0x4000_0000, QEMU virt's devices: GIC, PL011, ...):
-//!   Device-nGnRnE, never executable.
+//! - GiB 0 (QEMU virt's devices: GIC, PL011, ...): Device-nGnRnE, never
+//!   executable, in 2 MiB blocks; the first 2 MiB (flash, unused) is left
+//!   unmapped so a null-pointer access faults.
 //! - each GiB that holds RAM from the device tree: Normal, write-back,
-//!   inner shareable. A GiB block can extend past the end of RAM (e.g. with
-//!   `-m 128M`); nothing touches that tail on purpose, and an access there is
-//!   an external abort, reported like any other data abort.
+//!   inner shareable, never executable (PXN and UXN). A GiB block can extend
+//!   past the end of RAM (e.g. with `-m 128M`); nothing touches that tail on
+//!   purpose, and an access there is an external abort, reported as such.
+//! - the kernel image in 4 KiB pages, W^X: `.text` read-only and
+//!   executable, `.rodata` read-only, the rest (data, bss, stacks) read-write
+//!   and never executable. The guard page under the boot stack and the one
+//!   under each task stack slot (stacks.rs) are unmapped.
 //! - everything else is unmapped, in particular `UNMAPPED_ADDRESS`.
-//! - exception: the 4 KiB guard page under the boot stack (`__stack_guard`,
-//!   linker.ld) is unmapped, so its GiB is split into 2 MiB blocks (one level-2
-//!   table) and the guard's 2 MiB into 4 KiB pages (one level-3 table).
+//!
+//! Finer tables come from a fixed pool in .bss (`TABLE_POOL`): splitting a
+//! block copies its attributes into 512 smaller entries, then single pages
+//! are changed. The tables are built once by the boot CPU, before any
+//! secondary starts, and never change afterwards (no TLB shootdowns).
 
 use core::arch::{asm, global_asm};
 use core::ptr::addr_of_mut;
@@ -36,14 +43,22 @@ struct Table([u64; 512]);
 /// (all entries invalid) before `build_and_enable` fills it.
 #[unsafe(no_mangle)]
 static mut __sis_level1_table: Table = Table([0; 512]);
-/// Splits the guard page's GiB into 2 MiB blocks.
-static mut LEVEL2_TABLE: Table = Table([0; 512]);
-/// Splits the guard page's 2 MiB into 4 KiB pages.
-static mut LEVEL3_TABLE: Table = Table([0; 512]);
+/// Level-2 and level-3 tables for split blocks: GiB 0, the image's GiB, and
+/// the 2 MiB blocks of the image (up to ~10 MiB with the task stacks).
+const POOL_TABLES: usize = 10;
+static mut TABLE_POOL: [Table; POOL_TABLES] = [const { Table([0; 512]) }; POOL_TABLES];
+/// Tables of the pool handed out so far.
+static mut POOL_USED: usize = 0;
 
 unsafe extern "C" {
-    // linker.ld: the unmapped page under the boot stack; only its address is used.
+    // linker.ld: only the addresses are used.
     static __stack_guard: u8;
+    static __text_start: u8;
+    static __text_end: u8;
+    static __rodata_start: u8;
+    static __rodata_end: u8;
+    static __task_stacks_start: u8;
+    static __task_stacks_end: u8;
 }
 
 /// Start of the unmapped guard page under the boot CPU's stack.
@@ -54,6 +69,16 @@ pub fn stack_guard_address() -> usize {
 /// Whether `address` lies in the stack guard page: a fault there is a stack overflow.
 pub fn is_stack_guard(address: usize) -> bool {
     address.wrapping_sub(stack_guard_address()) < PAGE_BYTES
+}
+
+/// [start, end) of the task stack area (stacks.rs).
+pub fn task_stack_area() -> (usize, usize) {
+    (core::ptr::addr_of!(__task_stacks_start) as usize, core::ptr::addr_of!(__task_stacks_end) as usize)
+}
+
+/// Whether `address` is in the kernel's text (for fault descriptions).
+pub fn is_kernel_text(address: usize) -> bool {
+    (core::ptr::addr_of!(__text_start) as usize..core::ptr::addr_of!(__text_end) as usize).contains(&address)
 }
 
 const GIB_SHIFT: u32 = 30;
@@ -74,28 +99,31 @@ const VALID_TABLE: u64 = 0b11; // level 1 and 2: points to the next table
 const VALID_PAGE: u64 = 0b11; // level 3
 const ATTRIBUTE_INDEX_DEVICE: u64 = 0 << 2; // MAIR_EL1 Attr0
 const ATTRIBUTE_INDEX_NORMAL: u64 = 1 << 2; // MAIR_EL1 Attr1
+const READ_ONLY: u64 = 1 << 7; // AP[2]: no writes at EL1 (and none at EL0: AP[1] = 0)
 const INNER_SHAREABLE: u64 = 0b11 << 8;
 const ACCESS_FLAG: u64 = 1 << 10; // set, or the first access faults
 const PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 53;
 const UNPRIVILEGED_EXECUTE_NEVER: u64 = 1 << 54;
+/// Bits that are not the output address (low attributes, and the upper ones).
+const ATTRIBUTE_MASK: u64 = 0xFFF | (0xFFF << 52);
 
-const DEVICE_BLOCK: u64 =
-    VALID_BLOCK | ATTRIBUTE_INDEX_DEVICE | ACCESS_FLAG | PRIVILEGED_EXECUTE_NEVER | UNPRIVILEGED_EXECUTE_NEVER;
-const NORMAL_ATTRIBUTES: u64 = ATTRIBUTE_INDEX_NORMAL | INNER_SHAREABLE | ACCESS_FLAG | UNPRIVILEGED_EXECUTE_NEVER;
-const NORMAL_BLOCK: u64 = VALID_BLOCK | NORMAL_ATTRIBUTES;
-const NORMAL_PAGE: u64 = VALID_PAGE | NORMAL_ATTRIBUTES;
+const DEVICE_ATTRIBUTES: u64 = ATTRIBUTE_INDEX_DEVICE | ACCESS_FLAG | PRIVILEGED_EXECUTE_NEVER | UNPRIVILEGED_EXECUTE_NEVER;
+const NORMAL_ATTRIBUTES: u64 =
+    ATTRIBUTE_INDEX_NORMAL | INNER_SHAREABLE | ACCESS_FLAG | PRIVILEGED_EXECUTE_NEVER | UNPRIVILEGED_EXECUTE_NEVER;
+/// Kernel text: executable at EL1, read-only.
+const TEXT_ATTRIBUTES: u64 = ATTRIBUTE_INDEX_NORMAL | INNER_SHAREABLE | ACCESS_FLAG | UNPRIVILEGED_EXECUTE_NEVER | READ_ONLY;
 
-/// Fills the level-1 table for `memory` and turns the MMU on for this CPU.
+/// Fills the tables for `memory` and turns the MMU on for this CPU.
 ///
 /// # Safety
 ///
-/// Boot CPU only, once, before any secondary runs: the table is written
+/// Boot CPU only, once, before any secondary runs: the tables are written
 /// without synchronisation.
 pub unsafe fn build_and_enable(memory: &MemoryMap) {
     // SAFETY: exclusive access per this function's contract; the MMU is off,
-    // so nothing walks the table while it is written.
+    // so nothing walks the tables while they are written.
     let table = unsafe { &mut *addr_of_mut!(__sis_level1_table) };
-    table.0[0] = DEVICE_BLOCK;
+    table.0[0] = VALID_BLOCK | DEVICE_ATTRIBUTES;
     // The image (code, stacks, tables) is mapped even if a bogus device tree
     // left it out of RAM: otherwise the first fetch after the switch would
     // fault, and so would the vector fetch, for ever.
@@ -109,28 +137,100 @@ pub unsafe fn build_and_enable(memory: &MemoryMap) {
         // Slot 0 stays Device (RAM is never there on QEMU virt); slots past
         // the 39-bit space or the reserved unmapped one are not mapped.
         for slot in first.max(1)..=last.min(UNMAPPED_SLOT - 1) {
-            table.0[slot] = ((slot as u64) << GIB_SHIFT) | NORMAL_BLOCK;
+            table.0[slot] = ((slot as u64) << GIB_SHIFT) | VALID_BLOCK | NORMAL_ATTRIBUTES;
         }
     }
-    // SAFETY: as above; the level-2 and level-3 tables are only used here.
-    let (level2, level3) = unsafe { (&mut *addr_of_mut!(LEVEL2_TABLE), &mut *addr_of_mut!(LEVEL3_TABLE)) };
-    unmap_guard_page(table, level2, level3, stack_guard_address());
+    // Null pointers: the first 2 MiB of GiB 0 translate to nothing.
+    if let Some(entry) = entry_for(table, 0, 2) {
+        *entry = 0;
+    }
+    // W^X over the image, page by page.
+    let text = core::ptr::addr_of!(__text_start) as usize..core::ptr::addr_of!(__text_end) as usize;
+    let rodata = core::ptr::addr_of!(__rodata_start) as usize..core::ptr::addr_of!(__rodata_end) as usize;
+    for page in (image.start..image.end()).step_by(PAGE_BYTES) {
+        let attributes = if text.contains(&page) {
+            TEXT_ATTRIBUTES
+        } else if rodata.contains(&page) {
+            NORMAL_ATTRIBUTES | READ_ONLY
+        } else {
+            NORMAL_ATTRIBUTES
+        };
+        if let Some(entry) = entry_for(table, page, 3) {
+            *entry = page as u64 | VALID_PAGE | attributes;
+        }
+    }
+    // Guard pages: under the boot stack and under every task stack slot.
+    let (task_stacks, _) = task_stack_area();
+    for guard in core::iter::once(stack_guard_address()).chain(crate::stacks::guard_pages(task_stacks)) {
+        if let Some(entry) = entry_for(table, guard, 3) {
+            *entry = 0;
+        }
+    }
     // The tables were written with the MMU off, i.e. straight to memory;
     // invalidate any stale cached copy so the table walker (which reads
     // through the caches, TCR_EL1.IRGN0) sees what was written.
     let line_bytes = data_cache_line_bytes();
-    for written in [&*table, &*level2, &*level3] {
+    // SAFETY: as above; the pool is only written here.
+    let pool = unsafe { &*addr_of_mut!(TABLE_POOL) };
+    for written in core::iter::once(&*table).chain(pool.iter()) {
         let start = written as *const Table as usize;
         for line in (start..start + core::mem::size_of::<Table>()).step_by(line_bytes) {
             // SAFETY: invalidating cache lines of our own table; its data is in memory.
             unsafe { asm!("dc ivac, {}", in(reg) line, options(nostack)) };
         }
     }
-    // SAFETY: the table maps the code, stack and devices in use (contract above).
+    // SAFETY: the tables map the code, stack and devices in use (contract above).
     unsafe {
         asm!("dsb sy", options(nostack));
         __sis_enable_mmu();
     }
+}
+
+/// A fresh table from the pool, or None when it is used up.
+fn take_table() -> Option<&'static mut Table> {
+    // SAFETY: only `build_and_enable` (boot CPU, once) gets here.
+    unsafe {
+        let used = &mut *addr_of_mut!(POOL_USED);
+        let pool = &mut *addr_of_mut!(TABLE_POOL);
+        let table = pool.get_mut(*used)?;
+        *used += 1;
+        Some(table)
+    }
+}
+
+/// The descriptor that maps `address` at `level` (2: its 2 MiB block, 3: its
+/// 4 KiB page), splitting the blocks above it into tables of the same
+/// attributes as needed. None if `address` is not mapped at all or the pool
+/// ran out (then the finer attributes are simply not applied).
+fn entry_for(level1: &mut Table, address: usize, level: u32) -> Option<&'static mut u64> {
+    let mut table: *mut Table = level1;
+    for (current, shift) in [(1, GIB_SHIFT), (2, TWO_MIB_SHIFT), (3, PAGE_SHIFT)] {
+        let index = (address >> shift) % ENTRIES;
+        // SAFETY: `table` is the level-1 table or one from the pool, both static.
+        let entry = unsafe { &mut (*table).0[index] };
+        if current == level {
+            return Some(entry);
+        }
+        if *entry & 0b11 == VALID_TABLE {
+            table = (*entry & !ATTRIBUTE_MASK) as *mut Table;
+            continue;
+        }
+        if *entry & 0b11 != VALID_BLOCK {
+            return None;
+        }
+        // Split the block: same attributes, one level finer.
+        let base = *entry & !ATTRIBUTE_MASK;
+        let attributes = *entry & ATTRIBUTE_MASK & !0b11;
+        let next_shift = if current == 1 { TWO_MIB_SHIFT } else { PAGE_SHIFT };
+        let descriptor_type = if current == 1 { VALID_BLOCK } else { VALID_PAGE };
+        let next = take_table()?;
+        for (index, child) in next.0.iter_mut().enumerate() {
+            *child = (base + ((index as u64) << next_shift)) | attributes | descriptor_type;
+        }
+        *entry = (next as *mut Table as u64) | VALID_TABLE;
+        table = next;
+    }
+    None
 }
 
 /// The smallest data cache line of this CPU: CTR_EL0.DminLine (bits 19:16)
@@ -140,28 +240,6 @@ fn data_cache_line_bytes() -> usize {
     // SAFETY: reading CTR_EL0 has no side effect (and EL1 may always read it).
     unsafe { asm!("mrs {}, ctr_el0", out(reg) cache_type, options(nomem, nostack)) };
     4 << ((cache_type >> 16) & 0xF)
-}
-
-/// Replaces the 1 GiB block around `guard` by 2 MiB blocks and the 2 MiB block
-/// around it by 4 KiB pages, all with the same attributes, minus the guard
-/// page itself. Does nothing if `guard` is not in mapped RAM.
-fn unmap_guard_page(level1: &mut Table, level2: &mut Table, level3: &mut Table, guard: usize) {
-    let gib = guard >> GIB_SHIFT;
-    if gib >= ENTRIES || level1.0[gib] != ((gib as u64) << GIB_SHIFT) | NORMAL_BLOCK {
-        return;
-    }
-    let gib_base = (gib as u64) << GIB_SHIFT;
-    for (index, entry) in level2.0.iter_mut().enumerate() {
-        *entry = (gib_base + ((index as u64) << TWO_MIB_SHIFT)) | NORMAL_BLOCK;
-    }
-    let two_mib_index = (guard >> TWO_MIB_SHIFT) % ENTRIES;
-    let two_mib_base = gib_base + ((two_mib_index as u64) << TWO_MIB_SHIFT);
-    for (index, entry) in level3.0.iter_mut().enumerate() {
-        *entry = (two_mib_base + ((index as u64) << PAGE_SHIFT)) | NORMAL_PAGE;
-    }
-    level3.0[(guard >> PAGE_SHIFT) % ENTRIES] = 0;
-    level2.0[two_mib_index] = (level3 as *const Table as u64) | VALID_TABLE;
-    level1.0[gib] = (level2 as *const Table as u64) | VALID_TABLE;
 }
 
 unsafe extern "C" {

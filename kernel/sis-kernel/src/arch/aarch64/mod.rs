@@ -30,6 +30,7 @@ mod uart;
 pub use context::{current_frame_pointer, frame_record, switch_context, Context};
 pub use exit::{halt, poweroff, trigger_fault};
 pub use irq::{cpu_index, interrupts_disable, interrupts_enable, interrupts_restore};
+pub use mmu::task_stack_area;
 pub use smp::cpus_online;
 pub use timer::{monotonic_ns, set_timer_deadline, wait_for_event};
 pub use trap::TrapFrame;

@@ -53,6 +53,49 @@ impl TrapFrame {
         self.elr
     }
 
+    /// The registers at the call site, for a software `panic!` report:
+    /// x0-x30 and sp as they are here, elr = this code's address, spsr =
+    /// NZCV and DAIF; esr and far are 0 (no exception).
+    #[inline(always)]
+    pub fn capture() -> TrapFrame {
+        let mut frame = TrapFrame { x: [0; 31], sp: 0, elr: 0, spsr: 0, esr: 0, far: 0 };
+        // SAFETY: stores into `frame` only (offsets of the repr(C) layout
+        // checked by FRAME_BYTES); reads no memory.
+        unsafe {
+            asm!(
+                "stp x0, x1, [{base}, #0]",
+                "stp x2, x3, [{base}, #16]",
+                "stp x4, x5, [{base}, #32]",
+                "stp x6, x7, [{base}, #48]",
+                "stp x8, x9, [{base}, #64]",
+                "stp x10, x11, [{base}, #80]",
+                "stp x12, x13, [{base}, #96]",
+                "stp x14, x15, [{base}, #112]",
+                "stp x16, x17, [{base}, #128]",
+                "stp x18, x19, [{base}, #144]",
+                "stp x20, x21, [{base}, #160]",
+                "stp x22, x23, [{base}, #176]",
+                "stp x24, x25, [{base}, #192]",
+                "stp x26, x27, [{base}, #208]",
+                "stp x28, x29, [{base}, #224]",
+                "str x30, [{base}, #240]",
+                "mov {tmp}, sp",
+                "str {tmp}, [{base}, #248]",
+                "adr {tmp}, .",
+                "str {tmp}, [{base}, #256]",
+                "mrs {tmp}, nzcv",
+                "mrs {other}, daif",
+                "orr {tmp}, {tmp}, {other}",
+                "str {tmp}, [{base}, #264]",
+                base = in(reg) &mut frame as *mut TrapFrame,
+                tmp = out(reg) _,
+                other = out(reg) _,
+                options(nostack),
+            );
+        }
+        frame
+    }
+
     pub fn frame_pointer(&self) -> u64 {
         self.x[29]
     }
@@ -194,8 +237,16 @@ fn describe_synchronous(out: &mut Description, frame: &TrapFrame) {
             // ISS.WnR (bit 6): the access was a write. Cache maintenance (CM, bit 8) reports as write.
             let access = if esr & (1 << 6) != 0 { "write" } else { "read" };
             let _ = write!(out, "data abort ({access}) at {:#x}: {}", frame.far, fault_status(esr));
-            if super::mmu::is_stack_guard(frame.far as usize) {
+            let address = frame.far as usize;
+            if super::mmu::is_stack_guard(address) {
                 let _ = write!(out, " (boot stack overflow: guard page)");
+            }
+            crate::stacks::describe_guard_hit(address, out);
+            if access == "write" && super::mmu::is_kernel_text(address) {
+                let _ = write!(out, " (write to kernel text: W^X)");
+            }
+            if address < crate::NULL_PAGE_BYTES {
+                let _ = write!(out, " (null pointer access)");
             }
         }
         _ => {

@@ -11,7 +11,7 @@ use core::arch::global_asm;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{idle, irq, memory, smp, timer, uart};
+use super::{idle, irq, memory, mmu, smp, timer, uart};
 use crate::arch::BootInfo;
 
 /// Harts we have stacks for (the boot hart included): as many as the
@@ -218,6 +218,11 @@ extern "C" fn boot_main(hart_id: usize, device_tree_address: usize) -> ! {
         }
     };
     timer::set_timebase(platform.as_ref().and_then(|platform| platform.timebase_hz));
+    let empty = sis_mem::MemoryMap::default();
+    // SAFETY: boot hart, once, before the secondaries start; the map covers
+    // the image, its stacks and the devices used (mmu.rs).
+    unsafe { mmu::build(platform.as_ref().map_or(&empty, |platform| &platform.memory)) };
+    mmu::enable_on_this_hart();
     idle::init(hart_id);
     if let Some(platform) = &platform {
         smp::start_secondaries(hart_id, platform.cpu_ids());

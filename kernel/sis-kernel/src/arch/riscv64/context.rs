@@ -156,7 +156,7 @@ pub unsafe fn frame_record(frame_pointer: usize) -> Option<(usize, usize)> {
         return None;
     }
     let record = frame_pointer.checked_sub(16)?;
-    if !super::memory::is_ram(record, 16) {
+    if !super::memory::is_ram(record, 16) || crate::stacks::guard_slot(record).is_some() {
         return None;
     }
     // SAFETY: the 16 bytes below frame_pointer are 8-aligned RAM (checked

@@ -1,10 +1,10 @@
-//! riscv64 arch layer for QEMU virt under OpenSBI (S-mode, satp bare).
+//! riscv64 arch layer for QEMU virt under OpenSBI (S-mode, Sv39 identity map).
 //!
 //! Files by job: `boot` (entry, stacks, boot sequence), `sbi` (firmware
 //! calls), `uart` (NS16550A console), `plic` and `timer` (interrupt sources), `irq` (interrupt entry, SIE, CPU index),
 //! `idle` (`wait_for_event`), `trap` (exception entry, `TrapFrame`),
 //! `smp` (secondary harts), `context` (task switch, frame records),
-//! `exit` (power-off, halt, deliberate fault), `memory` (device tree).
+//! `exit` (power-off, halt, deliberate fault), `memory` (device tree), `mmu` (Sv39: W^X, guard pages, no null page).
 //! Boot contract facts: docs/boot-riscv64.md.
 
 mod boot;
@@ -13,6 +13,7 @@ mod exit;
 mod idle;
 mod irq;
 mod memory;
+mod mmu;
 mod plic;
 mod sbi;
 mod smp;
@@ -25,6 +26,7 @@ pub use exit::{halt, poweroff, trigger_fault};
 pub use idle::wait_for_event;
 pub use irq::{cpu_index, interrupts_disable, interrupts_enable, interrupts_restore};
 pub use timer::set_timer_deadline;
+pub use mmu::task_stack_area;
 pub use smp::cpus_online;
 pub use trap::TrapFrame;
 

@@ -4,7 +4,7 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::boot::{self, MAX_HARTS};
-use super::{idle, irq, sbi, timer, uart};
+use super::{idle, irq, mmu, sbi, timer, uart};
 
 /// Harts that reached Rust code, the boot hart included.
 static CPUS_ONLINE: AtomicUsize = AtomicUsize::new(1);
@@ -73,6 +73,7 @@ pub fn start_secondaries(boot_hart_id: usize, hart_ids: &[u64]) {
 /// join the scheduler.
 pub extern "C" fn secondary_main(_hart_id: usize, index: usize) -> ! {
     irq::set_cpu_index(index);
+    mmu::enable_on_this_hart();
     CPUS_ONLINE.fetch_add(1, Ordering::Release);
     idle::init_secondary();
     crate::secondary_main()

@@ -50,6 +50,58 @@ impl TrapFrame {
         visit("stval", self.stval);
     }
 
+    /// The registers at the call site, for a software `panic!` report: x1-x31
+    /// as they are here, sepc = this code's address, sstatus as it is;
+    /// scause and stval are 0 (no trap).
+    #[inline(always)]
+    pub fn capture() -> TrapFrame {
+        let mut frame = TrapFrame { registers: [0; 32], sepc: 0, sstatus: 0, scause: 0, stval: 0 };
+        // SAFETY: stores into `frame` only (its repr(C) layout: x0..x31, then sepc, sstatus).
+        unsafe {
+            core::arch::asm!(
+                "sd x1, 8({base})",
+                "sd x2, 16({base})",
+                "sd x3, 24({base})",
+                "sd x4, 32({base})",
+                "sd x5, 40({base})",
+                "sd x6, 48({base})",
+                "sd x7, 56({base})",
+                "sd x8, 64({base})",
+                "sd x9, 72({base})",
+                "sd x10, 80({base})",
+                "sd x11, 88({base})",
+                "sd x12, 96({base})",
+                "sd x13, 104({base})",
+                "sd x14, 112({base})",
+                "sd x15, 120({base})",
+                "sd x16, 128({base})",
+                "sd x17, 136({base})",
+                "sd x18, 144({base})",
+                "sd x19, 152({base})",
+                "sd x20, 160({base})",
+                "sd x21, 168({base})",
+                "sd x22, 176({base})",
+                "sd x23, 184({base})",
+                "sd x24, 192({base})",
+                "sd x25, 200({base})",
+                "sd x26, 208({base})",
+                "sd x27, 216({base})",
+                "sd x28, 224({base})",
+                "sd x29, 232({base})",
+                "sd x30, 240({base})",
+                "sd x31, 248({base})",
+                "auipc {tmp}, 0",
+                "sd {tmp}, 256({base})",
+                "csrr {tmp}, sstatus",
+                "sd {tmp}, 264({base})",
+                base = in(reg) &mut frame as *mut TrapFrame,
+                tmp = out(reg) _,
+                options(nostack),
+            );
+        }
+        frame
+    }
+
     /// The faulting instruction (sepc).
     pub fn program_counter(&self) -> u64 {
         self.sepc
@@ -243,7 +295,7 @@ fn stval_is_address(code: u64) -> bool {
 
 /// A fixed buffer for `fmt::Write`: the fault path has no heap.
 struct FixedText {
-    bytes: [u8; 160],
+    bytes: [u8; 256],
     length: usize,
 }
 
@@ -282,11 +334,22 @@ fn describe(frame: &TrapFrame, text: &mut FixedText) -> fmt::Result {
             write!(text, " at {:#x}", frame.stval)?;
         }
     }
-    write!(text, " (scause {:#x}, stval {:#x}, sepc {:#x})", frame.scause, frame.stval, frame.sepc)
+    write!(text, " (scause {:#x}, stval {:#x}, sepc {:#x})", frame.scause, frame.stval, frame.sepc)?;
+    if !is_interrupt && matches!(code, 5 | 7 | 13 | 15) {
+        let address = frame.stval as usize;
+        crate::stacks::describe_guard_hit(address, text);
+        if matches!(code, 7 | 15) && super::mmu::is_kernel_text(address) {
+            text.write_str(" (write to kernel text: W^X)")?;
+        }
+        if address < crate::NULL_PAGE_BYTES {
+            text.write_str(" (null pointer access)")?;
+        }
+    }
+    Ok(())
 }
 
 fn report(frame: &TrapFrame) -> ! {
-    let mut text = FixedText { bytes: [0; 160], length: 0 };
+    let mut text = FixedText { bytes: [0; 256], length: 0 };
     let _ = describe(frame, &mut text);
     crate::panic::fault(text.as_str(), frame)
 }

@@ -15,7 +15,7 @@
 //! is read) and the page below the boot stack (overflow guard) are unmapped.
 //! The top 32 MiB (APIC MMIO) are mapped uncached.
 
-use super::{acpi, apic, descriptors, irq, memory, smp, timer, uart};
+use super::{acpi, apic, descriptors, irq, memory, paging, smp, timer, uart};
 use crate::arch::BootInfo;
 
 /// Highest physical address (exclusive) the boot page tables map.
@@ -40,6 +40,7 @@ core::arch::global_asm!(
     ".globl boot_pml4",
     "boot_pml4: .skip 4096",
     "boot_pdpt: .skip 4096",
+    ".globl boot_pd",
     "boot_pd: .skip 4 * 4096",
     ".globl boot_pt",
     "boot_pt: .skip 4096",
@@ -195,12 +196,15 @@ extern "C" fn boot_main(start_info_paddr: u32) -> ! {
         Err(reason) => panic!("PVH boot: {reason}"),
     };
     unmap_page_zero();
+    // SAFETY: boot CPU, before the secondaries start.
+    unsafe { paging::protect() };
     let platform = acpi::discover(start_info.rsdp_paddr);
     apic::init_boot_cpu(&platform);
     timer::init(&platform);
     apic::route_isa_irq(&platform, uart::COM1_ISA_IRQ, descriptors::UART_VECTOR);
     uart::enable_receive_interrupt();
     smp::start_secondaries(&platform, &start_info.memory);
+    paging::retire_trampoline();
     // A linker-script symbol: only its address is used, never its contents.
     let kernel_end = core::ptr::addr_of!(__kernel_end) as usize;
     crate::kernel_main(BootInfo { memory: start_info.memory, kernel_end })

@@ -1,4 +1,5 @@
-//! Descriptor tables: the TSS (for the double-fault stack) in the boot GDT, and
+//! Descriptor tables: a TSS per CPU (for the double-fault stack) in the boot
+//! GDT or a secondary's own GDT, and
 //! the 256-entry IDT pointing at the stubs in trap.rs (Intel SDM Vol. 3A, 6.14 and 7.7).
 
 use core::arch::asm;
@@ -90,6 +91,66 @@ static mut TSS: TaskStateSegment = TaskStateSegment {
 
 static mut IDT: [IdtEntry; 256] = [IdtEntry::MISSING; 256];
 
+/// The secondaries' own TSS, GDT and double-fault stack: a TSS is busy once
+/// loaded, so each CPU needs one (SDM Vol. 3A, 7.2.2), and a double fault
+/// (a task stack overflow) must find a stack of its own on every CPU.
+const FAULT_STACK_BYTES: usize = 16 * 1024;
+const SECONDARY_SLOTS: usize = crate::percpu::MAX_CPUS;
+
+#[repr(C, align(16))]
+struct FaultStack([u8; FAULT_STACK_BYTES]);
+
+static mut SECONDARY_TSS: [TaskStateSegment; SECONDARY_SLOTS] = [const { TaskStateSegment {
+    reserved0: 0,
+    privilege_stacks: [0; 3],
+    reserved1: 0,
+    interrupt_stacks: [0; 7],
+    reserved2: 0,
+    reserved3: 0,
+    io_map_base: core::mem::size_of::<TaskStateSegment>() as u16,
+} }; SECONDARY_SLOTS];
+static mut SECONDARY_GDT: [[u64; 5]; SECONDARY_SLOTS] = [[0; 5]; SECONDARY_SLOTS];
+static mut SECONDARY_FAULT_STACKS: [FaultStack; SECONDARY_SLOTS] =
+    [const { FaultStack([0; FAULT_STACK_BYTES]) }; SECONDARY_SLOTS];
+
+/// The two quadwords of a 64-bit available-TSS descriptor (SDM Vol. 3A, Figure 7-4).
+fn tss_descriptor(tss: *const TaskStateSegment) -> (u64, u64) {
+    let base = tss as u64;
+    let limit = (core::mem::size_of::<TaskStateSegment>() - 1) as u64;
+    let low = (limit & 0xffff)
+        | ((base & 0xff_ffff) << 16)
+        | (0x89 << 40)
+        | (((limit >> 16) & 0xf) << 48)
+        | (((base >> 24) & 0xff) << 56);
+    (low, base >> 32)
+}
+
+/// A secondary (CPU `index` >= 1): its own GDT (the boot GDT's code and
+/// data descriptors, same selectors, plus its TSS), its TSS with a
+/// double-fault stack, then the shared IDT.
+pub fn init_secondary_cpu(index: usize) {
+    let slot = index.min(SECONDARY_SLOTS - 1);
+    // SAFETY: each CPU writes only its own slot, once, before loading it;
+    // the boot GDT's first three entries never change after boot.
+    unsafe {
+        let tss = addr_of_mut!(SECONDARY_TSS[slot]);
+        let stack = addr_of_mut!(SECONDARY_FAULT_STACKS[slot]);
+        (*tss).interrupt_stacks[0] = stack as u64 + FAULT_STACK_BYTES as u64;
+        let gdt = addr_of_mut!(SECONDARY_GDT[slot]);
+        let boot = addr_of_mut!(boot_gdt);
+        let (gdt, boot) = (&mut *gdt, &*boot);
+        gdt[..3].copy_from_slice(&boot[..3]);
+        let (low, high) = tss_descriptor(tss);
+        gdt[3] = low;
+        gdt[4] = high;
+        let pointer =
+            DescriptorPointer { limit: (core::mem::size_of::<[u64; 5]>() - 1) as u16, base: gdt.as_ptr() as u64 };
+        asm!("lgdt [{}]", in(reg) &pointer, options(readonly, nostack, preserves_flags));
+        asm!("ltr {0:x}", in(reg) TSS_SELECTOR, options(nostack, preserves_flags));
+    }
+    load_idt();
+}
+
 extern "C" {
     static mut boot_gdt: [u64; 5];
     static __fault_stack_top: u8;
@@ -103,18 +164,11 @@ pub fn init_boot_cpu() {
     unsafe {
         let tss = addr_of_mut!(TSS);
         (*tss).interrupt_stacks[0] = core::ptr::addr_of!(__fault_stack_top) as u64;
-        let base = tss as u64;
-        let limit = (core::mem::size_of::<TaskStateSegment>() - 1) as u64;
-        // System-segment descriptor (SDM Vol. 3A, Figure 7-4): type 0x9
-        // (available 64-bit TSS), present; the base spans both quadwords.
-        let low = (limit & 0xffff)
-            | ((base & 0xff_ffff) << 16)
-            | (0x89 << 40)
-            | (((limit >> 16) & 0xf) << 48)
-            | (((base >> 24) & 0xff) << 56);
+        // System-segment descriptor: type 0x9 (available 64-bit TSS), present.
+        let (low, high) = tss_descriptor(tss);
         let gdt = addr_of_mut!(boot_gdt);
         (*gdt)[3] = low;
-        (*gdt)[4] = base >> 32;
+        (*gdt)[4] = high;
         asm!("ltr {0:x}", in(reg) TSS_SELECTOR, options(nostack, preserves_flags));
 
         let stubs = core::ptr::addr_of!(trap_stubs) as usize;

@@ -4,7 +4,7 @@
 //! (port I/O, MSRs, control registers), `descriptors` (GDT, TSS, IDT), `trap`
 //! (exception stubs and `TrapFrame`), `irq` (IF helpers, CPU index), `acpi` (RSDP, MADT, FADT), `apic` (local
 //! APIC, I/O APIC, legacy PIC), `timer` (TSC clock, APIC timer, idle wait),
-//! `uart` (COM1), `smp` (INIT-SIPI-SIPI), `memory` (PVH start info), `context`
+//! `uart` (COM1), `smp` (INIT-SIPI-SIPI), `memory` (PVH start info), `paging` (W^X, guard pages), `context`
 //! (task switch, frame records) and `exit` (power-off, halt, fault).
 
 mod acpi;
@@ -16,6 +16,7 @@ mod descriptors;
 mod exit;
 mod irq;
 mod memory;
+mod paging;
 mod smp;
 mod timer;
 mod trap;
@@ -26,6 +27,7 @@ pub const NAME: &str = "x86_64";
 pub use context::{current_frame_pointer, frame_record, switch_context, Context};
 pub use exit::{halt, poweroff, trigger_fault};
 pub use irq::{cpu_index, interrupts_disable, interrupts_enable, interrupts_restore};
+pub use paging::task_stack_area;
 pub use smp::cpus_online;
 pub use timer::{monotonic_ns, set_timer_deadline, wait_for_event};
 pub use trap::TrapFrame;

@@ -51,7 +51,7 @@ core::arch::global_asm!(
     "mov cr3, eax",
     "mov ecx, 0xC0000080",
     "rdmsr",
-    "or eax, 1 << 8",
+    "or eax, (1 << 8) | (1 << 11)", // LME | NXE (paging.rs sets execute-disable bits)
     "wrmsr",
     "mov eax, cr0",
     "or eax, 0x80010001",
@@ -112,12 +112,12 @@ extern "C" {
     static ap_trampoline_end: u8;
 }
 
-/// A secondary CPU in Rust, on its own stack: CPU index, IDT (so a fault
+/// A secondary CPU in Rust, on its own stack: CPU index, GDT/TSS/IDT (so a fault
 /// here is reported, not a triple fault), local APIC, check in, join the scheduler.
 extern "C" fn secondary_main(stack_index: u32) -> ! {
     // Stack index 0 is the first secondary, CPU index 1.
     irq::set_cpu_index(stack_index as usize + 1);
-    descriptors::load_idt();
+    descriptors::init_secondary_cpu(stack_index as usize + 1);
     apic::init_this_cpu();
     CPUS_ONLINE.fetch_add(1, Ordering::Release);
     crate::secondary_main()

@@ -146,6 +146,55 @@ impl TrapFrame {
         self.rip
     }
 
+    /// The registers at the call site, for a software `panic!` report: the
+    /// general registers as they are here, rip = this code's address, rsp,
+    /// rflags, cs, ss, cr2 and cr3; vector and error code 0 (no exception).
+    #[inline(always)]
+    pub fn capture() -> TrapFrame {
+        let mut frame = TrapFrame {
+            cr3: 0, cr2: 0, r15: 0, r14: 0, r13: 0, r12: 0, r11: 0, r10: 0, r9: 0, r8: 0, rbp: 0, rdi: 0, rsi: 0,
+            rdx: 0, rcx: 0, rbx: 0, rax: 0, vector: 0, error_code: 0, rip: 0, cs: 0, rflags: 0, rsp: 0, ss: 0,
+        };
+        // SAFETY: stores into `frame` only (offsets of its repr(C) layout);
+        // reading CR2/CR3 and the segment registers has no side effect.
+        unsafe {
+            core::arch::asm!(
+                "mov [{base} + 16], r15",
+                "mov [{base} + 24], r14",
+                "mov [{base} + 32], r13",
+                "mov [{base} + 40], r12",
+                "mov [{base} + 48], r11",
+                "mov [{base} + 56], r10",
+                "mov [{base} + 64], r9",
+                "mov [{base} + 72], r8",
+                "mov [{base} + 80], rbp",
+                "mov [{base} + 88], rdi",
+                "mov [{base} + 96], rsi",
+                "mov [{base} + 104], rdx",
+                "mov [{base} + 112], rcx",
+                "mov [{base} + 120], rbx",
+                "mov [{base} + 128], rax",
+                "lea {tmp}, [rip]",
+                "mov [{base} + 152], {tmp}",
+                "mov [{base} + 176], rsp",
+                "pushfq",
+                "pop {tmp}",
+                "mov [{base} + 168], {tmp}",
+                "mov {tmp}, cs",
+                "mov [{base} + 160], {tmp}",
+                "mov {tmp}, ss",
+                "mov [{base} + 184], {tmp}",
+                "mov {tmp}, cr2",
+                "mov [{base} + 8], {tmp}",
+                "mov {tmp}, cr3",
+                "mov [{base} + 0], {tmp}",
+                base = in(reg) &mut frame as *mut TrapFrame,
+                tmp = out(reg) _,
+            );
+        }
+        frame
+    }
+
     pub fn frame_pointer(&self) -> u64 {
         self.rbp
     }
@@ -221,11 +270,26 @@ fn describe(frame: &TrapFrame, out: &mut DescriptionBuffer) {
             } else {
                 "read"
             };
-            write!(
+            let _ = write!(
                 out,
                 "page fault (#PF) at {:#x} (error code {:#x}: {cause} {access}) at rip {:#x}",
                 frame.cr2, code, frame.rip
-            )
+            );
+            let address = frame.cr2 as usize;
+            crate::stacks::describe_guard_hit(address, out);
+            if access == "write" && super::paging::is_kernel_text(address) {
+                let _ = write!(out, " (write to kernel text: W^X)");
+            }
+            if address < crate::NULL_PAGE_BYTES {
+                let _ = write!(out, " (null pointer access)");
+            }
+            Ok(())
+        }
+        // A #PF on a task stack's guard page cannot push its frame either.
+        8 if crate::stacks::guard_slot(frame.cr2 as usize).is_some() => {
+            let _ = write!(out, "double fault (#DF): kernel stack overflow (cr2 {:#x}) at rip {:#x}", frame.cr2, frame.rip);
+            crate::stacks::describe_guard_hit(frame.cr2 as usize, out);
+            Ok(())
         }
         // A #PF on the guard page cannot push its own frame on the full stack,
         // so a boot-stack overflow arrives as #DF with CR2 in the guard page.

@@ -81,6 +81,9 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "poweroff", usage: "poweroff [code]", summary: "power off with exit code 0-100", run: system::poweroff },
     Command { name: "panic", usage: "panic [message] | panic --all-cpus", summary: "panic on purpose (on every CPU at once)", run: system::panic },
     Command { name: "fault", usage: "fault", summary: "touch an unmapped address on purpose", run: system::fault },
+    Command { name: "overflow", usage: "overflow", summary: "overflow the shell's stack into its guard page", run: system::overflow },
+    Command { name: "wx", usage: "wx", summary: "write into kernel text (W^X makes it fault)", run: system::wx },
+    Command { name: "null", usage: "null", summary: "read through a null pointer", run: system::null },
 ];
 
 fn help(invocation: &mut Invocation<'_>) -> CommandResult {

@@ -131,7 +131,9 @@ static PANICKERS_ARRIVED: core::sync::atomic::AtomicUsize = core::sync::atomic::
 /// all panic at once; exactly one report must come out (panic.rs).
 fn panic_on_every_cpu() -> CommandResult {
     for _ in 0..arch::cpus_online() {
-        crate::sched::spawn("panicker", panicker);
+        if crate::sched::spawn("panicker", panicker).is_err() {
+            return fail(Errno::ENOMEM, "no free task stack slot");
+        }
     }
     loop {
         crate::sched::sleep_ns(1_000_000);
@@ -148,4 +150,47 @@ fn panicker() {
         core::hint::spin_loop();
     }
     panic!("panic on purpose on cpu {} (panic --all-cpus)", arch::cpu_index())
+}
+
+/// `overflow`: recurses on the shell's own stack until its guard page stops
+/// it; the fault report names the task (stacks.rs).
+pub fn overflow(invocation: &mut Invocation<'_>) -> CommandResult {
+    if !invocation.args.is_empty() {
+        return fail(Errno::EINVAL, "overflow takes no arguments");
+    }
+    let depth = recurse(0);
+    fail(Errno::EIO, alloc::format!("recursed {depth} levels without reaching the guard page"))
+}
+
+/// One 512-byte frame per level; the addition after the call keeps it from
+/// becoming a loop.
+#[inline(never)]
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64) -> u64 {
+    let frame = core::hint::black_box([depth as u8; 512]);
+    recurse(depth + 1).wrapping_add(u64::from(frame[depth as usize % 512]))
+}
+
+/// `wx`: writes into kernel text, which W^X maps read-only.
+pub fn wx(invocation: &mut Invocation<'_>) -> CommandResult {
+    if !invocation.args.is_empty() {
+        return fail(Errno::EINVAL, "wx takes no arguments");
+    }
+    let target = core::hint::black_box(wx as fn(&mut Invocation<'_>) -> CommandResult as usize) as *mut u8;
+    // SAFETY: deliberately invalid: the store must fault (W^X); if it does
+    // not, the function's first byte is rewritten with its own value.
+    unsafe { target.write_volatile(target.read_volatile()) };
+    fail(Errno::EIO, "writing into kernel text did not fault: W^X is off")
+}
+
+/// `null`: reads through a null struct pointer (a field at offset 16).
+pub fn null(invocation: &mut Invocation<'_>) -> CommandResult {
+    if !invocation.args.is_empty() {
+        return fail(Errno::EINVAL, "null takes no arguments");
+    }
+    let address = core::hint::black_box(16usize) as *const u64;
+    // SAFETY: deliberately invalid: page 0 is unmapped on every arch, so
+    // the load faults and the fault report follows.
+    let value = unsafe { address.read_volatile() };
+    fail(Errno::EIO, alloc::format!("reading address 16 did not fault (read {value:#x})"))
 }

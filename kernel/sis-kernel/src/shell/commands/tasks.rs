@@ -65,8 +65,12 @@ pub fn spin(invocation: &mut Invocation<'_>) -> CommandResult {
             alloc::format!("--tasks must be 1-{} and --ms 1-{}", spin::MAX_TASKS, spin::MAX_DURATION_MS),
         );
     }
-    if spin::start(tasks, duration_ms, background).is_err() {
-        return fail(Errno::EBUSY, "a spin job is running; wait for its `spin done` log record");
+    match spin::start(tasks, duration_ms, background) {
+        Ok(()) => {}
+        Err(spin::StartError::Busy) => {
+            return fail(Errno::EBUSY, "a spin job is running; wait for its `spin done` log record")
+        }
+        Err(spin::StartError::NoStack) => return fail(Errno::ENOMEM, "no free task stack slot"),
     }
     if background {
         let _ = writeln!(invocation.out, "spin: {tasks} tasks for {duration_ms} ms in the background");
