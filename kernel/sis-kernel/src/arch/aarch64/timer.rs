@@ -110,7 +110,9 @@ pub fn set_timer_deadline(deadline_ns: Option<u64>) {
 /// waiting, the deadline passed, or another interrupt is pending; returns
 /// with IRQs still masked (the caller unmasks, and the handler runs then).
 pub fn wait_for_event(deadline_ns: Option<u64>) {
-    if uart::has_input() {
+    // Only the boot CPU takes the UART's interrupt, so only it looks (a
+    // device read is a trip through QEMU's I/O thread).
+    if super::irq::cpu_index() == 0 && uart::has_input() {
         return;
     }
     if !gic::is_ready() {

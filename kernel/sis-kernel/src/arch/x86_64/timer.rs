@@ -135,7 +135,9 @@ pub fn set_timer_deadline(deadline_ns: Option<u64>) {
 /// is taken during `hlt` and ends it rather than being lost before it
 /// (SDM Vol. 2B, STI). Its handler runs right there.
 pub fn wait_for_event(deadline_ns: Option<u64>) {
-    if uart::has_input() {
+    // Only the boot CPU takes COM1's interrupt, so only it looks (a port
+    // read is a trip through QEMU's I/O thread).
+    if super::irq::cpu_index() == 0 && uart::has_input() {
         return;
     }
     if let Some(deadline) = deadline_ns {
