@@ -38,7 +38,10 @@ export type {
 } from "./src/session/driver.ts";
 export { checkExpectations, loadSuites, parseSuite, selectSuites } from "./src/session/suite.ts";
 export type { Step, Suite } from "./src/session/suite.ts";
-export { planJobs, runJobs } from "./src/session/runner.ts";
+export { planJobs, runSuiteJob } from "./src/session/runner.ts";
+export { runEngine } from "./src/runs/engine.ts";
+export type { EngineJob, EngineSpec, JobContext } from "./src/runs/engine.ts";
+export { parseShard, selectJobs, shardItems } from "./src/runs/plan.ts";
 export { toJunitXml } from "./src/report/junit.ts";
 export { annotations, stepSummary } from "./src/report/github.ts";
 export { runExitCode, summarize } from "./src/report/results.ts";
