@@ -59,11 +59,10 @@ export type { ChaosStats, Injection } from "./src/chaos/records.ts";
 export { runCell } from "./src/chaos/cell.ts";
 export { checkCell } from "./src/chaos/check.ts";
 export type { Assertion, CellVerdict } from "./src/chaos/check.ts";
-export { compareSequences, runCells } from "./src/chaos/run.ts";
+export { compareSequences, runChaosCells } from "./src/chaos/run.ts";
 export { chaosExitCode, toRunResults } from "./src/chaos/results.ts";
 export type { CellResult, ChaosResults } from "./src/chaos/results.ts";
 export { chaosTable } from "./src/chaos/table.ts";
-export { ensureChaosKernels } from "./src/chaos/kernels.ts";
 
 // Parsers (docs/PARSERS.md): log records, log streams, Prometheus, panic reports, ELF symbols, templates; regress.
 export * from "./src/parse/log.ts";

@@ -107,6 +107,8 @@ export interface EngineSpec<J extends EngineJob, R> {
   launch?: Launcher;
   stop?: RunStop;
   build?: KernelBuilder;
+  /** Where bundles go (default `<root>/runs`). */
+  runsDir?: string;
 }
 
 /**
@@ -128,7 +130,7 @@ export async function runEngine<J extends EngineJob, R>(spec: EngineSpec<J, R>):
       ? await ensureKernels(spec.root, arches, context, spec.kernels, spec.build)
       : {};
     if (stop.interruptedBy) throw new InterruptedError(stop.interruptedBy, `sis ${spec.kind}`);
-    const runsDir = join(spec.root, "runs");
+    const runsDir = spec.runsDir ?? join(spec.root, "runs");
     let bundle: RunBundle;
     try {
       bundle = await RunBundle.create(runsDir, {
