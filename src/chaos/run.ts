@@ -59,6 +59,8 @@ export interface ChaosRunOptions {
   /** Boot the installed chaos kernels as they are. */
   noBuild?: boolean;
   shard?: string;
+  /** Keep only cells whose name (`x86_64-disk_full-r30`) contains this. */
+  filter?: string;
   outputs?: ReportFiles;
   /** Extra manifest fields. */
   manifest?: Record<string, unknown>;
@@ -98,6 +100,7 @@ export async function runChaosCells(
     jobs,
     asked: "the chaos plan",
     shard: options.shard,
+    filter: options.filter,
     kernels: { features: ["chaos"], outDir: CHAOS_BUILD_DIR, noBuild: options.noBuild },
     parallel: options.parallel,
     outputs: options.outputs ?? {},

@@ -44,6 +44,9 @@ function shared() {
     shard: optional(option("--shard", string({ metavar: "I/N" }), {
       description: message`Run shard I of N of the cells (CI fan-out).`,
     })),
+    filter: optional(option("--filter", string({ metavar: "TEXT" }), {
+      description: message`Run only cells whose name (for example ${"x86_64-disk_full-r30"}) contains TEXT.`,
+    })),
   };
 }
 
@@ -196,6 +199,7 @@ export async function runChaos(options: ChaosOptions, context: CommandContext): 
     confidence: DEFAULT_CONFIDENCE,
     noBuild: options.noBuild,
     shard: options.shard,
+    filter: options.filter,
     outputs: { json: options.json, junit: options.junit },
     manifest: recording ? { replayOf: recording.runId } : undefined,
     recorded: recording?.recorded,
@@ -243,6 +247,7 @@ function rebuildArgv(options: ChaosOptions): string[] {
   }
   argv.push("--config", options.config);
   if (options.shard !== undefined) argv.push("--shard", options.shard);
+  if (options.filter !== undefined) argv.push("--filter", options.filter);
   if (options.noBuild) argv.push("--no-build");
   return argv;
 }

@@ -42,6 +42,10 @@ const shared = {
   shard: optional(option("--shard", string({ metavar: "I/N" }), {
     description: message`Run shard I of N of the arches (CI fan-out).`,
   })),
+  filter: optional(option("--filter", string({ metavar: "TEXT" }), {
+    description:
+      message`Run only arches whose job name (for example ${"x86_64-default-regress"}) contains TEXT.`,
+  })),
   junit: optional(option("--junit", string({ metavar: "FILE" }), {
     description: message`Write JUnit XML to FILE: one test suite per arch.`,
   })),
@@ -134,6 +138,7 @@ export async function runRegress(options: RegressOptions, context: CommandContex
     timeoutMs: options.timeoutMs ?? 20_000,
     noBuild: options.noBuild,
     shard: options.shard,
+    filter: options.filter,
     json: options.action === "check" ? options.json : undefined,
     junit: options.junit,
     onResult: (result) => context.stdout.write(describe(result)),

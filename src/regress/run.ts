@@ -61,6 +61,8 @@ export interface RegressRunOptions {
   timeoutMs: number;
   noBuild?: boolean;
   shard?: string;
+  /** Keep only jobs whose name (`x86_64-default-regress`) contains this. */
+  filter?: string;
   json?: string;
   junit?: string;
   /** Printed as each arch finishes. */
@@ -90,6 +92,7 @@ export function runRegressJobs(options: RegressRunOptions): Promise<number> {
     jobs,
     asked: `--arch ${options.arches.join(",")}`,
     shard: options.shard,
+    filter: options.filter,
     kernels: { noBuild: options.noBuild },
     parallel: 1,
     outputs: { json: options.json, junit: options.junit },

@@ -90,6 +90,8 @@ export interface EngineSpec<J extends EngineJob, R> {
   /** What selected the jobs, in the user's words, for the "nothing to run" error. */
   asked?: string;
   shard?: string;
+  /** `--filter TEXT` of commands whose jobs are the unit (chaos cells, regress arches): keeps jobs whose name contains it. */
+  filter?: string;
   kernels: KernelRequest;
   /** Jobs at once. */
   parallel: number;
@@ -118,7 +120,15 @@ export interface EngineSpec<J extends EngineJob, R> {
  */
 export async function runEngine<J extends EngineJob, R>(spec: EngineSpec<J, R>): Promise<number> {
   const { context } = spec;
-  const jobs = selectJobs(spec.jobs, { shard: spec.shard, asked: spec.asked });
+  const filtered = spec.filter === undefined
+    ? spec.jobs
+    : spec.jobs.filter((job) => job.name.includes(spec.filter!));
+  const names = spec.jobs.slice(0, 4).map((job) => job.name).join(", ") +
+    (spec.jobs.length > 4 ? ", ..." : "");
+  const asked = spec.filter !== undefined && filtered.length === 0
+    ? `--filter ${JSON.stringify(spec.filter)} (job names: ${names})`
+    : spec.asked;
+  const jobs = selectJobs(filtered, { shard: spec.shard, asked });
   const stop = spec.stop ?? new RunStop();
   const removeSignals = installRunSignals(stop, { stderr: context.stderr });
   // Every way of stopping (signal, disk) ends the machines at once; their

@@ -42,7 +42,7 @@ export function selectJobs<T>(jobs: readonly T[], options: { shard?: string; ask
   const asked = options.asked ? ` ${options.asked}` : "";
   if (jobs.length === 0) {
     throw new UsageError(`nothing to run: no job matches${asked}`, {
-      fix: "check the spelling, or list the suites and steps in tests/suites/",
+      fix: "check the spelling; --help lists the choices",
     });
   }
   throw new UsageError(
