@@ -33,9 +33,13 @@ export async function runPanic(options: PanicOptions, context: CommandContext): 
   const { readFile, stat } = await import("node:fs/promises");
   const { join, resolve } = await import("node:path");
   const { UsageError } = await import("../errors.ts");
+  const { requireFile, requireTextFile } = await import("./_input.ts");
   const { findPanicReports } = await import("../parse/panic.ts");
   const { addr2line, formatSymbolized, readElf, symbolize, ElfError } = await import("../parse/elf.ts");
 
+  if (options.transcript !== "-") {
+    await requireTextFile(resolve(context.cwd, options.transcript), options.transcript, "serial transcript");
+  }
   let bytes: Uint8Array;
   try {
     bytes = options.transcript === "-"
@@ -50,9 +54,22 @@ export async function runPanic(options: PanicOptions, context: CommandContext): 
     context.stderr.write(`sis: no panic report in ${options.transcript}\n`);
     return 1;
   }
+  // An --elf the user named must be an ELF: a wrong path is a usage error, not a warning.
+  const givenElf = options.elf ? resolve(context.cwd, options.elf) : undefined;
+  if (givenElf && options.elf) {
+    await requireFile(givenElf, options.elf, "kernel ELF");
+    try {
+      readElf(await readFile(givenElf));
+    } catch (error) {
+      if (!(error instanceof ElfError)) throw error;
+      throw new UsageError(`--elf ${options.elf} is not a kernel ELF: ${error.message}`, {
+        fix: "pass build/<arch>/sis-kernel.elf of the kernel that printed the panic",
+      });
+    }
+  }
   const decoded = [];
   for (const report of reports) {
-    let elfPath = options.elf ? resolve(context.cwd, options.elf) : undefined;
+    let elfPath = givenElf;
     if (!elfPath && report.arch) {
       const guess = join(context.cwd, "build", report.arch, "sis-kernel.elf");
       if (await stat(guess).catch(() => undefined)) elfPath = guess;
