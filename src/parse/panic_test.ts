@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile, stat } from "node:fs/promises";
 import fc from "fast-check";
 import { findPanicReports } from "./panic.ts";
-import { ElfError, readElf, symbolize } from "./elf.ts";
+import { ElfError, findBuildId, readElf, symbolize } from "./elf.ts";
 import { demangle, demangleV0 } from "./demangle.ts";
 import { PROPERTY_RUNS } from "./_property.ts";
 
@@ -166,4 +166,16 @@ Deno.test("readElf() and demangle() never throw anything but ElfError on arbitra
     }),
     { numRuns: PROPERTY_RUNS },
   );
+});
+
+Deno.test("findBuildId() finds the marker's id in image bytes, and the report parser reads the build line", async () => {
+  const image = new TextEncoder().encode("\x7fELF....sis-build-id:zz\0sis-build-id:0123456789abcdef\0rest");
+  assert.equal(findBuildId(image), "0123456789abcdef");
+  assert.equal(findBuildId(new TextEncoder().encode("sis-build-id:0123")), undefined);
+  // A recorded report with the build line newer kernels print after `version:`.
+  const lines = (await transcriptLines("x86_64-fault.log")).flatMap((line) =>
+    /^\s+version:/.test(line) ? [line, `  build:    ${"a".repeat(40)} fedcba9876543210`] : [line]
+  );
+  const [report] = findPanicReports(lines);
+  assert.deepEqual(report?.build, { commit: "a".repeat(40), buildId: "fedcba9876543210" });
 });
