@@ -528,29 +528,14 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
       const expectedMs = plan.delayUs / 1000;
       const note =
         `added ${summary.addedLatencyMs} ms per injection (set ${expectedMs} ms; baseline ${baseline} ms)`;
-      // Both sides. Too little: under half the delay (the kernel did not wait).
-      // Too much: over 3x the delay per injection plus the operation's own time,
-      // taken as the slowest undelayed operation of this same cell (so a loaded
-      // runner moves both sides of the comparison together).
+      // Both sides, on the median over the delayed operations (a single host
+      // stall on a shared runner must not decide it): too little is under half
+      // the delay (the kernel did not wait), too much is over 3x the delay
+      // beyond the operation's own time (the baseline: undelayed operations of
+      // this same cell, so a loaded runner moves both sides together).
       const problems: string[] = [];
       if (perInjection < expectedMs * 0.5) problems.push(`${note}: less than half the delay`);
       if (perInjection > expectedMs * 3) problems.push(`${note}: more than 3x the delay`);
-      const undelayed = [...transcript.ops, ...transcript.recovery]
-        .filter((record) => record.op.injections.length === 0)
-        .map((record) => record.op.durationMs);
-      const ownMs = undelayed.length > 0 ? Math.max(...undelayed) : baseline;
-      for (const record of delayed) {
-        const limit = ownMs + 3 * expectedMs * record.op.injections.length;
-        if (record.op.durationMs > limit) {
-          problems.push(
-            `operation ${record.index} took ${record.op.durationMs} ms for ${record.op.injections.length} ` +
-              `delay(s): over ${
-                Math.round(limit)
-              } ms (3x the delay plus ${ownMs} ms, the slowest undelayed one)`,
-          );
-          break;
-        }
-      }
       assertions.push(verdict("latency", name, problems, [note]));
     }
   }
