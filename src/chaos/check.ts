@@ -34,6 +34,7 @@ export type AssertionId =
   | "panic"
   | "recovery"
   | "intact"
+  | "files"
   | "latency";
 
 /** The numbers a cell reports (terminal table, JSON). */
@@ -506,6 +507,17 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
     );
   }
 
+  // files: a failed write leaves no file (not even a partial one), and every
+  // file written while the faults were armed reads back exactly.
+  if (plan.ops.some((op) => op.path)) {
+    const name = "failed writes leave no file; files written under faults read back exactly";
+    if (!transcript.listing) {
+      assertions.push(skip("files", name, notReached || "no listing taken"));
+    } else {
+      assertions.push(verdict("files", name, fileProblems(transcript)));
+    }
+  }
+
   // latency: slow_io must really slow the operation down by about the delay.
   if (spec.effect === "delay") {
     const name = `each injection adds ${plan.delayUs / 1000} ms to a write: at least half, at most 3x`;
@@ -574,4 +586,59 @@ function deviceCounterProblems(transcript: CellTranscript): string[] {
     }
   }
   return problems;
+}
+
+/** The text an operation wrote: its command after `write <path> `. */
+function writtenText(op: { command: string; path?: string }): string {
+  return op.command.slice(`write ${op.path} `.length);
+}
+
+/** What is wrong with the workload folder after the faults (see the `files` assertion). */
+function fileProblems(transcript: CellTranscript): string[] {
+  const { plan } = transcript;
+  const problems: string[] = [];
+  const listing = transcript.listing!;
+  if (listing.status !== 0) return [`${listing.command} failed: ${describe(listing)}`];
+  // `ls` lines: kind, size, name (`-        8 op1`).
+  const listed = new Map<string, number>();
+  for (const line of listing.output) {
+    const match = /^\S\s+(\d+)\s+(\S+)$/.exec(line.trim());
+    if (match) listed.set(match[2], Number(match[1]));
+  }
+  const base = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+  const expected = new Set(plan.keep.map((file) => base(file.path)));
+  for (const record of transcript.ops) {
+    const op = plan.ops[record.index];
+    if (!op.path) continue;
+    const file = base(op.path);
+    if (record.op.status !== 0) {
+      if (listed.has(file)) {
+        problems.push(
+          `operation ${record.index} failed but left ${op.path} behind (${listed.get(file)} bytes)`,
+        );
+      }
+      continue;
+    }
+    expected.add(file);
+    const text = writtenText(op);
+    // `write` stores its words and a newline (kernel fs.rs).
+    const bytes = new TextEncoder().encode(text).length + 1;
+    if (!listed.has(file)) problems.push(`operation ${record.index} succeeded but ${op.path} is missing`);
+    else if (listed.get(file) !== bytes) {
+      problems.push(`${op.path} is ${listed.get(file)} bytes, ${bytes} were written`);
+    }
+    const read = transcript.readBack[op.path];
+    if (!read) problems.push(`${op.path} was not read back`);
+    else if (read.status !== 0 || read.output.join("\n") !== text) {
+      problems.push(
+        `${op.path} reads back ${JSON.stringify(read.output.join("\n").slice(0, 60))}, not the text written`,
+      );
+    }
+  }
+  for (const file of listed.keys()) {
+    if (!expected.has(file) && !problems.some((problem) => problem.includes(`/${file} `))) {
+      problems.push(`unexpected file ${file} in the workload folder`);
+    }
+  }
+  return problems.slice(0, 5);
 }

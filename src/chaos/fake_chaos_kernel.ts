@@ -22,6 +22,8 @@ export type FakeDefect =
   | "no-delay"
   /** slow_io waits five times the delay it was set to. */
   | "over-delay"
+  /** A failed write leaves the file behind, cut short. */
+  | "partial"
   /** A disk fault panics the kernel. */
   | "panic-on-fault"
   /** network_fail counts a failed send as sent. */
@@ -199,12 +201,28 @@ export class FakeChaosKernel implements ConsolePort {
           return this.#fail("ENOSPC");
         }
         const fault = this.#point("block_write") ?? this.#point("io_delay");
+        if (fault && fault !== "panic" && fault.status !== 0 && this.#options.defect === "partial") {
+          this.#files.set(args[0], args.slice(1).join(" ").slice(0, 3));
+        }
         if (fault) return fault;
         this.#files.set(args[0], args.slice(1).join(" "));
         if (this.#options.defect === "corrupt" && this.#injected > 0) {
           for (const path of this.#files.keys()) this.#files.set(path, "garbage");
         }
         return ok();
+      }
+      case "cat": {
+        const text = this.#files.get(args[0]);
+        return text === undefined ? this.#fail("ENOENT") : ok([text]);
+      }
+      case "ls": {
+        const prefix = `${args[0].replace(/\/$/, "")}/`;
+        return ok(
+          [...this.#files.entries()].filter(([path]) => path.startsWith(prefix)).map(([path, text]) =>
+            // Sizes as the kernel's `write` stores them: the words and a newline.
+            `-${String(text.length + 1).padStart(9)} ${path.slice(prefix.length)}`
+          ),
+        );
       }
       case "cksum": {
         const text = this.#files.get(args[0]);
