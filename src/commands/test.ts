@@ -151,7 +151,9 @@ export async function runTest(options: TestOptions, context: CommandContext): Pr
     }
     if (options.junit) await writeFile(resolve(context.cwd, options.junit), toJunitXml(run));
     if (context.env.GITHUB_ACTIONS === "true") {
-      for (const line of annotations(run)) context.stdout.write(line + "\n");
+      // GitHub resolves annotation paths against the workspace it checked out.
+      const workspace = context.env.GITHUB_WORKSPACE ?? root;
+      for (const line of annotations(run, { root: workspace })) context.stdout.write(line + "\n");
       if (context.env.GITHUB_STEP_SUMMARY) {
         await writeFile(context.env.GITHUB_STEP_SUMMARY, stepSummary(run), { flag: "a" });
       }

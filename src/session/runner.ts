@@ -100,15 +100,19 @@ export function kernelFailureOf(error: unknown): KernelFailure {
 async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
   const started = performance.now();
   const base = { name: job.name, arch: job.arch, config: job.config.name, suite: job.suite.name };
-  const stepResult = (step: Step, status: StepResult["status"], messages: string[]): StepResult => ({
-    id: `${job.suite.name}/${step.name}`,
-    name: step.name,
-    command: step.run,
-    status,
-    durationMs: 0,
-    messages,
-    output: [],
-  });
+  const stepResult = (step: Step, status: StepResult["status"], messages: string[]): StepResult => {
+    const line = job.suite.stepLines?.[job.suite.steps.indexOf(step)];
+    return {
+      id: `${job.suite.name}/${step.name}`,
+      name: step.name,
+      command: step.run,
+      status,
+      durationMs: 0,
+      messages,
+      output: [],
+      ...(line ? { location: { file: job.suite.source, line } } : {}),
+    };
+  };
 
   if (job.suite.pending) {
     const result: JobResult = {

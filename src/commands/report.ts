@@ -1,0 +1,45 @@
+/** `sis report`: reports made from finished runs (`merge`: shards, archs and configs into one result). */
+import { object, or } from "@optique/core/constructs";
+import { message } from "@optique/core/message";
+import { multiple, optional } from "@optique/core/modifiers";
+import { argument, command, constant, option } from "@optique/core/primitives";
+import { string } from "@optique/core/valueparser";
+import type { InferValue } from "@optique/core/parser";
+import type { CommandContext } from "../context.ts";
+
+const mergeCommand = command(
+  "merge",
+  object({
+    command: constant("report"),
+    report: constant("merge"),
+    inputs: multiple(argument(string({ metavar: "RESULTS" })), { min: 1 }),
+    junit: optional(option("--junit", string({ metavar: "FILE" }), {
+      description: message`Write the merged JUnit XML to FILE.`,
+    })),
+    json: optional(option("--json", string({ metavar: "FILE" }), {
+      description: message`Write the merged JSON results to FILE.`,
+    })),
+    summary: optional(option("--summary", string({ metavar: "FILE" }), {
+      description: message`Write the markdown summary to FILE.`,
+    })),
+  }),
+  {
+    description:
+      message`Merge results.json files or run bundles (folders are searched) into one report. Exit as sis test would.`,
+  },
+);
+
+export const reportCommand = command("report", or(mergeCommand), {
+  description: message`Reports made from finished runs.`,
+});
+
+export type ReportOptions = InferValue<typeof reportCommand>;
+
+export async function runReport(options: ReportOptions, context: CommandContext): Promise<number> {
+  switch (options.report) {
+    case "merge": {
+      const { mergeReport } = await import("../report/merge.ts");
+      return mergeReport(options, context);
+    }
+  }
+}
