@@ -115,6 +115,8 @@ export function planMatrix(request: MatrixRequest): GithubMatrix {
           request.suite,
           "--shard",
           shard,
+          // CI runners bring the kernels built once by the build job, and have no Rust toolchain.
+          "--no-build",
           "--junit",
           junit,
           "--json",

@@ -36,6 +36,7 @@ Deno.test("every entry's argv is accepted by the real `sis test` parser and mean
     assert.equal(parsed.value.config, entry.config);
     assert.equal(parsed.value.suite, entry.suite);
     assert.equal(parsed.value.shard, entry.shard);
+    assert.equal(parsed.value.noBuild, true);
     assert.equal(parsed.value.json, entry.json);
     assert.equal(parsed.value.junit, entry.junit);
     assert.equal(entry.aptPackage, PROFILES[entry.arch].aptPackage);

@@ -5,7 +5,7 @@ import type { CommandContext } from "../context.ts";
 import { z } from "zod";
 import { ARCHES } from "../arch.ts";
 import { UsageError } from "../errors.ts";
-import { annotations, stepSummary } from "./github.ts";
+import { annotations, escapeData, stepSummary } from "./github.ts";
 import { toJunitXml } from "./junit.ts";
 import { type JobResult, runExitCode, type RunResults, summarize } from "./results.ts";
 
@@ -26,12 +26,12 @@ const jobSchema = z.looseObject({
   arch: z.string(),
   config: z.string(),
   suite: z.string(),
-  status: z.enum(["passed", "failed", "pending", "error"]),
+  status: z.enum(["passed", "failed", "pending", "error", "interrupted"]),
   bootMs: z.number().optional(),
   durationMs: z.number(),
   steps: z.array(stepSchema),
   kernel: z.looseObject({
-    kind: z.enum(["panic", "hang", "exited", "boot"]),
+    kind: z.enum(["panic", "hang", "exited", "boot", "interrupted"]),
     message: z.string(),
   }).optional(),
 });
@@ -46,6 +46,7 @@ export const runResultsSchema = z.looseObject({
   startedAt: z.iso.datetime(),
   durationMs: z.number().nonnegative(),
   jobs: z.array(jobSchema),
+  shard: z.string().regex(/^\d+\/\d+$/).optional(),
 });
 
 /** One results file as read, with where it came from. */
@@ -54,9 +55,43 @@ export interface ResultsInput {
   readonly results: RunResults;
 }
 
-/** The merged run: a normal {@link RunResults} plus the runs it came from. */
+/** The merged run: a normal {@link RunResults} plus the runs it came from and why it is incomplete, if it is. */
 export interface MergedResults extends RunResults {
-  merged: { runs: { runId: string; source: string; jobs: number }[] };
+  merged: {
+    runs: { runId: string; source: string; jobs: number; shard?: string }[];
+    /** Reasons the merge is not the whole run: a missing shard, an interrupted run. Each fails the merge. */
+    incomplete: string[];
+  };
+}
+
+/**
+ * Why a set of runs cannot be a whole: shards come in sets (each arch ×
+ * config of a matrix has shards 1..N), so every index of a count N must
+ * appear equally often; and an interrupted run did not finish its jobs.
+ */
+function incompleteness(runs: readonly RunResults[]): string[] {
+  const reasons: string[] = [];
+  const seen = new Map<number, Map<number, number>>();
+  for (const run of runs) {
+    if (!run.shard) continue;
+    const [index, count] = run.shard.split("/").map(Number);
+    const counts = seen.get(count) ?? new Map<number, number>();
+    counts.set(index, (counts.get(index) ?? 0) + 1);
+    seen.set(count, counts);
+  }
+  for (const [count, counts] of seen) {
+    const most = Math.max(...counts.values());
+    for (let index = 1; index <= count; index++) {
+      const found = counts.get(index) ?? 0;
+      if (found < most) {
+        reasons.push(`shard ${index}/${count}: ${found} result(s), other shards have ${most}`);
+      }
+    }
+  }
+  for (const run of runs) {
+    if (run.interrupted) reasons.push(`run ${run.runId} was stopped by ${run.interrupted}`);
+  }
+  return reasons;
 }
 
 /** Parses one results.json text; a bad file is a usage error naming it and the field. */
@@ -159,19 +194,26 @@ export function mergeResults(inputs: readonly ResultsInput[]): MergedResults {
   }
   jobs.sort(jobOrder);
   const runIds = [...runs.keys()].sort();
+  const all = [...runs.values()].map((input) => input.results);
+  const kinds = new Set(all.map((results) => results.kind ?? "test"));
+  const kernels = Object.assign({}, ...all.map((results) => results.kernels ?? {}));
   return {
     schema: 1,
+    ...(kinds.size === 1 ? { kind: [...kinds][0] } : {}),
     runId: runIds.length === 1 ? runIds[0] : `merged-${runIds.length}-runs`,
     startedAt: new Date(start).toISOString(),
     durationMs: Math.max(0, Math.round(end - start)),
     jobs,
     summary: summarize(jobs),
+    kernels,
     merged: {
       runs: [...runs.values()].map(({ source, results }) => ({
         runId: results.runId,
         source,
         jobs: results.jobs.length,
+        ...(results.shard ? { shard: results.shard } : {}),
       })),
+      incomplete: incompleteness(all),
     },
   };
 }
@@ -201,7 +243,8 @@ export async function mergeReport(request: MergeRequest, context: CommandContext
   for (const path of request.inputs) inputs.push(...await readResults(resolve(context.cwd, path)));
   const merged = mergeResults(inputs);
   const { summary } = merged;
-  const markdown = stepSummary(merged);
+  const markdown = stepSummary(merged) +
+    merged.merged.incomplete.map((reason) => `\n**Incomplete:** ${reason}\n`).join("");
   if (request.json) {
     await writeWhole(resolve(context.cwd, request.json), JSON.stringify(merged, null, 2) + "\n");
   }
@@ -212,12 +255,20 @@ export async function mergeReport(request: MergeRequest, context: CommandContext
       `${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped, ${summary.pending} pending, ` +
       `${summary.kernelFailures} kernel failure(s)\n`,
   );
+  for (const reason of merged.merged.incomplete) {
+    context.stderr.write(`sis report merge: incomplete: ${reason}\n`);
+  }
   if (context.env.GITHUB_ACTIONS === "true") {
     const root = context.env.GITHUB_WORKSPACE ?? context.cwd;
     for (const line of annotations(merged, { root })) context.stdout.write(line + "\n");
+    for (const reason of merged.merged.incomplete) {
+      context.stdout.write(`::error title=sis report merge%3A incomplete::${escapeData(reason)}\n`);
+    }
     if (context.env.GITHUB_STEP_SUMMARY) {
       await writeFile(context.env.GITHUB_STEP_SUMMARY, markdown, { flag: "a" });
     }
   }
-  return runExitCode(summary);
+  // An incomplete merge never passes: a lost shard must not read as green.
+  const code = runExitCode(summary);
+  return code === 0 && merged.merged.incomplete.length > 0 ? 1 : code;
 }

@@ -138,3 +138,33 @@ Deno.test("annotations() leave out a suite file outside the workspace rather tha
     /^::error file=tests\/suites\/smoke\.yaml,line=7,/,
   );
 });
+
+Deno.test("a merge missing a shard, or holding an interrupted run, is incomplete and never passes", async () => {
+  const sharded = (runId: string, shard: string, jobs: JobResult[]) => ({
+    ...run(runId, shard1.startedAt, 5, jobs),
+    shard,
+  });
+  const complete = mergeResults([
+    { source: "1", results: sharded("s1", "1/2", [job("x86_64", "smoke")]) },
+    { source: "2", results: sharded("s2", "2/2", [job("x86_64", "boot")]) },
+  ]);
+  assert.deepEqual(complete.merged.incomplete, []);
+  const missing = mergeResults([
+    { source: "1", results: sharded("s1", "1/2", [job("x86_64", "smoke")]) },
+    { source: "2", results: sharded("s2", "2/2", [job("x86_64", "boot")]) },
+    { source: "3", results: sharded("s3", "1/2", [job("aarch64", "smoke")]) },
+  ]);
+  assert.deepEqual(missing.merged.incomplete, ["shard 2/2: 1 result(s), other shards have 2"]);
+
+  const dir = await Deno.makeTempDir({ prefix: "sis-merge-" });
+  try {
+    await writeFile(join(dir, "a.json"), JSON.stringify(sharded("s1", "1/2", [job("x86_64", "smoke")])));
+    await writeFile(join(dir, "b.json"), JSON.stringify({ ...shard2, jobs: [], interrupted: "SIGTERM" }));
+    const context = testContext({ cwd: dir });
+    assert.equal(await mergeReport({ inputs: ["a.json", "b.json"] }, context), 1);
+    assert.match(context.stderr.text, /incomplete: shard 2\/2: 0 result\(s\)/);
+    assert.match(context.stderr.text, /incomplete: run r2 was stopped by SIGTERM/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
