@@ -1,5 +1,6 @@
 /** Fresh kernels for a run: the incremental cargo build before every boot (or the installed ELF with --no-build), and what the manifest records of each. */
 import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { Arch } from "../arch.ts";
 import type { CommandContext } from "../context.ts";
 import { buildKernel, buildPaths, sha256Hex } from "../toolchain/build.ts";
@@ -36,6 +37,9 @@ export type KernelBuilder = (
   request: KernelRequest,
 ) => Promise<void>;
 
+/** The kernel's own sources, relative to the project root. */
+const KERNEL_SOURCES = "kernel/sis-kernel/src";
+
 /**
  * Returns the kernel of every arch, fresh: cargo is asked each time and
  * rebuilds only what changed (well under a second when nothing did), so a
@@ -50,6 +54,11 @@ export async function ensureKernels(
   build: KernelBuilder = cargoBuilder(root, context),
 ): Promise<Record<string, KernelFile>> {
   const features = [...(request.features ?? [])];
+  // A root with prebuilt kernels and no kernel sources (the Docker image,
+  // SIS_ROOT on a runner given only build/) has nothing to rebuild from:
+  // its installed kernels are current by definition, as with --no-build.
+  const hasSources = await stat(join(root, KERNEL_SOURCES)).then(() => true, () => false);
+  const noBuild = request.noBuild || !hasSources;
   const wanted: Arch[] = [];
   for (const arch of arches) {
     const paths = buildPaths(root, arch, request.outDir);
@@ -59,7 +68,7 @@ export async function ensureKernels(
         (manifest) => sameFeatures(manifest.features, features),
         () => false,
       );
-    if (!request.noBuild || !matches) wanted.push(arch);
+    if (!noBuild || !matches) wanted.push(arch);
   }
   if (wanted.length > 0) await build(wanted, { ...request, features });
   const kernels: Record<string, KernelFile> = {};
