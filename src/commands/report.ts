@@ -1,4 +1,4 @@
-/** `sis report`: reports made from finished runs (`merge`: shards, archs and configs into one result). */
+/** `sis report`: reports built from run bundles (`merge`: shards, archs and configs into one result). */
 import { object, or } from "@optique/core/constructs";
 import { message } from "@optique/core/message";
 import { multiple, optional } from "@optique/core/modifiers";
@@ -7,12 +7,17 @@ import { string } from "@optique/core/valueparser";
 import type { InferValue } from "@optique/core/parser";
 import type { CommandContext } from "../context.ts";
 
-const mergeCommand = command(
+const mergeSubcommand = command(
   "merge",
   object({
     command: constant("report"),
-    report: constant("merge"),
-    inputs: multiple(argument(string({ metavar: "RESULTS" })), { min: 1 }),
+    action: constant("merge"),
+    inputs: multiple(
+      argument(string({ metavar: "RESULTS" }), {
+        description: message`A results.json (${"sis test --json"}), a run bundle, or a folder holding them.`,
+      }),
+      { min: 1 },
+    ),
     junit: optional(option("--junit", string({ metavar: "FILE" }), {
       description: message`Write the merged JUnit XML to FILE.`,
     })),
@@ -29,14 +34,14 @@ const mergeCommand = command(
   },
 );
 
-export const reportCommand = command("report", or(mergeCommand), {
-  description: message`Reports made from finished runs.`,
+export const reportCommand = command("report", or(mergeSubcommand), {
+  description: message`Reports built from run bundles.`,
 });
 
 export type ReportOptions = InferValue<typeof reportCommand>;
 
 export async function runReport(options: ReportOptions, context: CommandContext): Promise<number> {
-  switch (options.report) {
+  switch (options.action) {
     case "merge": {
       const { mergeReport } = await import("../report/merge.ts");
       return mergeReport(options, context);
