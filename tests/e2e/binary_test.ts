@@ -91,7 +91,16 @@ Deno.test("the shipped CLI runs out of the tree: every command's help, a real bo
 
     // A real boot: the suites come from SIS_ROOT, not from beside the CLI.
     // --no-build, as on a runner: the binary comes without a Rust toolchain.
-    const test = await sis(["test", "--arch", "x86_64", "--suite", "smoke", "--no-build", "--json", "smoke.json"]);
+    const test = await sis([
+      "test",
+      "--arch",
+      "x86_64",
+      "--suite",
+      "smoke",
+      "--no-build",
+      "--json",
+      "smoke.json",
+    ]);
     assert.equal(test.code, 0, test.stdout + test.stderr);
     assert.match(test.stdout, /^5 passed, 0 failed/m);
 
