@@ -3,6 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Arch } from "../arch.ts";
 import type { CommandContext } from "../context.ts";
+import { EnvironmentError } from "../errors.ts";
 import { buildKernel, buildPaths, sha256Hex } from "../toolchain/build.ts";
 import { readManifest } from "../toolchain/manifest.ts";
 import { systemProbe } from "../toolchain/probe.ts";
@@ -64,11 +65,28 @@ export async function ensureKernels(
   for (const arch of arches) {
     const paths = buildPaths(root, arch, request.outDir);
     const present = await stat(paths.elf).then(() => true, () => false);
-    const matches = present &&
-      await readManifest(paths.manifest).then(
-        (manifest) => sameFeatures(manifest.features, features),
-        () => false,
-      );
+    const manifest = present ? await readManifest(paths.manifest).catch(() => undefined) : undefined;
+    const matches = manifest !== undefined && sameFeatures(manifest.features, features);
+    if (!hasSources) {
+      // Nothing to build from: a missing kernel, or one built with other
+      // features, is said plainly rather than as a cargo error. An ELF with
+      // no manifest is taken as it is (someone put it there on purpose).
+      if (!present) {
+        throw new EnvironmentError(
+          `no kernel at ${paths.elf}, and ${root} has no kernel sources to build one`,
+          {
+            fix: `copy build/ from a machine that ran \`sis build\`, or set SIS_ROOT to a checkout`,
+          },
+        );
+      }
+      if (manifest !== undefined && !matches) {
+        throw new EnvironmentError(
+          `the kernel at ${paths.elf} was built with features [${manifest.features.join(",")}], ` +
+            `this run needs [${features.join(",")}], and ${root} has no kernel sources to rebuild it`,
+        );
+      }
+      continue;
+    }
     if (!noBuild || !matches) wanted.push(arch);
   }
   if (wanted.length > 0) await build(wanted, { ...request, features });
