@@ -243,7 +243,10 @@ export async function mergeReport(request: MergeRequest, context: CommandContext
   for (const path of request.inputs) inputs.push(...await readResults(resolve(context.cwd, path)));
   const merged = mergeResults(inputs);
   const { summary } = merged;
-  const markdown = stepSummary(merged) +
+  // The heading says what was merged: `## sis test (3 runs merged): passed`.
+  const count = merged.merged.runs.length;
+  const heading = `## sis ${merged.kind ?? "test"} (${count} run${count === 1 ? "" : "s"} merged): `;
+  const markdown = stepSummary(merged).replace(/^## sis test: /, heading) +
     merged.merged.incomplete.map((reason) => `\n**Incomplete:** ${reason}\n`).join("");
   if (request.json) {
     await writeWhole(resolve(context.cwd, request.json), JSON.stringify(merged, null, 2) + "\n");

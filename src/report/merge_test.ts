@@ -120,7 +120,7 @@ Deno.test("mergeReport() under GitHub Actions appends the step summary and print
       /^::error file=tests\/suites\/smoke\.yaml,line=7,title=smoke\/echo failed \(riscv64\/default\)::/m,
     );
     const summary = await readFile(join(dir, "summary.md"), "utf8");
-    assert.ok(summary.startsWith("earlier step\n## sis test: failed"), summary);
+    assert.ok(summary.startsWith("earlier step\n## sis test (2 runs merged): failed"), summary);
     assert.equal(await readFile(join(dir, "merged.md"), "utf8"), summary.slice("earlier step\n".length));
     assert.equal(JSON.parse(await readFile(join(dir, "merged.json"), "utf8")).jobs.length, 3);
     assert.equal((await readFile(join(dir, "merged.xml"), "utf8")).match(/<testcase /g)?.length, 3);

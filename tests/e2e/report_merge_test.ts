@@ -72,7 +72,7 @@ Deno.test("merging the three shards of a three-arch run gives the unsharded run'
       ]);
       assert.equal(count(mergedXml, /<testcase /g), count(wholeXml, /<testcase /g), label);
       assert.equal(count(mergedXml, /<failure /g), count(wholeXml, /<failure /g), label);
-      assert.match(await readFile(`${out}.md`, "utf8"), /^## sis test: passed\n/);
+      assert.match(await readFile(`${out}.md`, "utf8"), /^## sis test \(3 runs merged\): passed\n/);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
