@@ -11,9 +11,11 @@ import { buildCommand, runBuild } from "./commands/build.ts";
 import { chaosCommand, runChaos } from "./commands/chaos.ts";
 import { doctorCommand, runDoctor } from "./commands/doctor.ts";
 import { logsCommand, runLogs } from "./commands/logs.ts";
+import { matrixCommand, runMatrix } from "./commands/matrix.ts";
 import { metricsCommand, runMetrics } from "./commands/metrics.ts";
 import { panicCommand, runPanic } from "./commands/panic.ts";
 import { regressCommand, runRegress } from "./commands/regress.ts";
+import { reportCommand, runReport } from "./commands/report.ts";
 import { runCommand, runRun } from "./commands/run.ts";
 import { runSetup, setupCommand } from "./commands/setup.ts";
 import { runTest, testCommand } from "./commands/test.ts";
@@ -35,6 +37,8 @@ const COMMANDS = [
   "panic",
   "metrics",
   "regress",
+  "report",
+  "matrix",
   "completions",
 ];
 
@@ -49,6 +53,8 @@ const parser = or(
   panicCommand,
   metricsCommand,
   regressCommand,
+  reportCommand,
+  matrixCommand,
 );
 
 /** What parsing produced when it did not produce options to run with. */
@@ -106,6 +112,8 @@ export async function main(args: readonly string[], context: CommandContext): Pr
       .with({ command: "panic" }, (options) => runPanic(options, context))
       .with({ command: "metrics" }, (options) => runMetrics(options, context))
       .with({ command: "regress" }, (options) => runRegress(options, context))
+      .with({ command: "report" }, (options) => runReport(options, context))
+      .with({ command: "matrix" }, (options) => runMatrix(options, context))
       .exhaustive();
   } catch (error) {
     context.stderr.write(formatError(error));
