@@ -129,10 +129,27 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " ").trim();
 }
 
-/** Writes all of `text` synchronously, so output is complete before Deno.exit. */
-function writeAll(file: { writeSync(bytes: Uint8Array): number }, text: string): void {
-  let bytes = new TextEncoder().encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+/**
+ * A writer that sends all of `text` synchronously, so output is complete
+ * before Deno.exit. When the reader has gone (`sis logs big.log | head`), the
+ * rest of the output is dropped instead of throwing BrokenPipe out of the
+ * command: the command still finishes its work (bundles, machines stopped)
+ * and exits with its own code, as `grep` and `rg` do.
+ */
+function syncWriter(file: { writeSync(bytes: Uint8Array): number }): { write(text: string): void } {
+  let readerGone = false;
+  return {
+    write(text: string): void {
+      if (readerGone) return;
+      let bytes = new TextEncoder().encode(text);
+      try {
+        while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+      } catch (error) {
+        if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+        readerGone = true;
+      }
+    },
+  };
 }
 
 if (import.meta.main) {
@@ -141,8 +158,8 @@ if (import.meta.main) {
   const code = await main(Deno.args, {
     cwd: Deno.cwd(),
     env,
-    stdout: { write: (text) => writeAll(Deno.stdout, text) },
-    stderr: { write: (text) => writeAll(Deno.stderr, text) },
+    stdout: syncWriter(Deno.stdout),
+    stderr: syncWriter(Deno.stderr),
     isTerminal,
     stdinIsTerminal: Deno.stdin.isTerminal(),
     color: wantsColor(env, isTerminal),
