@@ -24,6 +24,34 @@ async function readResults(path: string): Promise<ChaosResults> {
   return JSON.parse(await readFile(path, "utf8"));
 }
 
+Deno.test("sis chaos matrix --config smp (-smp 4, preemptive SMP) passes every assertion at rate 30 on all three archs", async () => {
+  const out = await tempDir();
+  try {
+    const run = await sis([
+      "chaos",
+      "matrix",
+      "--arch",
+      "all",
+      "--config",
+      "smp",
+      "--rates",
+      "30",
+      "--json",
+      join(out, "chaos.json"),
+    ]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const results = await readResults(join(out, "chaos.json"));
+    assert.equal(results.cells.length, ARCHES.length * CHAOS_MODES.length);
+    assert.equal(results.summary.passed, results.cells.length);
+    for (const cell of results.cells) {
+      const failed = cell.assertions.filter((assertion) => assertion.status === "failed");
+      assert.deepEqual(failed, [], `${cell.name}: ${JSON.stringify(cell.assertions)}`);
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
 Deno.test("sis chaos matrix --arch all passes every assertion for every mode and rate on all three archs", async () => {
   const out = await tempDir();
   try {

@@ -86,24 +86,31 @@ for (const arch of ARCHES) {
     });
   }
 
-  Deno.test(`kernel on ${arch} keeps answering after 10,000 hostile input lines`, async () => {
-    const kernel = await boot(arch);
-    try {
-      const random = seededRandom(0x5151 + arch.length);
-      for (let line = 0; line < 10_000; line++) {
-        // Every line, whatever it holds, must get exactly one frame with a status.
-        const result = await kernel.session.runBytes(new Uint8Array(hostileLine(random)));
-        assert.ok(result.status >= 0 && result.status <= 255, `line ${line}: status ${result.status}`);
-        if (line % 1000 === 999) {
-          assert.deepEqual(await ok(kernel.session, `echo alive ${line}`), [`alive ${line}`]);
+  // The full run on the default machine (2 CPUs), a shorter one with
+  // -smp 4, where the shell may move between four preempting CPUs.
+  for (
+    const [machineConfig, lines] of [[BUILTIN_CONFIGS.default, 10_000], [BUILTIN_CONFIGS.smp, 2_000]] as const
+  ) {
+    const label = machineConfig.name === "default" ? "" : ` with -smp ${machineConfig.cpus}`;
+    Deno.test(`kernel on ${arch}${label} keeps answering after ${lines.toLocaleString("en")} hostile input lines`, async () => {
+      const kernel = await boot(arch, machineConfig);
+      try {
+        const random = seededRandom(0x5151 + arch.length);
+        for (let line = 0; line < lines; line++) {
+          // Every line, whatever it holds, must get exactly one frame with a status.
+          const result = await kernel.session.runBytes(new Uint8Array(hostileLine(random)));
+          assert.ok(result.status >= 0 && result.status <= 255, `line ${line}: status ${result.status}`);
+          if (line % 1000 === 999) {
+            assert.deepEqual(await ok(kernel.session, `echo alive ${line}`), [`alive ${line}`]);
+          }
         }
+        // The file system and the shell's state survived too.
+        assert.ok((await ok(kernel.session, "cat /README.md")).some((text) => text.includes("SIS kernel")));
+      } finally {
+        await kernel.close();
       }
-      // The file system and the shell's state survived too.
-      assert.ok((await ok(kernel.session, "cat /README.md")).some((text) => text.includes("SIS kernel")));
-    } finally {
-      await kernel.close();
-    }
-  });
+    });
+  }
 
   Deno.test({
     name: `kernel on ${arch}: after logctl json every log line is one valid JSON record (jq agrees)`,
