@@ -297,20 +297,20 @@ extern "C" fn task_entry() -> ! {
     if let Some(entry) = entry {
         entry();
     }
-    switch_away(State::Exited, 0, || true);
+    switch_away(State::Exited, 0, |_| true);
     unreachable!("an exited task is never scheduled again");
 }
 
 /// Gives the CPU to the next ready task, if any; the caller stays ready.
 pub fn yield_now() {
-    switch_away(State::Ready, 0, || true);
+    switch_away(State::Ready, 0, |_| true);
 }
 
 /// Sleeps the current task for at least `duration_ns`.
 pub fn sleep_ns(duration_ns: u64) {
     let deadline = arch::monotonic_ns().saturating_add(duration_ns);
     while arch::monotonic_ns() < deadline {
-        switch_away(State::Sleeping, deadline, || arch::monotonic_ns() < deadline);
+        switch_away(State::Sleeping, deadline, |now| now < deadline);
     }
 }
 
@@ -319,7 +319,7 @@ pub fn sleep_ns(duration_ns: u64) {
 /// waking waiters, so a byte cannot slip in between check and sleep.
 pub fn wait_for_input() {
     while !console::input::has_bytes() {
-        switch_away(State::WaitingInput, 0, || !console::input::has_bytes());
+        switch_away(State::WaitingInput, 0, |_| !console::input::has_bytes());
     }
 }
 
@@ -421,10 +421,10 @@ fn arm_slice_timer() {
 }
 
 /// Puts the current task in `new_state` (`wake_at_ns` for sleepers) and
-/// runs the next ready one, or this CPU's idle task. `still_blocked` is
+/// runs the next ready one, or this CPU's idle task. `still_blocked(now)` is
 /// checked under the scheduler lock: when it says no, a blocking switch
 /// turns into a plain yield (the wake-up already happened).
-fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn() -> bool) {
+fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn(u64) -> bool) {
     // Masked across the switch: the interrupt state is restored by the code
     // that resumes (its own `masked` guard), never carried across tasks.
     let masked = InterruptsMasked::new();
@@ -434,7 +434,7 @@ fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn() -> bo
         let mut guard = SCHEDULER.lock();
         let scheduler = guard.as_mut().expect("scheduler is running");
         let current = scheduler.current_index(cpu);
-        let new_state = if new_state != State::Ready && new_state != State::Exited && !still_blocked() {
+        let new_state = if new_state != State::Ready && new_state != State::Exited && !still_blocked(now) {
             State::Ready
         } else {
             new_state
