@@ -324,3 +324,22 @@ Deno.test("sis build and sis test with a read-only build/ are exit 3 naming the 
     await rm(root, { recursive: true, force: true });
   }
 });
+
+Deno.test("SIGTERM to sis run stops QEMU and exits 143", async () => {
+  const process = new SisProcess(["run", "--arch", "x86_64", "--no-build"], {}, "piped");
+  try {
+    const pid = await pollFor(() => {
+      const match = /QEMU pid (\d+)/.exec(process.stderr);
+      return match ? Number(match[1]) : undefined;
+    }, 30_000);
+    assert.ok(isQemuAlive(pid));
+    process.child.kill("SIGTERM");
+    const finished = await process.done;
+    assert.equal(finished.code, 143, finished.stderr);
+    assert.match(finished.stderr, /SIGTERM: QEMU stopped/);
+    assert.equal(isQemuAlive(pid), false);
+  } finally {
+    await process.child.stdin.close().catch(() => {});
+    await stop(process);
+  }
+});
