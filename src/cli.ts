@@ -14,6 +14,7 @@ import { logsCommand, runLogs } from "./commands/logs.ts";
 import { metricsCommand, runMetrics } from "./commands/metrics.ts";
 import { panicCommand, runPanic } from "./commands/panic.ts";
 import { regressCommand, runRegress } from "./commands/regress.ts";
+import { reportCommand, runReport } from "./commands/report.ts";
 import { runCommand, runRun } from "./commands/run.ts";
 import { runSetup, setupCommand } from "./commands/setup.ts";
 import { runTest, testCommand } from "./commands/test.ts";
@@ -34,6 +35,7 @@ const COMMANDS = [
   "panic",
   "metrics",
   "regress",
+  "report",
   "completions",
 ];
 
@@ -48,6 +50,7 @@ const parser = or(
   panicCommand,
   metricsCommand,
   regressCommand,
+  reportCommand,
 );
 
 /** What parsing produced when it did not produce options to run with. */
@@ -105,6 +108,7 @@ export async function main(args: readonly string[], context: CommandContext): Pr
       .with({ command: "panic" }, (options) => runPanic(options, context))
       .with({ command: "metrics" }, (options) => runMetrics(options, context))
       .with({ command: "regress" }, (options) => runRegress(options, context))
+      .with({ command: "report" }, (options) => runReport(options, context))
       .exhaustive();
   } catch (error) {
     context.stderr.write(formatError(error));

@@ -14,16 +14,21 @@
  * values excluded. Fewer points than the threshold are all kept.
  */
 export function downsampleIndices(x: ArrayLike<number>, y: ArrayLike<number>, threshold: number): number[] {
-  const valid: number[] = [];
-  for (let i = 0; i < y.length; i++) if (!Number.isNaN(y[i])) valid.push(i);
-  if (threshold < 3 || valid.length <= threshold) return valid;
-  const candidates = valid.length > threshold * 8 ? minMaxPreselect(y, valid, threshold * 4) : valid;
+  // Typed, preallocated: a week at 1 Hz is 604,800 indices.
+  const all = new Int32Array(y.length);
+  let count = 0;
+  for (let i = 0; i < y.length; i++) if (y[i] === y[i]) all[count++] = i;
+  const valid = all.subarray(0, count);
+  if (threshold < 3 || valid.length <= threshold) return Array.from(valid);
+  const candidates = valid.length > threshold * 8
+    ? minMaxPreselect(y, valid, threshold * 4)
+    : Array.from(valid);
   const chosen = lttb(x, y, candidates, threshold);
   return withExtremes(y, valid, chosen);
 }
 
 /** The minimum and maximum of each of `buckets` equal slices of `valid` (plus its ends), in index order. */
-function minMaxPreselect(y: ArrayLike<number>, valid: readonly number[], buckets: number): number[] {
+function minMaxPreselect(y: ArrayLike<number>, valid: Int32Array, buckets: number): number[] {
   const picked: number[] = [valid[0]];
   const inner = valid.length - 2;
   const perBucket = inner / buckets;
@@ -33,10 +38,18 @@ function minMaxPreselect(y: ArrayLike<number>, valid: readonly number[], buckets
     if (start >= end) continue;
     let low = valid[start];
     let high = valid[start];
+    let lowValue = y[low];
+    let highValue = y[high];
     for (let k = start + 1; k < end; k++) {
-      const index = valid[k];
-      if (y[index] < y[low]) low = index;
-      if (y[index] > y[high]) high = index;
+      const value = y[valid[k]];
+      if (value < lowValue) {
+        lowValue = value;
+        low = valid[k];
+      }
+      if (value > highValue) {
+        highValue = value;
+        high = valid[k];
+      }
     }
     if (low === high) picked.push(low);
     else picked.push(Math.min(low, high), Math.max(low, high));
@@ -91,12 +104,21 @@ function lttb(
 }
 
 /** Adds the global minimum and maximum of `valid` to `chosen` if missing, keeping index order. */
-function withExtremes(y: ArrayLike<number>, valid: readonly number[], chosen: number[]): number[] {
+function withExtremes(y: ArrayLike<number>, valid: Int32Array, chosen: number[]): number[] {
   let low = valid[0];
   let high = valid[0];
-  for (const index of valid) {
-    if (y[index] < y[low]) low = index;
-    if (y[index] > y[high]) high = index;
+  let lowValue = y[low];
+  let highValue = y[high];
+  for (let k = 1; k < valid.length; k++) {
+    const value = y[valid[k]];
+    if (value < lowValue) {
+      lowValue = value;
+      low = valid[k];
+    }
+    if (value > highValue) {
+      highValue = value;
+      high = valid[k];
+    }
   }
   const set = new Set(chosen);
   for (const index of [low, high]) {

@@ -53,3 +53,19 @@ Deno.test("downsampleIndices() follows the shape of a ramp: kept points span the
   const gaps = kept.slice(1).map((index, i) => index - kept[i]);
   assert(Math.max(...gaps) < 2 * (100_000 / 200), `largest gap ${Math.max(...gaps)}`);
 });
+
+Deno.test("summarize() percentiles by selection equal those of a full sort on random data", () => {
+  const random = seededRandom(11);
+  for (const length of [1, 2, 3, 10, 101, 5000]) {
+    const values = Float64Array.from({ length }, () => Math.round(random() * 100));
+    const sorted = Float64Array.from(values).sort();
+    const at = (percent: number) => {
+      const rank = (percent / 100) * (length - 1);
+      const low = Math.floor(rank);
+      const high = Math.min(low + 1, length - 1);
+      return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+    };
+    const summary = summarize(values)!;
+    assert.deepEqual([summary.p50, summary.p95, summary.p99], [at(50), at(95), at(99)], `length ${length}`);
+  }
+});
