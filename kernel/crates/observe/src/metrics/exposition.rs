@@ -113,7 +113,7 @@ fn write_text_sample<W: Write + ?Sized>(sink: &mut W, metric: &Metric<'_>) -> fm
             labels,
             None,
             counter.get().into(),
-            Scale::Unit,
+            counter.scale,
         ),
         Metric::Gauge(gauge) => write_text_line(
             sink,
@@ -224,7 +224,7 @@ fn write_json_sample<W: Write + ?Sized>(sink: &mut W, metric: &Metric<'_>) -> fm
     match metric {
         Metric::Counter(counter) => {
             sink.write_str("\"value\":")?;
-            write_number(sink, counter.get().into(), Scale::Unit)?;
+            write_number(sink, counter.get().into(), counter.scale)?;
         }
         Metric::Gauge(gauge) => {
             sink.write_str("\"value\":")?;

@@ -14,6 +14,8 @@ use super::{Output, Shell, STATUS_UNKNOWN_COMMAND};
 mod chaos;
 mod fs;
 mod observe;
+#[cfg(feature = "stress")]
+mod stress;
 mod system;
 mod tasks;
 mod workload;
@@ -76,6 +78,8 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "cksum", usage: "cksum <path>", summary: "CRC-32 and size of a file", run: workload::cksum },
     #[cfg(feature = "chaos")]
     Command { name: "chaos", usage: "chaos mode <m>|rate <0-100>|seed <n>|delay <us>|stats [--json]|reset|break none|errno|uncounted", summary: "fault injection", run: chaos::chaos },
+    #[cfg(feature = "stress")]
+    Command { name: "stress", usage: "stress start [mixed|fs|heap|tasks|idle] [--intensity 1-100] [--leak bytes]|stop|status", summary: "soak workload", run: stress::stress },
     Command { name: "frame", usage: "frame on|off", summary: "machine mode framing (docs/PROTOCOL.md)", run: system::frame },
     Command { name: "poweroff", usage: "poweroff [code]", summary: "power off with exit code 0-100", run: system::poweroff },
     Command { name: "panic", usage: "panic [message]", summary: "panic on purpose", run: system::panic },
