@@ -38,7 +38,10 @@ export type {
 } from "./src/session/driver.ts";
 export { checkExpectations, loadSuites, parseSuite, selectSuites } from "./src/session/suite.ts";
 export type { Step, Suite } from "./src/session/suite.ts";
-export { planJobs, runJobs } from "./src/session/runner.ts";
+export { planJobs, runSuiteJob } from "./src/session/runner.ts";
+export { runEngine } from "./src/runs/engine.ts";
+export type { EngineJob, EngineSpec, JobContext } from "./src/runs/engine.ts";
+export { parseShard, selectJobs, shardItems } from "./src/runs/plan.ts";
 export { toJunitXml } from "./src/report/junit.ts";
 export { annotations, stepSummary } from "./src/report/github.ts";
 export { runExitCode, summarize } from "./src/report/results.ts";
@@ -56,11 +59,10 @@ export type { ChaosStats, Injection } from "./src/chaos/records.ts";
 export { runCell } from "./src/chaos/cell.ts";
 export { checkCell } from "./src/chaos/check.ts";
 export type { Assertion, CellVerdict } from "./src/chaos/check.ts";
-export { compareSequences, runCells } from "./src/chaos/run.ts";
+export { compareSequences, runChaosCells } from "./src/chaos/run.ts";
 export { chaosExitCode, toRunResults } from "./src/chaos/results.ts";
 export type { CellResult, ChaosResults } from "./src/chaos/results.ts";
 export { chaosTable } from "./src/chaos/table.ts";
-export { ensureChaosKernels } from "./src/chaos/kernels.ts";
 
 // Parsers (docs/PARSERS.md): log records, log streams, Prometheus, panic reports, ELF symbols, templates; regress.
 export * from "./src/parse/log.ts";

@@ -20,9 +20,10 @@ import { runSetup, setupCommand } from "./commands/setup.ts";
 import { runTest, testCommand } from "./commands/test.ts";
 import { type CommandContext, wantsColor } from "./context.ts";
 import { ExitCode, exitCodeOf, formatError } from "./errors.ts";
+import { VERSION } from "./version.ts";
 
 /** The CLI's version; the release workflow checks that tags match it. */
-export const VERSION = "0.1.0";
+export { VERSION } from "./version.ts";
 
 const COMMANDS = [
   "build",

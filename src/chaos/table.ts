@@ -14,7 +14,7 @@ export interface Palette {
 
 export const PLAIN: Palette = { green: (t) => t, red: (t) => t, yellow: (t) => t, dim: (t) => t };
 
-const STATUS_WORD = { passed: "PASS", failed: "FAIL", error: "ERROR" } as const;
+const STATUS_WORD = { passed: "PASS", failed: "FAIL", error: "ERROR", interrupted: "STOP" } as const;
 
 function paintStatus(cell: CellResult, palette: Palette): string {
   const word = STATUS_WORD[cell.status];

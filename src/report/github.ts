@@ -19,7 +19,7 @@ export function annotations(results: RunResults): string[] {
   const lines: string[] = [];
   for (const job of results.jobs) {
     const where = `${job.arch}/${job.config}`;
-    if (job.kernel) {
+    if (job.kernel && job.kernel.kind !== "interrupted") {
       const title = `kernel ${job.kernel.kind} (${where}, ${job.suite}${
         job.kernel.stage ? `, stage ${job.kernel.stage}` : ""
       })`;

@@ -116,22 +116,6 @@ export function matchesFilter(suite: string, step: string, filter: string | unde
   return filter === undefined || filter === "" || `${suite}/${step}`.includes(filter);
 }
 
-/** Parses `--shard i/n` (1-based). */
-export function parseShard(text: string): { index: number; count: number } {
-  const match = /^(\d+)\/(\d+)$/.exec(text);
-  const index = match ? Number(match[1]) : NaN;
-  const count = match ? Number(match[2]) : NaN;
-  if (!match || count < 1 || index < 1 || index > count) {
-    throw new UsageError(`--shard must be i/n with 1 <= i <= n, got "${text}"`);
-  }
-  return { index, count };
-}
-
-/** Keeps the items of shard `index` of `count` (round robin over a stable order). */
-export function shardItems<T>(items: readonly T[], shard: { index: number; count: number }): T[] {
-  return items.filter((_, position) => position % shard.count === shard.index - 1);
-}
-
 /** Checks a command's result against a step's expectations; returns the failures (empty = pass). */
 export function checkExpectations(expectation: Expectation, result: CommandResult): string[] {
   const failures: string[] = [];

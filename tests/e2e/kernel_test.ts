@@ -9,7 +9,8 @@ import { type Arch, ARCHES } from "../../src/arch.ts";
 import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "../../src/qemu/profiles.ts";
 import { type CommandResult, Session, SessionPanicError } from "../../src/session/driver.ts";
-import { ensureChaosKernels } from "../../src/chaos/kernels.ts";
+import { CHAOS_BUILD_DIR } from "../../src/chaos/run.ts";
+import { ensureKernels } from "../../src/runs/kernels.ts";
 import { testContext } from "../../src/context.ts";
 import { readElf } from "../../src/parse/elf.ts";
 import { findJq, findPromtool, pipeThrough } from "../_tools.ts";
@@ -243,8 +244,10 @@ for (const arch of ARCHES) {
     const plain = await chaosNames(join(ROOT, "build", arch, "sis-kernel.elf"));
     assert.deepEqual(plain.map((symbol) => symbol.displayName), [], "chaos symbols in the plain kernel");
     // The positive control: the same search finds the chaos code where it is compiled in.
-    const kernels = await ensureChaosKernels(ROOT, [arch], testContext({ env: Deno.env.toObject() }), {
-      reuse: true,
+    const kernels = await ensureKernels(ROOT, [arch], testContext({ env: Deno.env.toObject() }), {
+      features: ["chaos"],
+      outDir: CHAOS_BUILD_DIR,
+      noBuild: true,
     });
     const chaos = await chaosNames(kernels[arch].path);
     assert.ok(chaos.length > 10, `only ${chaos.length} chaos symbols in the chaos build`);
