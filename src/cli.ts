@@ -17,6 +17,7 @@ import { regressCommand, runRegress } from "./commands/regress.ts";
 import { reportCommand, runReport } from "./commands/report.ts";
 import { runCommand, runRun } from "./commands/run.ts";
 import { runSetup, setupCommand } from "./commands/setup.ts";
+import { runSoak, soakCommand } from "./commands/soak.ts";
 import { runTest, testCommand } from "./commands/test.ts";
 import { type CommandContext, wantsColor } from "./context.ts";
 import { ExitCode, exitCodeOf, formatError } from "./errors.ts";
@@ -37,6 +38,7 @@ const COMMANDS = [
   "metrics",
   "regress",
   "report",
+  "soak",
   "completions",
 ];
 
@@ -52,6 +54,7 @@ const parser = or(
   metricsCommand,
   regressCommand,
   reportCommand,
+  soakCommand,
 );
 
 /** What parsing produced when it did not produce options to run with. */
@@ -110,6 +113,7 @@ export async function main(args: readonly string[], context: CommandContext): Pr
       .with({ command: "metrics" }, (options) => runMetrics(options, context))
       .with({ command: "regress" }, (options) => runRegress(options, context))
       .with({ command: "report" }, (options) => runReport(options, context))
+      .with({ command: "soak" }, (options) => runSoak(options, context))
       .exhaustive();
   } catch (error) {
     context.stderr.write(formatError(error));

@@ -1,16 +1,7 @@
 /** Seeded synthetic series for the soak unit tests and bench/soak.ts: noise, leaks, plateaus, steps. */
+import { seededRandom } from "./random.ts";
 
-/** A small seeded PRNG (mulberry32): same seed, same series, on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Standard normal deviates from a uniform source (Box–Muller). */
 export function gaussian(random: () => number): () => number {
