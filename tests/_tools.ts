@@ -43,3 +43,8 @@ export async function pipeThrough(
   const decoder = new TextDecoder();
   return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
 }
+
+/** Debian's chromium (or $CHROMIUM), for the soak report's drawing test. */
+export function findChromium(): Promise<string | undefined> {
+  return firstRunnable([Deno.env.get("CHROMIUM"), "chromium", "chromium-browser"]);
+}

@@ -92,6 +92,9 @@ export interface SoakArchResult {
   message?: string;
 }
 
+/** Boots in a row that may fail before their first sample before the soak of that arch gives up. */
+const MAX_FAILURES_IN_A_ROW = 3;
+
 /** What the live line shows, per arch. */
 interface ArchProgress {
   samples: number;
@@ -379,7 +382,9 @@ async function soakArch(
 ): Promise<SoakArchResult> {
   const { plan } = options;
   const started = performance.now();
-  const endAt = started + job.remainingMs;
+  // The soak's clock starts with the workload: boot time is not soak time,
+  // but time lost to restarts is.
+  let endAt = Infinity;
   const state: ArchProgress = { samples: 0, restarts: 0, startedAt: started, remainingMs: job.remainingMs };
   progress.set(job.arch, state);
   // Chaos decisions come from the plan's seed: the same soak arms chaos at the same intervals.
@@ -398,6 +403,8 @@ async function soakArch(
     durationMs: 0,
   };
   let boot = job.firstBoot;
+  /** Boots in a row that failed before giving a sample: a kernel that cannot stay up ends the soak. */
+  let failuresInARow = 0;
   const event = (kind: string, message: string, extra: Record<string, unknown> = {}) =>
     append(() => writer.event({ t: Date.now(), arch: job.arch, boot, kind, message, ...extra } as SoakEvent));
   const append = (write: () => void) => {
@@ -434,7 +441,7 @@ async function soakArch(
             if (line.kind !== "record" || line.panic) return;
             const level = line.record.level;
             if (level === "WARN" || level === "ERROR" || level === "FATAL") {
-              event("log", serial.text.replace(/^\x01sis:log /, ""), { level });
+              event("log", serial.text, { level });
             }
           },
         });
@@ -452,6 +459,10 @@ async function soakArch(
                 `the soak kernel in ${SOAK_BUILD_DIR} needs the stress feature: rebuild without --no-build`,
             },
           );
+        }
+        if (endAt === Infinity) {
+          endAt = performance.now() + job.remainingMs;
+          state.startedAt = performance.now();
         }
         let tick = performance.now();
         while (!run.stop.isStopped) {
@@ -482,6 +493,7 @@ async function soakArch(
           append(() => writer.sample({ t: Date.now(), arch: job.arch, boot, metrics }));
           result.samples += 1;
           state.samples += 1;
+          failuresInARow = 0;
           state.heapBytes = metrics.sis_heap_current_bytes;
           if (armed) await session.run("chaos mode none");
         }
@@ -502,6 +514,13 @@ async function soakArch(
           expected: isExpected,
           report: failure.report?.slice(0, 40),
         });
+        if (!isExpected) failuresInARow += 1;
+        if (failuresInARow >= MAX_FAILURES_IN_A_ROW) {
+          result.status = "error";
+          result.message = `${failuresInARow} boots in a row failed before a sample; giving up`;
+          event("error", result.message);
+          break;
+        }
       } finally {
         await machine?.shutdown();
       }
