@@ -150,7 +150,7 @@ async function resumeState(
   const { archs } = await readSamples(join(dir, SAMPLES_FILE)).catch(() => ({ archs: [] }));
   for (const columns of archs) {
     covered.set(columns.arch, columns.length * plan.intervalMs);
-    boots.set(columns.arch, Math.max(...columns.boot));
+    boots.set(columns.arch, columns.boot.reduce((highest, boot) => Math.max(highest, boot), 0));
   }
   const { events } = await readEvents(join(dir, EVENTS_FILE));
   for (const event of events) boots.set(event.arch, Math.max(boots.get(event.arch) ?? 0, event.boot));
