@@ -160,7 +160,11 @@ export async function reportSoak(options: SoakReportOptions): Promise<SoakReport
       generatedAt: (options.now ?? new Date()).toISOString(),
       archs,
       warnings,
-      segments: events.filter((event) => event.kind === "start" || event.kind === "resume").length,
+      // Segments per arch (start plus resumes); the archs of one soak share them.
+      segments: Math.max(
+        0,
+        ...archs.map((arch) => arch.events.filter((e) => e.kind === "start" || e.kind === "resume").length),
+      ),
     }),
   );
   await writeTextAtomically(json, JSON.stringify(summaryJson(where.name, archs, warnings), null, 2) + "\n");

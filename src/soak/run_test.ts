@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseScrape, stressCommand } from "./run.ts";
+import { cutTornTail, SoakWriter } from "./writer.ts";
+import { readSamples } from "./samples.ts";
+
+Deno.test("parseScrape() keeps each series key as the exposition writes it, labels and escapes included", () => {
+  const metrics = parseScrape([
+    'sis_build_info{version="0.1.0",commit="abc",arch="x86_64"} 1',
+    "sis_ctx_switch_p50_seconds 0.000000139",
+    'sis_cpu_busy_seconds_total{cpu="0"} 1.5',
+    'odd{path="a \\"b\\" c"} 2',
+    "sis_heap_current_bytes 4393096\r",
+    "# a comment",
+    "not a metric line",
+    "",
+  ]);
+  assert.deepEqual(metrics, {
+    'sis_build_info{version="0.1.0",commit="abc",arch="x86_64"}': 1,
+    sis_ctx_switch_p50_seconds: 1.39e-7,
+    'sis_cpu_busy_seconds_total{cpu="0"}': 1.5,
+    'odd{path="a \\"b\\" c"}': 2,
+    sis_heap_current_bytes: 4393096,
+  });
+});
+
+Deno.test("stressCommand() asks for the leak only when there is one", () => {
+  assert.equal(
+    stressCommand({ workload: "mixed", intensity: 10, leakBytes: 0 }),
+    "stress start mixed --intensity 10",
+  );
+  assert.equal(
+    stressCommand({ workload: "heap", intensity: 5, leakBytes: 256 }),
+    "stress start heap --intensity 5 --leak 256",
+  );
+});
+
+Deno.test("SoakWriter appends whole lines at once, and cutTornTail() removes only a torn last line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sis-soak-writer-" });
+  try {
+    const samples = join(dir, "samples.ndjson");
+    const writer = new SoakWriter(samples, join(dir, "events.ndjson"));
+    writer.sample({ t: 1, arch: "x86_64", boot: 1, metrics: { a: 1 } });
+    // Visible to another reader before any close or sync: what a kill -9 leaves.
+    assert.equal((await Deno.readTextFile(samples)).split("\n").length, 2);
+    writer.sample({ t: 2, arch: "x86_64", boot: 1, metrics: { a: 2 } });
+    writer.close();
+    await Deno.writeTextFile(samples, '{"t":3,"arch":"x8', { append: true });
+    assert.equal(cutTornTail(samples), 17);
+    assert.equal(cutTornTail(samples), 0);
+    const again = new SoakWriter(samples, join(dir, "events.ndjson"));
+    again.sample({ t: 3, arch: "x86_64", boot: 2, metrics: { a: 3 } });
+    again.close();
+    const { archs, tally } = await readSamples(samples);
+    assert.deepEqual(archs[0].series.get("a"), [1, 2, 3]);
+    assert.equal(tally.invalidLines + tally.tornLastLine, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
