@@ -96,6 +96,7 @@ export async function runRegress(options: RegressOptions, context: CommandContex
   const { baselinePath, loadAllowlist, loadBaseline } = await import("../regress/baseline.ts");
   const { runRegressJobs } = await import("../regress/run.ts");
   const { UsageError } = await import("../errors.ts");
+  const { requireTextFile } = await import("./_input.ts");
 
   const root = await findProjectRoot(context.cwd, context.env, systemProbe);
   const settings = await loadSettings(root);
@@ -113,6 +114,10 @@ export async function runRegress(options: RegressOptions, context: CommandContex
     for (const arch of arches) {
       baselines.set(arch, await loadBaseline(baselinePath(baselineDir, arch, config.name)));
     }
+  }
+  // An allowlist the user named must be there; the default one is optional.
+  if (options.action === "check" && options.allowlist) {
+    await requireTextFile(resolve(context.cwd, options.allowlist), options.allowlist, "allowlist YAML");
   }
   const allowlist = options.action === "check"
     ? await loadAllowlist(

@@ -6,6 +6,7 @@ import { buildKernel, buildPaths, sha256Hex } from "../toolchain/build.ts";
 import { readManifest } from "../toolchain/manifest.ts";
 import { systemProbe } from "../toolchain/probe.ts";
 import { requireLinker, requireRustToolchain } from "../toolchain/rust.ts";
+import { requireRustVersion } from "../toolchain/versions.ts";
 
 /** Which kernels a run boots. */
 export interface KernelRequest {
@@ -87,6 +88,7 @@ function sameFeatures(a: readonly string[], b: readonly string[]): boolean {
 export function cargoBuilder(root: string, context: CommandContext): KernelBuilder {
   return async (arches, request) => {
     const toolchain = await requireRustToolchain(context.env, systemProbe);
+    await requireRustVersion(toolchain.rustcVersion, root);
     const linker = await requireLinker(context.env, systemProbe);
     const features = request.features ?? [];
     context.stderr.write(

@@ -1,6 +1,7 @@
 /** What `sis doctor` checks and `sis setup` installs: one table of tools, each with how to find it and which Debian package brings it. */
 import { type Probe, which } from "./probe.ts";
 import { findRustToolchain, LINKER } from "./rust.ts";
+import { isAtLeast, MIN_DENO_VERSION, MIN_QEMU_VERSION, RUST_UPGRADE_FIX } from "./versions.ts";
 
 /** How much a missing tool matters. */
 export type Need =
@@ -30,6 +31,8 @@ export interface CheckInputs {
   readonly probe: Probe;
   /** Version of the Deno running sis. */
   readonly denoVersion: string;
+  /** kernel/Cargo.toml's `rust-version`, when run inside a checkout. */
+  readonly rustVersion?: string;
   /** The toolchain lookup, shared by the checks that need it (set by runChecks). */
   readonly rust?: ReturnType<typeof findRustToolchain>;
 }
@@ -49,13 +52,22 @@ interface CheckSpec {
   run(inputs: CheckInputs): Promise<{ found: boolean; detail: string }>;
 }
 
-/** Looks a program up on PATH and reports the first line of `<program> <versionFlag>`. */
-function program(name: string, versionFlag = "--version"): CheckSpec["run"] {
+/**
+ * Looks a program up on PATH and reports the first line of `<program>
+ * <versionFlag>`; with `minimum`, an older version counts as not found.
+ */
+function program(name: string, versionFlag = "--version", minimum?: string): CheckSpec["run"] {
   return async ({ env, probe }) => {
     const path = await which(probe, name, env);
     if (!path) return { found: false, detail: "not on PATH" };
     const result = await probe.run([path, versionFlag]);
     const version = (result.stdout || result.stderr).split("\n", 1)[0].trim();
+    if (minimum && !isAtLeast(version, minimum)) {
+      return {
+        found: false,
+        detail: `${path} (${version || "no version"}) is older than ${minimum}, the minimum`,
+      };
+    }
     return { found: true, detail: version ? `${path} (${version})` : path };
   };
 }
@@ -74,15 +86,28 @@ const CHECKS: readonly CheckSpec[] = [
     name: "deno",
     need: "required",
     packages: [],
-    fix: "the ./sis launcher installs it from npm (deno@2.9.6)",
-    run: ({ denoVersion }) => Promise.resolve({ found: true, detail: denoVersion }),
+    fix: `the ./sis launcher installs it from npm (deno@${MIN_DENO_VERSION})`,
+    run: ({ denoVersion }) =>
+      Promise.resolve(
+        isAtLeast(denoVersion, MIN_DENO_VERSION)
+          ? { found: true, detail: denoVersion }
+          : { found: false, detail: `${denoVersion} is older than ${MIN_DENO_VERSION}, the minimum` },
+      ),
   },
   {
     name: "rustc + cargo (build-std)",
     need: "required",
     packages: ["rustc-web", "cargo-web", "rust-web-src"],
+    fix: `./sis setup, or ${RUST_UPGRADE_FIX}`,
     async run(inputs) {
       const { toolchain, inspections } = await rustOf(inputs);
+      if (toolchain && inputs.rustVersion && !isAtLeast(toolchain.rustcVersion, inputs.rustVersion)) {
+        return {
+          found: false,
+          detail: `${toolchain.rustcVersion} is older than the kernel's rust-version ${inputs.rustVersion} ` +
+            "(kernel/Cargo.toml)",
+        };
+      }
       if (toolchain) {
         return { found: true, detail: `${toolchain.rustcVersion} [${toolchain.kind}], ${toolchain.cargo}` };
       }
@@ -105,13 +130,13 @@ const CHECKS: readonly CheckSpec[] = [
     name: "qemu-system-aarch64",
     need: "required",
     packages: ["qemu-system-arm"],
-    run: program("qemu-system-aarch64", QEMU_VERSION),
+    run: program("qemu-system-aarch64", QEMU_VERSION, MIN_QEMU_VERSION),
   },
   {
     name: "qemu-system-riscv64",
     need: "required",
     packages: ["qemu-system-misc"],
-    run: program("qemu-system-riscv64", QEMU_VERSION),
+    run: program("qemu-system-riscv64", QEMU_VERSION, MIN_QEMU_VERSION),
   },
   {
     name: "OpenSBI firmware (riscv64)",
@@ -123,7 +148,7 @@ const CHECKS: readonly CheckSpec[] = [
     name: "qemu-system-x86_64",
     need: "required",
     packages: ["qemu-system-x86"],
-    run: program("qemu-system-x86_64", QEMU_VERSION),
+    run: program("qemu-system-x86_64", QEMU_VERSION, MIN_QEMU_VERSION),
   },
   {
     name: "SeaBIOS firmware (x86_64)",

@@ -79,5 +79,5 @@ Deno.test("sis logs rejects an unknown level and a missing file with usage error
   assert.equal((await sis(["logs", MIXED, "--level", "LOUD"])).code, 2);
   const missing = await sis(["logs", "fixtures/logs/nope.log"]);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /cannot open fixtures\/logs\/nope\.log/);
+  assert.match(missing.stderr, /^error: cannot read fixtures\/logs\/nope\.log: no such file/);
 });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isQemuAlive, pollFor, qemuPids, sis, SisProcess } from "./_harness.ts";
-import { findChromium } from "../_tools.ts";
+import { findChromium, ignoreWithout, requireTool } from "../_tools.ts";
 
 const ARCHES = ["aarch64", "riscv64", "x86_64"];
 
@@ -197,10 +197,10 @@ const chromium = await findChromium();
 Deno.test({
   name:
     "the soak report opens in headless Chromium with every chart drawn and an injected <script> shown as text",
-  ignore: !chromium && Deno.env.get("CI") !== "true",
+  ignore: ignoreWithout("chromium", chromium),
   sanitizeResources: false,
   async fn() {
-    assert(chromium, "chromium is not installed (CI needs Debian's chromium)");
+    const browser = requireTool("chromium", chromium);
     const run = await sis(["soak", "--arch", "x86_64", "--duration", "15s", "--interval", "1s"]);
     const dir = bundleOf(run.stderr);
     try {
@@ -222,7 +222,7 @@ Deno.test({
       );
       const report = await sis(["report", "soak", dir, "--out", join(dir, "hostile.html")]);
       assert.equal(report.code, 0, report.stderr);
-      const page = await new Deno.Command(chromium, {
+      const page = await new Deno.Command(browser, {
         args: [
           "--headless",
           "--no-sandbox",
