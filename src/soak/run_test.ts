@@ -58,3 +58,28 @@ Deno.test("SoakWriter appends whole lines at once, and cutTornTail() removes onl
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a full disk under the bundle becomes one environment error naming the path (exit 3)", async () => {
+  const { diskError } = await import("../runs/disk.ts");
+  const { EnvironmentError } = await import("../errors.ts");
+  // /dev/full answers every write with ENOSPC, as a full disk does.
+  const writer = new SoakWriter("/dev/full", "/dev/null");
+  let failure: unknown;
+  try {
+    writer.sample({ t: 1, arch: "x86_64", boot: 1, metrics: { a: 1 } });
+  } catch (error) {
+    failure = diskError(error, "runs/x/samples.ndjson");
+  } finally {
+    try {
+      writer.close();
+    } catch {
+      // Closing syncs /dev/full, which fails the same way.
+    }
+  }
+  assert(failure instanceof EnvironmentError, String(failure));
+  assert.equal(failure.exitCode, 3);
+  assert.match(
+    failure.message,
+    /^cannot write runs\/x\/samples\.ndjson: ENOSPC \(no space left on device\)$/,
+  );
+});

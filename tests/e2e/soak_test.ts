@@ -149,6 +149,33 @@ Deno.test({
 });
 
 Deno.test({
+  name: "Ctrl-C ends a soak cleanly: exit 130, QEMU gone, the samples kept and the report still written",
+  sanitizeResources: false,
+  async fn() {
+    const run = new SisProcess(["soak", "--arch", "aarch64", "--duration", "5m", "--interval", "1s"]);
+    const dir = await pollFor(() => run.bundleDir(), 120_000);
+    try {
+      await pollFor(async () => {
+        const lines = await readLines(join(dir, "samples.ndjson")).catch(() => []);
+        return lines.length > 5 ? true : undefined;
+      }, 120_000);
+      const pids = qemuPids(dir);
+      run.child.kill("SIGINT");
+      const ended = await run.done;
+      assert.equal(ended.code, 130, ended.stderr);
+      assert(pids.length > 0 && pids.every((pid) => !isQemuAlive(pid)), "QEMU is gone");
+      const summary = await readSummary(dir);
+      assert(summary.archs[0].samples >= 5);
+      assert.match(await Deno.readTextFile(join(dir, "report.html")), /<figure class="chart"/);
+      assert.match(ended.stdout, /report: .*report\.html/);
+    } finally {
+      await run.done;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "a chaos random_panic during a soak is recorded, the kernel restarts, and the soak runs to its end",
   sanitizeResources: false,
   async fn() {
