@@ -11,7 +11,7 @@
  *    `metricsctl` scrape every second against none, alternating windows on
  *    one boot per arch (target: scraping slows it by under 5 %).
  *
- * `deno run -A bench/soak.ts [--runs N] [--window-s S] [--skip-kernel]`
+ * `deno run -A bench/soak.ts [--runs N] [--window-s S] [--skip-kernel] [--skip-report] [--arch A]`
  */
 import { join } from "node:path";
 import { type Arch, ARCHES } from "../src/arch.ts";
@@ -19,7 +19,7 @@ import { Machine } from "../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS } from "../src/qemu/profiles.ts";
 import { Session } from "../src/session/driver.ts";
 import { writeSyntheticSamples } from "../src/soak/_synthetic.ts";
-import { parseScrape, SOAK_BUILD_DIR } from "../src/soak/run.ts";
+import { parseScrape, Scraper, SOAK_BUILD_DIR } from "../src/soak/run.ts";
 import { median, ROOT, runsArgument } from "./_common.ts";
 
 const runs = runsArgument(Deno.args, 3);
@@ -114,9 +114,11 @@ async function iterationRate(session: Session, scrape: boolean): Promise<number>
   };
   const start = await iterations();
   if (scrape) {
+    // Scraped as sis soak does: names once, then values only.
+    const scraper = new Scraper();
     for (let second = 1; second < windowS; second++) {
       await new Promise((resolve) => setTimeout(resolve, start.at + second * 1000 - performance.now()));
-      await session.run("metricsctl --format simple");
+      await scraper.scrape(session);
     }
     await new Promise((resolve) => setTimeout(resolve, start.at + windowS * 1000 - performance.now()));
   } else {
@@ -156,7 +158,9 @@ async function benchScrapeCost(arch: Arch): Promise<void> {
   }
 }
 
-await benchReport();
+const archIndex = Deno.args.indexOf("--arch");
+const arches = archIndex >= 0 ? ARCHES.filter((arch) => arch === Deno.args[archIndex + 1]) : ARCHES;
+if (!Deno.args.includes("--skip-report")) await benchReport();
 if (!Deno.args.includes("--skip-kernel")) {
-  for (const arch of ARCHES) await benchScrapeCost(arch);
+  for (const arch of arches) await benchScrapeCost(arch);
 }

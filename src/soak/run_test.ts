@@ -83,3 +83,29 @@ Deno.test("a full disk under the bundle becomes one environment error naming the
     /^cannot write runs\/x\/samples\.ndjson: ENOSPC \(no space left on device\)$/,
   );
 });
+
+Deno.test("Scraper learns the names once, then reads values only, and falls back when the count changes", async () => {
+  const { Scraper } = await import("./run.ts");
+  const sent: string[] = [];
+  let valuesLine = "5 6";
+  const session = {
+    run(command: string) {
+      sent.push(command);
+      const output = command.endsWith("simple") ? ['a{cpu="0"} 1', "b 2"] : [valuesLine];
+      return Promise.resolve(
+        { output } as unknown as Awaited<ReturnType<import("../session/driver.ts").Session["run"]>>,
+      );
+    },
+  };
+  const scraper = new Scraper();
+  assert.deepEqual(await scraper.scrape(session), { 'a{cpu="0"}': 1, b: 2 });
+  assert.deepEqual(await scraper.scrape(session), { 'a{cpu="0"}': 5, b: 6 });
+  valuesLine = "7 8 9";
+  assert.deepEqual(await scraper.scrape(session), { 'a{cpu="0"}': 1, b: 2 });
+  assert.deepEqual(sent, [
+    "metricsctl --format simple",
+    "metricsctl --format values",
+    "metricsctl --format values",
+    "metricsctl --format simple",
+  ]);
+});
