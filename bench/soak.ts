@@ -19,7 +19,8 @@ import { Machine } from "../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS } from "../src/qemu/profiles.ts";
 import { Session } from "../src/session/driver.ts";
 import { writeSyntheticSamples } from "../src/soak/_synthetic.ts";
-import { parseScrape, Scraper, SOAK_BUILD_DIR } from "../src/soak/run.ts";
+import { SOAK_BUILD_DIR } from "../src/soak/plan.ts";
+import { parseScrape, Scraper } from "../src/soak/scrape.ts";
 import { median, ROOT, runsArgument } from "./_common.ts";
 
 const runs = runsArgument(Deno.args, 3);

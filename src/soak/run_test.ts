@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseScrape, stressCommand } from "./run.ts";
+import { stressCommand } from "./plan.ts";
+import { parseScrape } from "./scrape.ts";
 import { cutTornTail, SoakWriter } from "./writer.ts";
 import { readSamples } from "./samples.ts";
 
@@ -85,7 +86,7 @@ Deno.test("a full disk under the bundle becomes one environment error naming the
 });
 
 Deno.test("Scraper learns the names once, then reads values only, and falls back when the count changes", async () => {
-  const { Scraper } = await import("./run.ts");
+  const { Scraper } = await import("./scrape.ts");
   const sent: string[] = [];
   let valuesLine = "5 6";
   const session = {

@@ -68,6 +68,7 @@ export class ArchColumns {
     const row = this.t.length;
     this.t.push(sample.t);
     this.boot.push(sample.boot);
+    let filled = 0;
     for (const key in sample.metrics) {
       const value = sample.metrics[key];
       let column = this.series.get(key);
@@ -77,9 +78,13 @@ export class ArchColumns {
         this.series.set(key, column);
       }
       column.push(typeof value === "number" ? value : NaN);
+      filled += 1;
     }
-    for (const column of this.series.values()) {
-      if (column.length === row) column.push(NaN);
+    // Usually every series was in the scrape; otherwise the missing ones get a gap.
+    if (filled !== this.series.size) {
+      for (const column of this.series.values()) {
+        if (column.length === row) column.push(NaN);
+      }
     }
   }
 
