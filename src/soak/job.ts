@@ -51,7 +51,10 @@ export async function soakArch(
   const state: ArchProgress = { samples: 0, restarts: 0, startedAt: started, remainingMs: job.remainingMs };
   progress.set(job.arch, state);
   // Chaos decisions come from the plan's seed: the same soak arms chaos at the same intervals.
-  const random = seededRandom(plan.seed ^ job.arch.length * 7919 ^ job.firstBoot);
+  // Each arch and segment gets its own stream: the seed mixed with a hash of the arch name (FNV-1a) and the boot.
+  let archHash = 0x811c9dc5;
+  for (const char of job.arch) archHash = Math.imul(archHash ^ char.charCodeAt(0), 0x01000193);
+  const random = seededRandom(plan.seed ^ archHash ^ Math.imul(job.firstBoot, 0x9e3779b1));
   const result: SoakArchResult = {
     name: job.name,
     arch: job.arch,
@@ -85,7 +88,8 @@ export async function soakArch(
     `${stressCommand(plan)} for ${formatDuration(job.remainingMs)}`,
   );
   try {
-    while (performance.now() < endAt && !run.stop.isStopped) {
+    // A resumed soak that had already covered its time only records that.
+    while (job.remainingMs > 0 && performance.now() < endAt && !run.stop.isStopped) {
       let machine: BootedMachine | undefined;
       let expectPanic = false;
       try {
@@ -104,7 +108,11 @@ export async function soakArch(
             if (line.kind !== "record" || line.panic) return;
             const level = line.record.level;
             if (level === "WARN" || level === "ERROR" || level === "FATAL") {
-              event("log", serial.text, { level });
+              try {
+                event("log", serial.text, { level });
+              } catch {
+                // A full disk: the run is stopping already; the session must not see it.
+              }
             }
           },
         });
