@@ -6,7 +6,8 @@ import { UsageError } from "../errors.ts";
 import { CHAOS_MODES, type ChaosMode, isChaosMode } from "./modes.ts";
 import type { Injection } from "./records.ts";
 import type { CellSpec } from "./run.ts";
-import { type CellPlan, DEFAULT_OPS, parseSeed, planCell } from "./workload.ts";
+import { defaultOps } from "./power.ts";
+import { type CellPlan, parseSeed, planCell } from "./workload.ts";
 
 /** `--modes a,b` or `all`. */
 export function parseModes(text: string): ChaosMode[] {
@@ -111,7 +112,8 @@ export function planCells(
           mode,
           ratePercent: rate,
           seed: workload.seed,
-          ops: workload.ops ?? DEFAULT_OPS,
+          // Enough checks that a generator at 2/3 or 3/2 of the rate is caught (src/chaos/power.ts).
+          ops: workload.ops ?? defaultOps(rate),
           delayUs: workload.delayUs,
         });
         specs.push({ arch, plan });

@@ -58,7 +58,7 @@ Deno.test("findPanicReports() keeps what a cut report has and says what is missi
   assert.equal(recordOnly[0].message, "boom");
 });
 
-Deno.test("findPanicReports() never throws on arbitrary or mangled transcripts", async () => {
+Deno.test("findPanicReports() never throws on arbitrary or mangled transcripts, and anchors each report in order", async () => {
   const real = await transcriptLines("x86_64-fault.log");
   fc.assert(
     fc.property(
@@ -66,7 +66,20 @@ Deno.test("findPanicReports() never throws on arbitrary or mangled transcripts",
         maxLength: 24,
       }),
       (lines) => {
-        for (const report of findPanicReports(lines)) assert.ok(Array.isArray(report.problems));
+        const reports = findPanicReports(lines);
+        // Each report starts at a marker, a banner or a panic record, in transcript order;
+        // a transcript without one of those has no report.
+        const anchors = lines.map((line) => line.replace(/\r$/, "")).flatMap((line, index) =>
+          line === "\x01sis:panic" || line === "!!! KERNEL PANIC !!!" ||
+            (line.startsWith("{") && line.includes('"subsystem":"panic"'))
+            ? [index + 1]
+            : []
+        );
+        assert.ok(reports.length <= anchors.length);
+        for (const [index, report] of reports.entries()) {
+          assert.ok(anchors.includes(report.line), `report at line ${report.line}, anchors ${anchors}`);
+          if (index > 0) assert.ok(report.line > reports[index - 1].line);
+        }
       },
     ),
     { numRuns: PROPERTY_RUNS },

@@ -278,7 +278,7 @@ Deno.test({
   },
 });
 
-Deno.test("parsePrometheus() never throws, whatever the text", () => {
+Deno.test("parsePrometheus() never throws, whatever the text, and every sample and problem points at a real line", () => {
   const line = fc.oneof(
     fc.string({ unit: "binary", maxLength: 60 }),
     fc.constantFrom("# HELP x y", "# TYPE x counter", "# TYPE x histogram", "# EOF", "x 1", 'x{a="\\q"} 1'),
@@ -286,8 +286,22 @@ Deno.test("parsePrometheus() never throws, whatever the text", () => {
   );
   fc.assert(
     fc.property(fc.array(line, { maxLength: 8 }), (lines) => {
-      const exposition = checkExposition(lines.join("\n"));
-      assert.ok(Array.isArray(exposition.families));
+      const text = lines.join("\n");
+      const exposition = checkExposition(text);
+      // Whatever the text, what comes back points into it: every sample and
+      // problem names a real line, each line gives at most one sample, and a
+      // sample's line holds its name.
+      const count = text.split("\n").length;
+      const samples = exposition.families.flatMap((family) => family.samples);
+      assert.ok(samples.length <= count);
+      assert.equal(new Set(samples.map((sample) => sample.line)).size, samples.length);
+      for (const sample of samples) {
+        assert.ok(sample.line >= 1 && sample.line <= count, `sample line ${sample.line} of ${count}`);
+        assert.ok(text.split("\n")[sample.line - 1].includes(sample.name), sample.name);
+      }
+      for (const problem of exposition.problems) {
+        if (problem.line !== undefined) assert.ok(problem.line >= 1 && problem.line <= count + 1);
+      }
     }),
     { numRuns: PROPERTY_RUNS },
   );

@@ -79,7 +79,7 @@ export class Machine implements SerialPort {
   readonly argv: readonly string[];
   readonly runDir: string;
   readonly pid: number;
-  readonly chunks = new AsyncQueue<Uint8Array>();
+  readonly chunks: AsyncQueue<Uint8Array> = new AsyncQueue<Uint8Array>();
   /** Resolves when QEMU has exited (never rejects). */
   readonly exited: Promise<MachineExit>;
   #child: Deno.ChildProcess;

@@ -7,7 +7,7 @@ import { type LaunchOptions, Machine, shutdownAllMachines } from "../qemu/machin
 import type { RunResults } from "../report/results.ts";
 import { VERSION } from "../version.ts";
 import { type JobRecorder, RunBundle } from "./bundle.ts";
-import { diskError } from "./disk.ts";
+import { diskError } from "../disk_errors.ts";
 import { ensureKernels, type KernelBuilder, type KernelFile, type KernelRequest } from "./kernels.ts";
 import { type ReportFiles, writeReports } from "./outputs.ts";
 import { selectJobs } from "./plan.ts";

@@ -1,7 +1,7 @@
 /** One arch's soak as an engine job: boot, start the workload, scrape every interval, record events, restart after a panic or hang until the soak time is covered. */
 import { EnvironmentError, UsageError } from "../errors.ts";
 import { classifyLine } from "../parse/log.ts";
-import { diskError } from "../runs/disk.ts";
+import { diskError } from "../disk_errors.ts";
 import type { BootedMachine, JobContext } from "../runs/engine.ts";
 import { Session } from "../session/driver.ts";
 import { kernelFailureOf } from "../session/runner.ts";

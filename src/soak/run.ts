@@ -8,7 +8,7 @@ import type { CommandContext } from "../context.ts";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import { summarize as summarizeJobs } from "../report/results.ts";
 import type { RunResults } from "../report/results.ts";
-import { diskError } from "../runs/disk.ts";
+import { diskError } from "../disk_errors.ts";
 import { runEngine } from "../runs/engine.ts";
 import { formatDuration } from "./html.ts";
 import { soakArch } from "./job.ts";

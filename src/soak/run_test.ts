@@ -61,7 +61,7 @@ Deno.test("SoakWriter appends whole lines at once, and cutTornTail() removes onl
 });
 
 Deno.test("a full disk under the bundle becomes one environment error naming the path (exit 3)", async () => {
-  const { diskError } = await import("../runs/disk.ts");
+  const { diskError } = await import("../disk_errors.ts");
   const { EnvironmentError } = await import("../errors.ts");
   // /dev/full answers every write with ENOSPC, as a full disk does.
   const writer = new SoakWriter("/dev/full", "/dev/null");

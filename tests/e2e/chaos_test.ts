@@ -58,6 +58,8 @@ Deno.test("sis chaos matrix --arch all passes every assertion for every mode and
         continue;
       }
       for (const id of ["counters", "recovery", "intact"]) assert.ok(ran.has(id as never), `${where}: ${id}`);
+      // Modes whose workload writes files: no partial file, and every file written under faults reads back.
+      if (["disk_full", "disk_fail", "slow_io"].includes(cell.mode)) assert.ok(ran.has("files"), where);
       // The injection points really fire: the failure the original tests could not show.
       assert.ok(summary.injections > 0, where);
       assert.ok(summary.checks! >= cell.ops, where);
