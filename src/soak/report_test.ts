@@ -156,3 +156,30 @@ Deno.test("sis report soak exits 0, 1 with --fail-on inconclusive, and 2 on a mi
     assert.equal((await run(".", "--fail-on", "maybe")).code, 2);
   });
 });
+
+Deno.test("reportSoak() names every kernel build in the header and warns when a bundle mixes builds", async () => {
+  await withBundle(async (dir) => {
+    const line = (t: number, boot: number, commit: string) =>
+      JSON.stringify({
+        t,
+        arch: "x86_64",
+        boot,
+        metrics: { [`sis_build_info{version="0.1.0",commit="${commit}",arch="x86_64"}`]: 1, sis_tasks: 3 },
+      }) + "\n";
+    let text = "";
+    for (let i = 0; i < 20; i++) text += line(start + i * 1000, 1, "aaaaaaa");
+    for (let i = 20; i < 40; i++) text += line(start + i * 1000, 2, "bbbbbbb");
+    await Deno.writeTextFile(join(dir, "samples.ndjson"), text);
+    const result = await reportSoak({ source: dir });
+    const html = await Deno.readTextFile(result.html);
+    assert.match(
+      html,
+      /<p class="warning">Samples come from 2 kernel builds: 0\.1\.0 \(aaaaaaa\), 0\.1\.0 \(bbbbbbb\)\.<\/p>/,
+    );
+    const summary = JSON.parse(await Deno.readTextFile(result.json));
+    assert.deepEqual(summary.archs[0].builds, [
+      { version: "0.1.0", commit: "aaaaaaa" },
+      { version: "0.1.0", commit: "bbbbbbb" },
+    ]);
+  });
+});
