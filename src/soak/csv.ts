@@ -36,8 +36,11 @@ export async function writeCsv(path: string, archs: readonly ArchColumns[]): Pro
       }
       await write(chunk);
     }
-  } finally {
+  } catch (error) {
     file.close();
+    await Deno.remove(temp).catch(() => {});
+    throw error;
   }
+  file.close();
   await rename(temp, path);
 }

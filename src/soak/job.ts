@@ -1,4 +1,5 @@
 /** One arch's soak as an engine job: boot, start the workload, scrape every interval, record events, restart after a panic or hang until the soak time is covered. */
+import { join } from "node:path";
 import { EnvironmentError, UsageError } from "../errors.ts";
 import { classifyLine } from "../parse/log.ts";
 import { diskError } from "../disk_errors.ts";
@@ -16,6 +17,7 @@ import {
   stressCommand,
 } from "./plan.ts";
 import { seededRandom } from "./random.ts";
+import { EVENTS_FILE, SAMPLES_FILE } from "./report.ts";
 import type { SoakEvent } from "./samples.ts";
 import { Scraper } from "./scrape.ts";
 import type { SoakWriter } from "./writer.ts";
@@ -72,12 +74,15 @@ export async function soakArch(
   /** Boots in a row that failed before giving a sample: a kernel that cannot stay up ends the soak. */
   let failuresInARow = 0;
   const event = (kind: string, message: string, extra: Record<string, unknown> = {}) =>
-    append(() => writer.event({ t: Date.now(), arch: job.arch, boot, kind, message, ...extra } as SoakEvent));
-  const append = (write: () => void) => {
+    append(
+      EVENTS_FILE,
+      () => writer.event({ t: Date.now(), arch: job.arch, boot, kind, message, ...extra } as SoakEvent),
+    );
+  const append = (file: string, write: () => void) => {
     try {
       write();
     } catch (error) {
-      const mapped = diskError(error, run.bundle.dir);
+      const mapped = diskError(error, join(run.bundle.dir, file));
       if (mapped instanceof EnvironmentError) run.stop.failDisk(mapped);
       throw mapped;
     }
@@ -163,7 +168,7 @@ export async function soakArch(
             }
           }
           const metrics = await scraper.scrape(session);
-          append(() => writer.sample({ t: Date.now(), arch: job.arch, boot, metrics }));
+          append(SAMPLES_FILE, () => writer.sample({ t: Date.now(), arch: job.arch, boot, metrics }));
           result.samples += 1;
           state.samples += 1;
           failuresInARow = 0;

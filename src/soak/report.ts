@@ -85,8 +85,14 @@ function tallyWarnings(file: string, tally: ReadTally): string[] {
 /** Writes text through a temporary file and a rename, so no reader sees half a report. */
 async function writeTextAtomically(path: string, text: string): Promise<void> {
   const temp = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(temp, text);
-  await rename(temp, path);
+  try {
+    await Deno.writeTextFile(temp, text);
+    await rename(temp, path);
+  } catch (error) {
+    // A full disk must not keep half a report.
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
 }
 
 function summaryJson(name: string, reports: readonly ArchReport[], warnings: readonly string[]): unknown {

@@ -219,6 +219,103 @@ Deno.test({
   },
 });
 
+/** Mounts a tmpfs of `bytes` (root only); undefined where this user may not mount. */
+async function smallDisk(bytes: number): Promise<string | undefined> {
+  const dir = await Deno.makeTempDir({ prefix: "sis-soak-full-" });
+  const mounted = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", dir],
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => ({ success: false }));
+  if (mounted.success) return dir;
+  await Deno.remove(dir);
+  return undefined;
+}
+
+const canMount = await smallDisk(4096).then(async (dir) => {
+  if (dir === undefined) return false;
+  await new Deno.Command("umount", { args: [dir] }).output();
+  await Deno.remove(dir);
+  return true;
+});
+
+const ignoreFullDisk = !canMount && Deno.env.get("CI") !== "true";
+if (ignoreFullDisk) {
+  console.log("NOTICE: cannot mount a tmpfs (needs root): the full-disk soak test is ignored");
+}
+
+Deno.test({
+  name:
+    "a disk that fills up during a soak: exit 3 naming the path, every sample kept, and the report still made",
+  // Mounting a small tmpfs needs root (as in .ci/run's container); elsewhere this is ignored with a notice.
+  ignore: ignoreFullDisk,
+  sanitizeResources: false,
+  async fn() {
+    assert(canMount, "mounting a small tmpfs needs root");
+    const first = await sis(["soak", "--arch", "x86_64", "--duration", "5s", "--interval", "1s"]);
+    const source = bundleOf(first.stderr);
+    const disk = (await smallDisk(256 * 1024))!;
+    try {
+      assert.equal(first.code, 0, first.stderr);
+      const bundle = join(disk, "bundle");
+      await Deno.mkdir(bundle);
+      const manifest = JSON.parse(await Deno.readTextFile(join(source, "manifest.json")));
+      manifest.soak.durationMs = 10 * 60_000;
+      await Deno.writeTextFile(join(bundle, "manifest.json"), JSON.stringify(manifest));
+      for (const name of ["samples.ndjson", "events.ndjson"]) {
+        await Deno.copyFile(join(source, name), join(bundle, name));
+      }
+      const before = (await readLines(join(bundle, "samples.ndjson"))).filter((line) => line !== "");
+      // Leave about 40 KiB: a few seconds of serial transcript and samples.
+      const free = 256 * 1024 - before.join("\n").length - 40 * 1024;
+      await Deno.writeFile(join(disk, "filler"), new Uint8Array(free));
+      const full = await sis(["soak", "--resume", bundle]);
+      assert.equal(full.code, 3, full.stderr);
+      const errors = full.stderr.split("\n").filter((line) => line.startsWith("error:"));
+      assert.equal(errors.length, 1, full.stderr);
+      assert.match(
+        errors[0],
+        new RegExp(`^error: cannot write ${disk}/bundle\\S*: ENOSPC \\(no space left on device\\)`),
+      );
+      const leftovers = [...Deno.readDirSync(bundle)].filter((entry) => entry.name.endsWith(".tmp"));
+      assert.deepEqual(leftovers, [], "no half-written file is left");
+      const after = (await readLines(join(bundle, "samples.ndjson"))).filter((line) => line !== "");
+      assert.deepEqual(after.slice(0, before.length), before, "the earlier samples are intact");
+      const whole = after.filter((line) => {
+        try {
+          JSON.parse(line);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      assert(after.length - whole.length <= 1, "at most one torn line");
+      assert(whole.length > before.length, "the resumed segment wrote samples before the disk filled");
+      const out = await Deno.makeTempDir({ prefix: "sis-soak-report-" });
+      try {
+        const report = await sis([
+          "report",
+          "soak",
+          bundle,
+          "--out",
+          join(out, "r.html"),
+          "--json",
+          join(out, "s.json"),
+        ]);
+        assert.equal(report.code, 0, report.stderr);
+        const summary = JSON.parse(await Deno.readTextFile(join(out, "s.json")));
+        assert.equal(summary.archs[0].samples, whole.length);
+      } finally {
+        await Deno.remove(out, { recursive: true });
+      }
+    } finally {
+      await new Deno.Command("umount", { args: [disk] }).output();
+      await Deno.remove(disk, { recursive: true });
+      await Deno.remove(source, { recursive: true });
+    }
+  },
+});
+
 const chromium = await findChromium();
 
 Deno.test({
