@@ -15,6 +15,8 @@ export interface StepResult {
   /** The command's output lines (framed: never its echo). */
   output: string[];
   exitStatus?: number;
+  /** Where the step is written: the suite file and the 1-based line its entry starts on. */
+  location?: { file: string; line: number };
 }
 
 /** How a job's kernel misbehaved, when it did. */

@@ -1,7 +1,9 @@
 /** Fresh kernels for a run: the incremental cargo build before every boot (or the installed ELF with --no-build), and what the manifest records of each. */
 import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { Arch } from "../arch.ts";
 import type { CommandContext } from "../context.ts";
+import { EnvironmentError } from "../errors.ts";
 import { buildKernel, buildPaths, sha256Hex } from "../toolchain/build.ts";
 import { readManifest } from "../toolchain/manifest.ts";
 import { systemProbe } from "../toolchain/probe.ts";
@@ -37,6 +39,9 @@ export type KernelBuilder = (
   request: KernelRequest,
 ) => Promise<void>;
 
+/** The kernel's own sources, relative to the project root. */
+const KERNEL_SOURCES = "kernel/sis-kernel/src";
+
 /**
  * Returns the kernel of every arch, fresh: cargo is asked each time and
  * rebuilds only what changed (well under a second when nothing did), so a
@@ -51,18 +56,40 @@ export async function ensureKernels(
   build: KernelBuilder = cargoBuilder(root, context),
 ): Promise<Record<string, KernelFile>> {
   const features = [...(request.features ?? [])];
+  // A root with prebuilt kernels and no kernel sources (the Docker image,
+  // SIS_ROOT on a runner given only build/) has nothing to rebuild from:
+  // its installed kernels are current by definition, as with --no-build.
+  const hasSources = await stat(join(root, KERNEL_SOURCES)).then(() => true, () => false);
+  const noBuild = request.noBuild || !hasSources;
   const wanted: Arch[] = [];
   for (const arch of arches) {
     const paths = buildPaths(root, arch, request.outDir);
     const present = await stat(paths.elf).then(() => true, () => false);
+    const manifest = present ? await readManifest(paths.manifest).catch(() => undefined) : undefined;
     // An ELF someone brought without a manifest is taken as it is; one whose
     // manifest names other features (a plain kernel where chaos is wanted) is not.
-    const matches = present &&
-      await readManifest(paths.manifest).then(
-        (manifest) => sameFeatures(manifest.features, features),
-        () => true,
-      );
-    if (!request.noBuild || !matches) wanted.push(arch);
+    const matches = present && (manifest === undefined || sameFeatures(manifest.features, features));
+    if (!hasSources) {
+      // Nothing to build from: a missing kernel, or one built with other
+      // features, is said plainly rather than as a cargo error. An ELF with
+      // no manifest is taken as it is (someone put it there on purpose).
+      if (!present) {
+        throw new EnvironmentError(
+          `no kernel at ${paths.elf}, and ${root} has no kernel sources to build one`,
+          {
+            fix: `copy build/ from a machine that ran \`sis build\`, or set SIS_ROOT to a checkout`,
+          },
+        );
+      }
+      if (manifest !== undefined && !matches) {
+        throw new EnvironmentError(
+          `the kernel at ${paths.elf} was built with features [${manifest.features.join(",")}], ` +
+            `this run needs [${features.join(",")}], and ${root} has no kernel sources to rebuild it`,
+        );
+      }
+      continue;
+    }
+    if (!noBuild || !matches) wanted.push(arch);
   }
   if (wanted.length > 0) await build(wanted, { ...request, features });
   const kernels: Record<string, KernelFile> = {};

@@ -48,7 +48,9 @@ export async function writeReports(
     await attempt(path, () => writeAtomically(path, toJunitXml(report)));
   }
   if (context.env.GITHUB_ACTIONS === "true") {
-    for (const line of annotations(report)) context.stdout.write(line + "\n");
+    // GitHub resolves annotation paths against the workspace it checked out.
+    const root = context.env.GITHUB_WORKSPACE ?? context.cwd;
+    for (const line of annotations(report, { root })) context.stdout.write(line + "\n");
     const summaryPath = context.env.GITHUB_STEP_SUMMARY;
     if (summaryPath) {
       await attempt(

@@ -79,6 +79,8 @@ export function kernelFailureOf(error: unknown): KernelFailure {
 }
 
 function stepResult(job: Job, step: Step, status: StepResult["status"], messages: string[]): StepResult {
+  // The step's line in its suite file, for `::error file=,line=` (steps are the suite's own objects).
+  const line = job.suite.stepLines?.[job.suite.steps.indexOf(step)];
   return {
     id: `${job.suite.name}/${step.name}`,
     name: step.name,
@@ -87,6 +89,7 @@ function stepResult(job: Job, step: Step, status: StepResult["status"], messages
     durationMs: 0,
     messages,
     output: [],
+    ...(line ? { location: { file: job.suite.source, line } } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 /** What `sis doctor` checks and `sis setup` installs: one table of tools, each with how to find it and which Debian package brings it. */
+import { PROFILES } from "../qemu/profiles.ts";
 import { type Probe, which } from "./probe.ts";
 import { findRustToolchain, LINKER } from "./rust.ts";
 import { isAtLeast, MIN_DENO_VERSION, MIN_QEMU_VERSION, RUST_UPGRADE_FIX } from "./versions.ts";
@@ -129,13 +130,13 @@ const CHECKS: readonly CheckSpec[] = [
   {
     name: "qemu-system-aarch64",
     need: "required",
-    packages: ["qemu-system-arm"],
+    packages: [PROFILES.aarch64.aptPackage],
     run: program("qemu-system-aarch64", QEMU_VERSION, MIN_QEMU_VERSION),
   },
   {
     name: "qemu-system-riscv64",
     need: "required",
-    packages: ["qemu-system-misc"],
+    packages: [PROFILES.riscv64.aptPackage],
     run: program("qemu-system-riscv64", QEMU_VERSION, MIN_QEMU_VERSION),
   },
   {
@@ -147,7 +148,7 @@ const CHECKS: readonly CheckSpec[] = [
   {
     name: "qemu-system-x86_64",
     need: "required",
-    packages: ["qemu-system-x86"],
+    packages: [PROFILES.x86_64.aptPackage],
     run: program("qemu-system-x86_64", QEMU_VERSION, MIN_QEMU_VERSION),
   },
   {
@@ -164,6 +165,15 @@ const CHECKS: readonly CheckSpec[] = [
   { name: "promtool", need: "optional", packages: ["prometheus"], run: program("promtool") },
 ];
 
+/**
+ * The one-line fix for missing packages, the same wherever sis meets the gap
+ * (doctor, a QEMU that will not start on a CI runner): the setup command and
+ * the apt-get line it runs, for machines where sis is a lone binary.
+ */
+export function setupFix(packages: readonly string[], optional = false): string {
+  return `./sis setup${optional ? " --optional" : ""} (apt-get install ${packages.join(" ")})`;
+}
+
 /** Runs every check (in parallel: each only reads the machine). */
 export function runChecks(inputs: CheckInputs): Promise<CheckResult[]> {
   // Two rows ask for the Rust toolchain: look it up once.
@@ -172,11 +182,7 @@ export function runChecks(inputs: CheckInputs): Promise<CheckResult[]> {
   return Promise.all(CHECKS.map(async (check) => {
     const { found, detail } = await check.run(shared);
     const fix = check.fix ??
-      (check.packages.length > 0
-        ? `./sis setup${check.need === "optional" ? " --optional" : ""} (apt-get install ${
-          check.packages.join(" ")
-        })`
-        : "");
+      (check.packages.length > 0 ? setupFix(check.packages, check.need === "optional") : "");
     return { name: check.name, need: check.need, found, detail, packages: check.packages, fix };
   }));
 }
