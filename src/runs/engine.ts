@@ -185,6 +185,9 @@ export async function runEngine<J extends EngineJob, R>(spec: EngineSpec<J, R>):
             return spec.notRun(job, `not finished: ${mapped.message}`);
           }
           if (error instanceof InterruptedError) return spec.notRun(job, `not run: ${stop.reason}`);
+          // Once the run is stopped its machines were killed under the jobs: whatever a
+          // job tripped over then is the stop's doing, not a bug to report.
+          if (stop.isStopped) return spec.notRun(job, `not finished: ${stop.reason}`);
           throw error;
         }
       },
