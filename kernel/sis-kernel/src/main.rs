@@ -71,6 +71,8 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     sched::init();
     sched::spawn("shell", shell::task);
     sched::spawn("sampler", sampler_task);
+    // Only finds and resets the NIC; DHCP runs later in the `net` task.
+    net::init(&boot.devices);
     sched::idle_loop()
 }
 

@@ -11,10 +11,12 @@ use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 mod exposition;
 pub mod kernel;
 pub mod latency;
+pub mod network;
 
 pub use exposition::{write_metrics, MetricFormat};
 pub use kernel::KernelMetrics;
 pub use latency::LatencyRecorder;
+pub use network::NetworkMetrics;
 
 /// One `name="value"` label of a series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
