@@ -7,7 +7,7 @@ import type { ProgressReporter } from "../report/progress.ts";
 import type { JobResult, KernelFailure, StepResult } from "../report/results.ts";
 import type { RunBundle } from "../runs/bundle.ts";
 import { KernelExitedError, Session, SessionPanicError } from "./driver.ts";
-import { checkExpectations, type Step, type Suite } from "./suite.ts";
+import { checkExpectations, expectationFor, type Step, type Suite } from "./suite.ts";
 
 /** One boot: a suite on one arch and config. */
 export interface Job {
@@ -165,7 +165,7 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
           step.run,
           step.timeout_ms ?? job.suite.timeout_ms ?? options.commandTimeoutMs,
         );
-        const messages = checkExpectations(step.expect, result);
+        const messages = checkExpectations(expectationFor(step, job.config.name), result);
         const done: StepResult = {
           ...stepResult(step, messages.length ? "failed" : "passed", messages),
           durationMs: result.durationMs,

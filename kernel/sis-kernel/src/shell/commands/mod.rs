@@ -74,7 +74,7 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "metrics", usage: "metrics [--format prometheus|json|simple]", summary: "alias of metricsctl", run: observe::metricsctl },
     Command { name: "alloc", usage: "alloc <bytes>", summary: "allocate and free heap memory", run: workload::alloc },
     Command { name: "net", usage: "net send <bytes>|stats", summary: "send a frame on the network device", run: workload::net },
-    Command { name: "ifconfig", usage: "ifconfig", summary: "network interface, address and link", run: network::ifconfig },
+    Command { name: "ifconfig", usage: "ifconfig [--wait]", summary: "network interface, address and link (--wait: until it has an address)", run: network::ifconfig },
     Command { name: "netstat", usage: "netstat", summary: "sockets and network counters", run: network::netstat },
     Command { name: "ping", usage: "ping <ipv4> [count]", summary: "ICMP echo with round-trip times", run: network::ping },
     Command { name: "cksum", usage: "cksum <path>", summary: "CRC-32 and size of a file", run: workload::cksum },

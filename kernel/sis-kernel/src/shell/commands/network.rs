@@ -16,11 +16,26 @@ fn no_interface(errno: Errno) -> CommandError {
     }
 }
 
+/// How long `ifconfig --wait` waits for an address.
+const ADDRESS_WAIT_NS: u64 = 10_000_000_000;
+
 pub fn ifconfig(invocation: &mut Invocation<'_>) -> CommandResult {
-    if !invocation.args.is_empty() {
-        return Err(CommandError::Usage);
+    let should_wait = match invocation.args {
+        [] => false,
+        [flag] if flag == "--wait" => true,
+        _ => return Err(CommandError::Usage),
+    };
+    let mut report = net::interface().map_err(no_interface)?;
+    // --wait: block until DHCP (or the static fallback) gave an address, so a
+    // script synchronises on the event rather than on a sleep.
+    let started = crate::arch::monotonic_ns();
+    while should_wait && report.info.address.is_none() {
+        if crate::arch::monotonic_ns().saturating_sub(started) > ADDRESS_WAIT_NS {
+            return Err(CommandError::Errno(Errno::ETIMEDOUT, alloc::string::String::from("no address after 10 s")));
+        }
+        crate::sched::sleep_ns(10_000_000);
+        report = net::interface().map_err(no_interface)?;
     }
-    let report = net::interface().map_err(no_interface)?;
     let info = report.info;
     let out = &mut *invocation.out;
     let _ = writeln!(out, "{}: link {} mtu {}", net::INTERFACE_NAME, if info.is_link_up { "up" } else { "down" }, info.mtu);
