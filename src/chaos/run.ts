@@ -97,6 +97,7 @@ async function runOne(spec: CellSpec, options: ChaosRunOptions): Promise<CellRes
         bootTimeoutMs: options.bootTimeoutMs,
         commandTimeoutMs: options.commandTimeoutMs,
         onEvent: (event) => recorder.event(event),
+        echoPort: machine.forwards?.echo,
       });
       transcript = ran.transcript;
       bootMs = ran.bootMs;

@@ -26,6 +26,8 @@ export interface BootedMachine {
   readonly argv: readonly string[];
   readonly pid: number;
   readonly qemuVersion?: string;
+  /** Host ports forwarded to the guest's services, when it has a NIC. */
+  readonly forwards?: { readonly metrics: number; readonly echo: number };
   shutdown(): Promise<{ code: number; signal: string | null; outcome: unknown }>;
 }
 
