@@ -131,8 +131,10 @@ export function planCell(options: PlanOptions): CellPlan {
     arm,
     ops: Array.from({ length: options.ops }, (_, index) => makeOp(spec.ops[index % spec.ops.length], index)),
     health: { command: "echo alive", expect: "alive" },
-    ...(options.mode === "network_fail"
-      ? { deviceStats: "net stats", echo: { bytes: DEFAULT_ECHO_BYTES } }
+    ...(options.mode === "network_fail" ? { deviceStats: "net stats" } : {}),
+    // At 100 % no TCP handshake can complete: the echo runs at every lower rate.
+    ...(options.mode === "network_fail" && options.ratePercent < 100
+      ? { echo: { bytes: DEFAULT_ECHO_BYTES } }
       : {}),
   };
 }
