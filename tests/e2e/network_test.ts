@@ -14,7 +14,7 @@ import { freeLoopbackPort, Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type HostForwards, type MachineConfig } from "../../src/qemu/profiles.ts";
 import { type CommandResult, Session } from "../../src/session/driver.ts";
 import { findPromtool, pipeThrough } from "../_tools.ts";
-import { ROOT } from "./_harness.ts";
+import { isQemuAlive, pollFor, ROOT, sis, SisProcess } from "./_harness.ts";
 
 const promtool = await findPromtool();
 const prometheus = await findPrometheus();
@@ -361,4 +361,38 @@ Deno.test("no-network on every arch: ifconfig, netstat and ping fail with ENODEV
       await machine.shutdown();
     }
   }));
+});
+
+Deno.test("sis metrics serve keeps /metrics reachable on the --listen port until Ctrl-C, then stops QEMU", async () => {
+  const port = freeLoopbackPort();
+  const serve = new SisProcess(["metrics", "serve", "--arch", "x86_64", "--listen", `127.0.0.1:${port}`]);
+  try {
+    const url = await pollFor(() => /^(http:\/\/\S+)\n/m.exec(serve.stdout)?.[1], 60_000);
+    assert.equal(url, `http://127.0.0.1:${port}/metrics`);
+    const response = await fetch(url);
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /^sis_uptime_seconds \d/m);
+    const pid = Number(/QEMU pid (\d+)/.exec(serve.stderr)?.[1]);
+    assert.ok(isQemuAlive(pid), serve.stderr);
+    serve.child.kill("SIGINT");
+    const finished = await serve.done;
+    assert.equal(finished.code, 130, finished.stderr);
+    assert.equal(isQemuAlive(pid), false, "QEMU was stopped");
+  } finally {
+    try {
+      serve.child.kill("SIGKILL");
+    } catch {
+      // Already ended.
+    }
+    await serve.done;
+  }
+});
+
+Deno.test("sis metrics serve refuses a non-loopback --listen and a config without a NIC (exit 2)", async () => {
+  const wide = await sis(["metrics", "serve", "--arch", "riscv64", "--listen", "0.0.0.0:9100"]);
+  assert.equal(wide.code, 2);
+  assert.match(wide.stderr, /^error: --listen "0\.0\.0\.0:9100" is not 127\.0\.0\.1:PORT \(fix: /m);
+  const none = await sis(["metrics", "serve", "--arch", "riscv64", "--config", "no-network"]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no network interface: nothing to serve/);
 });
