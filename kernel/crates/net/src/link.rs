@@ -136,6 +136,9 @@ impl<D: NetworkDevice> phy::Device for Link<D> {
                     }
                     counters.rx_packets += 1;
                     counters.rx_bytes += length as u64;
+                    // smoltcp may answer a received frame at once (ARP, a
+                    // pure ACK); with the queue full the answer is lost and
+                    // counted as a transmit error, as on a real wire.
                     let transmit =
                         TransmitToken { device, counters, buffer: transmit_buffer, drop_policy: *drop_policy };
                     return Some((ReceiveToken { frame: &receive_buffer[..length] }, transmit));
@@ -151,6 +154,9 @@ impl<D: NetworkDevice> phy::Device for Link<D> {
 
     fn transmit(&mut self, _timestamp: Instant) -> Option<Self::TxToken<'_>> {
         let Link { device, counters, transmit_buffer, drop_policy, .. } = self;
+        if !device.can_send() {
+            return None;
+        }
         Some(TransmitToken { device, counters, buffer: transmit_buffer, drop_policy: *drop_policy })
     }
 
