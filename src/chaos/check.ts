@@ -42,6 +42,8 @@ export interface CellSummary {
   failedOps: number;
   /** Injection records logged during the workload. */
   injections: number;
+  /** network_fail with a NIC: frames the driver dropped (each one injection too). */
+  droppedFrames?: number;
   /** The kernel's check count for the mode (trials), when stats were read. */
   checks?: number;
   /** Injections per check, as the kernel counted them. */
@@ -313,6 +315,7 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
     }
     const drops = driverDrops(transcript);
     const dropped = drops.counted ?? 0;
+    if (drops.counted !== undefined) summary.droppedFrames = drops.counted;
     if (counted.injections !== summary.injections + dropped) {
       problems.push(
         `kernel counted ${counted.injections} injection(s), ${summary.injections} were logged` +

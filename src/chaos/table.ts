@@ -89,7 +89,8 @@ export function chaosTable(results: ChaosResults, palette: Palette = PLAIN): str
       `${cell.ratePercent}%`,
       String(s.ops),
       MODE_SPECS[cell.mode].effect === "fail" ? String(s.failedOps) : "-",
-      s.checks !== undefined ? `${s.injections}/${s.checks}` : String(s.injections),
+      // Dropped frames are injections too: with them the column matches OBSERVED.
+      s.checks !== undefined ? `${s.injections + (s.droppedFrames ?? 0)}/${s.checks}` : String(s.injections),
       s.observedRate !== undefined ? formatPercent(s.observedRate) : "-",
       interval,
       note,
