@@ -23,14 +23,24 @@ pub fn wake() {
 
 pub fn run() {
     let mut last_activity_ns = 0;
+    let mut logged_address = None;
     loop {
-        let (is_active, next) = {
+        let (is_active, next, address) = {
             let mut guard = STACK.lock();
             let Some(stack) = guard.as_mut() else { return };
-            let result = stack.poll(now(), &mut render_metrics);
+            let (is_active, next) = stack.poll(now(), &mut render_metrics);
             metrics::publish_network(stack.link_counters(), stack.service_counters());
-            result
+            let info = stack.interface_info();
+            (is_active, next, info.address.map(|address| (address, info.source)))
         };
+        if address != logged_address {
+            // The lease (or the fallback) arrives after the prompt: say so once.
+            if let Some((address, source)) = address {
+                let text = alloc::format!("{address}");
+                log_event!("net", "address", Info, address = text.as_str(), source = source.name());
+            }
+            logged_address = address;
+        }
         let now_ns = arch::monotonic_ns();
         if is_active {
             last_activity_ns = now_ns;
