@@ -7,18 +7,20 @@ type ServeOptions = Extract<MetricsOptions, { action: "serve" }>;
 /**
  * Boots, waits for the interface's address (`ifconfig --wait`), checks
  * `/healthz` through the forward, prints the URL, then waits for the
- * machine to end or for SIGINT/SIGTERM, which tear QEMU down through the
- * same teardown `sis run` uses. Exit 0 after Ctrl-C (130 is the shell's
- * code for it, as with `sis run`), 4 if the kernel panicked.
+ * machine to end or for the engine's signal policy (src/runs/signals.ts,
+ * as `sis run`): the first SIGINT/SIGTERM stops QEMU and exits 130/143, a
+ * second exits at once. Exit 4 if the kernel panicked, 1 if it ended
+ * otherwise.
  */
 export async function runMetricsServe(options: ServeOptions, context: CommandContext): Promise<number> {
   const { UsageError, EnvironmentError, FailedError } = await import("../errors.ts");
   const { systemProbe } = await import("../toolchain/probe.ts");
   const { findProjectRoot } = await import("../toolchain/project.ts");
   const { loadSettings, selectConfigs } = await import("../qemu/config.ts");
-  const { installSignalTeardown, Machine } = await import("../qemu/machine.ts");
+  const { Machine } = await import("../qemu/machine.ts");
   const { Session } = await import("../session/driver.ts");
-  const { ensureKernels } = await import("./_kernels.ts");
+  const { ensureKernels } = await import("../runs/kernels.ts");
+  const { installRunSignals, RunStop, signalExitCode } = await import("../runs/signals.ts");
 
   let port: number | undefined;
   if (options.listen !== undefined) {
@@ -45,7 +47,7 @@ export async function runMetricsServe(options: ServeOptions, context: CommandCon
       fix: "use --config default (or any config with a NIC)",
     });
   }
-  const kernels = await ensureKernels(root, [options.arch], context);
+  const kernels = await ensureKernels(root, [options.arch], context, { noBuild: options.noBuild });
   const machine = await Machine.launch({
     arch: options.arch,
     config,
@@ -53,10 +55,9 @@ export async function runMetricsServe(options: ServeOptions, context: CommandCon
     qemuBinary: settings.qemuBinaries[options.arch],
     metricsPort: port,
   });
-  const removeSignals = installSignalTeardown((signal) => {
-    context.stderr.write(`sis: ${signal}: QEMU stopped\n`);
-    Deno.exit(signal === "SIGINT" ? 130 : 143);
-  });
+  const stop = new RunStop();
+  stop.signal.addEventListener("abort", () => void machine.shutdown());
+  const removeSignals = installRunSignals(stop, { stderr: context.stderr });
   try {
     const session = new Session(machine, { bootTimeoutMs: 30_000, commandTimeoutMs: 30_000 });
     await session.boot();
@@ -77,10 +78,16 @@ export async function runMetricsServe(options: ServeOptions, context: CommandCon
       `sis: serving ${options.arch} (${config.name}), QEMU pid ${machine.pid}; Ctrl-C stops it\n`,
     );
     const exit = await machine.exited;
-    // A clean power-off is also how the signal teardown's QMP quit ends it.
-    if (exit.outcome.kind === "poweroff" && exit.outcome.code === 0) return 0;
+    if (stop.interruptedBy) {
+      context.stderr.write(`sis: ${stop.interruptedBy}: QEMU stopped\n`);
+      return signalExitCode(stop.interruptedBy);
+    }
     context.stderr.write(`sis: machine ended: ${JSON.stringify(exit.outcome)}\n`);
     return exit.outcome.kind === "panic" ? 4 : 1;
+  } catch (error) {
+    // A signal during boot ends the session with an error; report the signal.
+    if (stop.interruptedBy) return signalExitCode(stop.interruptedBy);
+    throw error;
   } finally {
     removeSignals();
     await machine.shutdown();

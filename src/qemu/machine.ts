@@ -14,6 +14,7 @@ import {
   qemuArgv,
 } from "./profiles.ts";
 import { QmpClient } from "./qmp.ts";
+import { setupFix } from "../toolchain/checks.ts";
 import { AsyncQueue, connectUnixWithRetry } from "./socket.ts";
 
 export interface LaunchOptions {
@@ -98,7 +99,7 @@ export class Machine implements SerialPort {
   readonly pid: number;
   /** Host ports on 127.0.0.1 forwarded to the guest's services; undefined without a NIC. */
   readonly forwards: HostForwards | undefined;
-  readonly chunks = new AsyncQueue<Uint8Array>();
+  readonly chunks: AsyncQueue<Uint8Array> = new AsyncQueue<Uint8Array>();
   /** Resolves when QEMU has exited (never rejects). */
   readonly exited: Promise<MachineExit>;
   #child: Deno.ChildProcess;
@@ -227,7 +228,7 @@ export class Machine implements SerialPort {
       // setpriv reports a missing binary as "setpriv: failed to execute <name>: No such file or directory".
       if (stderr.includes("failed to execute")) {
         throw new EnvironmentError(`cannot start QEMU for "${options.arch}": ${argv[0]} is not installed`, {
-          fix: "run `sis setup` (or apt-get install qemu-system-arm qemu-system-misc qemu-system-x86)",
+          fix: setupFix([PROFILES[options.arch].aptPackage]),
         });
       }
       const reason = stderr !== "" ? `QEMU failed: ${stderr.split("\n").at(-1)}` : (error as Error).message;
