@@ -26,7 +26,6 @@ async function findPrometheus(): Promise<string | undefined> {
     const candidate of [
       Deno.env.get("PROMETHEUS"),
       join(ROOT, ".tools/prometheus/usr/bin/prometheus"),
-      "/work/main/.tools/prometheus/usr/bin/prometheus",
       "prometheus",
     ]
   ) {
