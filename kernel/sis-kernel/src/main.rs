@@ -13,6 +13,7 @@ mod build_info;
 #[cfg(feature = "chaos")]
 mod chaos;
 mod console;
+mod cpu_time;
 mod fs;
 mod heap;
 #[macro_use]
@@ -22,6 +23,8 @@ mod net;
 pub mod panic;
 mod sched;
 mod shell;
+#[cfg(feature = "stress")]
+mod stress;
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 

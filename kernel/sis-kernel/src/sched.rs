@@ -6,6 +6,9 @@
 //! `arch::wait_for_event` until the next deadline or a received byte.
 //! Every switch is timed, from the moment a task gives up the CPU to the
 //! moment the next one runs, for the `sis_ctx_switch_*` metrics.
+//! A task that returns from its entry is marked exited and then reaped
+//! (its record and stack freed) by the next spawn or idle pass: never while
+//! it runs on that stack.
 
 extern crate alloc;
 
@@ -70,6 +73,10 @@ static SCHEDULER: Mutex<Option<Scheduler>> = Mutex::new(None);
 /// When the running task started giving up the CPU (for switch timing).
 static SWITCH_STARTED_NS: AtomicU64 = AtomicU64::new(0);
 
+/// Tasks spawned and exited tasks freed since boot, for `sis_tasks_*_total`.
+static SPAWNED: AtomicU64 = AtomicU64::new(0);
+static REAPED: AtomicU64 = AtomicU64::new(0);
+
 /// A task as `ps` shows it.
 #[derive(Clone, Copy, Debug)]
 pub struct TaskInfo {
@@ -107,6 +114,8 @@ pub fn spawn(name: &'static str, entry: fn()) -> Pid {
     let stack_top = (stack.as_ptr() as usize + stack.len()) & !0xf;
     let mut guard = SCHEDULER.lock();
     let scheduler = guard.as_mut().expect("sched::init runs before spawn");
+    scheduler.reap();
+    SPAWNED.fetch_add(1, Ordering::Relaxed);
     let pid = scheduler.next_pid;
     scheduler.next_pid += 1;
     scheduler.tasks.push(Box::new(Task {
@@ -122,6 +131,33 @@ pub fn spawn(name: &'static str, entry: fn()) -> Pid {
         switches_in: 0,
     }));
     pid
+}
+
+impl Scheduler {
+    /// Frees every exited task but the current one (it may still be on its
+    /// stack, switching away); keeps `current` pointing at the same task.
+    fn reap(&mut self) {
+        let current_pid = self.tasks[self.current].pid;
+        let before = self.tasks.len();
+        let current = self.current;
+        let mut index = 0;
+        self.tasks.retain(|task| {
+            let keep = task.state != State::Exited || index == current;
+            index += 1;
+            keep
+        });
+        let reaped = before - self.tasks.len();
+        if reaped > 0 {
+            REAPED.fetch_add(reaped as u64, Ordering::Relaxed);
+            self.current = self.tasks.iter().position(|task| task.pid == current_pid).unwrap_or(0);
+        }
+    }
+}
+
+/// (tasks that exist, spawned since boot, reaped since boot).
+pub fn task_counts() -> (u64, u64, u64) {
+    let live = SCHEDULER.lock().as_ref().map_or(0, |scheduler| scheduler.tasks.len() as u64);
+    (live, SPAWNED.load(Ordering::Relaxed), REAPED.load(Ordering::Relaxed))
 }
 
 /// First code a spawned task runs, on its own stack.
@@ -173,6 +209,7 @@ pub fn idle_loop() -> ! {
         let (any_ready, next_deadline) = {
             let mut guard = SCHEDULER.lock();
             let scheduler = guard.as_mut().expect("scheduler is running");
+            scheduler.reap();
             let mut any_ready = false;
             let mut next_deadline: Option<u64> = None;
             for task in scheduler.tasks.iter_mut().skip(1) {
@@ -191,7 +228,7 @@ pub fn idle_loop() -> ! {
         if any_ready {
             yield_now();
         } else {
-            arch::wait_for_event(next_deadline);
+            crate::cpu_time::idle_section(0, || arch::wait_for_event(next_deadline));
         }
     }
 }
@@ -230,8 +267,9 @@ fn switch_away(new_state: State) {
         return;
     }
     SWITCH_STARTED_NS.store(now, Ordering::Relaxed);
-    // SAFETY: both contexts live in boxed tasks that are never freed; the
-    // lock is released; `to` was saved by switch_context or built by
+    // SAFETY: both contexts live in boxed tasks that stay alive: `from` is
+    // the running task (reap never frees the current task) and `to` is ready,
+    // not exited; the lock is released; `to` was saved by switch_context or built by
     // Context::new for a stack that stays alive with its task.
     unsafe { arch::switch_context(from, to) };
     finish_switch();

@@ -12,11 +12,13 @@ mod exposition;
 pub mod kernel;
 pub mod latency;
 pub mod network;
+pub mod resources;
 
 pub use exposition::{write_metrics, MetricFormat};
 pub use kernel::KernelMetrics;
 pub use latency::LatencyRecorder;
 pub use network::NetworkMetrics;
+pub use resources::ResourceMetrics;
 
 /// One `name="value"` label of a series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +68,7 @@ pub struct Counter {
     name: &'static str,
     help: &'static str,
     labels: &'static [Label],
+    scale: Scale,
     value: AtomicU64,
 }
 
@@ -75,6 +78,7 @@ impl Counter {
             name,
             help,
             labels: &[],
+            scale: Scale::Unit,
             value: AtomicU64::new(0),
         }
     }
@@ -82,6 +86,14 @@ impl Counter {
     #[must_use]
     pub const fn with_labels(mut self, labels: &'static [Label]) -> Self {
         self.labels = labels;
+        self
+    }
+
+    /// A counter of time kept in nanoseconds and written in seconds
+    /// (`sis_cpu_busy_seconds_total`).
+    #[must_use]
+    pub const fn with_scale(mut self, scale: Scale) -> Self {
+        self.scale = scale;
         self
     }
 
