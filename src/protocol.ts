@@ -13,6 +13,7 @@ export const ERRNO = {
   ENOMEM: 12,
   EBUSY: 16,
   EEXIST: 17,
+  ENODEV: 19,
   ENOTDIR: 20,
   EISDIR: 21,
   EINVAL: 22,
