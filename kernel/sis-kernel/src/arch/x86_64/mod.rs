@@ -31,4 +31,4 @@ pub use paging::task_stack_area;
 pub use smp::cpus_online;
 pub use timer::{monotonic_ns, set_timer_deadline, wait_for_event};
 pub use trap::TrapFrame;
-pub use uart::{console_read, console_write};
+pub use uart::{console_write, Com1 as ConsoleUart};
