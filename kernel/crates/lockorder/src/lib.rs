@@ -29,6 +29,8 @@ pub mod rank {
     /// Allocation injections waiting to be logged (chaos builds); taken
     /// inside `alloc`, before the heap lock.
     pub const CHAOS_PENDING: u8 = 6;
+    /// The entropy device (`rng::DEVICE`); takes nothing under it.
+    pub const RNG: u8 = 7;
 }
 
 /// The lock a rank stands for, for reports.
@@ -40,6 +42,7 @@ pub const fn rank_name(rank: u8) -> &'static str {
         rank::HEAP => "heap",
         rank::CONSOLE_INPUT => "console::input",
         rank::CHAOS_PENDING => "chaos::PENDING_ALLOCATION",
+        rank::RNG => "rng::DEVICE",
         _ => "unranked",
     }
 }
@@ -85,7 +88,10 @@ impl HeldRanks {
         if at_or_above == 0 {
             Ok(())
         } else {
-            Err(LockOrderViolation { taking: rank, holding: 63 - at_or_above.leading_zeros() as u8 })
+            Err(LockOrderViolation {
+                taking: rank,
+                holding: 63 - at_or_above.leading_zeros() as u8,
+            })
         }
     }
 
@@ -145,12 +151,22 @@ mod tests {
         let held = HeldRanks::new();
         held.acquire(rank::SCHEDULER).unwrap();
         let violation = held.acquire(rank::FILE_SYSTEM).unwrap_err();
-        assert_eq!(violation, LockOrderViolation { taking: rank::FILE_SYSTEM, holding: rank::SCHEDULER });
+        assert_eq!(
+            violation,
+            LockOrderViolation {
+                taking: rank::FILE_SYSTEM,
+                holding: rank::SCHEDULER
+            }
+        );
         assert_eq!(
             violation.to_string(),
             "lock order violated: taking fs::ROOT (rank 1) while holding sched::SCHEDULER (rank 3); docs/kernel-smp.md"
         );
-        assert_eq!(held.bits(), 1 << rank::SCHEDULER, "the refused lock is not recorded");
+        assert_eq!(
+            held.bits(),
+            1 << rank::SCHEDULER,
+            "the refused lock is not recorded"
+        );
     }
 
     #[test]
@@ -162,7 +178,10 @@ mod tests {
         // Re-taking a held rank would deadlock on a non-reentrant spin lock.
         assert_eq!(
             held.check(rank::HEAP),
-            Err(LockOrderViolation { taking: rank::HEAP, holding: rank::CONSOLE_INPUT })
+            Err(LockOrderViolation {
+                taking: rank::HEAP,
+                holding: rank::CONSOLE_INPUT
+            })
         );
         assert_eq!(held.check(rank::CHAOS_PENDING), Ok(()));
         assert_eq!(
@@ -174,7 +193,7 @@ mod tests {
 
     #[test]
     fn every_rank_has_a_name() {
-        for rank in 1..=rank::CHAOS_PENDING {
+        for rank in 1..=rank::RNG {
             assert_ne!(rank_name(rank), "unranked", "rank {rank}");
         }
         assert_eq!(rank_name(40), "unranked");

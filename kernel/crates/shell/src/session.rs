@@ -55,7 +55,10 @@ pub struct Session {
 
 impl Session {
     pub fn new() -> Self {
-        Session { editor: LineEditor::new(), numbering: Numbering::default() }
+        Session {
+            editor: LineEditor::new(),
+            numbering: Numbering::default(),
+        }
     }
 
     /// Prints the first prompt, then feeds every byte the terminal delivers;
@@ -69,7 +72,12 @@ impl Session {
 
     /// Takes one received byte: echoes or erases (human mode), or runs the
     /// line it completed.
-    pub fn feed<T: Terminal, I: Interpreter<T>>(&mut self, byte: u8, terminal: &mut T, interpreter: &mut I) {
+    pub fn feed<T: Terminal, I: Interpreter<T>>(
+        &mut self,
+        byte: u8,
+        terminal: &mut T,
+        interpreter: &mut I,
+    ) {
         let is_framed = terminal.is_framed();
         match self.editor.feed(byte) {
             Action::None => {}
@@ -139,6 +147,12 @@ fn printable_prefix(bytes: &[u8]) -> String {
     bytes
         .iter()
         .take(MARKER_LINE_BYTES)
-        .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '?' })
+        .map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '?'
+            }
+        })
         .collect()
 }

@@ -66,7 +66,11 @@ pub struct UartTerminal<D: CharDevice> {
 
 impl<D: CharDevice> UartTerminal<D> {
     pub fn new(device: D) -> Self {
-        UartTerminal { device, is_framed: false, is_at_line_start: true }
+        UartTerminal {
+            device,
+            is_framed: false,
+            is_at_line_start: true,
+        }
     }
 
     /// What `frame on` / `frame off` switch.

@@ -13,7 +13,12 @@ struct TestCommands {
 }
 
 impl Interpreter<UartTerminal<MockCharDevice>> for TestCommands {
-    fn run_line(&mut self, line: &str, terminal: &mut UartTerminal<MockCharDevice>, numbering: &mut Numbering) -> u8 {
+    fn run_line(
+        &mut self,
+        line: &str,
+        terminal: &mut UartTerminal<MockCharDevice>,
+        numbering: &mut Numbering,
+    ) -> u8 {
         self.lines_run.push(line.to_string());
         let parsed = match parse(line) {
             Ok(parsed) => parsed,
@@ -22,7 +27,13 @@ impl Interpreter<UartTerminal<MockCharDevice>> for TestCommands {
                 return error.errno().code();
             }
         };
-        match parsed.argv.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        match parsed
+            .argv
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             [] => 0,
             ["echo", words @ ..] => {
                 let _ = writeln!(terminal, "{}", words.join(" "));
@@ -53,9 +64,14 @@ fn run(input: &[u8]) -> (String, Vec<String>) {
     let mut uart = MockCharDevice::new();
     uart.push_input(input);
     let mut terminal = UartTerminal::new(uart);
-    let mut commands = TestCommands { lines_run: Vec::new() };
+    let mut commands = TestCommands {
+        lines_run: Vec::new(),
+    };
     Session::new().run(&mut terminal, &mut commands);
-    (String::from_utf8_lossy(terminal.device.output()).into_owned(), commands.lines_run)
+    (
+        String::from_utf8_lossy(terminal.device.output()).into_owned(),
+        commands.lines_run,
+    )
 }
 
 #[test]
@@ -100,7 +116,10 @@ fn machine_mode_frames_every_line_and_echoes_nothing() {
 #[test]
 fn frame_on_again_restarts_the_numbering() {
     let (output, _) = run(b"frame on\recho a\rframe on\recho b\r");
-    assert!(output.contains("\x01sis:begin 2 frame on\r\n\x01sis:ready\r\n\x01sis:end 0 0\r\n"), "{output:?}");
+    assert!(
+        output.contains("\x01sis:begin 2 frame on\r\n\x01sis:ready\r\n\x01sis:end 0 0\r\n"),
+        "{output:?}"
+    );
     assert!(output.contains("\x01sis:begin 1 echo b\r\n"), "{output:?}");
 }
 
@@ -111,7 +130,12 @@ fn refused_lines_report_their_errno_and_run_nothing() {
     long.extend_from_slice(b"\r\xc3(\recho 'open\r");
     let (output, lines) = run(&long);
     assert!(output.contains("\x01sis:begin 1 <refused>\r\nerror: E2BIG: line longer than 1024 bytes\r\n\x01sis:end 1 7\r\n"), "{output:?}");
-    assert!(output.contains("\x01sis:begin 2 ?(\r\nerror: EINVAL: line is not valid UTF-8\r\n\x01sis:end 2 22\r\n"), "{output:?}");
+    assert!(
+        output.contains(
+            "\x01sis:begin 2 ?(\r\nerror: EINVAL: line is not valid UTF-8\r\n\x01sis:end 2 22\r\n"
+        ),
+        "{output:?}"
+    );
     assert!(output.contains("\x01sis:begin 3 echo 'open\r\nerror: EINVAL: unterminated ' quote\r\n\x01sis:end 3 22\r\n"), "{output:?}");
     // Only the two lines that were text reached the interpreter.
     assert_eq!(lines, ["frame on", "echo 'open"]);
@@ -145,10 +169,18 @@ fn hostile_bytes_never_forge_a_marker_and_the_shell_recovers() {
         for (index, _) in output.match_indices('\x01') {
             let at_line_start = index == 0 || output[..index].ends_with("\r\n");
             let rest = &output[index + 1..];
-            let is_marker = ["sis:ready", "sis:begin ", "sis:end "].iter().any(|m| rest.starts_with(m));
-            assert!(at_line_start && is_marker, "case {case}: forged marker at {index}: {output:?}");
+            let is_marker = ["sis:ready", "sis:begin ", "sis:end "]
+                .iter()
+                .any(|m| rest.starts_with(m));
+            assert!(
+                at_line_start && is_marker,
+                "case {case}: forged marker at {index}: {output:?}"
+            );
         }
-        assert!(output.contains("\r\nsurvived\r\n\x01sis:end "), "case {case}: {output:?}");
+        assert!(
+            output.contains("\r\nsurvived\r\n\x01sis:end "),
+            "case {case}: {output:?}"
+        );
         assert!(output.ends_with(" 0\r\nsis> "), "case {case}: {output:?}");
     }
 }
@@ -158,8 +190,14 @@ fn a_uart_that_stops_taking_output_does_not_hang_the_shell() {
     let mut uart = MockCharDevice::with_output_capacity(16);
     uart.push_input(b"echo a long line of output\r");
     let mut terminal = UartTerminal::new(uart);
-    let mut commands = TestCommands { lines_run: Vec::new() };
+    let mut commands = TestCommands {
+        lines_run: Vec::new(),
+    };
     Session::new().run(&mut terminal, &mut commands);
     assert_eq!(terminal.device.output(), b"sis> echo a long");
-    assert_eq!(commands.lines_run, ["echo a long line of output"], "the command still ran");
+    assert_eq!(
+        commands.lines_run,
+        ["echo a long line of output"],
+        "the command still ran"
+    );
 }

@@ -194,3 +194,27 @@ pub fn null(invocation: &mut Invocation<'_>) -> CommandResult {
     let value = unsafe { address.read_volatile() };
     fail(Errno::EIO, alloc::format!("reading address 16 did not fault (read {value:#x})"))
 }
+
+/// Most bytes `random` prints at once.
+const RANDOM_MAX_BYTES: usize = 256;
+
+pub fn random(invocation: &mut Invocation<'_>) -> CommandResult {
+    let count = match invocation.args {
+        [] => 16,
+        [count] => parse_number::<usize>(count).ok().filter(|c| (1..=RANDOM_MAX_BYTES).contains(c)).ok_or_else(|| {
+            CommandError::Errno(Errno::EINVAL, alloc::format!("byte count must be 1-{RANDOM_MAX_BYTES}"))
+        })?,
+        _ => return Err(CommandError::Usage),
+    };
+    let mut bytes = [0u8; RANDOM_MAX_BYTES];
+    match crate::rng::fill(&mut bytes[..count]) {
+        None => return fail(Errno::ENODEV, "no entropy device (attach virtio-rng: docs/kernel-devices.md)"),
+        Some(Err(error)) => return fail(error.errno(), alloc::format!("entropy device: {error}")),
+        Some(Ok(())) => {}
+    }
+    for byte in &bytes[..count] {
+        let _ = write!(invocation.out, "{byte:02x}");
+    }
+    let _ = writeln!(invocation.out);
+    Ok(())
+}
