@@ -57,10 +57,10 @@ pub fn init(windows: &DeviceWindows) {
         Ok(device) => {
             *DEVICE.lock() = Some(VirtioRng { device });
             let at = match location {
-                Location::Mmio(address) => address as u64,
-                Location::Pci { bus, device, function } => u64::from(bus) << 16 | u64::from(device) << 3 | u64::from(function),
+                Location::Mmio(address) => alloc::format!("mmio {address:#x}"),
+                Location::Pci { bus, device, function } => alloc::format!("pci {bus:02x}:{device:02x}.{function}"),
             };
-            log_event!("rng", "device up", Info, driver = "virtio-rng", at = at);
+            log_event!("rng", "device up", Info, driver = "virtio-rng", at = at.as_str());
         }
         Err(error) => {
             let reason = alloc::format!("{error:?}");
