@@ -218,3 +218,17 @@ pub fn random(invocation: &mut Invocation<'_>) -> CommandResult {
     let _ = writeln!(invocation.out);
     Ok(())
 }
+
+/// Takes a rank-3 lock, then a rank-1 lock: the inversion the lock-order
+/// check exists for. Debug builds only (release builds compile the check
+/// out, and the command with it); two locks of its own, so no real lock is
+/// held when the check panics. tests/e2e/lockorder_test.ts runs it.
+#[cfg(debug_assertions)]
+pub fn lock_order_inversion(_invocation: &mut Invocation<'_>) -> CommandResult {
+    use crate::sync::{rank, IrqMutex};
+    static OUTER: IrqMutex<(), { rank::SCHEDULER }> = IrqMutex::new(());
+    static INNER: IrqMutex<(), { rank::FILE_SYSTEM }> = IrqMutex::new(());
+    let _outer = OUTER.lock();
+    let _inner = INNER.lock();
+    fail(Errno::EIO, "the lock-order check did not fire")
+}
