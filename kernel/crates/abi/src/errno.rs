@@ -9,17 +9,22 @@
 #[repr(u8)]
 pub enum Errno {
     ENOENT = 2,
+    ESRCH = 3,
     EIO = 5,
     E2BIG = 7,
+    EBADF = 9,
     ENOMEM = 12,
+    EFAULT = 14,
     EBUSY = 16,
     EEXIST = 17,
     ENOTDIR = 20,
     EISDIR = 21,
     EINVAL = 22,
+    EMFILE = 24,
     EFBIG = 27,
     ENOSPC = 28,
     ENAMETOOLONG = 36,
+    ENOSYS = 38,
     ENOTEMPTY = 39,
     ENETDOWN = 100,
     ETIMEDOUT = 110,
@@ -31,6 +36,11 @@ impl Errno {
         match self {
             Errno::ENOENT => "ENOENT",
             Errno::EIO => "EIO",
+            Errno::ENOSYS => "ENOSYS",
+            Errno::EMFILE => "EMFILE",
+            Errno::EFAULT => "EFAULT",
+            Errno::EBADF => "EBADF",
+            Errno::ESRCH => "ESRCH",
             Errno::E2BIG => "E2BIG",
             Errno::ENOMEM => "ENOMEM",
             Errno::EBUSY => "EBUSY",
@@ -47,6 +57,36 @@ impl Errno {
         }
     }
 
+    /// Every errno, in number order (user programs and the fuzzer's
+    /// coverage table index by it).
+    pub const ALL: [Errno; 20] = [
+        Errno::ENOENT,
+        Errno::ESRCH,
+        Errno::EIO,
+        Errno::E2BIG,
+        Errno::EBADF,
+        Errno::ENOMEM,
+        Errno::EFAULT,
+        Errno::EBUSY,
+        Errno::EEXIST,
+        Errno::ENOTDIR,
+        Errno::EISDIR,
+        Errno::EINVAL,
+        Errno::EMFILE,
+        Errno::EFBIG,
+        Errno::ENOSPC,
+        Errno::ENAMETOOLONG,
+        Errno::ENOSYS,
+        Errno::ENOTEMPTY,
+        Errno::ENETDOWN,
+        Errno::ETIMEDOUT,
+    ];
+
+    /// The errno with this number, if it is one of ours.
+    pub fn from_code(code: u64) -> Option<Errno> {
+        Errno::ALL.iter().copied().find(|errno| errno.code() as u64 == code)
+    }
+
     /// The errno number, which is also the failing command's exit status.
     pub const fn code(self) -> u8 {
         self as u8
@@ -57,6 +97,11 @@ impl Errno {
         match self {
             Errno::ENOENT => "no such file or directory",
             Errno::EIO => "input/output error",
+            Errno::ENOSYS => "function not implemented",
+            Errno::EMFILE => "too many open files",
+            Errno::EFAULT => "bad address",
+            Errno::EBADF => "bad file descriptor",
+            Errno::ESRCH => "no such process",
             Errno::E2BIG => "argument list too long",
             Errno::ENOMEM => "out of memory",
             Errno::EBUSY => "device or resource busy",
@@ -85,5 +130,19 @@ mod tests {
         assert_eq!(Errno::ENOSPC.code(), 28);
         assert_eq!(Errno::ENOTEMPTY.code(), 39);
         assert_eq!(Errno::ENETDOWN.name(), "ENETDOWN");
+        assert_eq!(Errno::EFAULT.code(), 14);
+        assert_eq!(Errno::ENOSYS.code(), 38);
+    }
+
+    #[test]
+    fn all_is_sorted_complete_and_round_trips() {
+        for pair in Errno::ALL.windows(2) {
+            assert!(pair[0].code() < pair[1].code());
+        }
+        for errno in Errno::ALL {
+            assert_eq!(Errno::from_code(errno.code() as u64), Some(errno));
+        }
+        assert_eq!(Errno::from_code(0), None);
+        assert_eq!(Errno::from_code(1), None);
     }
 }

@@ -1,0 +1,30 @@
+//! The syscall ABI shared by every arch: one table of numbers, the return
+//! encoding, and the validation layer that turns six raw argument registers
+//! into a typed [`Call`] or the errno of the first bad argument.
+//!
+//! The kernel runs nothing of a syscall before [`decode`] accepted it: user
+//! pointers are ranges checked against the process's mappings (with
+//! overflow checks), fds against its table, flags against the known bits,
+//! lengths and counts against the limits in [`limits`]. docs/SYSCALLS.md is
+//! the prose version of this crate.
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_code)]
+
+pub mod decode;
+pub mod fd;
+pub mod flags;
+pub mod limits;
+pub mod memory;
+pub mod path;
+pub mod pid;
+pub mod ret;
+pub mod table;
+pub mod user_range;
+
+pub use decode::{decode, Call, Process};
+pub use fd::{Fd, FdTable};
+pub use memory::MemoryBudget;
+pub use ret::{decode_return, encode_return};
+pub use sis_abi::Errno;
+pub use table::Sysno;
+pub use user_range::{Access, AddressSpace, Region, UserRange};
