@@ -26,6 +26,7 @@ mod shell;
 mod spin;
 mod stacks;
 mod sync;
+mod user;
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 

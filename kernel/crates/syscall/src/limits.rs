@@ -41,3 +41,14 @@ pub const MAX_PID: u64 = 1 << 20;
 
 /// Longest sleep in milliseconds (one minute); more is EINVAL.
 pub const MAX_SLEEP_MS: u64 = 60_000;
+
+/// Where user programs are linked (kernel/user/link.ld): 128 GiB, clear of
+/// every kernel identity map.
+pub const USER_IMAGE_BASE: u64 = 0x20_0000_0000;
+
+/// Where mmap starts looking for free pages: 192 GiB.
+pub const MMAP_BASE: u64 = 0x30_0000_0000;
+
+/// Most mappings a process has (image segments, stack, argument page, mmaps);
+/// one more mmap is ENOMEM.
+pub const MAX_MAPPINGS: usize = 32;

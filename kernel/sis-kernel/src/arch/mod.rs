@@ -4,6 +4,7 @@
 //! uses nothing else that is arch-specific:
 //!
 //! - `NAME: &str`: `"aarch64"`, `"riscv64"` or `"x86_64"`.
+//! - `ELF_MACHINE: sis_loader::Machine`: the machine user programs are built for.
 //! - Boot: the arch's entry code (its own `_start`) sets up a stack, clears
 //!   BSS, installs exception vectors, brings up the console UART and the
 //!   clock, reads the memory map (device tree or PVH start info), starts the

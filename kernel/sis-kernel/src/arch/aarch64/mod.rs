@@ -46,3 +46,6 @@ pub fn console_write(bytes: &[u8]) {
 pub fn console_read() -> Option<u8> {
     uart::read_byte()
 }
+
+/// The ELF machine of user programs this kernel runs.
+pub const ELF_MACHINE: sis_loader::Machine = sis_loader::Machine::Aarch64;

@@ -46,3 +46,6 @@ pub fn console_read() -> Option<u8> {
 pub fn monotonic_ns() -> u64 {
     timer::monotonic_ns()
 }
+
+/// The ELF machine of user programs this kernel runs.
+pub const ELF_MACHINE: sis_loader::Machine = sis_loader::Machine::Riscv64;

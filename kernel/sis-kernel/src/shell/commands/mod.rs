@@ -16,6 +16,7 @@ mod fs;
 mod observe;
 mod system;
 mod tasks;
+mod user;
 mod workload;
 
 /// Why a command failed; the shell prints one `error:` line for it.
@@ -59,6 +60,7 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "ps", usage: "ps", summary: "list tasks", run: tasks::ps },
     Command { name: "sleep", usage: "sleep <ms>", summary: "sleep, letting other tasks run", run: tasks::sleep },
     Command { name: "spin", usage: "spin --tasks N --ms M [--background]", summary: "run N busy tasks for M ms, print the work done", run: tasks::spin },
+    Command { name: "programs", usage: "programs", summary: "list the embedded user programs and their checked ELF segments", run: user::programs },
     Command { name: "ls", usage: "ls [path]", summary: "list a directory", run: fs::ls },
     Command { name: "cat", usage: "cat <path>", summary: "print a file", run: fs::cat },
     Command { name: "touch", usage: "touch <path>", summary: "create an empty file", run: fs::touch },
