@@ -11,17 +11,20 @@ import { buildCommand, runBuild } from "./commands/build.ts";
 import { chaosCommand, runChaos } from "./commands/chaos.ts";
 import { doctorCommand, runDoctor } from "./commands/doctor.ts";
 import { logsCommand, runLogs } from "./commands/logs.ts";
+import { matrixCommand, runMatrix } from "./commands/matrix.ts";
 import { metricsCommand, runMetrics } from "./commands/metrics.ts";
 import { panicCommand, runPanic } from "./commands/panic.ts";
 import { regressCommand, runRegress } from "./commands/regress.ts";
+import { reportCommand, runReport } from "./commands/report.ts";
 import { runCommand, runRun } from "./commands/run.ts";
 import { runSetup, setupCommand } from "./commands/setup.ts";
 import { runTest, testCommand } from "./commands/test.ts";
 import { type CommandContext, wantsColor } from "./context.ts";
 import { ExitCode, exitCodeOf, formatError } from "./errors.ts";
+import { VERSION } from "./version.ts";
 
 /** The CLI's version; the release workflow checks that tags match it. */
-export const VERSION = "0.1.0";
+export { VERSION } from "./version.ts";
 
 const COMMANDS = [
   "build",
@@ -34,6 +37,8 @@ const COMMANDS = [
   "panic",
   "metrics",
   "regress",
+  "report",
+  "matrix",
   "completions",
 ];
 
@@ -48,6 +53,8 @@ const parser = or(
   panicCommand,
   metricsCommand,
   regressCommand,
+  reportCommand,
+  matrixCommand,
 );
 
 /** What parsing produced when it did not produce options to run with. */
@@ -105,6 +112,8 @@ export async function main(args: readonly string[], context: CommandContext): Pr
       .with({ command: "panic" }, (options) => runPanic(options, context))
       .with({ command: "metrics" }, (options) => runMetrics(options, context))
       .with({ command: "regress" }, (options) => runRegress(options, context))
+      .with({ command: "report" }, (options) => runReport(options, context))
+      .with({ command: "matrix" }, (options) => runMatrix(options, context))
       .exhaustive();
   } catch (error) {
     context.stderr.write(formatError(error));
@@ -120,10 +129,27 @@ function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " ").trim();
 }
 
-/** Writes all of `text` synchronously, so output is complete before Deno.exit. */
-function writeAll(file: { writeSync(bytes: Uint8Array): number }, text: string): void {
-  let bytes = new TextEncoder().encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+/**
+ * A writer that sends all of `text` synchronously, so output is complete
+ * before Deno.exit. When the reader has gone (`sis logs big.log | head`), the
+ * rest of the output is dropped instead of throwing BrokenPipe out of the
+ * command: the command still finishes its work (bundles, machines stopped)
+ * and exits with its own code, as `grep` and `rg` do.
+ */
+function syncWriter(file: { writeSync(bytes: Uint8Array): number }): { write(text: string): void } {
+  let readerGone = false;
+  return {
+    write(text: string): void {
+      if (readerGone) return;
+      let bytes = new TextEncoder().encode(text);
+      try {
+        while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+      } catch (error) {
+        if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+        readerGone = true;
+      }
+    },
+  };
 }
 
 if (import.meta.main) {
@@ -132,8 +158,8 @@ if (import.meta.main) {
   const code = await main(Deno.args, {
     cwd: Deno.cwd(),
     env,
-    stdout: { write: (text) => writeAll(Deno.stdout, text) },
-    stderr: { write: (text) => writeAll(Deno.stderr, text) },
+    stdout: syncWriter(Deno.stdout),
+    stderr: syncWriter(Deno.stderr),
     isTerminal,
     stdinIsTerminal: Deno.stdin.isTerminal(),
     color: wantsColor(env, isTerminal),

@@ -18,6 +18,9 @@ fn main() {
     println!("cargo:rerun-if-changed={script}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src");
+    // The build id hashes the workspace crates' sources too: an edit there must change it.
+    println!("cargo:rerun-if-changed=../crates");
+    println!("cargo:rerun-if-changed=../Cargo.lock");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     write_build_info();
     embed_user_programs();
@@ -112,10 +115,62 @@ fn write_build_info() {
     constant("FEATURES", &features.join(","));
     constant("PROFILE", &profile);
     constant("TARGET", &target);
+    // What `sis panic decode` compares with the ELF it is given: the same
+    // sources, features and toolchain give the same id, any edit another.
+    // The marker form is what the decoder finds in the ELF's bytes.
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let build_id = source_build_id(&manifest_dir, &[&commit, &features.join(","), &profile, &target, &rustc_version]);
+    constant("BUILD_ID", &build_id);
+    constant("BUILD_ID_MARKER", &format!("sis-build-id:{build_id}"));
     writeln!(code, "pub const GIT_DIRTY: bool = {dirty};").expect("writing to a String cannot fail");
 
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("build_info.rs");
     fs::write(out, code).expect("OUT_DIR is writable");
+}
+
+/// 16 hex digits of FNV-1a 64 over `facts` and every file under the kernel
+/// crate's `src/`, the workspace `crates/` and `Cargo.lock`, in sorted path
+/// order (FNV: tiny, deterministic, no dependency; not a security hash).
+fn source_build_id(manifest_dir: &str, facts: &[&str]) -> String {
+    fn fnv(hash: &mut u64, bytes: &[u8]) {
+        for byte in bytes {
+            *hash ^= u64::from(*byte);
+            *hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn collect(dir: &std::path::Path, files: &mut Vec<PathBuf>) {
+        let Ok(entries) = fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|name| name != "target") {
+                    collect(&path, files);
+                }
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(manifest_dir);
+    let mut files = Vec::new();
+    collect(&root.join("src"), &mut files);
+    collect(&root.join("../crates"), &mut files);
+    files.push(root.join("../Cargo.lock"));
+    files.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for fact in facts {
+        fnv(&mut hash, fact.as_bytes());
+        fnv(&mut hash, &[0]);
+    }
+    for file in &files {
+        if let Ok(bytes) = fs::read(file) {
+            let relative = file.strip_prefix(root).unwrap_or(file);
+            fnv(&mut hash, relative.to_string_lossy().as_bytes());
+            fnv(&mut hash, &[0]);
+            fnv(&mut hash, &bytes);
+        }
+    }
+    format!("{hash:016x}")
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (proleptic

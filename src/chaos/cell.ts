@@ -4,7 +4,7 @@ import { type ConsolePort, Session, SessionPanicError, type TimedEvent } from ".
 import { kernelFailureOf } from "../session/runner.ts";
 import { type Injection, parseInjection } from "./records.ts";
 import { type CellTranscript, type CommandRecord, emptyTranscript, type OpRecord } from "./transcript.ts";
-import type { CellPlan } from "./workload.ts";
+import { type CellPlan, WORKLOAD_DIR } from "./workload.ts";
 
 export interface CellRunOptions {
   bootTimeoutMs: number;
@@ -85,6 +85,15 @@ export async function runCell(
     if (plan.deviceStats) transcript.deviceAfter = await exec(plan.deviceStats);
     transcript.stats = await exec("chaos stats --json");
     transcript.disarm = await exec("chaos mode none");
+    // Before the recovery workload rewrites them: what the faulted writes left behind.
+    const written = transcript.ops.filter((record) => record.op.status === 0 && plan.ops[record.index].path);
+    if (plan.ops.some((op) => op.path)) {
+      transcript.listing = await exec(`ls ${WORKLOAD_DIR}`);
+      for (const record of written) {
+        const path = plan.ops[record.index].path!;
+        transcript.readBack[path] = await exec(`cat ${path}`);
+      }
+    }
     await workload(transcript.recovery);
     transcript.statsAfter = await exec("chaos stats --json");
     for (const file of plan.keep) transcript.keptAfter[file.path] = await exec(`cksum ${file.path}`);

@@ -80,6 +80,8 @@ const DEFECTS: [FakeDefect, ChaosMode, AssertionId[]][] = [
   ["sticky", "disk_full", ["recovery"]],
   ["corrupt", "disk_fail", ["intact"]],
   ["no-delay", "slow_io", ["latency"]],
+  ["over-delay", "slow_io", ["latency"]],
+  ["partial", "disk_full", ["files"]],
   ["panic-on-fault", "disk_full", ["panic"]],
   ["tx-on-failure", "network_fail", ["counters"]],
 ];

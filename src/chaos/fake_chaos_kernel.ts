@@ -1,6 +1,7 @@
 /** A scripted kernel with the chaos shell commands (docs/CHAOS.md semantics, simpler generator), for checker and runner tests without QEMU; it can also be built broken on purpose. */
 import { AsyncQueue } from "../qemu/socket.ts";
 import type { ConsolePort } from "../session/driver.ts";
+import { chaosDraws } from "./generator.ts";
 import { CHAOS_MODES, type ChaosMode, MODE_SPECS } from "./modes.ts";
 
 /** Ways the fake can be broken, each one a bug the checker must catch. */
@@ -19,6 +20,10 @@ export type FakeDefect =
   | "corrupt"
   /** slow_io logs a delay but does not wait. */
   | "no-delay"
+  /** slow_io waits five times the delay it was set to. */
+  | "over-delay"
+  /** A failed write leaves the file behind, cut short. */
+  | "partial"
   /** A disk fault panics the kernel. */
   | "panic-on-fault"
   /** network_fail counts a failed send as sent. */
@@ -32,22 +37,6 @@ export interface FakeChaosOptions {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** A 64-bit xorshift; not the kernel's xoshiro256++, only deterministic per seed as the checker needs. */
-class Generator {
-  #state: bigint;
-  constructor(seed: bigint) {
-    this.#state = (seed ^ 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn || 1n;
-  }
-  percent(): number {
-    let x = this.#state;
-    x ^= (x << 13n) & 0xffffffffffffffffn;
-    x ^= x >> 7n;
-    x ^= (x << 17n) & 0xffffffffffffffffn;
-    this.#state = x;
-    return Number(x % 100n);
-  }
-}
 
 /** The kernel's human log format: `[WARN] chaos: injected mode=... seq=1`. */
 function human(fields: Record<string, unknown>): string {
@@ -66,7 +55,8 @@ export class FakeChaosKernel implements ConsolePort {
   #rate = 10;
   #seed = 0n;
   #delayUs = 1000;
-  #generator = new Generator(0n);
+  /** The kernel's own generator, mirrored (a correct fake draws what the real kernel draws). */
+  #draw = chaosDraws(0n);
   #checks = 0;
   #injected = 0;
   #stats = new Map<ChaosMode, { checks: number; injections: number }>();
@@ -116,7 +106,7 @@ export class FakeChaosKernel implements ConsolePort {
     const stats = this.#stats.get(this.#mode)!;
     stats.checks++;
     this.#checks++;
-    if (this.#generator.percent() >= this.#rate) return undefined;
+    if (this.#draw() >= this.#rate) return undefined;
     if (this.#options.defect !== "counter") stats.injections++;
     this.#injected++;
     let errno = spec.errno?.name;
@@ -139,7 +129,8 @@ export class FakeChaosKernel implements ConsolePort {
     }
     if (spec.effect === "panic") return { panic: true };
     if (spec.effect === "delay") {
-      return { delayMs: this.#options.defect === "no-delay" ? 0 : this.#delayUs / 1000 };
+      const factor = this.#options.defect === "no-delay" ? 0 : this.#options.defect === "over-delay" ? 5 : 1;
+      return { delayMs: factor * this.#delayUs / 1000 };
     }
     if (this.#options.defect === "panic-on-fault") return { panic: true };
     return { errno };
@@ -210,12 +201,28 @@ export class FakeChaosKernel implements ConsolePort {
           return this.#fail("ENOSPC");
         }
         const fault = this.#point("block_write") ?? this.#point("io_delay");
+        if (fault && fault !== "panic" && fault.status !== 0 && this.#options.defect === "partial") {
+          this.#files.set(args[0], args.slice(1).join(" ").slice(0, 3));
+        }
         if (fault) return fault;
         this.#files.set(args[0], args.slice(1).join(" "));
         if (this.#options.defect === "corrupt" && this.#injected > 0) {
           for (const path of this.#files.keys()) this.#files.set(path, "garbage");
         }
         return ok();
+      }
+      case "cat": {
+        const text = this.#files.get(args[0]);
+        return text === undefined ? this.#fail("ENOENT") : ok([text]);
+      }
+      case "ls": {
+        const prefix = `${args[0].replace(/\/$/, "")}/`;
+        return ok(
+          [...this.#files.entries()].filter(([path]) => path.startsWith(prefix)).map(([path, text]) =>
+            // Sizes as the kernel's `write` stores them: the words and a newline.
+            `-${String(text.length + 1).padStart(9)} ${path.slice(prefix.length)}`
+          ),
+        );
       }
       case "cksum": {
         const text = this.#files.get(args[0]);
@@ -258,7 +265,7 @@ export class FakeChaosKernel implements ConsolePort {
         return ok();
       case "seed":
         this.#seed = BigInt(args[1]);
-        this.#generator = new Generator(this.#seed);
+        this.#draw = chaosDraws(this.#seed);
         this.#checks = 0;
         this.#injected = 0;
         return ok();
@@ -270,7 +277,7 @@ export class FakeChaosKernel implements ConsolePort {
         this.#rate = 10;
         this.#seed = 0n;
         this.#delayUs = 1000;
-        this.#generator = new Generator(0n);
+        this.#draw = chaosDraws(0n);
         this.#checks = 0;
         this.#injected = 0;
         this.#resetStats();

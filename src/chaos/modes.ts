@@ -1,16 +1,8 @@
 /** The chaos modes as data: the kernel point each hits, the errno a failing command returns, and the workload that reaches it. */
 
-/** Every mode `chaos mode` accepts besides `none`, in the kernel's order (docs/CHAOS.md of sis-chaos). */
-export const CHAOS_MODES = [
-  "disk_full",
-  "disk_fail",
-  "network_fail",
-  "memory_pressure",
-  "random_panic",
-  "slow_io",
-] as const;
+import { CHAOS_MODES, type ChaosMode } from "./mode_names.ts";
 
-export type ChaosMode = typeof CHAOS_MODES[number];
+export { CHAOS_MODES, type ChaosMode };
 
 /** What kind of workload operation reaches a point. */
 export type OpKind = "write" | "alloc" | "net";

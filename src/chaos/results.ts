@@ -1,5 +1,11 @@
 /** Results of a chaos run (cells of arch × mode × rate), their JSON form, and their JUnit form through the shared report writer. */
-import type { JobResult, KernelFailure, RunResults, StepResult } from "../report/results.ts";
+import {
+  type JobResult,
+  type KernelFailure,
+  type RunResults,
+  type StepResult,
+  summarize,
+} from "../report/results.ts";
 import type { Assertion, CellSummary } from "./check.ts";
 import type { ChaosMode } from "./modes.ts";
 
@@ -12,7 +18,8 @@ export interface CellResult {
   ratePercent: number;
   seed: string;
   ops: number;
-  status: "passed" | "failed" | "error";
+  /** `interrupted`: the run was stopped (signal, full disk) before the cell finished or started. */
+  status: "passed" | "failed" | "error" | "interrupted";
   bootMs?: number;
   durationMs: number;
   assertions: Assertion[];
@@ -31,6 +38,8 @@ export interface ChaosSummary {
   failed: number;
   /** Cells whose kernel panicked, hung or died unexpectedly. */
   errors: number;
+  /** Cells stopped by a signal or a full disk. */
+  interrupted?: number;
 }
 
 export interface ChaosResults {
@@ -43,6 +52,10 @@ export interface ChaosResults {
   confidence: number;
   cells: CellResult[];
   summary: ChaosSummary;
+  /** Set when a signal stopped the run. */
+  interrupted?: "SIGINT" | "SIGTERM";
+  /** The chaos kernel booted per arch (path, sha256, commit). */
+  kernels?: Record<string, unknown>;
 }
 
 export function cellName(arch: string, mode: string, ratePercent: number): string {
@@ -55,6 +68,7 @@ export function summarizeCells(cells: readonly CellResult[]): ChaosSummary {
     passed: cells.filter((cell) => cell.status === "passed").length,
     failed: cells.filter((cell) => cell.status === "failed").length,
     errors: cells.filter((cell) => cell.status === "error").length,
+    interrupted: cells.filter((cell) => cell.status === "interrupted").length,
   };
 }
 
@@ -84,6 +98,17 @@ export function toRunResults(results: ChaosResults): RunResults {
       messages: assertion.messages,
       output: [],
     }));
+    if (cell.status === "interrupted" && steps.length === 0) {
+      steps.push({
+        id: `${cell.mode}.r${cell.ratePercent}/run`,
+        name: "the cell ran",
+        command,
+        status: "skipped",
+        durationMs: 0,
+        messages: [cell.kernel?.message ?? "interrupted"],
+        output: [],
+      });
+    }
     if (cell.replay) {
       steps.push({
         id: `${cell.mode}.r${cell.ratePercent}/replay`,
@@ -105,18 +130,16 @@ export function toRunResults(results: ChaosResults): RunResults {
       durationMs: cell.durationMs,
       steps,
       // An expected panic is a result, not a kernel failure.
-      kernel: cell.status === "error" ? cell.kernel : undefined,
+      kernel: cell.status === "error" || cell.status === "interrupted" ? cell.kernel : undefined,
       qemuExit: cell.qemuExit,
       bundleDir: cell.bundleDir,
     };
   });
-  const summary = { passed: 0, failed: 0, skipped: 0, pending: 0, kernelFailures: 0 };
-  for (const job of jobs) {
-    if (job.kernel) summary.kernelFailures++;
-    for (const step of job.steps) summary[step.status]++;
-  }
+  const summary = summarize(jobs);
   return {
     schema: 1,
+    kind: "chaos",
+    interrupted: results.interrupted,
     runId: results.runId,
     startedAt: results.startedAt,
     durationMs: results.durationMs,

@@ -1,15 +1,32 @@
-/** Runs chaos cells (one boot each) in parallel up to a limit, records each into the run bundle, and checks it. */
+/** What a chaos cell job does (one boot: arm, workload, stats, recovery) and how it is judged; the run engine (src/runs/) does the rest. */
 import { join } from "node:path";
 import type { Arch } from "../arch.ts";
-import { EnvironmentError, SisError } from "../errors.ts";
-import { type LaunchOptions, Machine } from "../qemu/machine.ts";
+import type { CommandContext } from "../context.ts";
+import { EnvironmentError, InterruptedError, SisError } from "../errors.ts";
 import type { MachineConfig } from "../qemu/profiles.ts";
-import { type RunBundle, writeJsonAtomically } from "../runs/bundle.ts";
-import { type BootedMachine, kernelFailureOf } from "../session/runner.ts";
+import { writeJsonAtomically } from "../runs/bundle.ts";
+import {
+  type BootedMachine,
+  type EngineJob,
+  type JobContext,
+  type Launcher,
+  runEngine,
+} from "../runs/engine.ts";
+import type { KernelBuilder } from "../runs/kernels.ts";
+import type { ReportFiles } from "../runs/outputs.ts";
+import type { RunStop } from "../runs/signals.ts";
+import { kernelFailureOf } from "../session/runner.ts";
 import { runCell } from "./cell.ts";
 import { checkCell } from "./check.ts";
 import type { Injection } from "./records.ts";
-import { cellName, type CellResult } from "./results.ts";
+import {
+  cellName,
+  type CellResult,
+  chaosExitCode,
+  type ChaosResults,
+  summarizeCells,
+  toRunResults,
+} from "./results.ts";
 import { type CellTranscript, emptyTranscript } from "./transcript.ts";
 import type { CellPlan } from "./workload.ts";
 
@@ -19,53 +36,142 @@ export interface CellSpec {
   plan: CellPlan;
 }
 
+/** A cell as an engine job. */
+interface CellJob extends EngineJob {
+  arch: Arch;
+  plan: CellPlan;
+}
+
+/** Where the chaos kernels live, relative to the project root (apart from the plain kernels `sis test` boots). */
+export const CHAOS_BUILD_DIR = "build/chaos";
+
 export interface ChaosRunOptions {
-  /** Starts a machine; `Machine.launch` by default, a fake kernel in unit tests. */
-  launch?: (options: LaunchOptions) => Promise<BootedMachine>;
-  kernels: Readonly<Record<string, { path: string; sha256: string }>>;
-  qemuBinaries: Partial<Record<Arch, string>>;
+  root: string;
+  context: CommandContext;
+  argv: readonly string[];
   config: MachineConfig;
+  qemuBinaries: Partial<Record<Arch, string>>;
   bootTimeoutMs: number;
   commandTimeoutMs: number;
-  bundle: RunBundle;
   /** Cells booted at once. */
   parallel: number;
   confidence: number;
+  /** Boot the installed chaos kernels as they are. */
+  noBuild?: boolean;
+  shard?: string;
+  /** Keep only cells whose name (`x86_64-disk_full-r30`) contains this. */
+  filter?: string;
+  outputs?: ReportFiles;
+  /** Extra manifest fields. */
+  manifest?: Record<string, unknown>;
   /** Called as each cell finishes (progress lines). */
   onCell?: (cell: CellResult) => void;
   /** Replay: the recorded injection sequence per cell name, to compare with. */
   recorded?: ReadonlyMap<string, Injection[]>;
+  /** Text printed after the reports (the summary table), from the results. */
+  text?: (results: ChaosResults) => string;
+  /** Unit tests: fake machines, a fake cargo, a folder for bundles, a stop by hand. */
+  launch?: Launcher;
+  build?: KernelBuilder;
+  runsDir?: string;
+  stop?: RunStop;
 }
 
-/** Runs every cell, at most `parallel` at a time; results in spec order. */
-export async function runCells(specs: readonly CellSpec[], options: ChaosRunOptions): Promise<CellResult[]> {
-  const results: CellResult[] = new Array(specs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < specs.length) {
-      const index = next++;
-      results[index] = await runOne(specs[index], options);
-      options.onCell?.(results[index]);
-    }
+/**
+ * Runs chaos cells on the run engine (docs/ENGINE.md): chaos kernels built
+ * fresh, one boot per cell, at most `parallel` at once; each cell is checked
+ * here, everything else (signals, bundle, reports, exit code) is the engine's.
+ */
+export async function runChaosCells(
+  specs: readonly CellSpec[],
+  options: ChaosRunOptions,
+): Promise<{ code: number; results?: ChaosResults }> {
+  let results: ChaosResults | undefined;
+  const jobs: CellJob[] = specs.map((spec) => ({
+    ...spec,
+    name: cellName(spec.arch, spec.plan.mode, spec.plan.ratePercent),
+  }));
+  const firstSeed = specs[0]?.plan.seed ?? "0";
+  const code = await runEngine<CellJob, CellResult>({
+    kind: "chaos",
+    root: options.root,
+    context: options.context,
+    argv: options.argv,
+    jobs,
+    asked: "the chaos plan",
+    shard: options.shard,
+    filter: options.filter,
+    kernels: { features: ["chaos"], outDir: CHAOS_BUILD_DIR, noBuild: options.noBuild },
+    parallel: options.parallel,
+    outputs: options.outputs ?? {},
+    runsDir: options.runsDir,
+    manifest: {
+      // The manifest's numeric seed field; the exact u64 is chaos.seed and each cell's plan.json.
+      seed: Number(firstSeed),
+      chaos: { seed: firstSeed, cells: specs.map((spec) => ({ arch: spec.arch, plan: spec.plan })) },
+      configs: [{ ...options.config }],
+      ...options.manifest,
+    },
+    started: ({ runId, bundleDir, jobs }) =>
+      `sis: chaos ${runId}: ${jobs} cell(s), seed ${firstSeed}, bundle ${bundleDir}\n`,
+    runJob: (job, run) => runOne(job, run, options),
+    notRun: notRunCell,
+    onJobDone: (cell) => options.onCell?.(cell),
+    finish: (cells, info) => {
+      results = {
+        schema: 1,
+        kind: "chaos",
+        runId: info.runId,
+        startedAt: info.startedAt,
+        durationMs: info.durationMs,
+        confidence: options.confidence,
+        cells,
+        summary: summarizeCells(cells),
+        interrupted: info.interrupted,
+        kernels: info.kernels,
+      };
+      return {
+        json: results,
+        report: toRunResults(results),
+        exitCode: chaosExitCode(results.summary),
+        text: options.text?.(results),
+      };
+    },
+    launch: options.launch,
+    build: options.build,
+    stop: options.stop,
+  });
+  return { code, results };
+}
+
+/** A cell the run never started (stopped by a signal or a full disk first). */
+function notRunCell(job: CellJob, why: string): CellResult {
+  const transcript = emptyTranscript(job.arch, job.plan);
+  return {
+    name: job.name,
+    arch: job.arch,
+    mode: job.plan.mode,
+    ratePercent: job.plan.ratePercent,
+    seed: job.plan.seed,
+    ops: job.plan.ops.length,
+    status: "interrupted",
+    durationMs: 0,
+    assertions: [],
+    summary: checkCell(transcript, 0.999).summary,
+    kernel: { kind: "interrupted", message: why },
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel, specs.length)) }, worker));
-  return results;
 }
 
-async function runOne(spec: CellSpec, options: ChaosRunOptions): Promise<CellResult> {
-  const { arch, plan } = spec;
-  const name = cellName(arch, plan.mode, plan.ratePercent);
+async function runOne(job: CellJob, run: JobContext, options: ChaosRunOptions): Promise<CellResult> {
+  const { arch, plan } = job;
+  const name = job.name;
   const started = performance.now();
-  const kernel = options.kernels[arch];
-  const recorder = await options.bundle.startJob(name, {
-    arch,
+  const recorder = await run.record({
     mode: plan.mode,
     ratePercent: plan.ratePercent,
     seed: plan.seed,
     memoryMiB: options.config.memoryMiB,
     cpus: options.config.cpus,
-    elf: kernel.path,
-    elfSha256: kernel.sha256,
   });
   await writeJsonAtomically(join(recorder.dir, "plan.json"), plan);
   let machine: BootedMachine | undefined;
@@ -73,26 +179,15 @@ async function runOne(spec: CellSpec, options: ChaosRunOptions): Promise<CellRes
   let bootMs: number | undefined;
   try {
     try {
-      machine = await (options.launch ?? Machine.launch)({
-        arch,
-        config: options.config,
-        kernelPath: kernel.path,
-        qemuBinary: options.qemuBinaries[arch],
-        onSerialBytes: (chunk) => recorder.serialBytes(chunk),
-      });
+      machine = await run.launch({ config: options.config, qemuBinary: options.qemuBinaries[arch] });
     } catch (error) {
-      // A missing QEMU stops the whole run (exit 3); anything else is this cell's boot failure.
-      if (error instanceof EnvironmentError || !(error instanceof SisError)) throw error;
+      // A missing QEMU or a stopped run ends the whole run; anything else is this cell's boot failure.
+      if (error instanceof EnvironmentError || error instanceof InterruptedError) throw error;
+      if (!(error instanceof SisError)) throw error;
       transcript = emptyTranscript(arch, plan);
       transcript.kernelFailure = kernelFailureOf(error);
     }
     if (machine) {
-      const entry = options.bundle.manifest.jobs.find((candidate) => candidate.name === name);
-      if (entry) {
-        entry.qemuArgv = machine.argv;
-        entry.qemuPid = machine.pid;
-        await options.bundle.saveManifest();
-      }
       const ran = await runCell(machine, arch, plan, {
         bootTimeoutMs: options.bootTimeoutMs,
         commandTimeoutMs: options.commandTimeoutMs,
@@ -124,8 +219,13 @@ async function runOne(spec: CellSpec, options: ChaosRunOptions): Promise<CellRes
     qemuExit: transcript!.qemuExit,
     bundleDir: recorder.dir,
   };
+  if (run.stop.isStopped) {
+    // The machine was shut down under the cell: its verdict is no verdict.
+    result.status = "interrupted";
+    result.kernel = { kind: "interrupted", message: run.stop.reason };
+  }
   const recorded = options.recorded?.get(name);
-  if (recorded) {
+  if (recorded && result.status !== "interrupted") {
     result.replay = compareSequences(recorded, verdict.summary.sequence);
     if (!result.replay.matched && result.status === "passed") result.status = "failed";
   }

@@ -1,19 +1,19 @@
 /** Tests of the chaos orchestration against fake machines: bundles, parallel cells, replay loading and comparison, reports. */
 import { deepStrictEqual as assertEquals, equal, ok, rejects } from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { MODE_CHOICES } from "../commands/chaos.ts";
 import { UsageError } from "../errors.ts";
 import { BUILTIN_CONFIGS } from "../qemu/profiles.ts";
 import { toJunitXml } from "../report/junit.ts";
-import { RunBundle } from "../runs/bundle.ts";
-import type { BootedMachine } from "../session/runner.ts";
-import { loadRecordedRun, parseModes, parseRates, resolveSeed } from "./command.ts";
+import { testContext } from "../context.ts";
+import type { BootedMachine } from "../runs/engine.ts";
+import { buildPaths } from "../toolchain/build.ts";
+import { loadRecordedRun, parseModes, parseRates, resolveSeed } from "./request.ts";
 import { FakeChaosKernel, type FakeDefect } from "./fake_chaos_kernel.ts";
 import { CHAOS_MODES } from "./modes.ts";
-import { chaosExitCode, type ChaosResults, summarizeCells, toRunResults } from "./results.ts";
-import { type CellSpec, compareSequences, runCells } from "./run.ts";
+import { chaosExitCode, type ChaosResults, toRunResults } from "./results.ts";
+import { type CellSpec, compareSequences, runChaosCells } from "./run.ts";
 import { cellLine, chaosTable } from "./table.ts";
 import { planCell } from "./workload.ts";
 
@@ -39,48 +39,33 @@ function fakeLaunch(defects: Record<string, FakeDefect> = {}, launched: string[]
 
 async function run(
   specs: CellSpec[],
-  runs: string,
+  root: string,
   defects: Record<string, FakeDefect> = {},
   recorded?: ChaosResults,
 ) {
-  const bundle = await RunBundle.create(runs, {
-    kind: "chaos",
-    sisVersion: "0",
-    deno: "0",
-    argv: [],
-    cwd: ".",
-    seed: 1,
-  });
-  const kernels = {
-    riscv64: { path: "/fake", sha256: "0".repeat(64) },
-    x86_64: { path: "/fake", sha256: "1".repeat(64) },
-  };
-  const cells = await runCells(specs, {
+  const { code, results } = await runChaosCells(specs, {
+    root,
+    context: testContext({ cwd: root }),
+    argv: ["sis", "chaos"],
     launch: fakeLaunch(defects),
-    kernels,
+    build: async (arches, request) => {
+      for (const arch of arches) {
+        const { elf } = buildPaths(root, arch, request.outDir);
+        await mkdir(dirname(elf), { recursive: true });
+        await writeFile(elf, new Uint8Array([0x7f, 0x45, 0x4c, 0x46]));
+      }
+    },
     qemuBinaries: {},
     config: BUILTIN_CONFIGS.default,
     bootTimeoutMs: 1000,
     commandTimeoutMs: 1000,
-    bundle,
     parallel: 2,
     confidence: 0.999,
     recorded: recorded
       ? new Map(recorded.cells.map((cell) => [cell.name, cell.summary.sequence]))
       : undefined,
   });
-  const results: ChaosResults = {
-    schema: 1,
-    kind: "chaos",
-    runId: bundle.id,
-    startedAt: bundle.manifest.startedAt,
-    durationMs: 1,
-    confidence: 0.999,
-    cells,
-    summary: summarizeCells(cells),
-  };
-  await bundle.writeResults(results);
-  return { bundle, results };
+  return { code, results: results!, bundle: { dir: join(root, "runs", results!.runId) } };
 }
 
 const specs = (seed = "42"): CellSpec[] =>
@@ -91,7 +76,7 @@ const specs = (seed = "42"): CellSpec[] =>
     }))
   );
 
-Deno.test("runCells() runs every cell, records plan, transcript and result, and reports them", async () => {
+Deno.test("runChaosCells() runs every cell, records plan, transcript and result, and reports them", async () => {
   const runs = await Deno.makeTempDir();
   try {
     const { bundle, results } = await run(specs(), runs);
@@ -224,10 +209,6 @@ Deno.test("--modes, --rates and --seed are checked", () => {
   equal(resolveSeed("18446744073709551615"), "18446744073709551615");
   ok(throwsUsage(() => resolveSeed("18446744073709551616")));
   ok(/^\d+$/.test(resolveSeed("random")));
-});
-
-Deno.test("the CLI's mode choices are the chaos modes", () => {
-  assertEquals([...MODE_CHOICES], [...CHAOS_MODES]);
 });
 
 function throwsUsage(fn: () => unknown): boolean {

@@ -14,7 +14,7 @@ export interface Palette {
 
 export const PLAIN: Palette = { green: (t) => t, red: (t) => t, yellow: (t) => t, dim: (t) => t };
 
-const STATUS_WORD = { passed: "PASS", failed: "FAIL", error: "ERROR" } as const;
+const STATUS_WORD = { passed: "PASS", failed: "FAIL", error: "ERROR", interrupted: "STOP" } as const;
 
 function paintStatus(cell: CellResult, palette: Palette): string {
   const word = STATUS_WORD[cell.status];
@@ -111,8 +111,8 @@ export function chaosTable(results: ChaosResults, palette: Palette = PLAIN): str
   for (const note of notes) text += `\nnote: network_fail ${note}\n`;
   const { cells, passed, failed, errors } = results.summary;
   text += `\nchaos: ${cells} cell(s): ${passed} passed, ${failed} failed, ${errors} kernel error(s) ` +
-    `(rates judged by ${(results.confidence * 100).toFixed(1)}% Wilson intervals) in ${
-      (results.durationMs / 1000).toFixed(1)
-    } s\n`;
+    `(rates judged against the seed's draws; ${
+      (results.confidence * 100).toFixed(1)
+    }% Wilson intervals shown) in ${(results.durationMs / 1000).toFixed(1)} s\n`;
   return text;
 }

@@ -52,6 +52,10 @@ export interface CellTranscript {
   stats?: CommandRecord;
   /** `chaos mode none`. */
   disarm?: CommandRecord;
+  /** After `chaos mode none`, before the recovery workload: `ls` of the workload's folder (write modes). */
+  listing?: CommandRecord;
+  /** After `chaos mode none`: `cat` of each file the faulted workload wrote successfully, keyed by path. */
+  readBack: Record<string, CommandRecord>;
   recovery: OpRecord[];
   /** `chaos stats --json` after the recovery workload: no counter may have moved. */
   statsAfter?: CommandRecord;
@@ -77,6 +81,7 @@ export function emptyTranscript(arch: string, plan: CellPlan): CellTranscript {
     keptBefore: {},
     arm: [],
     ops: [],
+    readBack: {},
     recovery: [],
     keptAfter: {},
     injections: [],

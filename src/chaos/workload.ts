@@ -53,6 +53,8 @@ export interface PlanOptions {
 
 /** Default delay for slow_io: large enough to stand out of TCG's noise, small enough for CI. */
 export const DEFAULT_DELAY_US = 20_000;
+/** The folder the workload writes its files in (and the kept files live in). */
+export const WORKLOAD_DIR = "/chaos";
 export const DEFAULT_OPS = 40;
 export const MAX_OPS = 10_000;
 const U64_MAX = (1n << 64n) - 1n;
@@ -73,7 +75,7 @@ function opText(index: number): string {
 export function makeOp(kind: OpKind, index: number): Op {
   switch (kind) {
     case "write": {
-      const path = `/chaos/op${index}`;
+      const path = `${WORKLOAD_DIR}/op${index}`;
       return { kind, command: `write ${path} ${opText(index)}`, path };
     }
     case "alloc":

@@ -44,11 +44,13 @@ export async function runBuild(options: BuildOptions, context: CommandContext): 
   const { findProjectRoot } = await import("../toolchain/project.ts");
   const { requireLinker, requireRustToolchain } = await import("../toolchain/rust.ts");
   const { buildKernel, parseCargoFeatures, parseFeatureList } = await import("../toolchain/build.ts");
+  const { requireRustVersion } = await import("../toolchain/versions.ts");
 
   const root = await findProjectRoot(context.cwd, context.env, systemProbe);
   const cargoToml = await Deno.readTextFile(`${root}/kernel/sis-kernel/Cargo.toml`);
   const features = parseFeatureList(options.features, parseCargoFeatures(cargoToml));
   const toolchain = await requireRustToolchain(context.env, systemProbe);
+  await requireRustVersion(toolchain.rustcVersion, root);
   const linker = await requireLinker(context.env, systemProbe);
   const arches = expandArch(options.arch);
   const profile = options.debug ? "debug" : "release";

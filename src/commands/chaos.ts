@@ -5,19 +5,10 @@ import { optional, withDefault } from "@optique/core/modifiers";
 import { argument, command, constant, flag, option } from "@optique/core/primitives";
 import { choice, integer, string } from "@optique/core/valueparser";
 import type { InferValue } from "@optique/core/parser";
-import { ARCH_CHOICES } from "../arch.ts";
+import { ARCH_CHOICES, expandArch } from "../arch.ts";
 import type { CommandContext } from "../context.ts";
 
-// The mode list is repeated here rather than imported from src/chaos/modes.ts
-// so that `sis --help` loads nothing but Optique; a unit test keeps the two equal.
-export const MODE_CHOICES = [
-  "disk_full",
-  "disk_fail",
-  "network_fail",
-  "memory_pressure",
-  "random_panic",
-  "slow_io",
-] as const;
+import { CHAOS_MODES } from "../chaos/mode_names.ts";
 
 /** Options every chaos subcommand shares: where to boot, how long to wait, where to write results. */
 function shared() {
@@ -50,6 +41,12 @@ function shared() {
       }),
       false,
     ),
+    shard: optional(option("--shard", string({ metavar: "I/N" }), {
+      description: message`Run shard I of N of the cells (CI fan-out).`,
+    })),
+    filter: optional(option("--filter", string({ metavar: "TEXT" }), {
+      description: message`Run only cells whose name (for example ${"x86_64-disk_full-r30"}) contains TEXT.`,
+    })),
   };
 }
 
@@ -76,7 +73,7 @@ const runSubcommand = command(
   object({
     command: constant("chaos"),
     action: constant("run"),
-    mode: argument(choice(MODE_CHOICES, { metavar: "MODE" }), {
+    mode: argument(choice(CHAOS_MODES, { metavar: "MODE" }), {
       description:
         message`Fault mode: disk_full, disk_fail, network_fail, memory_pressure, random_panic or slow_io.`,
     }),
@@ -152,8 +149,105 @@ export const chaosCommand = command("chaos", or(runSubcommand, matrixSubcommand,
 
 export type ChaosOptions = InferValue<typeof chaosCommand>;
 
-/** Runs `sis chaos ...`; the work is in src/chaos/command.ts, loaded only now to keep `--help` fast. */
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs `sis chaos ...` on the run engine: plans the cells (or loads a
+ * recorded run's), and prints the cell lines and the table. Heavy modules
+ * load only now to keep `--help` fast.
+ */
 export async function runChaos(options: ChaosOptions, context: CommandContext): Promise<number> {
-  const { runChaosCommand } = await import("../chaos/command.ts");
-  return runChaosCommand(options, context);
+  const { resolve } = await import("node:path");
+  const pc = (await import("picocolors")).default;
+  const { systemProbe } = await import("../toolchain/probe.ts");
+  const { findProjectRoot } = await import("../toolchain/project.ts");
+  const { loadSettings, selectConfigs } = await import("../qemu/config.ts");
+  const { UsageError } = await import("../errors.ts");
+  const { DEFAULT_CONFIDENCE } = await import("../chaos/binomial.ts");
+  const { loadRecordedRun, parseModes, parseRates, planCells, resolveSeed } = await import(
+    "../chaos/request.ts"
+  );
+  const { runChaosCells } = await import("../chaos/run.ts");
+  const { cellLine, chaosTable, PLAIN } = await import("../chaos/table.ts");
+
+  const root = await findProjectRoot(context.cwd, context.env, systemProbe);
+  const settings = await loadSettings(root);
+  const configs = selectConfigs(settings, options.config);
+  if (configs.length !== 1) {
+    throw new UsageError(`--config must name one config for sis chaos, not "${options.config}"`);
+  }
+  const config = configs[0];
+  const recording = options.action === "replay"
+    ? await loadRecordedRun(resolve(context.cwd, options.bundle), options.cell)
+    : undefined;
+  const specs = options.action === "replay" ? recording!.specs : planCells(
+    expandArch(options.arch),
+    options.action === "run" ? [options.mode] : parseModes(options.modes),
+    options.action === "run" ? [options.rate] : parseRates(options.rates),
+    { seed: resolveSeed(options.seed), ops: options.ops, delayUs: options.delayUs },
+  );
+  const palette = context.color ? { green: pc.green, red: pc.red, yellow: pc.yellow, dim: pc.dim } : PLAIN;
+  const { code, results } = await runChaosCells(specs, {
+    root,
+    context,
+    argv: ["sis", "chaos", ...rebuildArgv(options)],
+    config,
+    qemuBinaries: settings.qemuBinaries,
+    bootTimeoutMs: options.bootTimeoutMs ?? settings.bootTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    commandTimeoutMs: options.timeoutMs ?? settings.commandTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    parallel: options.jobs ?? navigator.hardwareConcurrency ?? 2,
+    confidence: DEFAULT_CONFIDENCE,
+    noBuild: options.noBuild,
+    shard: options.shard,
+    filter: options.filter,
+    outputs: { json: options.json, junit: options.junit },
+    manifest: recording ? { replayOf: recording.runId } : undefined,
+    recorded: recording?.recorded,
+    onCell: (cell) => context.stdout.write(cellLine(cell, palette) + "\n"),
+    text: (results) => {
+      let text = "\n" + chaosTable(results, palette);
+      if (recording) {
+        const matched = results.cells.filter((cell) => cell.replay?.matched).length;
+        text += `replay of ${recording.runId}: ${matched} of ${results.cells.length} cell(s) ` +
+          `replayed the recorded injection sequence\n`;
+      }
+      return text;
+    },
+  });
+  if (recording && results) {
+    for (const [arch, sha256] of Object.entries(recording.kernels)) {
+      const now = (results.kernels?.[arch] as { sha256?: string } | undefined)?.sha256;
+      if (now && now !== sha256) {
+        context.stderr.write(
+          `sis: note: the ${arch} chaos kernel differs from the recorded run's (sha256 ${
+            sha256.slice(0, 12)
+          } ` +
+            `then, ${now.slice(0, 12)} now): a different sequence may come from the kernel change\n`,
+        );
+      }
+    }
+  }
+  return code;
+}
+
+/** The options as argv, for the run manifest. */
+function rebuildArgv(options: ChaosOptions): string[] {
+  const argv: string[] = [options.action];
+  if (options.action === "run") {
+    argv.push(options.mode, "--rate", String(options.rate), "--arch", options.arch);
+  }
+  if (options.action === "matrix") {
+    argv.push("--modes", options.modes, "--rates", options.rates, "--arch", options.arch);
+  }
+  if (options.action === "replay") argv.push(options.bundle);
+  if (options.action !== "replay") {
+    argv.push("--seed", options.seed);
+    if (options.ops !== undefined) argv.push("--ops", String(options.ops));
+    if (options.delayUs !== undefined) argv.push("--delay-us", String(options.delayUs));
+  }
+  argv.push("--config", options.config);
+  if (options.shard !== undefined) argv.push("--shard", options.shard);
+  if (options.filter !== undefined) argv.push("--filter", options.filter);
+  if (options.noBuild) argv.push("--no-build");
+  return argv;
 }

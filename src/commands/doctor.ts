@@ -20,7 +20,16 @@ export async function runDoctor(_options: DoctorOptions, context: CommandContext
   const { runChecks } = await import("../toolchain/checks.ts");
   const { systemProbe } = await import("../toolchain/probe.ts");
   const { createColors } = (await import("picocolors")).default;
-  const results = await runChecks({ env: context.env, probe: systemProbe, denoVersion: Deno.version.deno });
+  const { findProjectRoot } = await import("../toolchain/project.ts");
+  const { declaredRustVersion } = await import("../toolchain/versions.ts");
+  // Outside a checkout there is no declared rust-version to check against.
+  const root = await findProjectRoot(context.cwd, context.env, systemProbe).catch(() => undefined);
+  const results = await runChecks({
+    env: context.env,
+    probe: systemProbe,
+    denoVersion: Deno.version.deno,
+    rustVersion: root ? await declaredRustVersion(root) : undefined,
+  });
   context.stdout.write(formatDoctorTable(results, createColors(context.color)));
   const missing = results.filter((result) => !result.found && result.need === "required");
   if (missing.length > 0) {

@@ -56,6 +56,7 @@ const MAX_LISTED_MALFORMED = 50;
 
 export async function runLogs(options: LogsOptions, context: CommandContext): Promise<number> {
   const { UsageError } = await import("../errors.ts");
+  const { requireTextFile } = await import("./_input.ts");
   const { LEVELS, levelRank, parseLevel, formatJsonRecord, formatHumanRecord } = await import(
     "../parse/log.ts"
   );
@@ -87,8 +88,10 @@ export async function runLogs(options: LogsOptions, context: CommandContext): Pr
   if (options.file === "-") {
     source = Deno.stdin.readable;
   } else {
+    const path = resolve(context.cwd, options.file);
+    await requireTextFile(path, options.file, "log file");
     try {
-      file = await Deno.open(resolve(context.cwd, options.file));
+      file = await Deno.open(path);
     } catch (error) {
       throw new UsageError(`cannot open ${options.file}: ${(error as Error).message}`);
     }

@@ -46,6 +46,7 @@ export async function runMetrics(options: MetricsOptions, context: CommandContex
   // ~40 ms of a ~500 ms check of a 100,000-sample scrape (bench/prometheus.ts).
   const { resolve } = await import("node:path");
   const { UsageError } = await import("../errors.ts");
+  const { requireTextFile } = await import("./_input.ts");
   const { checkExposition, lintExposition } = await import("../parse/prometheus.ts");
   const { compareScrapes, labelBudget } = await import("../parse/scrapes.ts");
   type ScrapeFinding = import("../parse/scrapes.ts").ScrapeFinding;
@@ -59,6 +60,7 @@ export async function runMetrics(options: MetricsOptions, context: CommandContex
   const budgetFindings: ScrapeFinding[] = [];
   for (const name of options.scrapes) {
     let text: string;
+    await requireTextFile(resolve(context.cwd, name), name, "Prometheus scrape");
     try {
       text = await Deno.readTextFile(resolve(context.cwd, name));
     } catch (error) {

@@ -20,6 +20,12 @@ export const panicCommand = command(
         description: message`Kernel ELF for symbols (default: build/<arch>/sis-kernel.elf when it exists).`,
       })),
       json: withDefault(flag("--json", { description: message`Print the decoded reports as JSON.` }), false),
+      force: withDefault(
+        flag("--force", {
+          description: message`Decode with an ELF whose build id differs from the panicking kernel's.`,
+        }),
+        false,
+      ),
     }),
     { description: message`Decode the kernel panic reports in a transcript.` },
   ),
@@ -32,10 +38,16 @@ export type PanicOptions = InferValue<typeof panicCommand>;
 export async function runPanic(options: PanicOptions, context: CommandContext): Promise<number> {
   const { readFile, stat } = await import("node:fs/promises");
   const { join, resolve } = await import("node:path");
-  const { UsageError } = await import("../errors.ts");
+  const { FailedError, UsageError } = await import("../errors.ts");
+  const { requireFile, requireTextFile } = await import("./_input.ts");
   const { findPanicReports } = await import("../parse/panic.ts");
-  const { addr2line, formatSymbolized, readElf, symbolize, ElfError } = await import("../parse/elf.ts");
+  const { addr2line, findBuildId, formatSymbolized, readElf, symbolize, ElfError } = await import(
+    "../parse/elf.ts"
+  );
 
+  if (options.transcript !== "-") {
+    await requireTextFile(resolve(context.cwd, options.transcript), options.transcript, "serial transcript");
+  }
   let bytes: Uint8Array;
   try {
     bytes = options.transcript === "-"
@@ -50,9 +62,22 @@ export async function runPanic(options: PanicOptions, context: CommandContext): 
     context.stderr.write(`sis: no panic report in ${options.transcript}\n`);
     return 1;
   }
+  // An --elf the user named must be an ELF: a wrong path is a usage error, not a warning.
+  const givenElf = options.elf ? resolve(context.cwd, options.elf) : undefined;
+  if (givenElf && options.elf) {
+    await requireFile(givenElf, options.elf, "kernel ELF");
+    try {
+      readElf(await readFile(givenElf));
+    } catch (error) {
+      if (!(error instanceof ElfError)) throw error;
+      throw new UsageError(`--elf ${options.elf} is not a kernel ELF: ${error.message}`, {
+        fix: "pass build/<arch>/sis-kernel.elf of the kernel that printed the panic",
+      });
+    }
+  }
   const decoded = [];
   for (const report of reports) {
-    let elfPath = options.elf ? resolve(context.cwd, options.elf) : undefined;
+    let elfPath = givenElf;
     if (!elfPath && report.arch) {
       const guess = join(context.cwd, "build", report.arch, "sis-kernel.elf");
       if (await stat(guess).catch(() => undefined)) elfPath = guess;
@@ -61,12 +86,34 @@ export async function runPanic(options: PanicOptions, context: CommandContext): 
     const notes: string[] = [];
     if (elfPath) {
       try {
-        const elf = readElf(await readFile(elfPath));
+        const bytes = await readFile(elfPath);
+        const elf = readElf(bytes);
         symbols = elf.symbols;
+        // Symbols from another build name the wrong functions: refuse, as build-id-checking addr2line wrappers do.
+        if (report.build) {
+          const elfBuild = findBuildId(bytes);
+          if (elfBuild !== report.build.buildId) {
+            const what = `${elfPath} is ${
+              elfBuild ? `build ${elfBuild}` : "a kernel without a build id"
+            }, but the panic at line ${report.line} is from build ${report.build.buildId} (commit ${
+              report.build.commit.slice(0, 12)
+            })`;
+            if (!options.force) {
+              throw new FailedError(`wrong ELF: ${what}`, {
+                fix: "pass --elf with that build's sis-kernel.elf (the run bundle's manifest names it), " +
+                  "or --force to decode anyway",
+              });
+            }
+            notes.push(`warning: --force: ${what}; symbols may be wrong`);
+          }
+        } else {
+          notes.push("warning: the report names no build id (an older kernel): the ELF could not be checked");
+        }
         if (report.arch && elf.machineName !== report.arch) {
           notes.push(`warning: ${elfPath} is for ${elf.machineName}, the panic is from ${report.arch}`);
         }
       } catch (error) {
+        if (error instanceof FailedError) throw error;
         if (!(error instanceof ElfError) && !(error as { code?: string }).code) throw error;
         notes.push(`warning: cannot read symbols from ${elfPath}: ${(error as Error).message}`);
       }
@@ -100,6 +147,7 @@ export async function runPanic(options: PanicOptions, context: CommandContext): 
           arch: report.arch,
           uptime: report.uptime,
           version: report.version,
+          build: report.build,
           registers: Object.fromEntries(
             Object.entries(report.registers).map(([k, v]) => [k, `0x${v.toString(16)}`]),
           ),
@@ -120,6 +168,7 @@ export async function runPanic(options: PanicOptions, context: CommandContext): 
     out += `  location: ${report.location ?? "?"}\n`;
     if (report.uptime) out += `  uptime:   ${report.uptime}\n`;
     if (report.version) out += `  version:  ${report.version}\n`;
+    if (report.build) out += `  build:    ${report.build.commit} ${report.build.buildId}\n`;
     const registers = Object.entries(report.registers);
     if (registers.length > 0) {
       out += "  registers:\n";

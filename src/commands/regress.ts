@@ -2,11 +2,12 @@
 import { object, or } from "@optique/core/constructs";
 import { message } from "@optique/core/message";
 import { optional, withDefault } from "@optique/core/modifiers";
-import { command, constant, option } from "@optique/core/primitives";
+import { command, constant, flag, option } from "@optique/core/primitives";
 import { choice, integer, string } from "@optique/core/valueparser";
 import type { InferValue } from "@optique/core/parser";
 import { ARCH_CHOICES, expandArch } from "../arch.ts";
 import type { CommandContext } from "../context.ts";
+import type { RegressJobResult } from "../regress/run.ts";
 
 const shared = {
   arch: option("--arch", choice(ARCH_CHOICES, { metavar: "ARCH" }), {
@@ -30,6 +31,23 @@ const shared = {
   })),
   timeoutMs: optional(option("--timeout-ms", integer({ min: 1, metavar: "MS" }), {
     description: message`Boot and per-command timeout (default 20000).`,
+  })),
+  noBuild: withDefault(
+    flag("--no-build", {
+      description:
+        message`Boot the installed build/<arch> kernels as they are (default: incremental build first).`,
+    }),
+    false,
+  ),
+  shard: optional(option("--shard", string({ metavar: "I/N" }), {
+    description: message`Run shard I of N of the arches (CI fan-out).`,
+  })),
+  filter: optional(option("--filter", string({ metavar: "TEXT" }), {
+    description:
+      message`Run only arches whose job name (for example ${"x86_64-default-regress"}) contains TEXT.`,
+  })),
+  junit: optional(option("--junit", string({ metavar: "FILE" }), {
+    description: message`Write JUnit XML to FILE: one test suite per arch.`,
   })),
 };
 
@@ -59,7 +77,7 @@ export const regressCommand = command(
       }),
       {
         description:
-          message`Boot again and diff against the baseline: missing, unexpected, reordered events, new WARN/ERROR/FATAL, panics. Exit 1 on regression.`,
+          message`Boot again and diff against the baseline: missing, unexpected, reordered events, new WARN/ERROR/FATAL, panics. Exit 1 on regression, 4 on a panic or hang.`,
       },
     ),
   ),
@@ -68,18 +86,17 @@ export const regressCommand = command(
 
 export type RegressOptions = InferValue<typeof regressCommand>;
 
+/** Runs `sis regress` on the run engine: loads baselines and allowlist first (usage errors before any boot), prints each arch's verdict. */
 export async function runRegress(options: RegressOptions, context: CommandContext): Promise<number> {
   const { join, resolve } = await import("node:path");
-  const { writeFile } = await import("node:fs/promises");
   const { systemProbe } = await import("../toolchain/probe.ts");
   const { findProjectRoot } = await import("../toolchain/project.ts");
   const { loadSettings, selectConfigs } = await import("../qemu/config.ts");
   const { loadSuites, selectSuites } = await import("../session/suite.ts");
-  const { ensureKernels } = await import("./_kernels.ts");
-  const { captureBoot } = await import("../regress/capture.ts");
-  const { baselinePath, loadAllowlist, loadBaseline, saveBaseline } = await import("../regress/baseline.ts");
-  const { diffEvents } = await import("../regress/diff.ts");
+  const { baselinePath, loadAllowlist, loadBaseline } = await import("../regress/baseline.ts");
+  const { runRegressJobs } = await import("../regress/run.ts");
   const { UsageError } = await import("../errors.ts");
+  const { requireTextFile } = await import("./_input.ts");
 
   const root = await findProjectRoot(context.cwd, context.env, systemProbe);
   const settings = await loadSettings(root);
@@ -87,7 +104,6 @@ export async function runRegress(options: RegressOptions, context: CommandContex
   const suitesDir = options.suitesDir ? resolve(context.cwd, options.suitesDir) : join(root, "tests/suites");
   const suites = selectSuites(await loadSuites(suitesDir), options.suite);
   if (suites.length !== 1) throw new UsageError("sis regress takes exactly one suite");
-  const commands = suites[0].steps.map((step) => step.run);
   const baselineDir = options.baselineDir
     ? resolve(context.cwd, options.baselineDir)
     : join(root, "baselines");
@@ -99,87 +115,72 @@ export async function runRegress(options: RegressOptions, context: CommandContex
       baselines.set(arch, await loadBaseline(baselinePath(baselineDir, arch, config.name)));
     }
   }
-  const kernels = await ensureKernels(root, arches, context);
-  const timeoutMs = options.timeoutMs ?? 20_000;
-  const today = options.action === "check" && options.today
-    ? options.today
-    : new Date().toISOString().slice(0, 10);
+  // An allowlist the user named must be there; the default one is optional.
+  if (options.action === "check" && options.allowlist) {
+    await requireTextFile(resolve(context.cwd, options.allowlist), options.allowlist, "allowlist YAML");
+  }
   const allowlist = options.action === "check"
     ? await loadAllowlist(
       options.allowlist ? resolve(context.cwd, options.allowlist) : join(baselineDir, "allowlist.yaml"),
     )
     : [];
+  return runRegressJobs({
+    action: options.action,
+    root,
+    context,
+    argv: ["sis", "regress", options.action, "--arch", options.arch, "--config", options.config],
+    arches,
+    config,
+    suite: suites[0].name,
+    commands: suites[0].steps.map((step) => step.run),
+    baselineDir,
+    baselines,
+    allowlist,
+    today: options.action === "check" && options.today
+      ? options.today
+      : new Date().toISOString().slice(0, 10),
+    qemuBinaries: settings.qemuBinaries,
+    timeoutMs: options.timeoutMs ?? 20_000,
+    noBuild: options.noBuild,
+    shard: options.shard,
+    filter: options.filter,
+    json: options.action === "check" ? options.json : undefined,
+    junit: options.junit,
+    onResult: (result) => context.stdout.write(describe(result)),
+  });
+}
 
-  let isRegression = false;
-  const report: Record<string, unknown> = {};
-  for (const arch of arches) {
-    const path = baselinePath(baselineDir, arch, config.name);
-    const baseline = baselines.get(arch);
-    const capture = await captureBoot({
-      arch,
-      config,
-      kernelPath: kernels[arch].path,
-      qemuBinary: settings.qemuBinaries[arch],
-      commands: baseline ? baseline.commands : commands,
-      bootTimeoutMs: timeoutMs,
-      commandTimeoutMs: timeoutMs,
-    });
-    if (options.action === "baseline") {
-      if (capture.failure) {
-        context.stderr.write(`sis: ${arch}: ${capture.failure}\n`);
-        context.stderr.write(`sis: ${arch}: not storing a baseline of a failed boot\n`);
-        isRegression = true;
-        continue;
-      }
-      await saveBaseline(path, {
-        schema: 1,
-        arch,
-        config: config.name,
-        suite: suites[0].name,
-        commands,
-        kernel: kernels[arch].sha256,
-        recordedAt: new Date().toISOString(),
-        events: capture.events,
-      });
-      context.stdout.write(`${arch}: ${capture.events.length} events -> ${path}\n`);
-      continue;
-    }
-    const result = diffEvents(baseline!.events, capture.events, { arch, allowlist, today });
-    if (capture.failure && !capture.events.some((event) => event.kind === "panic")) {
-      result.findings.push({ kind: "panic", template: `KERNEL FAILURE ${capture.failure}` });
-      result.isRegression = true;
-    }
-    report[arch] = result;
-    isRegression ||= result.isRegression;
-    const unexcused = result.findings.filter((finding) => !finding.allowedBy);
-    context.stdout.write(
-      `${arch}: ${capture.events.length} events vs ${baseline!.events.length} in baseline: ${
-        result.isRegression ? "REGRESSION" : "ok"
-      } (${unexcused.length} finding(s), ${
-        result.findings.length - unexcused.length
-      } allowed, ${result.expired.length} expired allowlist entr${
-        result.expired.length === 1 ? "y" : "ies"
-      })\n`,
-    );
-    for (const finding of result.findings) {
-      const where = finding.kind === "reordered"
-        ? ` (baseline #${finding.baselineIndex! + 1}, now #${finding.runIndex! + 1})`
-        : finding.runIndex !== undefined
-        ? ` (run #${finding.runIndex + 1})`
-        : finding.baselineIndex !== undefined
-        ? ` (baseline #${finding.baselineIndex + 1})`
-        : "";
-      const allowed = finding.allowedBy ? `  [allowed: ${finding.allowedBy.reason}]` : "";
-      context.stdout.write(`  ${finding.kind.padEnd(10)} ${finding.template}${where}${allowed}\n`);
-    }
-    for (const entry of result.expired) {
-      context.stdout.write(
-        `  expired    allowlist entry "${entry.template}" (${entry.reason}) expired ${entry.expires}\n`,
-      );
-    }
+/** The lines `sis regress` prints for one arch. */
+function describe(result: RegressJobResult): string {
+  const arch = result.arch;
+  if (result.status === "interrupted") return `${arch}: ${result.failure?.message ?? "interrupted"}\n`;
+  if (result.status === "stored") return `${arch}: ${result.events} events -> ${result.storedAt}\n`;
+  if (!result.diff) {
+    return `${arch}: kernel ${result.failure?.kind}: ${result.failure?.message}\n` +
+      `${arch}: not storing a baseline of a failed boot\n`;
   }
-  if (options.action === "check" && options.json) {
-    await writeFile(resolve(context.cwd, options.json), JSON.stringify(report, null, 2) + "\n");
+  const diff = result.diff;
+  const unexcused = diff.findings.filter((finding) => !finding.allowedBy);
+  let text =
+    `${arch}: ${result.events} events vs ${result.baselineEvents} in baseline: ${
+      diff.isRegression || result.failure ? "REGRESSION" : "ok"
+    } (${unexcused.length} finding(s), ${
+      diff.findings.length - unexcused.length
+    } allowed, ${diff.expired.length} ` +
+    `expired allowlist entr${diff.expired.length === 1 ? "y" : "ies"})\n`;
+  for (const finding of diff.findings) {
+    const where = finding.kind === "reordered"
+      ? ` (baseline #${finding.baselineIndex! + 1}, now #${finding.runIndex! + 1})`
+      : finding.runIndex !== undefined
+      ? ` (run #${finding.runIndex + 1})`
+      : finding.baselineIndex !== undefined
+      ? ` (baseline #${finding.baselineIndex + 1})`
+      : "";
+    const allowed = finding.allowedBy ? `  [allowed: ${finding.allowedBy.reason}]` : "";
+    text += `  ${finding.kind.padEnd(10)} ${finding.template}${where}${allowed}\n`;
   }
-  return isRegression ? 1 : 0;
+  for (const entry of diff.expired) {
+    text += `  expired    allowlist entry "${entry.template}" (${entry.reason}) expired ${entry.expires}\n`;
+  }
+  return text;
 }

@@ -2,7 +2,7 @@
 import { object } from "@optique/core/constructs";
 import { message } from "@optique/core/message";
 import { optional, withDefault } from "@optique/core/modifiers";
-import { command, constant, option } from "@optique/core/primitives";
+import { command, constant, flag, option } from "@optique/core/primitives";
 import { choice, integer, string } from "@optique/core/valueparser";
 import type { InferValue } from "@optique/core/parser";
 import { ARCHES } from "../arch.ts";
@@ -25,6 +25,13 @@ export const runCommand = command(
     memory: optional(option("--memory-mib", integer({ min: 16, metavar: "MIB" }), {
       description: message`Override the config's memory size.`,
     })),
+    noBuild: withDefault(
+      flag("--no-build", {
+        description:
+          message`Boot the installed build/<arch> kernel as it is (default: incremental build first).`,
+      }),
+      false,
+    ),
   }),
   {
     description:
@@ -94,39 +101,54 @@ export async function runRun(options: RunOptions, context: CommandContext): Prom
   const { systemProbe } = await import("../toolchain/probe.ts");
   const { findProjectRoot } = await import("../toolchain/project.ts");
   const { loadSettings, selectConfigs } = await import("../qemu/config.ts");
-  const { installSignalTeardown, Machine } = await import("../qemu/machine.ts");
-  const { ensureKernels } = await import("./_kernels.ts");
+  const { Machine } = await import("../qemu/machine.ts");
+  const { ensureKernels } = await import("../runs/kernels.ts");
+  const { installRunSignals, RunStop, signalExitCode } = await import("../runs/signals.ts");
 
   const root = await findProjectRoot(context.cwd, context.env, systemProbe);
   const settings = await loadSettings(root);
   let [config] = selectConfigs(settings, options.config);
   if (options.memory !== undefined) config = { ...config, memoryMiB: options.memory };
-  const kernels = await ensureKernels(root, [options.arch], context);
+  const kernels = await ensureKernels(root, [options.arch], context, { noBuild: options.noBuild });
   const machine = await Machine.launch({
     arch: options.arch,
     config,
     kernelPath: kernels[options.arch].path,
     qemuBinary: settings.qemuBinaries[options.arch],
   });
-  const removeSignals = installSignalTeardown((signal) => Deno.exit(signal === "SIGINT" ? 130 : 143));
+  // Raw mode: keys go to the kernel as typed (Ctrl-C cancels its line, not sis).
+  const isRaw = context.stdinIsTerminal;
+  const restoreTerminal = () => {
+    if (isRaw) Deno.stdin.setRaw(false);
+  };
+  // The engine's signal policy: the first SIGTERM (or SIGINT from another
+  // terminal) stops QEMU, the console sees it end, the terminal is restored
+  // on the way out; a second exits at once, restoring the terminal first.
+  const stop = new RunStop();
+  stop.signal.addEventListener("abort", () => void machine.shutdown());
+  const removeSignals = installRunSignals(stop, { stderr: context.stderr, beforeExit: restoreTerminal });
   context.stderr.write(
     `sis: ${options.arch} (${config.name}: ${config.description}), QEMU pid ${machine.pid}. Press Ctrl-] to leave.\n`,
   );
-  // Raw mode: keys go to the kernel as typed (Ctrl-C cancels its line, not sis).
-  const isRaw = context.stdinIsTerminal;
   if (isRaw) Deno.stdin.setRaw(true);
   try {
     const end = await attachConsole(machine, Deno.stdin.readable, context.stdout);
     const exit = await machine.shutdown();
+    restoreTerminal();
+    if (stop.interruptedBy) {
+      context.stderr.write(`\r\nsis: ${stop.interruptedBy}: QEMU stopped\n`);
+      return signalExitCode(stop.interruptedBy);
+    }
     if (end.kind === "escape") {
       context.stderr.write(`\r\nsis: left the console; QEMU stopped\n`);
       return 0;
     }
     context.stderr.write(`\r\nsis: machine ended: ${JSON.stringify(exit.outcome)}\n`);
     if (exit.outcome.kind === "panic") return 4;
-    return exit.outcome.kind === "poweroff" && exit.outcome.code === 0 ? 0 : 1;
+    // The kernel's own poweroff code is passed through (0 passed, 3 environment, ...).
+    return exit.outcome.kind === "poweroff" ? exit.outcome.code : 1;
   } finally {
-    if (isRaw) Deno.stdin.setRaw(false);
+    restoreTerminal();
     removeSignals();
     await machine.shutdown();
   }

@@ -2,7 +2,7 @@
 import { object } from "@optique/core/constructs";
 import { message } from "@optique/core/message";
 import { optional, withDefault } from "@optique/core/modifiers";
-import { command, constant, option } from "@optique/core/primitives";
+import { command, constant, flag, option } from "@optique/core/primitives";
 import { choice, integer, string } from "@optique/core/valueparser";
 import type { InferValue } from "@optique/core/parser";
 import { type Arch, ARCH_CHOICES, expandArch } from "../arch.ts";
@@ -52,10 +52,17 @@ export const testCommand = command(
     jobs: optional(option("--jobs", integer({ min: 1, metavar: "N" }), {
       description: message`Boots at once (default: the number of CPU cores).`,
     })),
+    noBuild: withDefault(
+      flag("--no-build", {
+        description:
+          message`Boot the installed build/<arch> kernels as they are (default: incremental build first).`,
+      }),
+      false,
+    ),
   }),
   {
     description:
-      message`Boot the kernel and run test suites against its shell. Exit 0 passed, 1 failed, 4 panic or hang.`,
+      message`Boot the kernel and run test suites against its shell. Exit 0 passed, 1 failed, 2 nothing selected, 4 panic or hang, 130/143 interrupted.`,
   },
 );
 
@@ -65,27 +72,21 @@ export type TestOptions = InferValue<typeof testCommand>;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
- * Runs `sis test`. Heavy modules load here, not at the top, so `sis --help`
- * stays fast. SIGINT/SIGTERM tear every QEMU down, write what finished, and
- * exit 130/143.
+ * Runs `sis test` on the run engine (docs/ENGINE.md): this file plans the
+ * jobs and judges them; the engine builds, boots, stops on signals, writes
+ * the bundle and reports, and picks the exit code. Heavy modules load here,
+ * not at the top, so `sis --help` stays fast.
  */
 export async function runTest(options: TestOptions, context: CommandContext): Promise<number> {
   const { join, resolve } = await import("node:path");
-  const { writeFile } = await import("node:fs/promises");
   const { systemProbe } = await import("../toolchain/probe.ts");
   const { findProjectRoot } = await import("../toolchain/project.ts");
   const { loadSettings, selectConfigs } = await import("../qemu/config.ts");
-  const { installSignalTeardown } = await import("../qemu/machine.ts");
-  const { loadSuites, matchesFilter, parseShard, selectSuites, shardItems } = await import(
-    "../session/suite.ts"
-  );
-  const { planJobs, runJobs } = await import("../session/runner.ts");
-  const { RunBundle } = await import("../runs/bundle.ts");
+  const { loadSuites, matchesFilter, selectSuites } = await import("../session/suite.ts");
+  const { notRunJob, planJobs, runSuiteJob } = await import("../session/runner.ts");
+  const { runEngine } = await import("../runs/engine.ts");
   const { LiveReporter, PlainReporter } = await import("../report/progress.ts");
   const { runExitCode, summarize } = await import("../report/results.ts");
-  const { toJunitXml } = await import("../report/junit.ts");
-  const { annotations, stepSummary } = await import("../report/github.ts");
-  const { ensureKernels } = await import("./_kernels.ts");
 
   const root = await findProjectRoot(context.cwd, context.env, systemProbe);
   const settings = await loadSettings(root);
@@ -93,73 +94,61 @@ export async function runTest(options: TestOptions, context: CommandContext): Pr
   const suitesDir = options.suitesDir ? resolve(context.cwd, options.suitesDir) : join(root, "tests/suites");
   const suites = selectSuites(await loadSuites(suitesDir), options.suite);
   const arches: Arch[] = expandArch(options.arch);
-  let jobs = planJobs(arches, configs, suites, (suite, step) => matchesFilter(suite, step, options.filter));
-  if (options.shard) jobs = shardItems(jobs, parseShard(options.shard));
-  if (jobs.length === 0) {
-    context.stderr.write(
-      `sis: nothing to run (no step matches${options.filter ? ` --filter ${options.filter}` : ""})\n`,
-    );
-    return 0;
-  }
-
-  const bootArches = [...new Set(jobs.filter((job) => !job.suite.pending).map((job) => job.arch))];
-  const kernels = await ensureKernels(root, bootArches, context);
-  const seed = crypto.getRandomValues(new Uint32Array(1))[0];
-  const bundle = await RunBundle.create(join(root, "runs"), {
-    sisVersion: "0.1.0",
-    deno: Deno.version.deno,
-    argv: ["sis", "test", ...rebuildArgv(options)],
-    cwd: context.cwd,
-    seed,
-    arches,
-    configs: configs.map((config) => ({ ...config })),
-    suites: suites.map((suite) => suite.name),
-    kernels,
-  });
+  const jobs = planJobs(arches, configs, suites, (suite, step) => matchesFilter(suite, step, options.filter));
   const reporter = context.isTerminal
     ? new LiveReporter(context.stdout, context.color)
     : new PlainReporter(context.stdout, context.color);
-  context.stderr.write(`sis: run ${bundle.id}: ${jobs.length} boot(s), bundle ${bundle.dir}\n`);
-
-  const removeSignals = installSignalTeardown((signal) => {
-    context.stderr.write(`sis: ${signal}: QEMU stopped; partial results in ${bundle.dir}\n`);
-    Deno.exit(signal === "SIGINT" ? 130 : 143);
+  const asked = [
+    `--suite ${options.suite}`,
+    options.filter !== undefined ? `--filter ${JSON.stringify(options.filter)}` : "",
+    options.config !== "default" ? `--config ${options.config}` : "",
+  ].filter(Boolean).join(" ");
+  const jobOptions = {
+    qemuBinaries: settings.qemuBinaries,
+    bootTimeoutMs: options.bootTimeoutMs ?? settings.bootTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    commandTimeoutMs: options.timeoutMs ?? settings.commandTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    reporter,
+  };
+  return runEngine({
+    kind: "test",
+    root,
+    context,
+    argv: ["sis", "test", ...rebuildArgv(options)],
+    jobs,
+    asked,
+    shard: options.shard,
+    kernels: { noBuild: options.noBuild },
+    parallel: options.jobs ?? navigator.hardwareConcurrency ?? 2,
+    outputs: { json: options.json, junit: options.junit },
+    manifest: {
+      arches,
+      configs: configs.map((config) => ({ ...config })),
+      suites: suites.map((suite) => suite.name),
+    },
+    started: ({ runId, bundleDir, jobs }) => `sis: run ${runId}: ${jobs} boot(s), bundle ${bundleDir}\n`,
+    runJob: (job, run) => runSuiteJob(job, run, jobOptions),
+    notRun: notRunJob,
+    onJobDone: (result) => {
+      // Jobs that ran told the reporter themselves; a job never started tells it here.
+      if (result.status === "interrupted" && result.durationMs === 0) reporter.jobFinished(result);
+    },
+    finish: (results, info) => {
+      const run = {
+        schema: 1 as const,
+        kind: "test",
+        runId: info.runId,
+        startedAt: info.startedAt,
+        durationMs: info.durationMs,
+        jobs: results,
+        summary: summarize(results),
+        shard: options.shard,
+        interrupted: info.interrupted,
+        kernels: info.kernels,
+      };
+      reporter.runFinished(run);
+      return { json: run, report: run, exitCode: runExitCode(run.summary) };
+    },
   });
-  const started = performance.now();
-  try {
-    const results = await runJobs(jobs, {
-      kernels,
-      qemuBinaries: settings.qemuBinaries,
-      bootTimeoutMs: options.bootTimeoutMs ?? settings.bootTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-      commandTimeoutMs: options.timeoutMs ?? settings.commandTimeoutMs ?? DEFAULT_TIMEOUT_MS,
-      bundle,
-      reporter,
-      parallel: options.jobs ?? navigator.hardwareConcurrency ?? 2,
-    });
-    const run = {
-      schema: 1 as const,
-      runId: bundle.id,
-      startedAt: bundle.manifest.startedAt,
-      durationMs: Math.round(performance.now() - started),
-      jobs: results,
-      summary: summarize(results),
-    };
-    await bundle.writeResults(run);
-    reporter.runFinished(run);
-    if (options.json) {
-      await writeFile(resolve(context.cwd, options.json), JSON.stringify(run, null, 2) + "\n");
-    }
-    if (options.junit) await writeFile(resolve(context.cwd, options.junit), toJunitXml(run));
-    if (context.env.GITHUB_ACTIONS === "true") {
-      for (const line of annotations(run)) context.stdout.write(line + "\n");
-      if (context.env.GITHUB_STEP_SUMMARY) {
-        await writeFile(context.env.GITHUB_STEP_SUMMARY, stepSummary(run), { flag: "a" });
-      }
-    }
-    return runExitCode(run.summary);
-  } finally {
-    removeSignals();
-  }
 }
 
 /** The options as argv, for the run manifest (what reproduces the run). */
@@ -173,6 +162,7 @@ function rebuildArgv(options: TestOptions): string[] {
     ["--boot-timeout-ms", options.bootTimeoutMs],
     ["--jobs", options.jobs],
   ];
+  if (options.noBuild) argv.push("--no-build");
   for (const [flag, value] of optional) if (value !== undefined) argv.push(flag, String(value));
   return argv;
 }

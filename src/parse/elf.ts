@@ -187,3 +187,25 @@ export async function addr2line(
   }
   return undefined;
 }
+
+/** The marker `build.rs` puts in every kernel image, followed by its 16-hex-digit build id. */
+const BUILD_ID_MARKER = new TextEncoder().encode("sis-build-id:");
+
+/**
+ * The kernel's build id, found by its marker in the image's bytes (it is a
+ * string constant in .rodata); undefined for kernels built before the id.
+ */
+export function findBuildId(bytes: Uint8Array): string | undefined {
+  let from = 0;
+  for (;;) {
+    const at = bytes.indexOf(BUILD_ID_MARKER[0], from);
+    if (at < 0) return undefined;
+    from = at + 1;
+    if (at + BUILD_ID_MARKER.length + 16 > bytes.length) return undefined;
+    if (!BUILD_ID_MARKER.every((byte, index) => bytes[at + index] === byte)) continue;
+    const id = new TextDecoder().decode(
+      bytes.subarray(at + BUILD_ID_MARKER.length, at + BUILD_ID_MARKER.length + 16),
+    );
+    if (/^[0-9a-f]{16}$/.test(id)) return id;
+  }
+}

@@ -53,7 +53,22 @@ export const jsonRecordSchema = z.looseObject({
 });
 
 /** The panic path's record (kernel/sis-kernel/src/panic.rs): level FATAL, subsystem panic. */
-export const panicRecordSchema = z.looseObject({
+export interface PanicRecord {
+  ts: number;
+  level: "FATAL";
+  subsystem: "panic";
+  status: string;
+  message: string;
+  location: string | null;
+  arch: string;
+  registers: Record<string, string>;
+  backtrace: string[];
+  /** Fields a newer kernel adds. */
+  [key: string]: unknown;
+}
+
+/** The schema of {@link PanicRecord} (typed explicitly: the library's public types must not be inferred). */
+export const panicRecordSchema: z.ZodType<PanicRecord> = z.looseObject({
   ts: z.number().int().nonnegative(),
   level: z.literal("FATAL"),
   subsystem: z.literal("panic"),
@@ -64,7 +79,6 @@ export const panicRecordSchema = z.looseObject({
   registers: z.record(z.string(), z.string().regex(/^0x[0-9a-f]+$/i)),
   backtrace: z.array(z.string().regex(/^0x[0-9a-f]+$/i)),
 });
-export type PanicRecord = z.infer<typeof panicRecordSchema>;
 
 /** What one line is. */
 export type LogLine =

@@ -24,6 +24,8 @@ export interface PanicReport {
   uptime?: string;
   heap?: string;
   version?: string;
+  /** `build:` line: the full commit and the build id of the kernel that panicked (newer kernels). */
+  build?: { commit: string; buildId: string };
   registers: Record<string, bigint>;
   backtrace: BacktraceFrame[];
   /** The last log records the report lists, as printed. */
@@ -127,6 +129,8 @@ function parseReport(lines: readonly string[], start: number): { report: PanicRe
       case "system": {
         const item = /^\s+(arch|uptime|heap|version):\s+(.*)$/.exec(line);
         if (item) report[item[1] as "arch" | "uptime" | "heap" | "version"] = item[2];
+        const build = /^\s+build:\s+(\S+) ([0-9a-f]{16})\s*$/.exec(line);
+        if (build) report.build = { commit: build[1], buildId: build[2] };
         break;
       }
       case "backtrace": {

@@ -3,9 +3,10 @@ import assert from "node:assert/strict";
 import { readdir, readFile, stat } from "node:fs/promises";
 import fc from "fast-check";
 import { findPanicReports } from "./panic.ts";
-import { ElfError, readElf, symbolize } from "./elf.ts";
+import { ElfError, findBuildId, readElf, symbolize } from "./elf.ts";
 import { demangle, demangleV0 } from "./demangle.ts";
 import { PROPERTY_RUNS } from "./_property.ts";
+import { findLlvmCxxfilt, findNm, ignoreWithout, requireTool } from "../../tests/_tools.ts";
 
 const TRANSCRIPTS = new URL("../../fixtures/transcripts/", import.meta.url);
 const ARCHES = ["aarch64", "riscv64", "x86_64"];
@@ -57,7 +58,7 @@ Deno.test("findPanicReports() keeps what a cut report has and says what is missi
   assert.equal(recordOnly[0].message, "boom");
 });
 
-Deno.test("findPanicReports() never throws on arbitrary or mangled transcripts", async () => {
+Deno.test("findPanicReports() never throws on arbitrary or mangled transcripts, and anchors each report in order", async () => {
   const real = await transcriptLines("x86_64-fault.log");
   fc.assert(
     fc.property(
@@ -65,71 +66,93 @@ Deno.test("findPanicReports() never throws on arbitrary or mangled transcripts",
         maxLength: 24,
       }),
       (lines) => {
-        for (const report of findPanicReports(lines)) assert.ok(Array.isArray(report.problems));
+        const reports = findPanicReports(lines);
+        // Each report starts at a marker, a banner or a panic record, in transcript order;
+        // a transcript without one of those has no report.
+        const anchors = lines.map((line) => line.replace(/\r$/, "")).flatMap((line, index) =>
+          line === "\x01sis:panic" || line === "!!! KERNEL PANIC !!!" ||
+            (line.startsWith("{") && line.includes('"subsystem":"panic"'))
+            ? [index + 1]
+            : []
+        );
+        assert.ok(reports.length <= anchors.length);
+        for (const [index, report] of reports.entries()) {
+          assert.ok(anchors.includes(report.line), `report at line ${report.line}, anchors ${anchors}`);
+          if (index > 0) assert.ok(report.line > reports[index - 1].line);
+        }
       },
     ),
     { numRuns: PROPERTY_RUNS },
   );
 });
 
-Deno.test("readElf() finds the same function symbols as nm in every built kernel", async () => {
-  let checked = 0;
-  for (const arch of ARCHES) {
-    const path = new URL(`../../build/${arch}/sis-kernel.elf`, import.meta.url);
-    if (!(await stat(path).catch(() => undefined))) continue;
-    const elf = readElf(await readFile(path));
-    assert.equal(elf.machineName, arch);
-    let nm: Deno.CommandOutput;
-    try {
-      nm = await new Deno.Command("nm", { args: ["--defined-only", path.pathname], stdout: "piped" })
+/** The built kernels (the ELF comparisons need them; .ci/run builds all three first). */
+const builtKernels: string[] = [];
+for (const arch of ARCHES) {
+  const path = new URL(`../../build/${arch}/sis-kernel.elf`, import.meta.url);
+  if (await stat(path).catch(() => undefined)) builtKernels.push(path.pathname);
+}
+const kernelsFound = builtKernels.length === ARCHES.length ? "yes" : undefined;
+const nm = await findNm();
+const cxxfilt = await findLlvmCxxfilt();
+
+Deno.test({
+  name: "readElf() finds the same function symbols as nm in every built kernel",
+  ignore: ignoreWithout("a built kernel", kernelsFound) || ignoreWithout("nm", nm),
+  fn: async () => {
+    requireTool("a built kernel", kernelsFound);
+    for (const path of builtKernels) {
+      const elf = readElf(await readFile(path));
+      assert.ok((ARCHES as readonly string[]).includes(elf.machineName));
+      const listed = await new Deno.Command(requireTool("nm", nm), {
+        args: ["--defined-only", path],
+        stdout: "piped",
+      })
         .output();
-    } catch {
-      console.log("NOTICE: nm not found: symbol comparison skipped");
-      return;
+      const expected = new Set(
+        new TextDecoder().decode(listed.stdout).split("\n").filter((line) => / [tT] /.test(line)).map((
+          line,
+        ) => line.split(" ")[2]),
+      );
+      assert.ok(expected.size > 100, `nm listed only ${expected.size} functions in ${path}`);
+      const ours = new Set(elf.symbols.map((symbol) => symbol.name));
+      for (const name of expected) {
+        if (!name.startsWith("$") && !name.startsWith(".L")) assert.ok(ours.has(name), name);
+      }
+      // Every function symbol resolves to itself at its start and one byte in.
+      for (const symbol of elf.symbols.filter((symbol) => symbol.isFunction && symbol.size > 1n)) {
+        assert.equal(symbolize(elf.symbols, symbol.address + 1n).offset, 1n, symbol.name);
+      }
     }
-    const expected = new Set(
-      new TextDecoder().decode(nm.stdout).split("\n").filter((line) => / [tT] /.test(line)).map((line) =>
-        line.split(" ")[2]
-      ),
-    );
-    const ours = new Set(elf.symbols.map((symbol) => symbol.name));
-    for (const name of expected) {
-      if (!name.startsWith("$") && !name.startsWith(".L")) assert.ok(ours.has(name), name);
-    }
-    // Every function symbol resolves to itself at its start and one byte in.
-    for (const symbol of elf.symbols.filter((symbol) => symbol.isFunction && symbol.size > 1n)) {
-      assert.equal(symbolize(elf.symbols, symbol.address + 1n).offset, 1n, symbol.name);
-    }
-    checked++;
-  }
-  if (checked === 0) console.log("NOTICE: no kernel built (./sis build): ELF comparison skipped");
+  },
 });
 
-Deno.test("demangle() matches llvm-cxxfilt on every symbol of the built kernels", async () => {
-  for (const arch of ARCHES) {
-    const path = new URL(`../../build/${arch}/sis-kernel.elf`, import.meta.url);
-    if (!(await stat(path).catch(() => undefined))) continue;
-    const names = readElf(await readFile(path)).symbols.map((symbol) => symbol.name);
-    let output: Deno.CommandOutput;
-    try {
-      const child = new Deno.Command("llvm-cxxfilt", { stdin: "piped", stdout: "piped" }).spawn();
+Deno.test({
+  name: "demangle() matches llvm-cxxfilt on every symbol of the built kernels",
+  ignore: ignoreWithout("a built kernel", kernelsFound) || ignoreWithout("llvm-cxxfilt", cxxfilt),
+  fn: async () => {
+    requireTool("a built kernel", kernelsFound);
+    for (const path of builtKernels) {
+      const names = readElf(await readFile(path)).symbols.map((symbol) => symbol.name);
+      const child = new Deno.Command(requireTool("llvm-cxxfilt", cxxfilt), {
+        stdin: "piped",
+        stdout: "piped",
+      })
+        .spawn();
       // Read while writing: thousands of names fill the pipe both ways.
       const collected = child.output();
       const writer = child.stdin.getWriter();
       await writer.write(new TextEncoder().encode(names.join("\n") + "\n"));
       await writer.close();
-      output = await collected;
-    } catch {
-      console.log("NOTICE: llvm-cxxfilt not found: demangler comparison skipped");
-      return;
+      const output = await collected;
+      const reference = new TextDecoder().decode(output.stdout).split("\n");
+      names.forEach((name, index) => {
+        // llvm-cxxfilt appends suffixes such as ` (.llvm.123)` that demangle() drops.
+        const expected = reference[index].replace(/ \(\.[^)]*\)$/, "").replace(/::h[0-9a-f]{16}$/, "");
+        assert.equal(demangle(name), expected, name);
+      });
     }
-    const reference = new TextDecoder().decode(output.stdout).split("\n");
-    names.forEach((name, index) => {
-      // llvm-cxxfilt appends suffixes such as ` (.llvm.123)` that demangle() drops.
-      const expected = reference[index].replace(/ \(\.[^)]*\)$/, "").replace(/::h[0-9a-f]{16}$/, "");
-      assert.equal(demangle(name), expected, name);
-    });
-  }
+  },
 });
 
 Deno.test("demangleV0() reads closures, impls, generics and backrefs", () => {
@@ -166,4 +189,16 @@ Deno.test("readElf() and demangle() never throw anything but ElfError on arbitra
     }),
     { numRuns: PROPERTY_RUNS },
   );
+});
+
+Deno.test("findBuildId() finds the marker's id in image bytes, and the report parser reads the build line", async () => {
+  const image = new TextEncoder().encode("\x7fELF....sis-build-id:zz\0sis-build-id:0123456789abcdef\0rest");
+  assert.equal(findBuildId(image), "0123456789abcdef");
+  assert.equal(findBuildId(new TextEncoder().encode("sis-build-id:0123")), undefined);
+  // A recorded report with the build line newer kernels print after `version:`.
+  const lines = (await transcriptLines("x86_64-fault.log")).flatMap((line) =>
+    /^\s+version:/.test(line) ? [line, `  build:    ${"a".repeat(40)} fedcba9876543210`] : [line]
+  );
+  const [report] = findPanicReports(lines);
+  assert.deepEqual(report?.build, { commit: "a".repeat(40), buildId: "fedcba9876543210" });
 });

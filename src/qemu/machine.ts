@@ -7,6 +7,7 @@ import type { Arch } from "../arch.ts";
 import { EnvironmentError, FailedError } from "../errors.ts";
 import { type ExitOutcome, exitOutcome, type MachineConfig, PROFILES, qemuArgv } from "./profiles.ts";
 import { QmpClient } from "./qmp.ts";
+import { setupFix } from "../toolchain/checks.ts";
 import { AsyncQueue, connectUnixWithRetry } from "./socket.ts";
 
 export interface LaunchOptions {
@@ -79,7 +80,7 @@ export class Machine implements SerialPort {
   readonly argv: readonly string[];
   readonly runDir: string;
   readonly pid: number;
-  readonly chunks = new AsyncQueue<Uint8Array>();
+  readonly chunks: AsyncQueue<Uint8Array> = new AsyncQueue<Uint8Array>();
   /** Resolves when QEMU has exited (never rejects). */
   readonly exited: Promise<MachineExit>;
   #child: Deno.ChildProcess;
@@ -195,7 +196,7 @@ export class Machine implements SerialPort {
       // setpriv reports a missing binary as "setpriv: failed to execute <name>: No such file or directory".
       if (stderr.includes("failed to execute")) {
         throw new EnvironmentError(`cannot start QEMU for "${options.arch}": ${argv[0]} is not installed`, {
-          fix: "run `sis setup` (or apt-get install qemu-system-arm qemu-system-misc qemu-system-x86)",
+          fix: setupFix([PROFILES[options.arch].aptPackage]),
         });
       }
       const reason = stderr !== "" ? `QEMU failed: ${stderr.split("\n").at(-1)}` : (error as Error).message;

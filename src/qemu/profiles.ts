@@ -18,6 +18,8 @@ export interface MachineProfile {
   readonly arch: Arch;
   /** The QEMU binary name, looked up on PATH. */
   readonly binary: string;
+  /** The Debian/Ubuntu package that installs {@link binary} (doctor's fix, CI runners, the action). */
+  readonly aptPackage: string;
   /** Machine, CPU, firmware and exit device arguments: the boot contract. */
   readonly machineArgs: readonly string[];
   /** What prints before the kernel (for the `firmware` stage and docs). */
@@ -47,6 +49,7 @@ export const PROFILES: Readonly<Record<Arch, MachineProfile>> = {
   aarch64: {
     arch: "aarch64",
     binary: "qemu-system-aarch64",
+    aptPackage: "qemu-system-arm",
     // Semihosting carries the exit code (SYS_EXIT); without it poweroff codes are lost.
     machineArgs: ["-M", "virt", "-cpu", "cortex-a72", "-semihosting-config", "enable=on,target=native"],
     firmware: "none (the ELF is loaded directly)",
@@ -56,6 +59,7 @@ export const PROFILES: Readonly<Record<Arch, MachineProfile>> = {
   riscv64: {
     arch: "riscv64",
     binary: "qemu-system-riscv64",
+    aptPackage: "qemu-system-misc",
     // OpenSBI is QEMU's default firmware; named explicitly so a changed default cannot surprise us.
     machineArgs: ["-M", "virt", "-bios", "default"],
     firmware: "OpenSBI (QEMU's default)",
@@ -65,6 +69,7 @@ export const PROFILES: Readonly<Record<Arch, MachineProfile>> = {
   x86_64: {
     arch: "x86_64",
     binary: "qemu-system-x86_64",
+    aptPackage: "qemu-system-x86",
     machineArgs: ["-M", "q35", "-device", "isa-debug-exit,iobase=0xf4,iosize=4"],
     firmware: "SeaBIOS (PVH boot of the ELF)",
     exitDevice: "isa-debug-exit at 0xf4, ACPI PM1a for code 0",

@@ -3,7 +3,10 @@ import type { Arch } from "../arch.ts";
 import { SisError } from "../errors.ts";
 import { Machine } from "../qemu/machine.ts";
 import type { MachineConfig } from "../qemu/profiles.ts";
+import type { KernelFailure } from "../report/results.ts";
+import type { BootedMachine } from "../runs/engine.ts";
 import { Session } from "../session/driver.ts";
+import { kernelFailureOf } from "../session/runner.ts";
 import type { SerialEvent } from "../session/framing.ts";
 import { classifyLine } from "../parse/log.ts";
 import { normalizeText, recordTemplate } from "../parse/normalize.ts";
@@ -81,9 +84,41 @@ export class EventCollector {
   }
 }
 
-/** Boots, runs the commands, shuts QEMU down on every path, and returns the events. */
-export async function captureBoot(options: CaptureOptions): Promise<Capture> {
+/** What a capture on a booted machine gives: the events, and the kernel failure that ended it early. */
+export interface MachineCapture {
+  events: RegressEvent[];
+  /** Set when the kernel panicked, hung or exited early: the capture stops there. */
+  failure?: KernelFailure;
+}
+
+/** Runs the boot and the commands on a machine that is already booting (the caller shuts it down). */
+export async function captureOn(
+  machine: BootedMachine,
+  commands: readonly string[],
+  options: { bootTimeoutMs: number; commandTimeoutMs: number; onEvent?: (event: SerialEvent) => void },
+): Promise<MachineCapture> {
   const collector = new EventCollector();
+  try {
+    const session = new Session(machine, {
+      bootTimeoutMs: options.bootTimeoutMs,
+      commandTimeoutMs: options.commandTimeoutMs,
+      onEvent: (event) => {
+        options.onEvent?.(event);
+        collector.accept(event);
+      },
+    });
+    await session.boot();
+    await session.enableFraming();
+    for (const command of commands) await session.run(command);
+  } catch (error) {
+    if (!(error instanceof SisError)) throw error;
+    return { events: collector.events, failure: kernelFailureOf(error) };
+  }
+  return { events: collector.events };
+}
+
+/** Boots, runs the commands, shuts QEMU down on every path, and returns the events (fixtures, library use). */
+export async function captureBoot(options: CaptureOptions): Promise<Capture> {
   const chunks: Uint8Array[] = [];
   const machine = await Machine.launch({
     arch: options.arch,
@@ -92,19 +127,12 @@ export async function captureBoot(options: CaptureOptions): Promise<Capture> {
     qemuBinary: options.qemuBinary,
     onSerialBytes: (chunk) => chunks.push(chunk.slice()),
   });
-  let failure: string | undefined;
+  let capture: MachineCapture;
   try {
-    const session = new Session(machine, {
+    capture = await captureOn(machine, options.commands, {
       bootTimeoutMs: options.bootTimeoutMs ?? 20_000,
       commandTimeoutMs: options.commandTimeoutMs ?? 20_000,
-      onEvent: (event) => collector.accept(event),
     });
-    await session.boot();
-    await session.enableFraming();
-    for (const command of options.commands) await session.run(command);
-  } catch (error) {
-    if (!(error instanceof SisError)) throw error;
-    failure = error.message;
   } finally {
     await machine.shutdown();
   }
@@ -115,5 +143,5 @@ export async function captureBoot(options: CaptureOptions): Promise<Capture> {
     transcript.set(chunk, offset);
     offset += chunk.length;
   }
-  return { events: collector.events, transcript, failure };
+  return { events: capture.events, transcript, failure: capture.failure?.message };
 }

@@ -1,5 +1,6 @@
 /** GitHub Actions output: `::error` workflow annotations for failures and a markdown step summary. */
-import type { RunResults } from "./results.ts";
+import { isAbsolute, relative } from "node:path";
+import type { RunResults, StepResult } from "./results.ts";
 
 /**
  * Workflow commands are parsed line by line; `%`, CR and LF must be
@@ -14,12 +15,31 @@ export function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
-/** One `::error` line per failed step and per kernel failure. */
-export function annotations(results: RunResults): string[] {
+/**
+ * `file=…,line=…,` for a step written in a suite file, so GitHub shows the
+ * failure on that YAML line. GitHub wants the path relative to the
+ * repository: a path under `root` is made relative, others are left out.
+ */
+function stepPosition(step: StepResult, root: string | undefined): string {
+  if (!step.location) return "";
+  let file = step.location.file;
+  if (isAbsolute(file)) {
+    if (root === undefined) return "";
+    file = relative(root, file);
+    if (file.startsWith("..") || isAbsolute(file)) return "";
+  }
+  return `file=${escapeProperty(file.replaceAll("\\", "/"))},line=${step.location.line},`;
+}
+
+/**
+ * One `::error` line per failed step (at its suite YAML line when known) and
+ * per kernel failure. `root` is the repository the suite paths are relative to.
+ */
+export function annotations(results: RunResults, options: { root?: string } = {}): string[] {
   const lines: string[] = [];
   for (const job of results.jobs) {
     const where = `${job.arch}/${job.config}`;
-    if (job.kernel) {
+    if (job.kernel && job.kernel.kind !== "interrupted") {
       const title = `kernel ${job.kernel.kind} (${where}, ${job.suite}${
         job.kernel.stage ? `, stage ${job.kernel.stage}` : ""
       })`;
@@ -30,7 +50,7 @@ export function annotations(results: RunResults): string[] {
       if (step.status !== "failed") continue;
       const title = `${step.id} failed (${where})`;
       lines.push(
-        `::error title=${escapeProperty(title)}::${
+        `::error ${stepPosition(step, options.root)}title=${escapeProperty(title)}::${
           escapeData(`$ ${step.command}\n${step.messages.join("\n")}`)
         }`,
       );

@@ -15,11 +15,14 @@ export interface StepResult {
   /** The command's output lines (framed: never its echo). */
   output: string[];
   exitStatus?: number;
+  /** Where the step is written: the suite file and the 1-based line its entry starts on. */
+  location?: { file: string; line: number };
 }
 
 /** How a job's kernel misbehaved, when it did. */
 export interface KernelFailure {
-  kind: "panic" | "hang" | "exited" | "boot";
+  /** `interrupted`: the run was stopped (signal, full disk) while this job's machine ran; not the kernel's fault. */
+  kind: "panic" | "hang" | "exited" | "boot" | "interrupted";
   message: string;
   stage?: BootStage;
   /** The panic report or the last serial lines. */
@@ -33,7 +36,8 @@ export interface JobResult {
   arch: string;
   config: string;
   suite: string;
-  status: "passed" | "failed" | "pending" | "error";
+  /** `interrupted`: stopped by a signal or a full disk before it finished (or started). */
+  status: "passed" | "failed" | "pending" | "error" | "interrupted";
   bootMs?: number;
   durationMs: number;
   steps: StepResult[];
@@ -53,6 +57,11 @@ export interface RunSummary {
   kernelFailures: number;
 }
 
+/**
+ * The results JSON of `sis test` (and the shape chaos and regress give their
+ * JUnit/GitHub output). Shards are merged from it: it only ever grows by
+ * optional fields, nothing is renamed or removed within schema 1.
+ */
 export interface RunResults {
   schema: 1;
   runId: string;
@@ -60,12 +69,20 @@ export interface RunResults {
   durationMs: number;
   jobs: JobResult[];
   summary: RunSummary;
+  /** The command that produced it (`test`, `chaos`, `regress`); absent in older files means `test`. */
+  kind?: string;
+  /** `--shard i/N` of this run, when sharded. */
+  shard?: string;
+  /** Set when a signal stopped the run: its jobs not finished are `interrupted`. */
+  interrupted?: "SIGINT" | "SIGTERM";
+  /** The kernel booted per arch (path, sha256, commit). */
+  kernels?: Record<string, unknown>;
 }
 
 export function summarize(jobs: readonly JobResult[]): RunSummary {
   const summary: RunSummary = { passed: 0, failed: 0, skipped: 0, pending: 0, kernelFailures: 0 };
   for (const job of jobs) {
-    if (job.kernel) summary.kernelFailures++;
+    if (job.kernel && job.kernel.kind !== "interrupted") summary.kernelFailures++;
     for (const step of job.steps) summary[step.status]++;
   }
   return summary;

@@ -1,5 +1,5 @@
 /** Run bundles: `runs/<id>/` written as the run goes (manifest, raw serial with timing, events NDJSON, results), so a killed run still leaves what happened. */
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /**
@@ -42,8 +42,14 @@ export function newRunId(now = new Date(), pid = Deno.pid): string {
 export async function writeJsonAtomically(path: string, value: unknown): Promise<void> {
   // Unique per write: two jobs of one run may save the manifest at the same moment.
   const temp = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
-  await writeFile(temp, JSON.stringify(value, null, 2) + "\n");
-  await rename(temp, path);
+  try {
+    await writeFile(temp, JSON.stringify(value, null, 2) + "\n");
+    await rename(temp, path);
+  } catch (error) {
+    // A full disk must not leave half a temp file behind.
+    await rm(temp, { force: true }).catch(() => {});
+    throw error;
+  }
 }
 
 export interface RunManifestBase {
@@ -72,15 +78,33 @@ export class JobRecorder {
   #offset = 0;
   #startedAt = performance.now();
   #isClosed = false;
+  #onWriteError?: (error: unknown, path: string) => void;
+  /** The first write that failed (a full or read-only disk); the recorder stops writing after it. */
+  writeError?: { error: unknown; path: string };
 
-  private constructor(dir: string, raw: Deno.FsFile, timing: Deno.FsFile, events: Deno.FsFile) {
+  private constructor(
+    dir: string,
+    raw: Deno.FsFile,
+    timing: Deno.FsFile,
+    events: Deno.FsFile,
+    onWriteError?: (error: unknown, path: string) => void,
+  ) {
     this.dir = dir;
     this.#raw = raw;
     this.#timing = timing;
     this.#events = events;
+    this.#onWriteError = onWriteError;
   }
 
-  static async create(dir: string): Promise<JobRecorder> {
+  /**
+   * Opens the job's folder. `onWriteError` hears of the first failed write
+   * (ENOSPC, EROFS): appends run inside QEMU's serial pump, where a throw
+   * would only end the stream, so the failure is reported, not thrown.
+   */
+  static async create(
+    dir: string,
+    onWriteError?: (error: unknown, path: string) => void,
+  ): Promise<JobRecorder> {
     await mkdir(dir, { recursive: true });
     const open = (name: string) => Deno.open(join(dir, name), { create: true, append: true });
     return new JobRecorder(
@@ -88,16 +112,29 @@ export class JobRecorder {
       await open("serial.raw"),
       await open("serial.timing.ndjson"),
       await open("events.ndjson"),
+      onWriteError,
     );
+  }
+
+  /** Appends, or stops recording at the first failure and reports it once. */
+  #append(file: Deno.FsFile, name: string, bytes: Uint8Array): void {
+    if (this.writeError) return;
+    try {
+      writeAll(file, bytes);
+    } catch (error) {
+      this.writeError = { error, path: join(this.dir, name) };
+      this.#onWriteError?.(error, this.writeError.path);
+    }
   }
 
   /** Records a serial chunk exactly as read, with its time and offset. */
   serialBytes(chunk: Uint8Array): void {
     if (this.#isClosed) return;
     const atMs = Math.round((performance.now() - this.#startedAt) * 1000) / 1000;
-    writeAll(this.#raw, chunk);
-    writeAll(
+    this.#append(this.#raw, "serial.raw", chunk);
+    this.#append(
       this.#timing,
+      "serial.timing.ndjson",
       encoder.encode(JSON.stringify({ atMs, offset: this.#offset, bytes: chunk.length }) + "\n"),
     );
     this.#offset += chunk.length;
@@ -106,12 +143,20 @@ export class JobRecorder {
   /** Records one event (parsed serial event, command result, error). */
   event(event: Record<string, unknown>): void {
     if (this.#isClosed) return;
-    writeAll(this.#events, encoder.encode(JSON.stringify(event) + "\n"));
+    this.#append(this.#events, "events.ndjson", encoder.encode(JSON.stringify(event) + "\n"));
   }
 
+  /** Writes result.json; a failure (full disk) goes to the write-error hook like any other. */
   async finish(result: unknown): Promise<void> {
     this.close();
-    await writeJsonAtomically(join(this.dir, "result.json"), result);
+    const path = join(this.dir, "result.json");
+    try {
+      await writeJsonAtomically(path, result);
+    } catch (error) {
+      if (!this.#onWriteError) throw error;
+      this.writeError ??= { error, path };
+      this.#onWriteError(error, path);
+    }
   }
 
   close(): void {
@@ -137,6 +182,8 @@ export class RunBundle {
   readonly id: string;
   readonly dir: string;
   readonly manifest: RunManifest;
+  /** Told of the first failed append in any job's files (see {@link JobRecorder.create}). */
+  onWriteError?: (error: unknown, path: string) => void;
 
   private constructor(id: string, dir: string, manifest: RunManifest) {
     this.id = id;
@@ -178,7 +225,7 @@ export class RunBundle {
   async startJob(name: string, details: Record<string, unknown>): Promise<JobRecorder> {
     this.manifest.jobs.push({ name, ...details });
     await this.saveManifest();
-    return JobRecorder.create(join(this.dir, name));
+    return JobRecorder.create(join(this.dir, name), this.onWriteError);
   }
 
   writeResults(results: unknown): Promise<void> {

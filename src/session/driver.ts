@@ -133,7 +133,7 @@ export class Session {
   }
 
   /** Waits for the first prompt, tracking firmware → kernel → shell. */
-  async boot(timeoutMs = this.#options.bootTimeoutMs): Promise<BootResult> {
+  async boot(timeoutMs: number = this.#options.bootTimeoutMs): Promise<BootResult> {
     const deadline = this.#options.now() + timeoutMs;
     let firmwareLines = 0;
     let kernelLine: string | undefined;
@@ -151,7 +151,7 @@ export class Session {
   }
 
   /** Sends `frame on` and waits for `sis:ready` and the prompt after it. */
-  async enableFraming(timeoutMs = this.#options.commandTimeoutMs): Promise<void> {
+  async enableFraming(timeoutMs: number = this.#options.commandTimeoutMs): Promise<void> {
     await this.#port.write(encoder.encode("frame on\r"));
     const deadline = this.#options.now() + timeoutMs;
     const why = () => `kernel did not answer "frame on" with the ready marker within ${timeoutMs} ms`;
@@ -161,7 +161,7 @@ export class Session {
   }
 
   /** Runs one command and returns its framed result; throws on panic, hang or exit. */
-  async run(command: string, timeoutMs = this.#options.commandTimeoutMs): Promise<CommandResult> {
+  async run(command: string, timeoutMs: number = this.#options.commandTimeoutMs): Promise<CommandResult> {
     if (/[\r\n]/.test(command)) {
       throw new UsageError(`a command must be one line: ${JSON.stringify(command)}`);
     }
@@ -173,7 +173,10 @@ export class Session {
    * by its own CR, LF or CR LF, and returns its frame: how the fuzz tests
    * type hostile input while still checking that every line gets its frame.
    */
-  async runBytes(line: Uint8Array, timeoutMs = this.#options.commandTimeoutMs): Promise<CommandResult> {
+  async runBytes(
+    line: Uint8Array,
+    timeoutMs: number = this.#options.commandTimeoutMs,
+  ): Promise<CommandResult> {
     const terminator = line.at(-1) === 0x0a && line.at(-2) === 0x0d ? 2 : 1;
     const body = line.subarray(0, line.length - terminator);
     const last = line.at(-1);

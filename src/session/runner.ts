@@ -1,45 +1,33 @@
-/** Runs suite jobs (arch × config × suite, one boot each) in parallel, recording each into the run bundle. */
+/** What a `sis test` job is (a suite on one arch and config, one boot) and how it runs and is judged; the engine (src/runs/) does the rest. */
 import type { Arch } from "../arch.ts";
 import { EnvironmentError, KernelHangError, SisError } from "../errors.ts";
-import { type LaunchOptions, Machine } from "../qemu/machine.ts";
 import type { MachineConfig } from "../qemu/profiles.ts";
 import type { ProgressReporter } from "../report/progress.ts";
 import type { JobResult, KernelFailure, StepResult } from "../report/results.ts";
-import type { RunBundle } from "../runs/bundle.ts";
+import { type BootedMachine, type EngineJob, type JobContext, throwIfStopped } from "../runs/engine.ts";
 import { KernelExitedError, Session, SessionPanicError } from "./driver.ts";
 import { checkExpectations, type Step, type Suite } from "./suite.ts";
 
 /** One boot: a suite on one arch and config. */
-export interface Job {
+export interface Job extends EngineJob {
   name: string;
   arch: Arch;
   config: MachineConfig;
   suite: Suite;
   /** The suite's steps after `--filter`. */
   steps: Step[];
+  /** A pending suite boots nothing. */
+  boots: boolean;
 }
 
-/** What the runner needs of a booted machine: a console plus identity and teardown. */
-export interface BootedMachine {
-  readonly chunks: Machine["chunks"];
-  write(bytes: Uint8Array): Promise<void>;
-  readonly argv: readonly string[];
-  readonly pid: number;
-  readonly qemuVersion?: string;
-  shutdown(): Promise<{ code: number; signal: string | null; outcome: unknown }>;
-}
+export type { BootedMachine };
 
-export interface RunnerOptions {
-  /** Starts a machine; `Machine.launch` by default, a fake kernel in unit tests. */
-  launch?: (options: LaunchOptions) => Promise<BootedMachine>;
-  kernels: Readonly<Record<string, { path: string; sha256: string }>>;
+/** What a suite job needs beyond the engine's {@link JobContext}. */
+export interface SuiteJobOptions {
   qemuBinaries: Partial<Record<Arch, string>>;
   bootTimeoutMs: number;
   commandTimeoutMs: number;
-  bundle: RunBundle;
   reporter: ProgressReporter;
-  /** Jobs running at once (default: the core count). */
-  parallel: number;
 }
 
 /** Builds the job list in a stable order (arch, then config, then suite): sharding depends on it. */
@@ -55,25 +43,18 @@ export function planJobs(
       for (const suite of suites) {
         const steps = suite.steps.filter((step) => filter(suite.name, step.name));
         if (steps.length === 0) continue;
-        jobs.push({ name: `${arch}-${config.name}-${suite.name}`, arch, config, suite, steps });
+        jobs.push({
+          name: `${arch}-${config.name}-${suite.name}`,
+          arch,
+          config,
+          suite,
+          steps,
+          boots: !suite.pending,
+        });
       }
     }
   }
   return jobs;
-}
-
-/** Runs `jobs` with at most `options.parallel` at a time; results in job order. */
-export async function runJobs(jobs: readonly Job[], options: RunnerOptions): Promise<JobResult[]> {
-  const results: JobResult[] = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const index = next++;
-      results[index] = await runJob(jobs[index], options);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel, jobs.length)) }, worker));
-  return results;
 }
 
 /** Classes an error from the session or launch as a kernel failure. */
@@ -97,10 +78,10 @@ export function kernelFailureOf(error: unknown): KernelFailure {
   return { kind: "boot", message: error instanceof Error ? error.message : String(error), report: tail };
 }
 
-async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
-  const started = performance.now();
-  const base = { name: job.name, arch: job.arch, config: job.config.name, suite: job.suite.name };
-  const stepResult = (step: Step, status: StepResult["status"], messages: string[]): StepResult => ({
+function stepResult(job: Job, step: Step, status: StepResult["status"], messages: string[]): StepResult {
+  // The step's line in its suite file, for `::error file=,line=` (steps are the suite's own objects).
+  const line = job.suite.stepLines?.[job.suite.steps.indexOf(step)];
+  return {
     id: `${job.suite.name}/${step.name}`,
     name: step.name,
     command: step.run,
@@ -108,27 +89,47 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
     durationMs: 0,
     messages,
     output: [],
-  });
+    ...(line ? { location: { file: job.suite.source, line } } : {}),
+  };
+}
+
+function jobBase(job: Job) {
+  return { name: job.name, arch: job.arch, config: job.config.name, suite: job.suite.name };
+}
+
+/** The result of a job the run never started (stopped by a signal or a full disk first). */
+export function notRunJob(job: Job, why: string): JobResult {
+  return {
+    ...jobBase(job),
+    status: "interrupted",
+    durationMs: 0,
+    steps: job.steps.map((step) => stepResult(job, step, "skipped", [why])),
+  };
+}
+
+/** Runs one suite job in one boot through the engine's {@link JobContext}. */
+export async function runSuiteJob(job: Job, run: JobContext, options: SuiteJobOptions): Promise<JobResult> {
+  const started = performance.now();
+  const base = jobBase(job);
+  const stepResult_ = (step: Step, status: StepResult["status"], messages: string[]) =>
+    stepResult(job, step, status, messages);
 
   if (job.suite.pending) {
     const result: JobResult = {
       ...base,
       status: "pending",
       durationMs: 0,
-      steps: job.steps.map((step) => stepResult(step, "pending", [job.suite.pending!])),
+      steps: job.steps.map((step) => stepResult_(step, "pending", [job.suite.pending!])),
     };
     options.reporter.jobFinished(result);
     return result;
   }
 
   options.reporter.jobStarted(job.name);
-  const kernel = options.kernels[job.arch];
-  const recorder = await options.bundle.startJob(job.name, {
+  const recorder = await run.record({
     ...base,
     memoryMiB: job.config.memoryMiB,
     cpus: job.config.cpus,
-    elf: kernel.path,
-    elfSha256: kernel.sha256,
   });
   const steps: StepResult[] = [];
   let machine: BootedMachine | undefined;
@@ -136,20 +137,7 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
   let bootMs: number | undefined;
   let exit: Awaited<ReturnType<BootedMachine["shutdown"]>> | undefined;
   try {
-    machine = await (options.launch ?? Machine.launch)({
-      arch: job.arch,
-      config: job.config,
-      kernelPath: kernel.path,
-      qemuBinary: options.qemuBinaries[job.arch],
-      onSerialBytes: (chunk) => recorder.serialBytes(chunk),
-    });
-    const entry = options.bundle.manifest.jobs.find((candidate) => candidate.name === job.name);
-    if (entry) {
-      entry.qemuArgv = machine.argv;
-      entry.qemuPid = machine.pid;
-      entry.qemuVersion = machine.qemuVersion;
-      await options.bundle.saveManifest();
-    }
+    machine = await run.launch({ config: job.config, qemuBinary: options.qemuBinaries[job.arch] });
     const session = new Session(machine, {
       bootTimeoutMs: options.bootTimeoutMs,
       commandTimeoutMs: options.commandTimeoutMs,
@@ -159,6 +147,7 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
     recorder.event({ kind: "boot", bootMs });
     await session.enableFraming();
     for (const step of job.steps) {
+      throwIfStopped(run.stop, `job ${job.name}`);
       const stepStarted = performance.now();
       try {
         const result = await session.run(
@@ -167,7 +156,7 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
         );
         const messages = checkExpectations(step.expect, result);
         const done: StepResult = {
-          ...stepResult(step, messages.length ? "failed" : "passed", messages),
+          ...stepResult_(step, messages.length ? "failed" : "passed", messages),
           durationMs: result.durationMs,
           output: result.output,
           exitStatus: result.status,
@@ -180,7 +169,7 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
         options.reporter.stepFinished(job.name, done);
       } catch (error) {
         const failed = {
-          ...stepResult(step, "failed", [error instanceof Error ? error.message : String(error)]),
+          ...stepResult_(step, "failed", [error instanceof Error ? error.message : String(error)]),
           durationMs: Math.round(performance.now() - stepStarted),
         };
         steps.push(failed);
@@ -194,12 +183,13 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
     // tears QEMU down, and the error surfaces with its stack.
     if (!(error instanceof SisError) && !(error instanceof Error && error.name === "QmpError")) throw error;
     // A missing QEMU is the machine's problem, not the kernel's: the run stops with exit 3.
-    if (error instanceof EnvironmentError) throw error;
-    failure = kernelFailureOf(error);
+    if (error instanceof EnvironmentError && !run.stop.isStopped) throw error;
+    // Stopped by a signal or a full disk: the machine was shut down under the session.
+    failure = run.stop.isStopped ? { kind: "interrupted", message: run.stop.reason } : kernelFailureOf(error);
     recorder.event({ ...failure, kind: "kernel-failure", failure: failure.kind });
     const why = `not run: kernel ${failure.kind}${failure.stage ? ` at ${failure.stage}` : ""}`;
     const ran = steps.length;
-    for (const step of job.steps.slice(ran)) steps.push(stepResult(step, "skipped", [why]));
+    for (const step of job.steps.slice(ran)) steps.push(stepResult_(step, "skipped", [why]));
     if (ran === 0 && steps.length > 0) {
       // The kernel failed before any step ran: the first step carries the failure so CI shows it.
       steps[0] = { ...steps[0], status: "failed", messages: [failure.message] };
@@ -211,7 +201,13 @@ async function runJob(job: Job, options: RunnerOptions): Promise<JobResult> {
   }
   const result: JobResult = {
     ...base,
-    status: failure ? "error" : steps.some((step) => step.status === "failed") ? "failed" : "passed",
+    status: failure?.kind === "interrupted"
+      ? "interrupted"
+      : failure
+      ? "error"
+      : steps.some((step) => step.status === "failed")
+      ? "failed"
+      : "passed",
     bootMs,
     durationMs: Math.round(performance.now() - started),
     steps,

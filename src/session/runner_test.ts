@@ -3,16 +3,23 @@ import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { BUILTIN_CONFIGS } from "../qemu/profiles.ts";
 import type { ProgressReporter } from "../report/progress.ts";
-import { RunBundle } from "../runs/bundle.ts";
+import type { JobResult } from "../report/results.ts";
+import { testContext } from "../context.ts";
+import { runEngine } from "../runs/engine.ts";
+import { RunStop } from "../runs/signals.ts";
+import { buildPaths } from "../toolchain/build.ts";
 import { FakeKernel } from "./fake_kernel.ts";
-import { type BootedMachine, planJobs, runJobs } from "./runner.ts";
+import { type BootedMachine, type Job, notRunJob, planJobs, runSuiteJob } from "./runner.ts";
 import { parseSuite } from "./suite.ts";
 
 const silent: ProgressReporter = { jobStarted() {}, stepFinished() {}, jobFinished() {}, runFinished() {} };
 
 /** A fake machine: the fake kernel's console plus a teardown that records it ran. */
-function fakeLaunch(shutdowns: string[]) {
+function fakeLaunch(shutdowns: string[], stop?: RunStop) {
+  let launches = 0;
   return (options: { arch: string }): Promise<BootedMachine> => {
+    // With a stop: the second boot is where "the user presses Ctrl-C".
+    if (stop && ++launches === 2) stop.interrupt("SIGINT");
     const kernel = new FakeKernel({ chunkSize: 7 });
     return Promise.resolve({
       chunks: kernel.chunks,
@@ -27,7 +34,58 @@ function fakeLaunch(shutdowns: string[]) {
   };
 }
 
-Deno.test("runJobs() runs each suite in one boot, checks steps, and skips the rest after a panic", async () => {
+/** Runs jobs through the engine with fake machines and a fake cargo that installs a dummy ELF. */
+export async function runFake(root: string, jobs: Job[], shutdowns: string[], stop?: RunStop): Promise<{
+  code: number;
+  results: JobResult[];
+  manifest: { jobs: Record<string, unknown>[] };
+}> {
+  let results: JobResult[] = [];
+  let bundleDir = "";
+  const code = await runEngine({
+    kind: "test",
+    root,
+    context: testContext({ cwd: root }),
+    argv: ["sis", "test"],
+    jobs,
+    kernels: {},
+    parallel: 2,
+    outputs: {},
+    launch: fakeLaunch(shutdowns, stop),
+    stop,
+    build: async (arches) => {
+      for (const arch of arches) {
+        const { elf } = buildPaths(root, arch);
+        await Deno.mkdir(join(elf, ".."), { recursive: true });
+        await Deno.writeFile(elf, new Uint8Array([0x7f, 0x45, 0x4c, 0x46]));
+      }
+    },
+    runJob: (job, run) =>
+      runSuiteJob(job, run, {
+        qemuBinaries: {},
+        bootTimeoutMs: 1000,
+        commandTimeoutMs: 1000,
+        reporter: silent,
+      }),
+    notRun: notRunJob,
+    finish: (jobResults, info) => {
+      results = jobResults;
+      bundleDir = info.bundleDir;
+      const report = {
+        schema: 1 as const,
+        runId: info.runId,
+        startedAt: info.startedAt,
+        durationMs: 0,
+        jobs: jobResults,
+        summary: { passed: 0, failed: 0, skipped: 0, pending: 0, kernelFailures: 0 },
+      };
+      return { json: report, report, exitCode: jobResults.some((job) => job.status === "error") ? 4 : 0 };
+    },
+  });
+  return { code, results, manifest: JSON.parse(await Deno.readTextFile(join(bundleDir, "manifest.json"))) };
+}
+
+Deno.test("the engine runs each suite in one boot, checks steps, and skips the rest after a panic", async () => {
   const runs = await Deno.makeTempDir();
   try {
     const good = parseSuite(
@@ -59,18 +117,9 @@ Deno.test("runJobs() runs each suite in one boot, checks steps, and skips the re
       "riscv64-default-boom",
       "riscv64-default-later",
     ]);
-    const bundle = await RunBundle.create(runs, { sisVersion: "0", deno: "2", argv: [], cwd: "/", seed: 1 });
     const shutdowns: string[] = [];
-    const results = await runJobs(jobs, {
-      launch: fakeLaunch(shutdowns),
-      kernels: { riscv64: { path: "/k", sha256: "0" }, x86_64: { path: "/k", sha256: "0" } },
-      qemuBinaries: {},
-      bootTimeoutMs: 1000,
-      commandTimeoutMs: 1000,
-      bundle,
-      reporter: silent,
-      parallel: 2,
-    });
+    const { code, results, manifest } = await runFake(runs, jobs, shutdowns);
+    assertEquals(code, 4);
     const [goodJob, boomJob, laterJob] = results;
     assertEquals(goodJob.steps.map((step) => step.status), ["passed", "failed", "passed"]);
     assertEquals(goodJob.steps[1].messages, ['output does not contain "bye"']);
@@ -89,7 +138,7 @@ Deno.test("runJobs() runs each suite in one boot, checks steps, and skips the re
     )
       .map((line) => JSON.parse(line)).find((entry) => entry.kind === "kernel-failure");
     assertEquals(event.failure, "panic");
-    assertEquals(bundle.manifest.jobs.find((job) => job.name === "x86_64-default-good")?.qemuArgv, [
+    assertEquals(manifest.jobs.find((job) => job.name === "x86_64-default-good")?.qemuArgv, [
       "fake-qemu",
       "x86_64",
     ]);
@@ -111,4 +160,32 @@ Deno.test("planJobs() drops suites whose steps are all filtered out", () => {
     1,
   ]]);
   assertEquals(planJobs(["aarch64"], [BUILTIN_CONFIGS.default], [suite], () => false), []);
+});
+
+Deno.test("a stop mid-run: the running job ends interrupted, later ones are not run, reports are written, exit 130", async () => {
+  const runs = await Deno.makeTempDir();
+  try {
+    const suite = parseSuite(
+      { steps: [{ name: "a", run: "echo a" }, { name: "b", run: "echo b" }] },
+      "s",
+      "s.yaml",
+    );
+    const jobs = planJobs(["aarch64", "riscv64", "x86_64"], [BUILTIN_CONFIGS.default], [suite], () => true);
+    const shutdowns: string[] = [];
+    const { code, results } = await runFake(runs, jobs, shutdowns, new RunStop());
+    assertEquals(code, 130);
+    // Parallel 2: the first two jobs started; the second launch stopped the run.
+    assertEquals(results.map((job) => job.status).slice(1), ["interrupted", "interrupted"]);
+    assertEquals(results[2].steps.map((step) => step.messages[0]), [
+      "not run: interrupted by SIGINT",
+      "not run: interrupted by SIGINT",
+    ]);
+    // The machine that booted as the stop came was shut down, not left running.
+    ok(shutdowns.includes("riscv64"));
+    const [runDir] = [...Deno.readDirSync(join(runs, "runs"))].map((entry) => join(runs, "runs", entry.name));
+    const written = JSON.parse(await Deno.readTextFile(join(runDir, "results.json")));
+    assertEquals(written.jobs.length, 3);
+  } finally {
+    await Deno.remove(runs, { recursive: true });
+  }
 });

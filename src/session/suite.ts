@@ -1,7 +1,7 @@
 /** Test suites as YAML data (`tests/suites/*.yaml`): zod schema, loading, filtering and checking a step's expectations. */
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { isSeq, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
 import type { CommandResult } from "./driver.ts";
@@ -59,10 +59,14 @@ export const suiteSchema = z.strictObject({
 
 export type Expectation = z.infer<typeof expectSchema>;
 export type Step = z.infer<typeof stepSchema>;
-export type Suite = z.infer<typeof suiteSchema> & { name: string; source: string };
+/**
+ * A loaded suite. `stepLines[i]` is the 1-based line of step i in `source`,
+ * so a failing step can point at its YAML (GitHub `::error file=,line=`).
+ */
+export type Suite = z.infer<typeof suiteSchema> & { name: string; source: string; stepLines?: number[] };
 
 /** Validates one parsed suite file; a bad file is one usage error naming the file and field. */
-export function parseSuite(data: unknown, name: string, source: string): Suite {
+export function parseSuite(data: unknown, name: string, source: string, stepLines?: number[]): Suite {
   const result = suiteSchema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -71,7 +75,24 @@ export function parseSuite(data: unknown, name: string, source: string): Suite {
       fix: "see docs/HARNESS.md for the suite format",
     });
   }
-  return { ...result.data, name, source };
+  return { ...result.data, name, source, ...(stepLines ? { stepLines } : {}) };
+}
+
+/** Parses a suite file's text, keeping the line each step starts on. */
+export function parseSuiteText(text: string, name: string, source: string): Suite {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter });
+  if (document.errors.length > 0) {
+    throw new UsageError(`${source}: not valid YAML: ${document.errors[0].message.split("\n")[0]}`);
+  }
+  const steps = document.get("steps");
+  const stepLines = isSeq(steps)
+    ? steps.items.map((item) => {
+      const offset = (item as { range?: [number, number, number] }).range?.[0];
+      return offset === undefined ? 0 : lineCounter.linePos(offset).line;
+    })
+    : undefined;
+  return parseSuite(document.toJS(), name, source, stepLines);
 }
 
 /** Loads every `*.yaml` in `dir`, sorted by name. */
@@ -85,13 +106,7 @@ export async function loadSuites(dir: string): Promise<Suite[]> {
   const suites: Suite[] = [];
   for (const file of files) {
     const source = join(dir, file);
-    let data: unknown;
-    try {
-      data = parseYaml(await readFile(source, "utf8"));
-    } catch (error) {
-      throw new UsageError(`${source}: not valid YAML: ${(error as Error).message.split("\n")[0]}`);
-    }
-    suites.push(parseSuite(data, basename(file, ".yaml"), source));
+    suites.push(parseSuiteText(await readFile(source, "utf8"), basename(file, ".yaml"), source));
   }
   return suites;
 }
@@ -114,22 +129,6 @@ export function selectSuites(suites: Suite[], choice: string): Suite[] {
 /** Whether `--filter` selects a step: a substring of `suite/step`. */
 export function matchesFilter(suite: string, step: string, filter: string | undefined): boolean {
   return filter === undefined || filter === "" || `${suite}/${step}`.includes(filter);
-}
-
-/** Parses `--shard i/n` (1-based). */
-export function parseShard(text: string): { index: number; count: number } {
-  const match = /^(\d+)\/(\d+)$/.exec(text);
-  const index = match ? Number(match[1]) : NaN;
-  const count = match ? Number(match[2]) : NaN;
-  if (!match || count < 1 || index < 1 || index > count) {
-    throw new UsageError(`--shard must be i/n with 1 <= i <= n, got "${text}"`);
-  }
-  return { index, count };
-}
-
-/** Keeps the items of shard `index` of `count` (round robin over a stable order). */
-export function shardItems<T>(items: readonly T[], shard: { index: number; count: number }): T[] {
-  return items.filter((_, position) => position % shard.count === shard.index - 1);
 }
 
 /** Checks a command's result against a step's expectations; returns the failures (empty = pass). */

@@ -1,17 +1,9 @@
-/** Unit tests for suite validation, selection, sharding and expectation checks, including the real tests/suites files. */
+/** Unit tests for suite validation, selection and expectation checks, including the real tests/suites files. */
 import { deepStrictEqual as assertEquals, ok, throws } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../errors.ts";
 import type { CommandResult } from "./driver.ts";
-import {
-  checkExpectations,
-  loadSuites,
-  matchesFilter,
-  parseShard,
-  parseSuite,
-  selectSuites,
-  shardItems,
-} from "./suite.ts";
+import { checkExpectations, loadSuites, matchesFilter, parseSuite, selectSuites } from "./suite.ts";
 
 const result = (output: string[], status = 0): CommandResult => ({
   seq: 1,
@@ -92,9 +84,4 @@ Deno.test("selectSuites(), matchesFilter() and sharding pick what was asked", ()
   throws(() => selectSuites(suites, "d"), UsageError);
   ok(matchesFilter("smoke", "echo prints", "smoke/echo"));
   ok(!matchesFilter("smoke", "help", "echo"));
-  assertEquals(parseShard("2/3"), { index: 2, count: 3 });
-  for (const bad of ["0/3", "4/3", "x", "1/0"]) throws(() => parseShard(bad), UsageError);
-  const items = [0, 1, 2, 3, 4, 5, 6];
-  const shards = [1, 2, 3].map((index) => shardItems(items, { index, count: 3 }));
-  assertEquals(shards, [[0, 3, 6], [1, 4], [2, 5]]);
 });

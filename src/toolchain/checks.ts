@@ -1,6 +1,8 @@
 /** What `sis doctor` checks and `sis setup` installs: one table of tools, each with how to find it and which Debian package brings it. */
+import { PROFILES } from "../qemu/profiles.ts";
 import { type Probe, which } from "./probe.ts";
 import { findRustToolchain, LINKER } from "./rust.ts";
+import { isAtLeast, MIN_DENO_VERSION, MIN_QEMU_VERSION, RUST_UPGRADE_FIX } from "./versions.ts";
 
 /** How much a missing tool matters. */
 export type Need =
@@ -30,6 +32,8 @@ export interface CheckInputs {
   readonly probe: Probe;
   /** Version of the Deno running sis. */
   readonly denoVersion: string;
+  /** kernel/Cargo.toml's `rust-version`, when run inside a checkout. */
+  readonly rustVersion?: string;
   /** The toolchain lookup, shared by the checks that need it (set by runChecks). */
   readonly rust?: ReturnType<typeof findRustToolchain>;
 }
@@ -49,13 +53,22 @@ interface CheckSpec {
   run(inputs: CheckInputs): Promise<{ found: boolean; detail: string }>;
 }
 
-/** Looks a program up on PATH and reports the first line of `<program> <versionFlag>`. */
-function program(name: string, versionFlag = "--version"): CheckSpec["run"] {
+/**
+ * Looks a program up on PATH and reports the first line of `<program>
+ * <versionFlag>`; with `minimum`, an older version counts as not found.
+ */
+function program(name: string, versionFlag = "--version", minimum?: string): CheckSpec["run"] {
   return async ({ env, probe }) => {
     const path = await which(probe, name, env);
     if (!path) return { found: false, detail: "not on PATH" };
     const result = await probe.run([path, versionFlag]);
     const version = (result.stdout || result.stderr).split("\n", 1)[0].trim();
+    if (minimum && !isAtLeast(version, minimum)) {
+      return {
+        found: false,
+        detail: `${path} (${version || "no version"}) is older than ${minimum}, the minimum`,
+      };
+    }
     return { found: true, detail: version ? `${path} (${version})` : path };
   };
 }
@@ -74,15 +87,28 @@ const CHECKS: readonly CheckSpec[] = [
     name: "deno",
     need: "required",
     packages: [],
-    fix: "the ./sis launcher installs it from npm (deno@2.9.6)",
-    run: ({ denoVersion }) => Promise.resolve({ found: true, detail: denoVersion }),
+    fix: `the ./sis launcher installs it from npm (deno@${MIN_DENO_VERSION})`,
+    run: ({ denoVersion }) =>
+      Promise.resolve(
+        isAtLeast(denoVersion, MIN_DENO_VERSION)
+          ? { found: true, detail: denoVersion }
+          : { found: false, detail: `${denoVersion} is older than ${MIN_DENO_VERSION}, the minimum` },
+      ),
   },
   {
     name: "rustc + cargo (build-std)",
     need: "required",
     packages: ["rustc-web", "cargo-web", "rust-web-src"],
+    fix: `./sis setup, or ${RUST_UPGRADE_FIX}`,
     async run(inputs) {
       const { toolchain, inspections } = await rustOf(inputs);
+      if (toolchain && inputs.rustVersion && !isAtLeast(toolchain.rustcVersion, inputs.rustVersion)) {
+        return {
+          found: false,
+          detail: `${toolchain.rustcVersion} is older than the kernel's rust-version ${inputs.rustVersion} ` +
+            "(kernel/Cargo.toml)",
+        };
+      }
       if (toolchain) {
         return { found: true, detail: `${toolchain.rustcVersion} [${toolchain.kind}], ${toolchain.cargo}` };
       }
@@ -104,14 +130,14 @@ const CHECKS: readonly CheckSpec[] = [
   {
     name: "qemu-system-aarch64",
     need: "required",
-    packages: ["qemu-system-arm"],
-    run: program("qemu-system-aarch64", QEMU_VERSION),
+    packages: [PROFILES.aarch64.aptPackage],
+    run: program("qemu-system-aarch64", QEMU_VERSION, MIN_QEMU_VERSION),
   },
   {
     name: "qemu-system-riscv64",
     need: "required",
-    packages: ["qemu-system-misc"],
-    run: program("qemu-system-riscv64", QEMU_VERSION),
+    packages: [PROFILES.riscv64.aptPackage],
+    run: program("qemu-system-riscv64", QEMU_VERSION, MIN_QEMU_VERSION),
   },
   {
     name: "OpenSBI firmware (riscv64)",
@@ -122,8 +148,8 @@ const CHECKS: readonly CheckSpec[] = [
   {
     name: "qemu-system-x86_64",
     need: "required",
-    packages: ["qemu-system-x86"],
-    run: program("qemu-system-x86_64", QEMU_VERSION),
+    packages: [PROFILES.x86_64.aptPackage],
+    run: program("qemu-system-x86_64", QEMU_VERSION, MIN_QEMU_VERSION),
   },
   {
     name: "SeaBIOS firmware (x86_64)",
@@ -139,6 +165,15 @@ const CHECKS: readonly CheckSpec[] = [
   { name: "promtool", need: "optional", packages: ["prometheus"], run: program("promtool") },
 ];
 
+/**
+ * The one-line fix for missing packages, the same wherever sis meets the gap
+ * (doctor, a QEMU that will not start on a CI runner): the setup command and
+ * the apt-get line it runs, for machines where sis is a lone binary.
+ */
+export function setupFix(packages: readonly string[], optional = false): string {
+  return `./sis setup${optional ? " --optional" : ""} (apt-get install ${packages.join(" ")})`;
+}
+
 /** Runs every check (in parallel: each only reads the machine). */
 export function runChecks(inputs: CheckInputs): Promise<CheckResult[]> {
   // Two rows ask for the Rust toolchain: look it up once.
@@ -147,11 +182,7 @@ export function runChecks(inputs: CheckInputs): Promise<CheckResult[]> {
   return Promise.all(CHECKS.map(async (check) => {
     const { found, detail } = await check.run(shared);
     const fix = check.fix ??
-      (check.packages.length > 0
-        ? `./sis setup${check.need === "optional" ? " --optional" : ""} (apt-get install ${
-          check.packages.join(" ")
-        })`
-        : "");
+      (check.packages.length > 0 ? setupFix(check.packages, check.need === "optional") : "");
     return { name: check.name, need: check.need, found, detail, packages: check.packages, fix };
   }));
 }

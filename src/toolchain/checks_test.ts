@@ -32,7 +32,9 @@ const answers = {
   "/usr/bin/rustc -vV": { stdout: "rustc 1.96.0 (x)\nrelease: 1.96.0\n" },
   "/usr/bin/rustc --print sysroot": { stdout: "/usr\n" },
   "/usr/bin/cargo --version": { stdout: "cargo 1.96.0\n" },
+  "/usr/bin/qemu-system-aarch64 --version": { stdout: "QEMU emulator version 7.2.22\n" },
   "/usr/bin/qemu-system-riscv64 --version": { stdout: "QEMU emulator version 7.2.22\n" },
+  "/usr/bin/qemu-system-x86_64 --version": { stdout: "QEMU emulator version 7.2.22\n" },
 };
 
 const env = { PATH: "/usr/bin" };
@@ -174,4 +176,36 @@ Deno.test("setup() as a user without sudo runs apt-get directly and says to run 
     assert.match((error as { fix?: string }).fix ?? "", /run it as root/);
     return true;
   });
+});
+
+Deno.test("runChecks() refuses a rustc older than the kernel's rust-version, an old QEMU and an old Deno, saying what to install", async () => {
+  const old = {
+    ...answers,
+    "/usr/bin/rustc -vV": { stdout: "rustc 1.85.0 (4d91de4e4 2025-02-17)\nrelease: 1.85.0\n" },
+    "/usr/bin/qemu-system-x86_64 --version": { stdout: "QEMU emulator version 6.2.0\n" },
+  };
+  const results = await runChecks({
+    env,
+    probe: new FakeProbe(machineFiles(), old),
+    denoVersion: "2.1.0",
+    rustVersion: "1.96",
+  });
+  const byName = new Map(results.map((result) => [result.name, result]));
+  const rust = byName.get("rustc + cargo (build-std)")!;
+  assert.equal(rust.found, false);
+  assert.match(rust.detail, /rustc 1\.85\.0 .*older than the kernel's rust-version 1\.96/);
+  assert.match(rust.fix, /bookworm-updates/);
+  assert.equal(byName.get("qemu-system-x86_64")!.found, false);
+  assert.match(byName.get("qemu-system-x86_64")!.detail, /older than 7\.2\.0/);
+  assert.equal(byName.get("qemu-system-aarch64")!.found, true);
+  assert.equal(byName.get("deno")!.found, false);
+  // The same machine with a new enough Rust and Deno passes those rows.
+  const fine = await runChecks({
+    env,
+    probe: new FakeProbe(machineFiles(), answers),
+    denoVersion: "2.9.6",
+    rustVersion: "1.96",
+  });
+  assert.equal(fine.find((result) => result.name === "rustc + cargo (build-std)")!.found, true);
+  assert.equal(fine.find((result) => result.name === "deno")!.found, true);
 });

@@ -5,13 +5,11 @@ import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { ARCHES } from "../../src/arch.ts";
 import { testContext } from "../../src/context.ts";
-import { ensureChaosKernels } from "../../src/chaos/kernels.ts";
 import { CHAOS_MODES } from "../../src/chaos/modes.ts";
 import type { ChaosResults } from "../../src/chaos/results.ts";
-import { runCells } from "../../src/chaos/run.ts";
+import { runChaosCells } from "../../src/chaos/run.ts";
 import { type CellPlan, makeOp, planCell } from "../../src/chaos/workload.ts";
 import { BUILTIN_CONFIGS } from "../../src/qemu/profiles.ts";
-import { RunBundle } from "../../src/runs/bundle.ts";
 import { ROOT, sis } from "./_harness.ts";
 
 /**
@@ -25,6 +23,34 @@ async function tempDir(): Promise<string> {
 async function readResults(path: string): Promise<ChaosResults> {
   return JSON.parse(await readFile(path, "utf8"));
 }
+
+Deno.test("sis chaos matrix --config smp (-smp 4, preemptive SMP) passes every assertion at rate 30 on all three archs", async () => {
+  const out = await tempDir();
+  try {
+    const run = await sis([
+      "chaos",
+      "matrix",
+      "--arch",
+      "all",
+      "--config",
+      "smp",
+      "--rates",
+      "30",
+      "--json",
+      join(out, "chaos.json"),
+    ]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const results = await readResults(join(out, "chaos.json"));
+    assert.equal(results.cells.length, ARCHES.length * CHAOS_MODES.length);
+    assert.equal(results.summary.passed, results.cells.length);
+    for (const cell of results.cells) {
+      const failed = cell.assertions.filter((assertion) => assertion.status === "failed");
+      assert.deepEqual(failed, [], `${cell.name}: ${JSON.stringify(cell.assertions)}`);
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
 
 Deno.test("sis chaos matrix --arch all passes every assertion for every mode and rate on all three archs", async () => {
   const out = await tempDir();
@@ -60,6 +86,8 @@ Deno.test("sis chaos matrix --arch all passes every assertion for every mode and
         continue;
       }
       for (const id of ["counters", "recovery", "intact"]) assert.ok(ran.has(id as never), `${where}: ${id}`);
+      // Modes whose workload writes files: no partial file, and every file written under faults reads back.
+      if (["disk_full", "disk_fail", "slow_io"].includes(cell.mode)) assert.ok(ran.has("files"), where);
       // The injection points really fire: the failure the original tests could not show.
       assert.ok(summary.injections > 0, where);
       assert.ok(summary.checks! >= cell.ops, where);
@@ -147,28 +175,21 @@ for (const arch of ARCHES) {
   });
 }
 
-/** Runs one cell of `plan` on the real chaos kernel, in one boot. */
+/** Runs one cell of `plan` on the real chaos kernel, in one boot, through the run engine. */
 async function brokenCell(runs: string, plan: CellPlan) {
-  const kernels = await ensureChaosKernels(ROOT, [BROKEN_ARCH], testContext({ env: Deno.env.toObject() }));
-  const bundle = await RunBundle.create(runs, {
-    kind: "chaos",
-    sisVersion: "test",
-    deno: Deno.version.deno,
-    argv: [],
-    cwd: ROOT,
-    seed: 42,
-  });
-  const [cell] = await runCells([{ arch: BROKEN_ARCH, plan }], {
-    kernels,
+  const { results } = await runChaosCells([{ arch: BROKEN_ARCH, plan }], {
+    root: ROOT,
+    runsDir: runs,
+    context: testContext({ cwd: ROOT, env: Deno.env.toObject() }),
+    argv: ["sis", "chaos", "(test)"],
     qemuBinaries: {},
     config: BUILTIN_CONFIGS.default,
     bootTimeoutMs: 10_000,
     commandTimeoutMs: 10_000,
-    bundle,
     parallel: 1,
     confidence: 0.999,
   });
-  return cell;
+  return results!.cells[0];
 }
 
 /** One arch is enough to show the checker catches each break; x86_64 boots in well under a second. */
@@ -223,7 +244,7 @@ Deno.test("an armed mode whose point the workload never reaches fails, as the or
   }
 });
 
-Deno.test("sis chaos refuses bad arguments with exit 2 and a missing bundle with exit 1", async () => {
+Deno.test("sis chaos refuses bad arguments and a missing bundle with exit 2", async () => {
   const unknown = await sis(["chaos", "run", "disk_ful", "--rate", "30"]);
   assert.equal(unknown.code, 2, unknown.stderr);
   assert.match(unknown.stderr, /see 'sis chaos --help'/);
@@ -233,6 +254,6 @@ Deno.test("sis chaos refuses bad arguments with exit 2 and a missing bundle with
   assert.equal(rates.code, 2, rates.stderr);
   assert.match(rates.stderr, /Bad rate "x"/);
   const missing = await sis(["chaos", "replay", "/nonexistent/run", "--no-build"]);
-  assert.equal(missing.code, 1, missing.stderr);
+  assert.equal(missing.code, 2, missing.stderr);
   assert.match(missing.stderr, /Cannot replay \/nonexistent\/run/);
 });

@@ -9,10 +9,11 @@ import { type Arch, ARCHES } from "../../src/arch.ts";
 import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "../../src/qemu/profiles.ts";
 import { type CommandResult, Session, SessionPanicError } from "../../src/session/driver.ts";
-import { ensureChaosKernels } from "../../src/chaos/kernels.ts";
+import { CHAOS_BUILD_DIR } from "../../src/chaos/run.ts";
+import { ensureKernels } from "../../src/runs/kernels.ts";
 import { testContext } from "../../src/context.ts";
 import { readElf } from "../../src/parse/elf.ts";
-import { findJq, findPromtool, pipeThrough } from "../_tools.ts";
+import { findJq, findPromtool, ignoreWithout, pipeThrough, requireTool } from "../_tools.ts";
 import { ROOT } from "./_harness.ts";
 
 const promtool = await findPromtool();
@@ -85,60 +86,67 @@ for (const arch of ARCHES) {
     });
   }
 
-  Deno.test(`kernel on ${arch} keeps answering after 10,000 hostile input lines`, async () => {
-    const kernel = await boot(arch);
-    try {
-      const random = seededRandom(0x5151 + arch.length);
-      for (let line = 0; line < 10_000; line++) {
-        // Every line, whatever it holds, must get exactly one frame with a status.
-        const result = await kernel.session.runBytes(new Uint8Array(hostileLine(random)));
-        assert.ok(result.status >= 0 && result.status <= 255, `line ${line}: status ${result.status}`);
-        if (line % 1000 === 999) {
-          assert.deepEqual(await ok(kernel.session, `echo alive ${line}`), [`alive ${line}`]);
+  // The full run on the default machine (2 CPUs), a shorter one with
+  // -smp 4, where the shell may move between four preempting CPUs.
+  for (
+    const [machineConfig, lines] of [[BUILTIN_CONFIGS.default, 10_000], [BUILTIN_CONFIGS.smp, 2_000]] as const
+  ) {
+    const label = machineConfig.name === "default" ? "" : ` with -smp ${machineConfig.cpus}`;
+    Deno.test(`kernel on ${arch}${label} keeps answering after ${lines.toLocaleString("en")} hostile input lines`, async () => {
+      const kernel = await boot(arch, machineConfig);
+      try {
+        const random = seededRandom(0x5151 + arch.length);
+        for (let line = 0; line < lines; line++) {
+          // Every line, whatever it holds, must get exactly one frame with a status.
+          const result = await kernel.session.runBytes(new Uint8Array(hostileLine(random)));
+          assert.ok(result.status >= 0 && result.status <= 255, `line ${line}: status ${result.status}`);
+          if (line % 1000 === 999) {
+            assert.deepEqual(await ok(kernel.session, `echo alive ${line}`), [`alive ${line}`]);
+          }
         }
+        // The file system and the shell's state survived too.
+        assert.ok((await ok(kernel.session, "cat /README.md")).some((text) => text.includes("SIS kernel")));
+      } finally {
+        await kernel.close();
       }
-      // The file system and the shell's state survived too.
-      assert.ok((await ok(kernel.session, "cat /README.md")).some((text) => text.includes("SIS kernel")));
-    } finally {
-      await kernel.close();
-    }
-  });
+    });
+  }
 
-  Deno.test(`kernel on ${arch}: after logctl json every log line is one valid JSON record`, async () => {
-    const kernel = await boot(arch);
-    try {
-      await ok(kernel.session, "logctl json");
-      const replayed = await ok(kernel.session, "dmesg");
-      assert.ok(replayed.length >= 5, "boot events are in the ring");
-      const records = replayed.map((line) => JSON.parse(line) as Record<string, unknown>);
-      if (jq) {
+  Deno.test({
+    name: `kernel on ${arch}: after logctl json every log line is one valid JSON record (jq agrees)`,
+    ignore: ignoreWithout("jq", jq),
+    fn: async () => {
+      const kernel = await boot(arch);
+      try {
+        await ok(kernel.session, "logctl json");
+        const replayed = await ok(kernel.session, "dmesg");
+        assert.ok(replayed.length >= 5, "boot events are in the ring");
+        const records = replayed.map((line) => JSON.parse(line) as Record<string, unknown>);
         // The reference: jq -c . takes every line and gives one compact record per line.
-        const checked = await pipeThrough(jq, ["-c", "."], replayed.join("\n") + "\n");
+        const checked = await pipeThrough(requireTool("jq", jq), ["-c", "."], replayed.join("\n") + "\n");
         assert.equal(checked.code, 0, checked.stderr);
         assert.equal(checked.stdout.trimEnd().split("\n").length, replayed.length);
-      } else {
-        console.warn("NOTICE: jq not found; JSON lines checked with JSON.parse only");
+        const events = records.map((record) => `${record.subsystem}:${record.status}`);
+        for (const event of ["boot:arch", "boot:memory", "boot:heap", "fs:mounted", "shell:ready"]) {
+          assert.ok(events.includes(event), `boot event ${event} in ${events.join(", ")}`);
+        }
+        for (const record of records) {
+          assert.equal(typeof record.ts, "number");
+          assert.match(String(record.level), /^(TRACE|DEBUG|INFO|WARN|ERROR|FATAL)$/);
+        }
+        // A record logged live after the switch arrives as a JSON log line.
+        const switched = await kernel.session.run("logctl level debug");
+        assert.equal(switched.status, 0);
+        assert.equal(switched.logs.length, 1, "logctl logs the change");
+        const live = JSON.parse(switched.logs[0].text);
+        assert.equal(live.subsystem, "log");
+        assert.equal(live.level, "INFO");
+        const status = await ok(kernel.session, "logctl status");
+        assert.match(status[0], /format=json level=DEBUG/);
+      } finally {
+        await kernel.close();
       }
-      const events = records.map((record) => `${record.subsystem}:${record.status}`);
-      for (const event of ["boot:arch", "boot:memory", "boot:heap", "fs:mounted", "shell:ready"]) {
-        assert.ok(events.includes(event), `boot event ${event} in ${events.join(", ")}`);
-      }
-      for (const record of records) {
-        assert.equal(typeof record.ts, "number");
-        assert.match(String(record.level), /^(TRACE|DEBUG|INFO|WARN|ERROR|FATAL)$/);
-      }
-      // A record logged live after the switch arrives as a JSON log line.
-      const switched = await kernel.session.run("logctl level debug");
-      assert.equal(switched.status, 0);
-      assert.equal(switched.logs.length, 1, "logctl logs the change");
-      const live = JSON.parse(switched.logs[0].text);
-      assert.equal(live.subsystem, "log");
-      assert.equal(live.level, "INFO");
-      const status = await ok(kernel.session, "logctl status");
-      assert.match(status[0], /format=json level=DEBUG/);
-    } finally {
-      await kernel.close();
-    }
+    },
   });
 
   Deno.test(`kernel on ${arch}: metrics move as work is done`, async () => {
@@ -177,14 +185,18 @@ for (const arch of ARCHES) {
   Deno.test({
     name:
       `kernel on ${arch}: metricsctl --format prometheus passes promtool check metrics with nothing to say`,
-    ignore: !promtool,
+    ignore: ignoreWithout("promtool", promtool),
     fn: async () => {
       const kernel = await boot(arch);
       try {
         await ok(kernel.session, "write /p some text");
         await ok(kernel.session, "net send 100");
         const exposition = (await ok(kernel.session, "metricsctl --format prometheus")).join("\n") + "\n";
-        const verdict = await pipeThrough(promtool!, ["check", "metrics"], exposition);
+        const verdict = await pipeThrough(
+          requireTool("promtool", promtool),
+          ["check", "metrics"],
+          exposition,
+        );
         assert.equal(verdict.code, 0, verdict.stdout + verdict.stderr);
         assert.equal((verdict.stdout + verdict.stderr).trim(), "", "promtool found problems");
       } finally {
@@ -248,8 +260,10 @@ for (const arch of ARCHES) {
     const plain = await chaosNames(join(ROOT, "build", arch, "sis-kernel.elf"));
     assert.deepEqual(plain.map((symbol) => symbol.displayName), [], "chaos symbols in the plain kernel");
     // The positive control: the same search finds the chaos code where it is compiled in.
-    const kernels = await ensureChaosKernels(ROOT, [arch], testContext({ env: Deno.env.toObject() }), {
-      reuse: true,
+    const kernels = await ensureKernels(ROOT, [arch], testContext({ env: Deno.env.toObject() }), {
+      features: ["chaos"],
+      outDir: CHAOS_BUILD_DIR,
+      noBuild: true,
     });
     const chaos = await chaosNames(kernels[arch].path);
     assert.ok(chaos.length > 10, `only ${chaos.length} chaos symbols in the chaos build`);

@@ -1,7 +1,7 @@
 /** End-to-end tests of `sis logs`: filters, formats, stats and malformed-line reports, on fixtures and recorded transcripts. */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { ROOT, sis } from "./_harness.ts";
+import { CLI, PERMISSIONS, ROOT, sis } from "./_harness.ts";
 
 const MIXED = "fixtures/logs/mixed.log";
 
@@ -79,5 +79,32 @@ Deno.test("sis logs rejects an unknown level and a missing file with usage error
   assert.equal((await sis(["logs", MIXED, "--level", "LOUD"])).code, 2);
   const missing = await sis(["logs", "fixtures/logs/nope.log"]);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /cannot open fixtures\/logs\/nope\.log/);
+  assert.match(missing.stderr, /^error: cannot read fixtures\/logs\/nope\.log: no such file/);
+});
+
+Deno.test("sis logs into a reader that closes early (| head) ends quietly with its own exit code", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sis-logs-pipe-" });
+  try {
+    // Far more than a pipe buffer holds, so sis is still writing when the reader goes.
+    const line = '{"ts":1000,"level":"INFO","subsystem":"fs","status":"wrote","bytes":64}\n';
+    const log = `${dir}/big.log`;
+    await Deno.writeTextFile(log, line.repeat(50_000));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", ...PERMISSIONS, CLI, "logs", log],
+      cwd: ROOT,
+      env: { NO_COLOR: "1", RUST_BACKTRACE: "0" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    const first = await reader.read();
+    assert.ok(first.value && first.value.length > 0, "sis logs printed nothing");
+    await reader.cancel();
+    const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+    assert.equal(stderr, "");
+    assert.equal(status.code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

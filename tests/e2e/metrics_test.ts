@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sis } from "./_harness.ts";
 
-Deno.test("sis metrics check passes the kernel's and a Prometheus server's expositions", async () => {
+Deno.test("sis metrics check passes each kernel's and a Prometheus server's exposition, and flags different kernels read as one history", async () => {
   const run = await sis([
     "metrics",
     "check",
@@ -13,8 +13,18 @@ Deno.test("sis metrics check passes the kernel's and a Prometheus server's expos
     "fixtures/prometheus/kernel-riscv64.prom",
     "fixtures/prometheus/kernel-x86_64.prom",
   ]);
-  // Different kernels: series do not vanish (same names), counters may differ; none is flagged.
-  assert.match(run.stdout, /3 scrape\(s\), \d+ samples/);
+  // Three different kernels read as consecutive scrapes are not one target's
+  // history: the build_info series of one arch vanishes in the next, and that
+  // is flagged (exit 1). Each kernel's own scrape is clean (below).
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.match(run.stdout, /kernel-riscv64\.prom: series-gone: sis_build_info: .*arch="aarch64"/);
+  assert.match(run.stdout, /3 scrape\(s\), \d+ samples, \d+ problem\(s\)/);
+  // Each kernel's scrape on its own passes too.
+  for (const arch of ["aarch64", "riscv64", "x86_64"]) {
+    const one = await sis(["metrics", "check", `fixtures/prometheus/kernel-${arch}.prom`]);
+    assert.equal(one.code, 0, `${arch}: ${one.stdout}${one.stderr}`);
+    assert.match(one.stdout, /^1 scrape\(s\), \d+ samples, 0 problem\(s\)$/m, arch);
+  }
   const server = await sis(["metrics", "check", "fixtures/prometheus/prometheus-server-2.42.prom"]);
   assert.equal(server.code, 0, server.stdout);
 });

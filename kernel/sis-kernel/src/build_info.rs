@@ -4,6 +4,12 @@ use core::fmt;
 
 include!(concat!(env!("OUT_DIR"), "/build_info.rs"));
 
+/// The build id (16 hex digits), read out of the marker string so the
+/// marker itself is kept in the image, where `sis panic decode` finds it.
+pub fn build_id() -> &'static str {
+    BUILD_ID_MARKER.strip_prefix("sis-build-id:").unwrap_or(BUILD_ID)
+}
+
 /// `SIS Kernel <short-commit> (<branch>[, dirty]) built <date>`.
 pub fn write_version_line(out: &mut dyn fmt::Write) -> fmt::Result {
     out.write_str("SIS Kernel ")?;

@@ -36,6 +36,9 @@ use arch::BootInfo;
 /// arch leaves at least this much unmapped at address 0).
 pub const NULL_PAGE_BYTES: usize = 4096;
 
+/// How often a secondary looks whether the scheduler runs yet.
+const SECONDARY_POLL_NS: u64 = 500_000;
+
 /// How long boot waits for the started secondaries to join the scheduler.
 const SECONDARY_JOIN_TIMEOUT_NS: u64 = 100_000_000;
 
@@ -95,8 +98,10 @@ pub fn kernel_main(boot: BootInfo) -> ! {
 /// A secondary CPU, once its arch code set up its stack, vectors and timer
 /// interrupt: waits until the boot CPU started the scheduler, then runs tasks.
 pub fn secondary_main() -> ! {
+    // Sleep, not spin: under QEMU's TCG spinning vCPUs take host time from
+    // the boot CPU. Interrupts are still off; the timer ends each wait.
     while !sched::is_running() {
-        core::hint::spin_loop();
+        arch::wait_for_event(Some(arch::monotonic_ns().saturating_add(SECONDARY_POLL_NS)));
     }
     sched::join_secondary()
 }

@@ -154,7 +154,8 @@ fn report(message: fmt::Arguments<'_>, location: Option<(&str, u32, u32)>, frame
     );
     let _ = out.write_str("  version:  ");
     let _ = build_info::write_version_line(&mut out);
-    let _ = out.write_str("\n");
+    // Commit and build id: `sis panic decode` refuses an ELF of another build.
+    let _ = write!(out, "\n  build:    {} {}\n", build_info::GIT_COMMIT, build_info::build_id());
 
     // Read here, not through a function pointer: the chain must start at
     // this live frame, not at a helper's frame that is gone once it returns.

@@ -26,7 +26,7 @@ extern crate alloc;
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use crate::percpu::{self, MAX_CPUS};
 use crate::stacks::Stack;
@@ -155,6 +155,12 @@ static SCHEDULER: IrqMutex<Option<Scheduler>, { rank::SCHEDULER }> = IrqMutex::n
 
 /// Preemptions by the tick, for `cpus`.
 static PREEMPTIONS: AtomicU64 = AtomicU64::new(0);
+/// Set once `init` made the table: secondaries wait for it without taking
+/// the lock (under QEMU's TCG, CPUs spinning on a lock's atomics slow the
+/// CPU that is booting down to a crawl).
+static IS_STARTED: AtomicBool = AtomicBool::new(false);
+/// CPUs running the scheduler (the boot CPU included).
+static CPUS_JOINED: AtomicUsize = AtomicUsize::new(0);
 
 /// A task as `ps` shows it.
 #[derive(Clone, Copy, Debug)]
@@ -195,22 +201,20 @@ pub fn init() {
     let mut cpus = [CpuSlot { running: None, switching_from: None }; MAX_CPUS];
     cpus[cpu].running = Some(0);
     *SCHEDULER.lock() = Some(Scheduler { tasks, cpus, next_pid: 1, cursor: 0 });
+    CPUS_JOINED.store(1, Ordering::Release);
+    IS_STARTED.store(true, Ordering::Release);
 }
 
 /// Whether `init` ran (secondaries wait for it before joining).
 pub fn is_running() -> bool {
-    SCHEDULER.lock().is_some()
+    IS_STARTED.load(Ordering::Acquire)
 }
 
 /// Waits (bounded by `timeout_ns`) until `count` CPUs run the scheduler.
 pub fn wait_for_cpus(count: usize, timeout_ns: u64) -> bool {
     let deadline = arch::monotonic_ns().saturating_add(timeout_ns);
     loop {
-        let joined = {
-            let guard = SCHEDULER.lock();
-            guard.as_ref().map_or(0, |scheduler| scheduler.cpus.iter().filter(|slot| slot.running.is_some()).count())
-        };
-        if joined >= count {
+        if CPUS_JOINED.load(Ordering::Acquire) >= count {
             return true;
         }
         if arch::monotonic_ns() >= deadline {
@@ -233,6 +237,7 @@ pub fn join_secondary() -> ! {
         scheduler.tasks.push(idle_task(cpu, pid, now));
         scheduler.cpus[cpu].running = Some(pid);
     }
+    CPUS_JOINED.fetch_add(1, Ordering::AcqRel);
     idle_loop()
 }
 
@@ -292,20 +297,20 @@ extern "C" fn task_entry() -> ! {
     if let Some(entry) = entry {
         entry();
     }
-    switch_away(State::Exited, 0, || true);
+    switch_away(State::Exited, 0, |_| true);
     unreachable!("an exited task is never scheduled again");
 }
 
 /// Gives the CPU to the next ready task, if any; the caller stays ready.
 pub fn yield_now() {
-    switch_away(State::Ready, 0, || true);
+    switch_away(State::Ready, 0, |_| true);
 }
 
 /// Sleeps the current task for at least `duration_ns`.
 pub fn sleep_ns(duration_ns: u64) {
     let deadline = arch::monotonic_ns().saturating_add(duration_ns);
     while arch::monotonic_ns() < deadline {
-        switch_away(State::Sleeping, deadline, || arch::monotonic_ns() < deadline);
+        switch_away(State::Sleeping, deadline, |now| now < deadline);
     }
 }
 
@@ -314,7 +319,7 @@ pub fn sleep_ns(duration_ns: u64) {
 /// waking waiters, so a byte cannot slip in between check and sleep.
 pub fn wait_for_input() {
     while !console::input::has_bytes() {
-        switch_away(State::WaitingInput, 0, || !console::input::has_bytes());
+        switch_away(State::WaitingInput, 0, |_| !console::input::has_bytes());
     }
 }
 
@@ -322,8 +327,11 @@ pub fn wait_for_input() {
 /// sleep the CPU until the next deadline, a byte, or the next poll.
 pub fn idle_loop() -> ! {
     arch::interrupts_enable();
+    // The console interrupt goes to the boot CPU; its idle loop also polls
+    // the UART, in case an edge-triggered interrupt was missed.
+    let polls_console = arch::cpu_index() == 0;
     loop {
-        if console::input::poll() {
+        if polls_console && console::input::poll() {
             wake_input_waiters();
         }
         let masked = InterruptsMasked::new();
@@ -413,10 +421,10 @@ fn arm_slice_timer() {
 }
 
 /// Puts the current task in `new_state` (`wake_at_ns` for sleepers) and
-/// runs the next ready one, or this CPU's idle task. `still_blocked` is
+/// runs the next ready one, or this CPU's idle task. `still_blocked(now)` is
 /// checked under the scheduler lock: when it says no, a blocking switch
 /// turns into a plain yield (the wake-up already happened).
-fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn() -> bool) {
+fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn(u64) -> bool) {
     // Masked across the switch: the interrupt state is restored by the code
     // that resumes (its own `masked` guard), never carried across tasks.
     let masked = InterruptsMasked::new();
@@ -426,7 +434,7 @@ fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn() -> bo
         let mut guard = SCHEDULER.lock();
         let scheduler = guard.as_mut().expect("scheduler is running");
         let current = scheduler.current_index(cpu);
-        let new_state = if new_state != State::Ready && new_state != State::Exited && !still_blocked() {
+        let new_state = if new_state != State::Ready && new_state != State::Exited && !still_blocked(now) {
             State::Ready
         } else {
             new_state

@@ -134,16 +134,26 @@ extern "C" fn irq_handler() {
 }
 
 /// PSTATE.I (DAIF bit 7) clear: IRQs are taken.
+/// Writes DAIF only when IRQs are unmasked: under QEMU's TCG a DAIF write
+/// ends the translation block, and most callers (nested locks, the switch
+/// path) already run masked.
 pub fn interrupts_disable() -> bool {
     let daif: u64;
-    // SAFETY: reading DAIF and masking IRQs affect only this CPU's PSTATE.
-    unsafe { asm!("mrs {}, daif", "msr daifset, #2", out(reg) daif, options(nomem, nostack, preserves_flags)) };
-    daif & (1 << 7) == 0
+    // SAFETY: reading DAIF has no side effect.
+    unsafe { asm!("mrs {}, daif", out(reg) daif, options(nomem, nostack, preserves_flags)) };
+    let were_enabled = daif & (1 << 7) == 0;
+    if were_enabled {
+        // SAFETY: masking IRQs affects only this CPU's PSTATE; not `nomem`,
+        // so memory accesses stay on their side of it.
+        unsafe { asm!("msr daifset, #2", options(nostack, preserves_flags)) };
+    }
+    were_enabled
 }
 
 pub fn interrupts_enable() {
     // SAFETY: unmasking IRQs; the vectors and the IRQ entry are installed.
-    unsafe { asm!("msr daifclr, #2", options(nomem, nostack, preserves_flags)) };
+    // Not `nomem`: memory accesses must not move across it.
+    unsafe { asm!("msr daifclr, #2", options(nostack, preserves_flags)) };
 }
 
 pub fn interrupts_restore(were_enabled: bool) {

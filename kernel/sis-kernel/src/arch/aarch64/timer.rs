@@ -22,6 +22,8 @@ pub const VIRTUAL_TIMER_INTID: u32 = 27;
 static BOOT_TICKS: AtomicU64 = AtomicU64::new(0);
 /// Counter frequency in Hz (CNTFRQ_EL0).
 static FREQUENCY_HZ: AtomicU64 = AtomicU64::new(FALLBACK_FREQUENCY_HZ);
+/// Nanoseconds per tick as 32.32 fixed point (16 << 32 at 62.5 MHz).
+static NS_PER_TICK_FIXED: AtomicU64 = AtomicU64::new(16 << 32);
 
 /// QEMU's counter rate (62.5 MHz, `GTIMER_SCALE` 16 ns) for the case where
 /// CNTFRQ_EL0 reads 0: firmware is meant to program it and `-kernel` boots
@@ -39,6 +41,8 @@ pub fn init() {
     if frequency != 0 {
         FREQUENCY_HZ.store(frequency, Ordering::Relaxed);
     }
+    let frequency = FREQUENCY_HZ.load(Ordering::Relaxed);
+    NS_PER_TICK_FIXED.store(((NANOS_PER_SECOND << 32) / u128::from(frequency)) as u64, Ordering::Relaxed);
     BOOT_TICKS.store(ticks(), Ordering::Relaxed);
     stop_this_cpu();
 }
@@ -63,12 +67,13 @@ fn ticks() -> u64 {
     count
 }
 
-/// Nanoseconds since `init`.
+/// Nanoseconds since `init`: ticks times a 32.32 fixed-point ns-per-tick
+/// (one multiply, no division: the clock is read on every task switch).
+/// The factor is rounded down, so the clock never runs ahead; at 62.5 MHz
+/// it is exact (16 ns per tick).
 pub fn monotonic_ns() -> u64 {
     let elapsed = ticks().wrapping_sub(BOOT_TICKS.load(Ordering::Relaxed));
-    let frequency = u128::from(FREQUENCY_HZ.load(Ordering::Relaxed));
-    // u128: ticks * 1e9 overflows u64 after ~5 minutes at 62.5 MHz.
-    let nanos = u128::from(elapsed) * NANOS_PER_SECOND / frequency;
+    let nanos = (u128::from(elapsed) * u128::from(NS_PER_TICK_FIXED.load(Ordering::Relaxed))) >> 32;
     u64::try_from(nanos).unwrap_or(u64::MAX)
 }
 
@@ -110,7 +115,9 @@ pub fn set_timer_deadline(deadline_ns: Option<u64>) {
 /// waiting, the deadline passed, or another interrupt is pending; returns
 /// with IRQs still masked (the caller unmasks, and the handler runs then).
 pub fn wait_for_event(deadline_ns: Option<u64>) {
-    if uart::has_input() {
+    // Only the boot CPU takes the UART's interrupt, so only it looks (a
+    // device read is a trip through QEMU's I/O thread).
+    if super::irq::cpu_index() == 0 && uart::has_input() {
         return;
     }
     if !gic::is_ready() {

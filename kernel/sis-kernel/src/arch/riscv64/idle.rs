@@ -45,8 +45,9 @@ pub fn wait_for_event(deadline_ns: Option<u64>) {
     timer::program_deadline(deadline_ns);
     // A byte may already wait in the UART whose PLIC request was claimed
     // (QEMU's PLIC re-pends a level source only when the UART updates its
-    // line), so WFI might sleep past it: look at the UART itself.
-    if uart::has_received_byte() {
+    // line), so WFI might sleep past it: look at the UART itself (the boot
+    // hart only: the others never take its interrupt).
+    if super::irq::cpu_index() == 0 && uart::has_received_byte() {
         return;
     }
     // SAFETY: WFI only pauses this hart until (sip & sie) != 0; with

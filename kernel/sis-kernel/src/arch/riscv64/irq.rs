@@ -203,16 +203,26 @@ extern "C" fn interrupt_handler() {
 }
 
 /// Clears sstatus.SIE; returns whether it was set.
+/// Writes sstatus only when SIE is set: under QEMU's TCG a write to
+/// sstatus ends the translation block, and most callers (nested locks, the
+/// switch path) already run masked.
 pub fn interrupts_disable() -> bool {
-    let previous: usize;
-    // SAFETY: masking supervisor interrupts on this hart only.
-    unsafe { asm!("csrrci {}, sstatus, 2", out(reg) previous, options(nomem, nostack)) };
-    previous & SSTATUS_SIE != 0
+    let status: usize;
+    // SAFETY: reading sstatus has no side effect.
+    unsafe { asm!("csrr {}, sstatus", out(reg) status, options(nomem, nostack)) };
+    let were_enabled = status & SSTATUS_SIE != 0;
+    if were_enabled {
+        // SAFETY: masking supervisor interrupts on this hart only; not
+        // `nomem`, so memory accesses stay on their side of it.
+        unsafe { asm!("csrci sstatus, 2", options(nostack)) };
+    }
+    were_enabled
 }
 
 pub fn interrupts_enable() {
-    // SAFETY: stvec routes interrupts to sis_interrupt_entry.
-    unsafe { asm!("csrsi sstatus, 2", options(nomem, nostack)) };
+    // SAFETY: stvec routes interrupts to sis_interrupt_entry; not `nomem`,
+    // so memory accesses stay on their side of it.
+    unsafe { asm!("csrsi sstatus, 2", options(nostack)) };
 }
 
 pub fn interrupts_restore(were_enabled: bool) {

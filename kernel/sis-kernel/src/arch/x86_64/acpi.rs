@@ -31,6 +31,8 @@ pub struct Platform {
     pub override_count: usize,
     /// FADT PM_TMR_BLK: the 3.579545 MHz ACPI power-management timer.
     pub pm_timer_port: Option<u16>,
+    /// FADT PM1a_CNT_BLK: the PM1a control register (sleep type and enable).
+    pub pm1a_control_port: Option<u16>,
 }
 
 impl Platform {
@@ -41,6 +43,7 @@ impl Platform {
             overrides: [InterruptOverride { isa_irq: 0, gsi: 0, flags: 0 }; MAX_OVERRIDES],
             override_count: 0,
             pm_timer_port: None,
+            pm1a_control_port: None,
         }
     }
 
@@ -120,6 +123,9 @@ pub fn discover(rsdp_paddr: u64) -> Platform {
                 // PM_TMR_BLK (FADT offset 76): a 32-bit I/O port address.
                 platform.pm_timer_port =
                     read_u32(table, 76).and_then(|port| u16::try_from(port).ok()).filter(|&port| port != 0);
+                // PM1a_CNT_BLK (FADT offset 64): where power-off writes SLP_TYP | SLP_EN.
+                platform.pm1a_control_port =
+                    read_u32(table, 64).and_then(|port| u16::try_from(port).ok()).filter(|&port| port != 0);
             }
             _ => {}
         }

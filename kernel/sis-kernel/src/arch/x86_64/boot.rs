@@ -15,7 +15,7 @@
 //! is read) and the page below the boot stack (overflow guard) are unmapped.
 //! The top 32 MiB (APIC MMIO) are mapped uncached.
 
-use super::{acpi, apic, descriptors, irq, memory, paging, smp, timer, uart};
+use super::{acpi, apic, descriptors, exit, irq, memory, paging, smp, timer, uart};
 use crate::arch::BootInfo;
 
 /// Highest physical address (exclusive) the boot page tables map.
@@ -199,6 +199,7 @@ extern "C" fn boot_main(start_info_paddr: u32) -> ! {
     // SAFETY: boot CPU, before the secondaries start.
     unsafe { paging::protect() };
     let platform = acpi::discover(start_info.rsdp_paddr);
+    exit::set_pm1a_control_port(platform.pm1a_control_port);
     apic::init_boot_cpu(&platform);
     timer::init(&platform);
     apic::route_isa_irq(&platform, uart::COM1_ISA_IRQ, descriptors::UART_VECTOR);

@@ -1,16 +1,31 @@
 //! Ending things: power-off with an exit code for QEMU, halting a CPU for
 //! good, and the deliberate fault behind the `fault` command.
 
+use core::sync::atomic::{AtomicU16, Ordering};
+
 use super::cpu::{self, outb, outw};
 
 /// QEMU's `isa-debug-exit` device as the CLI adds it (`iobase=0xf4`):
 /// writing v ends QEMU with status (v << 1) | 1.
 const DEBUG_EXIT_PORT: u16 = 0xf4;
-/// q35's ACPI PM1a control block (ICH9 PMBASE 0x600 + 4).
-const PM1A_CONTROL_PORT: u16 = 0x604;
-/// PM1 control: SLP_EN (bit 13) with SLP_TYP 0, which QEMU's ICH9 treats as
-/// S5 soft-off (ACPI 6.5 section 4.8.3.2.1): QEMU exits with status 0.
+/// q35's ACPI PM1a control block (ICH9 PMBASE 0x600 + 4), used until (and
+/// unless) the FADT names one.
+const DEFAULT_PM1A_CONTROL_PORT: u16 = 0x604;
+/// PM1 control: SLP_EN (bit 13) with SLP_TYP 0. SLP_TYP for S5 comes from
+/// the DSDT's `\_S5` package, which is AML the kernel does not interpret;
+/// QEMU's q35 DSDT has `\_S5 = {0, 0}`, so 0 it is (ACPI 6.5 section
+/// 4.8.3.2.1, 7.4.2): QEMU exits with status 0.
 const PM1_SLEEP_S5: u16 = 0x2000;
+
+/// The FADT's PM1a_CNT_BLK, once `acpi::discover` read it.
+static PM1A_CONTROL_PORT: AtomicU16 = AtomicU16::new(DEFAULT_PM1A_CONTROL_PORT);
+
+/// Uses the FADT's PM1a control port for power-off.
+pub fn set_pm1a_control_port(port: Option<u16>) {
+    if let Some(port) = port {
+        PM1A_CONTROL_PORT.store(port, Ordering::Relaxed);
+    }
+}
 
 /// Ends the machine. Code 0 powers off through ACPI (QEMU status 0); other
 /// codes go to isa-debug-exit (status `(code << 1) | 1`). Without that
@@ -24,7 +39,7 @@ pub fn poweroff(code: u8) -> ! {
         if code != 0 {
             outb(DEBUG_EXIT_PORT, code);
         }
-        outw(PM1A_CONTROL_PORT, PM1_SLEEP_S5);
+        outw(PM1A_CONTROL_PORT.load(Ordering::Relaxed), PM1_SLEEP_S5);
     }
     halt()
 }

@@ -19,14 +19,16 @@ const CALIBRATION_PM_TICKS: u32 = 7_159;
 /// times the reads a 2 ms window takes (a port read costs ~1 µs), so at most
 /// ~0.2 s is lost before the fallback.
 const MAX_CALIBRATION_READS: u32 = 200_000;
-/// Used when calibration fails: QEMU's APIC bus runs at 1 GHz, and 1 GHz is a
-/// plausible TSC; the clock is then only approximate.
+/// Used when calibration fails (and logged as a `clock` warning): QEMU's APIC
+/// bus runs at 1 GHz, and 1 GHz is a plausible TSC; the clock is then only
+/// approximate.
 const FALLBACK_HZ: u64 = 1_000_000_000;
 
 static TSC_AT_BOOT: AtomicU64 = AtomicU64::new(0);
 /// Nanoseconds per TSC tick as a 32.32 fixed-point number.
 static NS_PER_TSC_TICK_FIXED: AtomicU64 = AtomicU64::new(1 << 32);
 static APIC_TIMER_HZ: AtomicU64 = AtomicU64::new(FALLBACK_HZ);
+
 
 /// The 24-bit PM timer counter.
 fn read_pm_timer(port: u16) -> u32 {
@@ -79,6 +81,18 @@ pub fn init(platform: &Platform) {
     // after QEMU translated it, and translating in the middle of the real
     // window made both rates read 5-8 % low.
     let rates = calibrate(port, 2).and_then(|_| calibrate(port, CALIBRATION_PM_TICKS));
+    if rates.is_none() {
+        // The logger needs no heap, so this is a record like any other
+        // (in dmesg and the panic report's recent records).
+        crate::log_event!(
+            "clock",
+            "calibration failed",
+            Warn,
+            reason = "the ACPI PM timer did not advance",
+            pm_timer_port = u64::from(port),
+            assumed_hz = FALLBACK_HZ
+        );
+    }
     let (tsc_hz, apic_hz) = rates.unwrap_or((FALLBACK_HZ, FALLBACK_HZ));
     NS_PER_TSC_TICK_FIXED.store((1_000_000_000u128 << 32).div_ceil(u128::from(tsc_hz)) as u64, Ordering::Relaxed);
     APIC_TIMER_HZ.store(apic_hz, Ordering::Relaxed);
@@ -121,7 +135,9 @@ pub fn set_timer_deadline(deadline_ns: Option<u64>) {
 /// is taken during `hlt` and ends it rather than being lost before it
 /// (SDM Vol. 2B, STI). Its handler runs right there.
 pub fn wait_for_event(deadline_ns: Option<u64>) {
-    if uart::has_input() {
+    // Only the boot CPU takes COM1's interrupt, so only it looks (a port
+    // read is a trip through QEMU's I/O thread).
+    if super::irq::cpu_index() == 0 && uart::has_input() {
         return;
     }
     if let Some(deadline) = deadline_ns {
