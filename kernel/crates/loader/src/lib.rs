@@ -158,7 +158,7 @@ pub fn parse(bytes: &[u8], machine: Machine) -> Result<Image, LoadError> {
 }
 
 fn check_segment(segment: &Segment, flags: u32, file_len: u64) -> Result<(), LoadError> {
-    if segment.address % PAGE_SIZE != 0 {
+    if !segment.address.is_multiple_of(PAGE_SIZE) {
         return Err(LoadError::Misaligned);
     }
     if flags & PF_W != 0 && flags & PF_X != 0 {
@@ -258,7 +258,7 @@ mod tests {
         assert!(parse(&image(elf::abi::EM_AARCH64, ET_EXEC, top, &[(RX, top, 0x1000, 0x10, PAGE_SIZE)], 0x2000), Machine::Aarch64).is_ok());
         assert_eq!(parse(&image(elf::abi::EM_AARCH64, ET_EXEC, top, &[(RX, top, 0x1000, 0x10, PAGE_SIZE + 1)], 0x2000), Machine::Aarch64), Err(LoadError::OutsideUserSpace));
         assert_eq!(parse(&program(&[(RX, 0, 0x1000, 0x10, 0x10)]), Machine::Aarch64), Err(LoadError::OutsideUserSpace));
-        assert_eq!(parse(&program(&[(RX, u64::MAX & !(PAGE_SIZE - 1), 0x1000, 0x10, PAGE_SIZE)]), Machine::Aarch64), Err(LoadError::OutsideUserSpace));
+        assert_eq!(parse(&program(&[(RX, !(PAGE_SIZE - 1), 0x1000, 0x10, PAGE_SIZE)]), Machine::Aarch64), Err(LoadError::OutsideUserSpace));
         assert_eq!(parse(&program(&[(RX, 0xffff_0000_4000_0000, 0x1000, 0x10, 0x10)]), Machine::Aarch64), Err(LoadError::OutsideUserSpace));
         assert_eq!(parse(&program(&[(RX, BASE + 8, 0x1000, 0x10, 0x10)]), Machine::Aarch64), Err(LoadError::Misaligned));
     }

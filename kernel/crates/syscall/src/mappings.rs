@@ -29,7 +29,7 @@ impl Mappings {
     /// Adds `region`: EINVAL when it is empty, not page-aligned, outside
     /// user space or overlapping another; ENOMEM when the set is full.
     pub fn insert(&mut self, region: Region) -> Result<(), Errno> {
-        let aligned = region.start % PAGE_SIZE == 0 && region.end % PAGE_SIZE == 0;
+        let aligned = region.start.is_multiple_of(PAGE_SIZE) && region.end.is_multiple_of(PAGE_SIZE);
         if !aligned || region.start >= region.end || region.start < USER_BASE || region.end > USER_TOP {
             return Err(Errno::EINVAL);
         }

@@ -71,7 +71,7 @@ impl UserRange {
             let region = space.region_containing(cursor).ok_or(Errno::EFAULT)?;
             // A buggy AddressSpace must not make this loop forever or accept
             // a byte outside the region it returned.
-            if !(region.start <= cursor && cursor < region.end) || !region.allows(access) {
+            if !(region.start <= cursor && cursor < region.end && region.allows(access)) {
                 return Err(Errno::EFAULT);
             }
             cursor = region.end;
