@@ -30,10 +30,11 @@ use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use crate::percpu::{self, MAX_CPUS};
 use crate::stacks::Stack;
+pub use sis_sched::{Pid, State};
+use sis_sched::Entry;
 use crate::sync::{rank, InterruptsMasked, IrqMutex};
 use crate::{arch, console};
 
-pub type Pid = u32;
 
 /// How long a task runs before the tick hands the CPU to the next ready one.
 pub const SLICE_NS: u64 = 10_000_000;
@@ -42,42 +43,14 @@ pub const SLICE_NS: u64 = 10_000_000;
 /// no wake-up IPI yet; docs/kernel-smp.md).
 const IDLE_POLL_NS: u64 = 10_000_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum State {
-    Running,
-    Ready,
-    Sleeping,
-    WaitingInput,
-    Exited,
-}
-
-impl State {
-    pub const fn name(self) -> &'static str {
-        match self {
-            State::Running => "running",
-            State::Ready => "ready",
-            State::Sleeping => "sleeping",
-            State::WaitingInput => "waiting",
-            State::Exited => "exited",
-        }
-    }
-}
-
 struct Task {
-    pid: Pid,
+    /// What the policy (sis_sched) knows: pid, state, deadline, CPU flags.
+    entry: Entry,
     name: &'static str,
-    state: State,
-    wake_at_ns: u64,
     context: arch::Context,
     /// None for idle tasks, which run on their CPU's boot stack.
     stack: Option<Stack>,
-    entry: Option<fn()>,
-    /// The CPU this is the idle task of.
-    idle_of_cpu: Option<usize>,
-    /// Some CPU runs it, or has not finished saving its registers yet.
-    is_on_cpu: bool,
-    /// Woken by input: runs before the round-robin order (interactive).
-    is_boosted: bool,
+    run: Option<fn()>,
     last_cpu: usize,
     runtime_ns: u64,
     switched_in_at_ns: u64,
@@ -104,50 +77,36 @@ struct Scheduler {
 
 impl Scheduler {
     fn index_of(&self, pid: Pid) -> usize {
-        self.tasks.iter().position(|task| task.pid == pid).expect("a scheduled pid is in the table")
+        self.tasks.iter().position(|task| task.entry.pid == pid).expect("a scheduled pid is in the table")
     }
 
     fn current_index(&self, cpu: usize) -> usize {
         self.index_of(self.cpus[cpu].running.expect("this CPU joined the scheduler"))
     }
 
-    fn is_runnable(task: &Task) -> bool {
-        task.state == State::Ready && !task.is_on_cpu && task.idle_of_cpu.is_none()
-    }
-
-    /// The next task to run: a boosted one first, then round-robin by pid
-    /// after the cursor.
     fn pick(&self) -> Option<usize> {
-        if let Some(index) = self.tasks.iter().position(|task| task.is_boosted && Self::is_runnable(task)) {
-            return Some(index);
-        }
-        let after = self
-            .tasks
-            .iter()
-            .enumerate()
-            .filter(|(_, task)| Self::is_runnable(task) && task.pid > self.cursor)
-            .min_by_key(|(_, task)| task.pid);
-        let wrapped = || {
-            self.tasks.iter().enumerate().filter(|(_, task)| Self::is_runnable(task)).min_by_key(|(_, task)| task.pid)
-        };
-        after.or_else(wrapped).map(|(index, _)| index)
+        sis_sched::pick(&self.tasks, self.cursor)
     }
 
     fn has_runnable(&self) -> bool {
-        self.tasks.iter().any(|task| Self::is_runnable(task))
+        sis_sched::has_runnable(&self.tasks)
     }
 
     /// Readies sleepers whose deadline passed; returns the next deadline.
     fn wake_sleepers(&mut self, now: u64) -> Option<u64> {
-        let mut next_deadline: Option<u64> = None;
-        for task in self.tasks.iter_mut().filter(|task| task.state == State::Sleeping) {
-            if task.wake_at_ns <= now {
-                task.state = State::Ready;
-            } else {
-                next_deadline = Some(next_deadline.map_or(task.wake_at_ns, |d| d.min(task.wake_at_ns)));
-            }
-        }
-        next_deadline
+        sis_sched::wake_sleepers(&mut self.tasks, now)
+    }
+}
+
+impl AsRef<Entry> for Box<Task> {
+    fn as_ref(&self) -> &Entry {
+        &self.entry
+    }
+}
+
+impl AsMut<Entry> for Box<Task> {
+    fn as_mut(&mut self) -> &mut Entry {
+        &mut self.entry
     }
 }
 
@@ -175,16 +134,11 @@ pub struct TaskInfo {
 
 fn idle_task(cpu: usize, pid: Pid, now: u64) -> Box<Task> {
     Box::new(Task {
-        pid,
+        entry: Entry::idle(pid, cpu),
         name: "idle",
-        state: State::Running,
-        wake_at_ns: 0,
         context: arch::Context::default(),
         stack: None,
-        entry: None,
-        idle_of_cpu: Some(cpu),
-        is_on_cpu: true,
-        is_boosted: false,
+        run: None,
         last_cpu: cpu,
         runtime_ns: 0,
         switched_in_at_ns: now,
@@ -251,16 +205,11 @@ pub fn spawn(name: &'static str, entry: fn()) -> Result<Pid, NoStack> {
     // Stacks grow down and the ABIs want 16-byte alignment at calls.
     let stack_top = stack.top() & !0xf;
     let task = Box::new(Task {
-        pid: 0,
+        entry: Entry::ready(0),
         name,
-        state: State::Ready,
-        wake_at_ns: 0,
         context: arch::Context::new(stack_top, task_entry),
         stack: Some(stack),
-        entry: Some(entry),
-        idle_of_cpu: None,
-        is_on_cpu: false,
-        is_boosted: false,
+        run: Some(entry),
         last_cpu: 0,
         runtime_ns: 0,
         switched_in_at_ns: 0,
@@ -272,18 +221,13 @@ pub fn spawn(name: &'static str, entry: fn()) -> Result<Pid, NoStack> {
     scheduler.next_pid += 1;
     scheduler.tasks.push(task);
     let last = scheduler.tasks.len() - 1;
-    scheduler.tasks[last].pid = pid;
+    scheduler.tasks[last].entry.pid = pid;
+    if let Some(stack) = &scheduler.tasks[last].stack {
+        stack.set_owner(pid, name);
+    }
     Ok(pid)
 }
 
-/// The task running on stack `slot`, for a fault report. Never waits: the
-/// fault may have hit while the scheduler lock was held.
-pub fn task_on_stack_slot(slot: usize) -> Option<(Pid, &'static str)> {
-    let guard = SCHEDULER.try_lock()?;
-    let scheduler = guard.as_ref()?;
-    let task = scheduler.tasks.iter().find(|task| task.stack.as_ref().is_some_and(|stack| stack.slot() == slot))?;
-    Some((task.pid, task.name))
-}
 
 /// First code a spawned task runs, on its own stack, interrupts masked.
 extern "C" fn task_entry() -> ! {
@@ -291,7 +235,7 @@ extern "C" fn task_entry() -> ! {
     let entry = {
         let guard = SCHEDULER.lock();
         let scheduler = guard.as_ref().expect("scheduler is running");
-        scheduler.tasks[scheduler.current_index(arch::cpu_index())].entry
+        scheduler.tasks[scheduler.current_index(arch::cpu_index())].run
     };
     arch::interrupts_enable();
     if let Some(entry) = entry {
@@ -359,13 +303,7 @@ pub fn idle_loop() -> ! {
 fn wake_input_waiters() -> bool {
     let mut guard = SCHEDULER.lock();
     let Some(scheduler) = guard.as_mut() else { return false };
-    let mut woke = false;
-    for task in scheduler.tasks.iter_mut().filter(|task| task.state == State::WaitingInput) {
-        task.state = State::Ready;
-        task.is_boosted = true;
-        woke = true;
-    }
-    woke
+    sis_sched::wake_input_waiters(&mut scheduler.tasks)
 }
 
 /// The timer interrupt, on the interrupted task's stack with interrupts
@@ -382,11 +320,11 @@ pub fn on_timer_interrupt() {
         scheduler.wake_sleepers(now);
         let Some(running) = scheduler.cpus[cpu].running else { return };
         let current = &scheduler.tasks[scheduler.index_of(running)];
-        if current.idle_of_cpu.is_some() {
+        if current.entry.idle_of_cpu.is_some() {
             // The idle loop re-arms the timer itself and looks for work.
             return;
         }
-        let slice_over = now.saturating_sub(current.switched_in_at_ns) >= SLICE_NS;
+        let slice_over = sis_sched::is_slice_over(current.switched_in_at_ns, now, SLICE_NS);
         slice_over && scheduler.has_runnable()
     };
     if should_switch {
@@ -410,7 +348,7 @@ fn current_is_idle() -> bool {
     let cpu = arch::cpu_index();
     let guard = SCHEDULER.lock();
     let Some(scheduler) = guard.as_ref() else { return true };
-    scheduler.cpus[cpu].running.is_none_or(|pid| scheduler.tasks[scheduler.index_of(pid)].idle_of_cpu.is_some())
+    scheduler.cpus[cpu].running.is_none_or(|pid| scheduler.tasks[scheduler.index_of(pid)].entry.idle_of_cpu.is_some())
 }
 
 /// Arms this CPU's timer for the end of the running task's slice.
@@ -446,34 +384,34 @@ fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn(u64) ->
             None => scheduler
                 .tasks
                 .iter()
-                .position(|task| task.idle_of_cpu == Some(cpu))
+                .position(|task| task.entry.idle_of_cpu == Some(cpu))
                 .expect("every CPU in the scheduler has an idle task"),
         };
         if next == current {
             return;
         }
         let from_task = &mut scheduler.tasks[current];
-        from_task.state = new_state;
-        from_task.wake_at_ns = wake_at_ns;
+        from_task.entry.state = new_state;
+        from_task.entry.wake_at_ns = wake_at_ns;
         let ran_ns = now.saturating_sub(from_task.switched_in_at_ns);
         from_task.runtime_ns += ran_ns;
         let this = percpu::this_cpu();
-        if from_task.idle_of_cpu.is_some() {
+        if from_task.entry.idle_of_cpu.is_some() {
             this.idle_ns.fetch_add(ran_ns, Ordering::Relaxed);
         } else {
             this.busy_ns.fetch_add(ran_ns, Ordering::Relaxed);
         }
-        let from_pid = from_task.pid;
+        let from_pid = from_task.entry.pid;
         let from: *mut arch::Context = &mut from_task.context;
         let to_task = &mut scheduler.tasks[next];
-        to_task.state = State::Running;
-        to_task.is_on_cpu = true;
-        to_task.is_boosted = false;
+        to_task.entry.state = State::Running;
+        to_task.entry.is_on_cpu = true;
+        to_task.entry.is_boosted = false;
         to_task.last_cpu = cpu;
         to_task.switches_in += 1;
         let to: *const arch::Context = &to_task.context;
-        let to_pid = to_task.pid;
-        if to_task.idle_of_cpu.is_none() {
+        let to_pid = to_task.entry.pid;
+        if to_task.entry.idle_of_cpu.is_none() {
             scheduler.cursor = to_pid;
         }
         scheduler.cpus[cpu] = CpuSlot { running: Some(to_pid), switching_from: Some(from_pid) };
@@ -503,12 +441,12 @@ fn finish_switch() {
         let scheduler = guard.as_mut().expect("scheduler is running");
         let current = scheduler.current_index(cpu);
         scheduler.tasks[current].switched_in_at_ns = now;
-        let is_idle = scheduler.tasks[current].idle_of_cpu.is_some();
+        let is_idle = scheduler.tasks[current].entry.idle_of_cpu.is_some();
         let mut exited = None;
         if let Some(previous_pid) = scheduler.cpus[cpu].switching_from.take() {
             let previous = scheduler.index_of(previous_pid);
-            scheduler.tasks[previous].is_on_cpu = false;
-            if scheduler.tasks[previous].state == State::Exited {
+            scheduler.tasks[previous].entry.is_on_cpu = false;
+            if scheduler.tasks[previous].entry.state == State::Exited {
                 // Nothing runs on its stack any more: free it outside the lock.
                 exited = Some(scheduler.tasks.swap_remove(previous));
             }
@@ -530,11 +468,11 @@ pub fn tasks() -> Vec<TaskInfo> {
         .tasks
         .iter()
         .map(|task| TaskInfo {
-            pid: task.pid,
+            pid: task.entry.pid,
             name: task.name,
-            state: task.state,
+            state: task.entry.state,
             runtime_ns: task.runtime_ns
-                + if task.state == State::Running { now.saturating_sub(task.switched_in_at_ns) } else { 0 },
+                + if task.entry.state == State::Running { now.saturating_sub(task.switched_in_at_ns) } else { 0 },
             switches_in: task.switches_in,
             last_cpu: task.last_cpu,
         })
@@ -564,7 +502,7 @@ pub fn cpus() -> Vec<CpuInfo> {
             let slot = percpu::cpu(cpu)?;
             let task = &scheduler.tasks[scheduler.index_of(pid)];
             let running_ns = now.saturating_sub(task.switched_in_at_ns);
-            let (busy_extra, idle_extra) = if task.idle_of_cpu.is_some() { (0, running_ns) } else { (running_ns, 0) };
+            let (busy_extra, idle_extra) = if task.entry.idle_of_cpu.is_some() { (0, running_ns) } else { (running_ns, 0) };
             Some(CpuInfo {
                 cpu,
                 running: Some(pid),

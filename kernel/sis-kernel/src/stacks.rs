@@ -7,7 +7,7 @@
 //! (`guard_pages`); slots are never remapped, so taking and returning one
 //! costs no page-table change and no TLB maintenance on any CPU.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 
 use crate::arch;
 
@@ -22,6 +22,13 @@ pub const AREA_BYTES: usize = 4 * 1024 * 1024;
 pub const SLOTS: usize = AREA_BYTES / SLOT_BYTES;
 
 static IS_TAKEN: [AtomicBool; SLOTS] = [const { AtomicBool::new(false) }; SLOTS];
+
+/// Who owns each slot, for the overflow report: written by `set_owner`
+/// before the task first runs, read lock-free by the fault path (which may
+/// run while any lock is held, on any CPU).
+static OWNER_PID: [AtomicU32; SLOTS] = [const { AtomicU32::new(0) }; SLOTS];
+static OWNER_NAME: [AtomicPtr<u8>; SLOTS] = [const { AtomicPtr::new(core::ptr::null_mut()) }; SLOTS];
+static OWNER_NAME_BYTES: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];
 
 /// Start of every guard page in the area starting at `area_start` (for the
 /// arch's page tables).
@@ -48,9 +55,27 @@ impl Stack {
         arch::task_stack_area().0 + (self.slot + 1) * SLOT_BYTES
     }
 
-    pub fn slot(&self) -> usize {
-        self.slot
+    /// Records the task that will run on this stack (for overflow reports).
+    pub fn set_owner(&self, pid: u32, name: &'static str) {
+        OWNER_NAME_BYTES[self.slot].store(name.len(), Ordering::Relaxed);
+        OWNER_NAME[self.slot].store(name.as_ptr().cast_mut(), Ordering::Relaxed);
+        OWNER_PID[self.slot].store(pid, Ordering::Release);
     }
+}
+
+/// The (pid, name) recorded for `slot`, if any.
+fn owner(slot: usize) -> Option<(u32, &'static str)> {
+    let pid = OWNER_PID.get(slot)?.load(Ordering::Acquire);
+    let pointer = OWNER_NAME[slot].load(Ordering::Relaxed);
+    if pointer.is_null() {
+        return None;
+    }
+    let length = OWNER_NAME_BYTES[slot].load(Ordering::Relaxed);
+    // SAFETY: pointer and length come from one `&'static str` (`set_owner`
+    // stores the length first and the pointer after it, and names are only
+    // ever replaced by other `&'static str`s); the bytes live for ever.
+    let bytes = unsafe { core::slice::from_raw_parts(pointer.cast_const(), length) };
+    Some((pid, core::str::from_utf8(bytes).unwrap_or("?")))
 }
 
 impl Drop for Stack {
@@ -70,7 +95,7 @@ pub fn guard_slot(address: usize) -> Option<usize> {
 /// `address` is in a task's guard page; for the arch fault descriptions.
 pub fn describe_guard_hit(address: usize, out: &mut dyn core::fmt::Write) {
     let Some(slot) = guard_slot(address) else { return };
-    match crate::sched::task_on_stack_slot(slot) {
+    match owner(slot) {
         Some((pid, name)) => {
             let _ = write!(out, " (stack overflow of task {name}, pid {pid}: guard page)");
         }
