@@ -73,7 +73,7 @@ export async function main(args: readonly string[], context: CommandContext): Pr
   const parsed = runParser(parser, "sis", args, {
     brief: message`Build, boot and test the SIS kernel on aarch64, riscv64 and x86_64.`,
     footer:
-      message`Exit codes: 0 passed, 1 failed, 2 usage error, 3 environment problem, 4 kernel panic or hang.`,
+      message`Exit codes: 0 passed, 1 failed, 2 usage error, 3 environment problem, 4 kernel panic or hang, 130/143 interrupted.`,
     help: { command: true, option: true, onShow: (code: number): Early => ({ early: true, code }) },
     version: { value: VERSION, option: true, onShow: (): Early => ({ early: true, code: 0 }) },
     completion: {

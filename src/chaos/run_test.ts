@@ -43,6 +43,8 @@ async function run(
   defects: Record<string, FakeDefect> = {},
   recorded?: ChaosResults,
 ) {
+  // Kernel sources present (empty): the engine then asks its builder, here the fake one.
+  await mkdir(join(root, "kernel", "sis-kernel", "src"), { recursive: true });
   const { code, results } = await runChaosCells(specs, {
     root,
     context: testContext({ cwd: root }),

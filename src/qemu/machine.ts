@@ -207,7 +207,20 @@ export class Machine implements SerialPort {
   async write(bytes: Uint8Array): Promise<void> {
     if (!this.#serial) throw new Error("serial port not connected");
     let written = 0;
-    while (written < bytes.length) written += await this.#serial.write(bytes.subarray(written));
+    try {
+      while (written < bytes.length) written += await this.#serial.write(bytes.subarray(written));
+    } catch (error) {
+      // QEMU gone (it exited, or was shut down by a signal): the kernel's failure, typed, not a bug in sis.
+      if (
+        error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset ||
+        error instanceof Deno.errors.NotConnected || error instanceof Deno.errors.BadResource
+      ) {
+        throw new FailedError(`cannot write to the serial port of "${this.arch}": QEMU has exited`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
   }
 
   /**

@@ -7,7 +7,7 @@ import { type LaunchOptions, Machine, shutdownAllMachines } from "../qemu/machin
 import type { RunResults } from "../report/results.ts";
 import { VERSION } from "../version.ts";
 import { type JobRecorder, RunBundle } from "./bundle.ts";
-import { diskError } from "./disk.ts";
+import { diskError } from "../disk_errors.ts";
 import { ensureKernels, type KernelBuilder, type KernelFile, type KernelRequest } from "./kernels.ts";
 import { type ReportFiles, writeReports } from "./outputs.ts";
 import { selectJobs } from "./plan.ts";
@@ -180,6 +180,9 @@ export async function runEngine<J extends EngineJob, R>(spec: EngineSpec<J, R>):
             return spec.notRun(job, `not finished: ${mapped.message}`);
           }
           if (error instanceof InterruptedError) return spec.notRun(job, `not run: ${stop.reason}`);
+          // Once the run is stopped its machines were killed under the jobs: whatever a
+          // job tripped over then is the stop's doing, not a bug to report.
+          if (stop.isStopped) return spec.notRun(job, `not finished: ${stop.reason}`);
           throw error;
         }
       },

@@ -7,7 +7,7 @@ import { toJunitXml } from "../report/junit.ts";
 import type { RunResults } from "../report/results.ts";
 import { writeAtomically } from "../toolchain/build.ts";
 import type { RunBundle } from "./bundle.ts";
-import { diskError } from "./disk.ts";
+import { diskError } from "../disk_errors.ts";
 
 export interface ReportFiles {
   /** `--json FILE`: the command's own JSON. */

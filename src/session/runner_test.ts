@@ -42,6 +42,8 @@ export async function runFake(root: string, jobs: Job[], shutdowns: string[], st
 }> {
   let results: JobResult[] = [];
   let bundleDir = "";
+  // Kernel sources present (empty): the engine then asks its builder, here the fake one.
+  await Deno.mkdir(join(root, "kernel", "sis-kernel", "src"), { recursive: true });
   const code = await runEngine({
     kind: "test",
     root,

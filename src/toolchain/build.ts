@@ -3,6 +3,7 @@ import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/
 import { dirname, join, relative } from "node:path";
 import { type Arch, TARGET_TRIPLE } from "../arch.ts";
 import type { Output } from "../context.ts";
+import { diskError } from "../disk_errors.ts";
 import { FailedError, InterruptedError, UsageError } from "../errors.ts";
 import { type BuildManifest, BuildManifestSchema, shellCommand } from "./manifest.ts";
 import type { Probe } from "./probe.ts";
@@ -163,10 +164,11 @@ export async function buildKernel(request: BuildRequest, deps: BuildDependencies
   for (const arch of request.arches) {
     const single = cargoPlan(deps.toolchain, { ...request, arches: [arch] });
     const paths = buildPaths(request.root, arch, request.outDir);
+    // A full or read-only build/ is the machine's problem (exit 3), named with its path and errno.
     const { sha256, sizeBytes } = await installFile(
       cargoElfPath(request.root, arch, request.profile),
       paths.elf,
-    );
+    ).catch((error) => Promise.reject(diskError(error, paths.elf)));
     const manifest = BuildManifestSchema.parse({
       schema: 1,
       arch,
@@ -190,7 +192,8 @@ export async function buildKernel(request: BuildRequest, deps: BuildDependencies
         shell: shellCommand("kernel", single.env, single.argv),
       },
     });
-    await writeAtomically(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+    await writeAtomically(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`)
+      .catch((error) => Promise.reject(diskError(error, paths.manifest)));
     manifests.push(manifest);
   }
   return manifests;

@@ -190,6 +190,7 @@ async function kernelCopy(): Promise<string> {
     });
   }
   await cp(join(ROOT, "build", "x86_64"), join(root, "build", "x86_64"), { recursive: true });
+  await cp(join(ROOT, "tests", "suites"), join(root, "tests", "suites"), { recursive: true });
   return root;
 }
 
@@ -298,5 +299,47 @@ Deno.test("sis test with a read-only runs/ is exit 3 naming the path and EROFS, 
     assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
   } finally {
     await release();
+  }
+});
+
+Deno.test("sis build and sis test with a read-only build/ are exit 3 naming the path and EROFS, not an internal error", async () => {
+  const root = await kernelCopy();
+  const build = join(root, "build");
+  const mount = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", build],
+  })
+    .output();
+  assert.ok(mount.success, new TextDecoder().decode(mount.stderr));
+  try {
+    for (const args of [["build", "--arch", "x86_64"], ["test", "--arch", "x86_64"]]) {
+      const run = await sis(args, { SIS_ROOT: root });
+      assert.equal(run.code, 3, `sis ${args.join(" ")}: ${run.stdout}${run.stderr}`);
+      const errors = run.stderr.split("\n").filter((line) => line.startsWith("error:"));
+      assert.equal(errors.length, 1, run.stderr);
+      assert.match(errors[0], /^error: cannot write .*\/build\/x86_64\/\S+: EROFS \(read-only file system\)/);
+      assert.doesNotMatch(run.stderr, /internal error/);
+    }
+  } finally {
+    await new Deno.Command("umount", { args: [build] }).output();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+Deno.test("SIGTERM to sis run stops QEMU and exits 143", async () => {
+  const process = new SisProcess(["run", "--arch", "x86_64", "--no-build"], {}, "piped");
+  try {
+    const pid = await pollFor(() => {
+      const match = /QEMU pid (\d+)/.exec(process.stderr);
+      return match ? Number(match[1]) : undefined;
+    }, 30_000);
+    assert.ok(isQemuAlive(pid));
+    process.child.kill("SIGTERM");
+    const finished = await process.done;
+    assert.equal(finished.code, 143, finished.stderr);
+    assert.match(finished.stderr, /SIGTERM: QEMU stopped/);
+    assert.equal(isQemuAlive(pid), false);
+  } finally {
+    await process.child.stdin.close().catch(() => {});
+    await stop(process);
   }
 });

@@ -19,6 +19,13 @@ import { ROOT } from "./_harness.ts";
 const promtool = await findPromtool();
 const jq = await findJq();
 
+/**
+ * The kernels under test, fresh: the engine's incremental build runs first
+ * (well under a second when nothing changed), so these tests never boot an
+ * ELF older than the checkout, the stale-kernel trap the engine closes.
+ */
+const kernels = await ensureKernels(ROOT, [...ARCHES], testContext({ cwd: ROOT, env: Deno.env.toObject() }));
+
 /** A booted kernel in framed mode, torn down by `close`. */
 interface Booted {
   session: Session;
@@ -34,7 +41,7 @@ async function boot(arch: Arch, machineConfig: MachineConfig = BUILTIN_CONFIGS.d
   const machine = await Machine.launch({
     arch,
     config: machineConfig,
-    kernelPath: join(ROOT, "build", arch, "sis-kernel.elf"),
+    kernelPath: kernels[arch].path,
   });
   const session = new Session(machine, { bootTimeoutMs: 20_000, commandTimeoutMs: 20_000 });
   try {

@@ -1,5 +1,5 @@
 /** File-system failures under runs/ or build/ (full, read-only, no permission) as environment errors: one line with the path and the errno. */
-import { EnvironmentError } from "../errors.ts";
+import { EnvironmentError } from "./errors.ts";
 
 /** Errnos that say the machine's disk, not sis, is the problem. */
 const DISK_ERRNOS: Readonly<Record<string, string>> = {
