@@ -18,6 +18,7 @@ import { regressCommand, runRegress } from "./commands/regress.ts";
 import { reportCommand, runReport } from "./commands/report.ts";
 import { runCommand, runRun } from "./commands/run.ts";
 import { runSetup, setupCommand } from "./commands/setup.ts";
+import { runSoak, soakCommand } from "./commands/soak.ts";
 import { runTest, testCommand } from "./commands/test.ts";
 import { type CommandContext, wantsColor } from "./context.ts";
 import { ExitCode, exitCodeOf, formatError } from "./errors.ts";
@@ -38,6 +39,7 @@ const COMMANDS = [
   "metrics",
   "regress",
   "report",
+  "soak",
   "matrix",
   "completions",
 ];
@@ -54,6 +56,7 @@ const parser = or(
   metricsCommand,
   regressCommand,
   reportCommand,
+  soakCommand,
   matrixCommand,
 );
 
@@ -113,6 +116,7 @@ export async function main(args: readonly string[], context: CommandContext): Pr
       .with({ command: "metrics" }, (options) => runMetrics(options, context))
       .with({ command: "regress" }, (options) => runRegress(options, context))
       .with({ command: "report" }, (options) => runReport(options, context))
+      .with({ command: "soak" }, (options) => runSoak(options, context))
       .with({ command: "matrix" }, (options) => runMatrix(options, context))
       .exhaustive();
   } catch (error) {

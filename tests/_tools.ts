@@ -49,6 +49,11 @@ export async function pipeThrough(
   return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
 }
 
+/** Debian's chromium (or $CHROMIUM), for the soak report's drawing test. */
+export function findChromium(): Promise<string | undefined> {
+  return firstRunnable([Deno.env.get("CHROMIUM"), "chromium", "chromium-browser"]);
+}
+
 /** llvm-cxxfilt (Debian's `llvm`). */
 export function findLlvmCxxfilt(): Promise<string | undefined> {
   return firstRunnable(["llvm-cxxfilt"]);
@@ -69,6 +74,7 @@ export const INSTALL: Readonly<Record<string, string>> = {
   promtool: "apt-get download prometheus && dpkg -x, as .ci/run does, or set PROMTOOL",
   prometheus: "apt-get download prometheus && dpkg -x, as .ci/run does, or set PROMETHEUS",
   jq: "apt-get install jq",
+  chromium: "apt-get install chromium",
   "llvm-cxxfilt": "apt-get install llvm",
   nm: "apt-get install binutils",
   "a built kernel": "./sis build --arch all",

@@ -1,6 +1,6 @@
 /** Run bundles: `runs/<id>/` written as the run goes (manifest, raw serial with timing, events NDJSON, results), so a killed run still leaves what happened. */
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 
 /**
  * Layout of one bundle:
@@ -217,13 +217,31 @@ export class RunBundle {
     }
   }
 
+  /**
+   * Opens an existing bundle to continue it (`sis soak --resume`): its
+   * manifest is kept, with this resumption added to `resumes`.
+   */
+  static async open(dir: string, resumedWith: RunManifestBase): Promise<RunBundle> {
+    const manifest = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as RunManifest;
+    const resumes = Array.isArray(manifest.resumes) ? manifest.resumes : [];
+    manifest.resumes = [...resumes, { at: new Date().toISOString(), argv: resumedWith.argv }];
+    const bundle = new RunBundle(manifest.id ?? basename(dir), dir, manifest);
+    await bundle.saveManifest();
+    return bundle;
+  }
+
   saveManifest(): Promise<void> {
     return writeJsonAtomically(join(this.dir, "manifest.json"), this.manifest);
   }
 
-  /** Adds a job to the manifest (saved at once) and opens its recorder. */
+  /**
+   * Adds a job to the manifest (saved at once) and opens its recorder; a
+   * job already there (a resumed bundle) is updated, and its files appended to.
+   */
   async startJob(name: string, details: Record<string, unknown>): Promise<JobRecorder> {
-    this.manifest.jobs.push({ name, ...details });
+    const existing = this.manifest.jobs.find((job) => job.name === name);
+    if (existing) Object.assign(existing, details);
+    else this.manifest.jobs.push({ name, ...details });
     await this.saveManifest();
     return JobRecorder.create(join(this.dir, name), this.onWriteError);
   }

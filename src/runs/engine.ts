@@ -111,6 +111,8 @@ export interface EngineSpec<J extends EngineJob, R> {
   build?: KernelBuilder;
   /** Where bundles go (default `<root>/runs`). */
   runsDir?: string;
+  /** Continue this existing bundle instead of creating one (`sis soak --resume`). */
+  resumeBundle?: string;
 }
 
 /**
@@ -143,7 +145,7 @@ export async function runEngine<J extends EngineJob, R>(spec: EngineSpec<J, R>):
     const runsDir = spec.runsDir ?? join(spec.root, "runs");
     let bundle: RunBundle;
     try {
-      bundle = await RunBundle.create(runsDir, {
+      const base = {
         kind: spec.kind,
         sisVersion: VERSION,
         deno: Deno.version.deno,
@@ -153,9 +155,12 @@ export async function runEngine<J extends EngineJob, R>(spec: EngineSpec<J, R>):
         shard: spec.shard,
         kernels,
         ...spec.manifest,
-      });
+      };
+      bundle = spec.resumeBundle === undefined
+        ? await RunBundle.create(runsDir, base)
+        : await RunBundle.open(spec.resumeBundle, base);
     } catch (error) {
-      throw diskError(error, runsDir);
+      throw diskError(error, spec.resumeBundle ?? runsDir);
     }
     bundle.onWriteError = (error, path) => {
       const mapped = diskError(error, path);

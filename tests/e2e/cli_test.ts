@@ -65,7 +65,7 @@ for (
     [["build", "--arch", "riscv64", "--bogus"], /--bogus/],
     [
       ["build", "--arch", "riscv64", "--features", "turbo"],
-      /Unknown kernel feature "turbo" \(valid: chaos\)/,
+      /Unknown kernel feature "turbo" \(valid: chaos, stress\)/,
     ],
   ] as const
 ) {
@@ -129,30 +129,11 @@ Deno.test("sis build --arch riscv64 leaves the ELF and a manifest with its sha25
   );
   assert.ok(!Number.isNaN(Date.parse(manifest.builtAt)));
 
-  // Nothing changed: cargo has nothing to do, and the whole command (Deno start included) is quick.
+  // Nothing changed: the ELF installed again is the same one (its time is in bench/startup.ts).
   const second = await sis(["build", "--arch", "riscv64"]);
   assert.equal(second.code, 0, second.stderr);
-  assert.ok(second.elapsedMs < 2000, `second build took ${second.elapsedMs.toFixed(0)} ms`);
   const again = JSON.parse(await Deno.readTextFile(`${ROOT}/build/riscv64/manifest.json`));
   assert.equal(again.sha256, sha256);
-});
-
-Deno.test("./sis --help through the launcher starts in under 150 ms (third fastest of 9)", async () => {
-  // The third fastest rather than the median: the bound is about sis's own
-  // start-up (imports kept lazy), and other work sharing a 2-core machine
-  // must not fail it. A slow import would still show in every run.
-  const times: number[] = [];
-  for (let i = 0; i < 9; i++) {
-    const started = performance.now();
-    const output = await new Deno.Command(`${ROOT}/sis`, { args: ["--help"], stdin: "null" }).output();
-    times.push(performance.now() - started);
-    assert.equal(output.code, 0);
-  }
-  times.sort((a, b) => a - b);
-  assert.ok(
-    times[2] < 150,
-    `third fastest ${times[2].toFixed(0)} ms (all: ${times.map((t) => t.toFixed(0)).join(", ")})`,
-  );
 });
 
 Deno.test("SIGTERM to sis build stops cargo too and exits 143", async () => {

@@ -7,12 +7,16 @@
  * the double fault an overflow becomes).
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { ARCHES } from "../../src/arch.ts";
 import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS } from "../../src/qemu/profiles.ts";
 import { Session, SessionPanicError } from "../../src/session/driver.ts";
+import { ensureKernels } from "../../src/runs/kernels.ts";
+import { testContext } from "../../src/context.ts";
 import { ROOT } from "./_harness.ts";
+
+/** Fresh kernels: the engine's incremental build first, as kernel_test does. */
+const kernels = await ensureKernels(ROOT, [...ARCHES], testContext({ cwd: ROOT, env: Deno.env.toObject() }));
 
 /** The command, and what its fault report's message must say. */
 const CASES = [
@@ -27,7 +31,7 @@ for (const arch of ARCHES) {
       const machine = await Machine.launch({
         arch,
         config: BUILTIN_CONFIGS.smp,
-        kernelPath: join(ROOT, "build", arch, "sis-kernel.elf"),
+        kernelPath: kernels[arch].path,
       });
       try {
         const session = new Session(machine, { bootTimeoutMs: 20_000, commandTimeoutMs: 20_000 });

@@ -9,7 +9,12 @@ import { type Arch, ARCHES } from "../../src/arch.ts";
 import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "../../src/qemu/profiles.ts";
 import { type CommandResult, Session, SessionPanicError } from "../../src/session/driver.ts";
+import { ensureKernels } from "../../src/runs/kernels.ts";
+import { testContext } from "../../src/context.ts";
 import { ROOT } from "./_harness.ts";
+
+/** Fresh kernels: the engine's incremental build first, as kernel_test does. */
+const kernels = await ensureKernels(ROOT, [...ARCHES], testContext({ cwd: ROOT, env: Deno.env.toObject() }));
 
 async function withKernel(
   arch: Arch,
@@ -19,7 +24,7 @@ async function withKernel(
   const machine = await Machine.launch({
     arch,
     config,
-    kernelPath: join(ROOT, "build", arch, "sis-kernel.elf"),
+    kernelPath: kernels[arch].path,
   });
   try {
     const session = new Session(machine, { bootTimeoutMs: 20_000, commandTimeoutMs: 20_000 });

@@ -13,6 +13,7 @@ mod build_info;
 #[cfg(feature = "chaos")]
 mod chaos;
 mod console;
+mod cpu_time;
 mod fs;
 mod heap;
 #[macro_use]
@@ -26,6 +27,8 @@ mod shell;
 mod spin;
 mod stacks;
 mod sync;
+#[cfg(feature = "stress")]
+mod stress;
 mod user;
 
 use core::sync::atomic::{AtomicUsize, Ordering};

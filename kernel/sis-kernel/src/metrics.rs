@@ -2,12 +2,16 @@
 //! scheduler, allocator, VFS, network and chaos paths, exported by
 //! `metricsctl`.
 
+extern crate alloc;
+
+use alloc::vec::Vec;
 use core::fmt;
 
-use sis_observe::metrics::{KernelMetrics, Label, MetricFormat};
 use sis_observe::metrics::kernel::HeapFigures;
+use sis_observe::metrics::resources::{TaskFigures, VfsUsage};
+use sis_observe::metrics::{write_metrics, KernelMetrics, Label, Metric, MetricFormat, ResourceMetrics};
 
-use crate::{arch, build_info, fs, heap};
+use crate::{arch, build_info, cpu_time, fs, heap, sched};
 
 static BUILD_LABELS: [Label; 3] = [
     Label::new("version", env!("CARGO_PKG_VERSION")),
@@ -17,8 +21,15 @@ static BUILD_LABELS: [Label; 3] = [
 
 static METRICS: KernelMetrics = KernelMetrics::new(&BUILD_LABELS);
 
+/// CPU time, heap space, tasks, VFS usage and stress progress (docs/SOAK.md).
+static RESOURCES: ResourceMetrics = ResourceMetrics::new();
+
 pub fn get() -> &'static KernelMetrics {
     &METRICS
+}
+
+pub fn resources() -> &'static ResourceMetrics {
+    &RESOURCES
 }
 
 pub fn record_context_switch_ns(ns: u64) {
@@ -43,7 +54,24 @@ pub fn write(out: &mut dyn fmt::Write, format: MetricFormat) -> fmt::Result {
         METRICS.vfs_opens.raise_to(vfs.opens);
         METRICS.vfs_reads.raise_to(vfs.reads);
         METRICS.vfs_writes.raise_to(vfs.writes);
+        RESOURCES.update_vfs(VfsUsage {
+            used_bytes: vfs.used_bytes,
+            capacity_bytes: vfs.capacity_bytes,
+            files: vfs.files,
+        });
     }
-    METRICS.refresh(arch::monotonic_ns());
-    METRICS.write(out, format)
+    let now = arch::monotonic_ns();
+    let cpus = arch::cpus_online();
+    for cpu in 0..cpus {
+        let (busy, idle) = cpu_time::times(cpu, now);
+        RESOURCES.set_cpu_time(cpu, busy, idle);
+    }
+    RESOURCES.update_heap(heap::space());
+    let (live, spawned, reaped) = sched::task_counts();
+    RESOURCES.update_tasks(TaskFigures { live, spawned, reaped });
+    METRICS.refresh(now);
+    let mut all: Vec<Metric<'_>> = Vec::with_capacity(64);
+    all.extend(METRICS.metrics());
+    all.extend(RESOURCES.metrics(cpus));
+    write_metrics(out, &all, format)
 }

@@ -1,8 +1,9 @@
 //! The per-CPU area: one slot per CPU, indexed by `arch::cpu_index()`.
 //!
 //! What lives here belongs to one CPU and is written only by it (other CPUs
-//! read it for `cpus` and `metricsctl`): when its current switch started,
-//! busy and idle time, and in debug builds the lock ranks it holds. The
+//! read it for `cpus`): when its current switch started, its timer ticks,
+//! and in debug builds the lock ranks it holds. Busy and idle time are in
+//! `cpu_time` (shared with the metrics). The
 //! scheduler keeps which task each CPU runs in its own table (`sched`),
 //! since that changes only under the scheduler lock.
 
@@ -17,10 +18,6 @@ pub const MAX_CPUS: usize = sis_mem::discover::MAX_CPUS;
 pub struct PerCpu {
     /// When the task running here started giving up the CPU (switch timing).
     pub switch_started_ns: AtomicU64,
-    /// Time spent running tasks other than this CPU's idle task.
-    pub busy_ns: AtomicU64,
-    /// Time spent in the idle task.
-    pub idle_ns: AtomicU64,
     /// Timer interrupts taken.
     pub ticks: AtomicU64,
     /// Bit `rank` set while this CPU holds a lock of that rank (debug builds).
@@ -31,8 +28,6 @@ impl PerCpu {
     const fn new() -> Self {
         PerCpu {
             switch_started_ns: AtomicU64::new(0),
-            busy_ns: AtomicU64::new(0),
-            idle_ns: AtomicU64::new(0),
             ticks: AtomicU64::new(0),
             held_lock_ranks: AtomicU64::new(0),
         }

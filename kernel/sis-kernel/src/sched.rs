@@ -120,6 +120,9 @@ static PREEMPTIONS: AtomicU64 = AtomicU64::new(0);
 static IS_STARTED: AtomicBool = AtomicBool::new(false);
 /// CPUs running the scheduler (the boot CPU included).
 static CPUS_JOINED: AtomicUsize = AtomicUsize::new(0);
+/// Tasks spawned and exited tasks freed since boot, for `sis_tasks_*_total`.
+static SPAWNED: AtomicU64 = AtomicU64::new(0);
+static REAPED: AtomicU64 = AtomicU64::new(0);
 
 /// A task as `ps` shows it.
 #[derive(Clone, Copy, Debug)]
@@ -222,6 +225,7 @@ pub fn spawn(name: &'static str, entry: fn()) -> Result<Pid, NoStack> {
     scheduler.tasks.push(task);
     let last = scheduler.tasks.len() - 1;
     scheduler.tasks[last].entry.pid = pid;
+    SPAWNED.fetch_add(1, Ordering::Relaxed);
     if let Some(stack) = &scheduler.tasks[last].stack {
         stack.set_owner(pid, name);
     }
@@ -293,7 +297,10 @@ pub fn idle_loop() -> ! {
             let poll_at = now.saturating_add(IDLE_POLL_NS);
             // Returns with interrupts masked again; pending ones are taken
             // when `masked` is dropped.
-            arch::wait_for_event(Some(next_deadline.map_or(poll_at, |deadline| deadline.min(poll_at))));
+            // Time asleep counts as this CPU's idle time (cpu_time.rs, the
+            // sis_cpu_*_seconds_total metrics).
+            let deadline = Some(next_deadline.map_or(poll_at, |deadline| deadline.min(poll_at)));
+            crate::cpu_time::idle_section(arch::cpu_index(), || arch::wait_for_event(deadline));
             drop(masked);
         }
     }
@@ -393,14 +400,7 @@ fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn(u64) ->
         let from_task = &mut scheduler.tasks[current];
         from_task.entry.state = new_state;
         from_task.entry.wake_at_ns = wake_at_ns;
-        let ran_ns = now.saturating_sub(from_task.switched_in_at_ns);
-        from_task.runtime_ns += ran_ns;
-        let this = percpu::this_cpu();
-        if from_task.entry.idle_of_cpu.is_some() {
-            this.idle_ns.fetch_add(ran_ns, Ordering::Relaxed);
-        } else {
-            this.busy_ns.fetch_add(ran_ns, Ordering::Relaxed);
-        }
+        from_task.runtime_ns += now.saturating_sub(from_task.switched_in_at_ns);
         let from_pid = from_task.entry.pid;
         let from: *mut arch::Context = &mut from_task.context;
         let to_task = &mut scheduler.tasks[next];
@@ -449,6 +449,7 @@ fn finish_switch() {
             if scheduler.tasks[previous].entry.state == State::Exited {
                 // Nothing runs on its stack any more: free it outside the lock.
                 exited = Some(scheduler.tasks.swap_remove(previous));
+                REAPED.fetch_add(1, Ordering::Relaxed);
             }
         }
         if !is_idle {
@@ -491,7 +492,8 @@ pub struct CpuInfo {
     pub ticks: u64,
 }
 
-/// Every CPU that joined the scheduler, busy and idle time up to now.
+/// Every CPU that joined the scheduler, busy and idle time up to now
+/// (`cpu_time`, the figures of `sis_cpu_*_seconds_total`).
 pub fn cpus() -> Vec<CpuInfo> {
     let now = arch::monotonic_ns();
     let guard = SCHEDULER.lock();
@@ -499,19 +501,22 @@ pub fn cpus() -> Vec<CpuInfo> {
     (0..MAX_CPUS)
         .filter_map(|cpu| {
             let pid = scheduler.cpus[cpu].running?;
-            let slot = percpu::cpu(cpu)?;
-            let task = &scheduler.tasks[scheduler.index_of(pid)];
-            let running_ns = now.saturating_sub(task.switched_in_at_ns);
-            let (busy_extra, idle_extra) = if task.entry.idle_of_cpu.is_some() { (0, running_ns) } else { (running_ns, 0) };
+            let (busy_ns, idle_ns) = crate::cpu_time::times(cpu, now);
             Some(CpuInfo {
                 cpu,
                 running: Some(pid),
-                busy_ns: slot.busy_ns.load(Ordering::Relaxed) + busy_extra,
-                idle_ns: slot.idle_ns.load(Ordering::Relaxed) + idle_extra,
-                ticks: slot.ticks.load(Ordering::Relaxed),
+                busy_ns,
+                idle_ns,
+                ticks: percpu::cpu(cpu)?.ticks.load(Ordering::Relaxed),
             })
         })
         .collect()
+}
+
+/// (tasks that exist, spawned since boot, exited and freed since boot).
+pub fn task_counts() -> (u64, u64, u64) {
+    let live = SCHEDULER.lock().as_ref().map_or(0, |scheduler| scheduler.tasks.len() as u64);
+    (live, SPAWNED.load(Ordering::Relaxed), REAPED.load(Ordering::Relaxed))
 }
 
 /// Preemptions by the timer tick since boot.

@@ -18,6 +18,10 @@ pub enum MetricFormat {
     Json,
     /// One `name value` line per sample (labels, if any, are part of the name).
     Simple,
+    /// Only the values, space-separated on one line, in the order `Simple`
+    /// lists the samples: a fifth of the bytes, for soaks that scrape every
+    /// second over a slow serial port and learn the names once per boot.
+    Values,
 }
 
 impl MetricFormat {
@@ -26,6 +30,7 @@ impl MetricFormat {
             MetricFormat::Prometheus => "prometheus",
             MetricFormat::Json => "json",
             MetricFormat::Simple => "simple",
+            MetricFormat::Values => "values",
         }
     }
 
@@ -35,6 +40,7 @@ impl MetricFormat {
             MetricFormat::Prometheus,
             MetricFormat::Json,
             MetricFormat::Simple,
+            MetricFormat::Values,
         ]
         .into_iter()
         .find(|format| format.as_str() == name)
@@ -48,6 +54,13 @@ pub fn write_metrics<W: Write + ?Sized>(
     metrics: &[Metric<'_>],
     format: MetricFormat,
 ) -> fmt::Result {
+    if format == MetricFormat::Values {
+        // The simple lines, each cut down to its value by the adapter.
+        let mut values = ValuesOnly { sink, line: [0; VALUES_LINE_BYTES], length: 0, is_first: true };
+        // Through `dyn Write`, so this generic function does not instantiate itself forever.
+        write_metrics(&mut values as &mut dyn Write, metrics, MetricFormat::Simple)?;
+        return values.sink.write_char('\n');
+    }
     if format == MetricFormat::Json {
         sink.write_str("{\"metrics\":[")?;
     }
@@ -55,7 +68,8 @@ pub fn write_metrics<W: Write + ?Sized>(
     for metric in metrics {
         let is_new_family = previous_name != Some(metric.name());
         match format {
-            MetricFormat::Prometheus | MetricFormat::Simple => {
+            // Values was turned into Simple lines above.
+            MetricFormat::Prometheus | MetricFormat::Simple | MetricFormat::Values => {
                 if is_new_family && format == MetricFormat::Prometheus {
                     write_prometheus_header(sink, metric)?;
                 }
@@ -88,6 +102,48 @@ pub fn write_metrics<W: Write + ?Sized>(
     Ok(())
 }
 
+/// Longest simple-format line the values adapter holds; the value of a longer
+/// line (a huge label set) is still found, from the line's last bytes.
+const VALUES_LINE_BYTES: usize = 128;
+
+/// Turns `name{labels} value\n` lines into `value value ...`, without a heap:
+/// it keeps the tail of the current line and writes what follows its last space.
+struct ValuesOnly<'a, W: Write + ?Sized> {
+    sink: &'a mut W,
+    line: [u8; VALUES_LINE_BYTES],
+    length: usize,
+    is_first: bool,
+}
+
+impl<W: Write + ?Sized> Write for ValuesOnly<'_, W> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        for &byte in text.as_bytes() {
+            if byte == b'\n' {
+                let line = &self.line[..self.length];
+                let value = line.rsplit(|&b| b == b' ').next().unwrap_or(line);
+                if !self.is_first {
+                    self.sink.write_char(' ')?;
+                }
+                self.is_first = false;
+                // Values are ASCII digits, signs, dots, exponents and Inf/NaN.
+                for &digit in value {
+                    self.sink.write_char(char::from(digit))?;
+                }
+                self.length = 0;
+            } else {
+                if self.length == VALUES_LINE_BYTES {
+                    // Keep the tail: the value is at the end of the line.
+                    self.line.copy_within(VALUES_LINE_BYTES / 2.., 0);
+                    self.length = VALUES_LINE_BYTES / 2;
+                }
+                self.line[self.length] = byte;
+                self.length += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
 fn write_prometheus_header<W: Write + ?Sized>(sink: &mut W, metric: &Metric<'_>) -> fmt::Result {
     write!(sink, "# HELP {} ", metric.name())?;
     write_prometheus_text(sink, metric.help(), false)?;
@@ -113,7 +169,7 @@ fn write_text_sample<W: Write + ?Sized>(sink: &mut W, metric: &Metric<'_>) -> fm
             labels,
             None,
             counter.get().into(),
-            Scale::Unit,
+            counter.scale,
         ),
         Metric::Gauge(gauge) => write_text_line(
             sink,
@@ -224,7 +280,7 @@ fn write_json_sample<W: Write + ?Sized>(sink: &mut W, metric: &Metric<'_>) -> fm
     match metric {
         Metric::Counter(counter) => {
             sink.write_str("\"value\":")?;
-            write_number(sink, counter.get().into(), Scale::Unit)?;
+            write_number(sink, counter.get().into(), counter.scale)?;
         }
         Metric::Gauge(gauge) => {
             sink.write_str("\"value\":")?;
@@ -358,6 +414,17 @@ mod tests {
         assert!(simple.starts_with("x_injections_total{mode=\"a\\\"b\\\\c\\nd\"} 2\nx_injections_total{mode=\"plain\"} 0\n"));
         assert!(simple.contains("\nx_latency_seconds 0.0000025\n"));
         assert!(!simple.contains('#'));
+        let values = render(&metrics, MetricFormat::Values);
+        let expected: Vec<&str> = simple.lines().map(|line| line.rsplit(' ').next().unwrap()).collect();
+        assert_eq!(values, expected.join(" ") + "\n");
+        assert_eq!(values, "2 0 0.0000025 1 1 2 2.0000004 2\n");
+    }
+
+    #[test]
+    fn values_format_finds_the_value_after_a_label_longer_than_its_buffer() {
+        static LONG: [Label; 1] = [Label::new("path", "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h i j k l m n o p q r s t u v w x y z a b c d e f g h i j k l m n o p")];
+        static WIDE: Gauge = Gauge::new("x_wide", "Wide.").with_labels(&LONG).with_value(-42);
+        assert_eq!(render(&[Metric::Gauge(&WIDE), Metric::Gauge(&LATENCY)], MetricFormat::Values), "-42 0.0000025\n");
     }
 
     #[test]

@@ -11,10 +11,12 @@ use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 mod exposition;
 pub mod kernel;
 pub mod latency;
+pub mod resources;
 
 pub use exposition::{write_metrics, MetricFormat};
 pub use kernel::KernelMetrics;
 pub use latency::LatencyRecorder;
+pub use resources::ResourceMetrics;
 
 /// One `name="value"` label of a series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +66,7 @@ pub struct Counter {
     name: &'static str,
     help: &'static str,
     labels: &'static [Label],
+    scale: Scale,
     value: AtomicU64,
 }
 
@@ -73,6 +76,7 @@ impl Counter {
             name,
             help,
             labels: &[],
+            scale: Scale::Unit,
             value: AtomicU64::new(0),
         }
     }
@@ -80,6 +84,14 @@ impl Counter {
     #[must_use]
     pub const fn with_labels(mut self, labels: &'static [Label]) -> Self {
         self.labels = labels;
+        self
+    }
+
+    /// A counter of time kept in nanoseconds and written in seconds
+    /// (`sis_cpu_busy_seconds_total`).
+    #[must_use]
+    pub const fn with_scale(mut self, scale: Scale) -> Self {
+        self.scale = scale;
         self
     }
 

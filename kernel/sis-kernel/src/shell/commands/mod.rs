@@ -14,6 +14,8 @@ use super::{Output, Shell, STATUS_UNKNOWN_COMMAND};
 mod chaos;
 mod fs;
 mod observe;
+#[cfg(feature = "stress")]
+mod stress;
 mod system;
 mod tasks;
 mod user;
@@ -72,13 +74,15 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "pwd", usage: "pwd", summary: "print the working directory", run: fs::pwd },
     Command { name: "logctl", usage: "logctl json|human|level <level>|status", summary: "log format and level", run: observe::logctl },
     Command { name: "dmesg", usage: "dmesg", summary: "replay recent log records", run: observe::dmesg },
-    Command { name: "metricsctl", usage: "metricsctl [--format prometheus|json|simple]", summary: "export metrics", run: observe::metricsctl },
-    Command { name: "metrics", usage: "metrics [--format prometheus|json|simple]", summary: "alias of metricsctl", run: observe::metricsctl },
+    Command { name: "metricsctl", usage: "metricsctl [--format prometheus|json|simple|values]", summary: "export metrics", run: observe::metricsctl },
+    Command { name: "metrics", usage: "metrics [--format prometheus|json|simple|values]", summary: "alias of metricsctl", run: observe::metricsctl },
     Command { name: "alloc", usage: "alloc <bytes>", summary: "allocate and free heap memory", run: workload::alloc },
     Command { name: "net", usage: "net send <bytes>|stats", summary: "send a frame on the network device", run: workload::net },
     Command { name: "cksum", usage: "cksum <path>", summary: "CRC-32 and size of a file", run: workload::cksum },
     #[cfg(feature = "chaos")]
     Command { name: "chaos", usage: "chaos mode <m>|rate <0-100>|seed <n>|delay <us>|stats [--json]|reset|break none|errno|uncounted", summary: "fault injection", run: chaos::chaos },
+    #[cfg(feature = "stress")]
+    Command { name: "stress", usage: "stress start [mixed|fs|heap|tasks|idle] [--intensity 1-100] [--leak bytes]|stop|status", summary: "soak workload", run: stress::stress },
     Command { name: "frame", usage: "frame on|off", summary: "machine mode framing (docs/PROTOCOL.md)", run: system::frame },
     Command { name: "poweroff", usage: "poweroff [code]", summary: "power off with exit code 0-100", run: system::poweroff },
     Command { name: "panic", usage: "panic [message] | panic --all-cpus", summary: "panic on purpose (on every CPU at once)", run: system::panic },

@@ -53,7 +53,7 @@ pub fn metricsctl(invocation: &mut Invocation<'_>) -> CommandResult {
         _ => return Err(CommandError::Usage),
     };
     let _ = metrics::write(invocation.out, format);
-    if format != MetricFormat::Prometheus {
+    if format == MetricFormat::Json || format == MetricFormat::Simple {
         let _ = writeln!(invocation.out);
     }
     Ok(())
