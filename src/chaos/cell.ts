@@ -4,6 +4,7 @@ import { type ConsolePort, Session, SessionPanicError, type TimedEvent } from ".
 import { kernelFailureOf } from "../session/runner.ts";
 import { type Injection, parseInjection } from "./records.ts";
 import { type CellTranscript, type CommandRecord, emptyTranscript, type OpRecord } from "./transcript.ts";
+import { echoTransfer } from "./echo.ts";
 import { type CellPlan, WORKLOAD_DIR } from "./workload.ts";
 
 export interface CellRunOptions {
@@ -15,7 +16,12 @@ export interface CellRunOptions {
   onCommand?: (record: CommandRecord) => void;
   /** Clock for command durations (tests); performance.now() by default. */
   now?: () => number;
+  /** Host port forwarded to the guest's echo service, when the machine has a NIC. */
+  echoPort?: number;
 }
+
+/** Longest an echo transfer of the plan may take (TCG, 30 % loss, retransmission backoff). */
+const ECHO_TIMEOUT_MS = 120_000;
 
 /**
  * Drives the plan through a framed session and records everything the
@@ -80,8 +86,15 @@ export async function runCell(
     for (const command of plan.setup) transcript.setup.push(await exec(command));
     for (const file of plan.keep) transcript.keptBefore[file.path] = await exec(`cksum ${file.path}`);
     if (plan.deviceStats) transcript.deviceBefore = await exec(plan.deviceStats);
+    const echoPort = plan.echo ? options.echoPort : undefined;
+    if (echoPort) transcript.netBefore = await exec("netstat");
     for (const command of plan.arm) transcript.arm.push(await exec(command));
     await workload(transcript.ops);
+    if (echoPort && plan.echo) {
+      // After the workload, so no frame of the transfer lands in an operation's frame.
+      transcript.echo = await echoTransfer(echoPort, plan.echo.bytes, ECHO_TIMEOUT_MS);
+      transcript.netAfter = await untilQuiet(exec);
+    }
     if (plan.deviceStats) transcript.deviceAfter = await exec(plan.deviceStats);
     transcript.stats = await exec("chaos stats --json");
     transcript.disarm = await exec("chaos mode none");
@@ -95,6 +108,9 @@ export async function runCell(
       }
     }
     await workload(transcript.recovery);
+    if (echoPort && plan.echo) {
+      transcript.echoRecovery = await echoTransfer(echoPort, plan.echo.bytes, ECHO_TIMEOUT_MS);
+    }
     transcript.statsAfter = await exec("chaos stats --json");
     for (const file of plan.keep) transcript.keptAfter[file.path] = await exec(`cksum ${file.path}`);
   } catch (error) {
@@ -113,4 +129,25 @@ export async function runCell(
     }
   }
   return { transcript, bootMs };
+}
+
+/** Longest the echo connection may take to close after the transfer. */
+const QUIET_TIMEOUT_MS = 30_000;
+
+/**
+ * `netstat` until only listening sockets remain: the echo connection has
+ * closed, so no more of its frames (retransmissions, the close handshake)
+ * can be dropped after the drop counters are read.
+ */
+async function untilQuiet(exec: (command: string) => Promise<CommandRecord>): Promise<CommandRecord> {
+  const deadline = performance.now() + QUIET_TIMEOUT_MS;
+  for (;;) {
+    const record = await exec("netstat");
+    const isQuiet = record.output.filter((line) => line.startsWith("tcp ")).every((line) =>
+      / LISTEN$/.test(line)
+    );
+    if (isQuiet || record.status !== 0 || performance.now() > deadline) return record;
+    // The kernel sleeps, not us: the net task runs meanwhile.
+    await exec("sleep 20");
+  }
 }

@@ -34,6 +34,7 @@ export type AssertionId =
   | "panic"
   | "recovery"
   | "intact"
+  | "echo"
   | "files"
   | "latency";
 
@@ -44,6 +45,8 @@ export interface CellSummary {
   failedOps: number;
   /** Injection records logged during the workload. */
   injections: number;
+  /** network_fail with a NIC: frames the driver dropped (each one injection too). */
+  droppedFrames?: number;
   /** The kernel's check count for the mode (trials), when stats were read. */
   checks?: number;
   /** Injections per check, as the kernel counted them. */
@@ -312,14 +315,22 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
     if (stats.mode !== plan.mode) {
       problems.push(`kernel reports mode ${stats.mode} while armed with ${plan.mode}`);
     }
-    if (counted.injections !== summary.injections) {
-      problems.push(`kernel counted ${counted.injections} injection(s), ${summary.injections} were logged`);
-    }
-    if (spec.effect === "fail" && counted.injections !== summary.failedOps) {
+    const drops = driverDrops(transcript);
+    const dropped = drops.counted ?? 0;
+    if (drops.counted !== undefined) summary.droppedFrames = drops.counted;
+    if (counted.injections !== summary.injections + dropped) {
       problems.push(
-        `kernel counted ${counted.injections} injection(s), the CLI saw ${summary.failedOps} failure(s)`,
+        `kernel counted ${counted.injections} injection(s), ${summary.injections} were logged` +
+          (dropped ? ` in the operations and ${dropped} frame(s) dropped by the driver` : ""),
       );
     }
+    if (spec.effect === "fail" && counted.injections !== summary.failedOps + dropped) {
+      problems.push(
+        `kernel counted ${counted.injections} injection(s), the CLI saw ${summary.failedOps} failure(s)` +
+          (dropped ? ` and the driver ${dropped} dropped frame(s)` : ""),
+      );
+    }
+    problems.push(...drops.problems);
     if (isPanicMode && counted.injections !== 0) {
       problems.push(`kernel counted ${counted.injections} random_panic injection(s) but did not panic`);
     }
@@ -552,6 +563,8 @@ export function checkCell(transcript: CellTranscript, confidence = DEFAULT_CONFI
     }
   }
 
+  if (plan.echo) assertions.push(echoAssertion(transcript, notReached));
+
   const failed = assertions.some((assertion) => assertion.status === "failed");
   return { status: unexpectedFailure ? "error" : failed ? "failed" : "passed", assertions, summary };
 }
@@ -641,4 +654,64 @@ function fileProblems(transcript: CellTranscript): string[] {
     }
   }
   return problems.slice(0, 5);
+}
+
+/**
+ * network_fail with a NIC: frames the driver dropped (netstat's rx_dropped +
+ * tx_dropped moved by exactly the injections logged outside the operations'
+ * frames: each drop is one logged, counted injection).
+ */
+function driverDrops(transcript: CellTranscript): { counted?: number; problems: string[] } {
+  if (!transcript.plan.echo || !transcript.netBefore || !transcript.netAfter) return { problems: [] };
+  const [was, now] = [parseCounters(transcript.netBefore.output), parseCounters(transcript.netAfter.output)];
+  const names = ["rx_dropped", "tx_dropped"] as const;
+  if (names.some((name) => was[name] === undefined || now[name] === undefined)) {
+    return { problems: [`netstat printed no drop counters: ${transcript.netAfter.output.join(" | ")}`] };
+  }
+  const counted = names.reduce((sum, name) => sum + now[name] - was[name], 0);
+  const inOps = new Set(
+    transcript.ops.flatMap((record) => record.op.injections).map((injection) => injection.seq),
+  );
+  const outside =
+    transcript.injections.filter((injection) =>
+      injection.mode === transcript.plan.mode && !inOps.has(injection.seq)
+    ).length;
+  const problems = counted === outside ? [] : [
+    `the driver counted ${counted} dropped frame(s), ${outside} injection(s) were logged outside the operations`,
+  ];
+  return { counted, problems };
+}
+
+/** The echo payload came back intact while frames were dropped, and again after `chaos mode none`. */
+function echoAssertion(transcript: CellTranscript, notReached: string): Assertion {
+  const name = "TCP echo delivers the payload intact through the drops and after recovery";
+  if (notReached) return skip("echo", name, notReached);
+  if (!transcript.echo) return skip("echo", name, "the machine has no NIC (config no-network)");
+  const problems: string[] = [];
+  for (
+    const [label, transfer] of [["armed", transcript.echo], [
+      "after recovery",
+      transcript.echoRecovery,
+    ]] as const
+  ) {
+    if (!transfer) {
+      problems.push(`${label}: no transfer`);
+    } else if (!transfer.isIntact) {
+      problems.push(
+        `${label}: ${transfer.received} of ${transfer.bytes} bytes came back${
+          transfer.error ? ` (${transfer.error})` : ", altered"
+        }`,
+      );
+    }
+  }
+  const drops = driverDrops(transcript).counted;
+  if (drops === 0) {
+    problems.push("no frame was dropped during the armed transfer: the point is not on the path");
+  }
+  const notes = [
+    `${transcript.echo.bytes} bytes in ${Math.round(transcript.echo.durationMs)} ms armed, ${
+      drops ?? "?"
+    } frame(s) dropped`,
+  ];
+  return verdict("echo", name, problems, notes);
 }

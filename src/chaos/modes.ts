@@ -51,7 +51,8 @@ export const MODE_SPECS: Readonly<Record<ChaosMode, ModeSpec>> = {
     effect: "fail",
     errno: { name: "ENETDOWN", code: ERRNO.ENETDOWN },
     ops: ["net"],
-    note: "acts on the kernel's null network device (no NIC until networking lands)",
+    note:
+      "acts on the null network device of `net send` (and drops frames at the virtio-net driver when a NIC is up)",
   },
   memory_pressure: {
     name: "memory_pressure",

@@ -192,6 +192,7 @@ async function runOne(job: CellJob, run: JobContext, options: ChaosRunOptions): 
         bootTimeoutMs: options.bootTimeoutMs,
         commandTimeoutMs: options.commandTimeoutMs,
         onEvent: (event) => recorder.event(event),
+        echoPort: machine.forwards?.echo,
       });
       transcript = ran.transcript;
       bootMs = ran.bootMs;

@@ -75,7 +75,11 @@ export function chaosTable(results: ChaosResults, palette: Palette = PLAIN): str
     let note = "";
     if (s.addedLatencyMs !== undefined) note = `+${s.addedLatencyMs} ms/injection`;
     else if (s.expectedPanic) note = "expected panic";
-    else if (cell.mode === "network_fail") note = "null netdev";
+    else if (cell.mode === "network_fail") {
+      note = cell.assertions.some((a) => a.id === "echo" && a.status === "passed")
+        ? "NIC echo intact"
+        : "null netdev";
+    }
     if (cell.replay) {
       note = [note, cell.replay.matched ? "replay matched" : "REPLAY DIFFERS"].filter(Boolean).join(", ");
     }
@@ -85,7 +89,8 @@ export function chaosTable(results: ChaosResults, palette: Palette = PLAIN): str
       `${cell.ratePercent}%`,
       String(s.ops),
       MODE_SPECS[cell.mode].effect === "fail" ? String(s.failedOps) : "-",
-      s.checks !== undefined ? `${s.injections}/${s.checks}` : String(s.injections),
+      // Dropped frames are injections too: with them the column matches OBSERVED.
+      s.checks !== undefined ? `${s.injections + (s.droppedFrames ?? 0)}/${s.checks}` : String(s.injections),
       s.observedRate !== undefined ? formatPercent(s.observedRate) : "-",
       interval,
       note,

@@ -1,6 +1,7 @@
 /** What one chaos cell saw, command by command: the input of the checker and the content of `transcript.json` in a run bundle. */
 import type { KernelFailure } from "../report/results.ts";
 import type { ChaosStats, Injection } from "./records.ts";
+import type { EchoTransfer } from "./echo.ts";
 import type { CellPlan } from "./workload.ts";
 
 /** One framed command as the checker needs it. */
@@ -48,6 +49,12 @@ export interface CellTranscript {
   /** The plan's `deviceStats` command before arming and after the faulted workload. */
   deviceBefore?: CommandRecord;
   deviceAfter?: CommandRecord;
+  /** network_fail with a NIC: `netstat` before arming, the echo while armed, `netstat` once its connection closed. */
+  netBefore?: CommandRecord;
+  echo?: EchoTransfer;
+  netAfter?: CommandRecord;
+  /** The echo again after `chaos mode none`. */
+  echoRecovery?: EchoTransfer;
   /** `chaos stats --json` right after the workload, still armed. */
   stats?: CommandRecord;
   /** `chaos mode none`. */

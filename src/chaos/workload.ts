@@ -39,7 +39,21 @@ export interface CellPlan {
    * counted as sent.
    */
   deviceStats?: string;
+  /**
+   * network_fail with a NIC: bytes sent through the guest's TCP echo
+   * service while armed (after the workload) and again after recovery;
+   * `netstat` before and after gives the frames dropped at the driver.
+   */
+  echo?: { bytes: number };
 }
+
+/**
+ * network_fail's echo payload. Small on purpose: at 30 % loss each way,
+ * QEMU's slirp (1 s minimum retransmission timeout, no SACK) and smoltcp
+ * move about 0.3 KiB/s (measured: 42 KiB in 120 s), and every dropped frame
+ * is a log record on the serial console (docs/NETWORK.md).
+ */
+export const DEFAULT_ECHO_BYTES = 16 * 1024;
 
 export interface PlanOptions {
   mode: ChaosMode;
@@ -120,5 +134,9 @@ export function planCell(options: PlanOptions): CellPlan {
     ops: Array.from({ length: options.ops }, (_, index) => makeOp(spec.ops[index % spec.ops.length], index)),
     health: { command: "echo alive", expect: "alive" },
     ...(options.mode === "network_fail" ? { deviceStats: "net stats" } : {}),
+    // At 100 % no TCP handshake can complete: the echo runs at every lower rate.
+    ...(options.mode === "network_fail" && options.ratePercent < 100
+      ? { echo: { bytes: DEFAULT_ECHO_BYTES } }
+      : {}),
   };
 }

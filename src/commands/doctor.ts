@@ -71,7 +71,5 @@ export function formatDoctorTable(results: readonly CheckResult[], paint: Paint)
     text += `${status}${label.padEnd(width)}  ${result.found ? result.detail : paint.dim(result.detail)}\n`;
     if (!result.found && result.fix) text += `${" ".repeat(8)}fix: ${result.fix}\n`;
   }
-  text +=
-    "\nnote: config no-network boots with the same devices as default until the kernel has networking.\n";
   return text;
 }

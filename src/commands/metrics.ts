@@ -1,40 +1,74 @@
 /** `sis metrics check`: lint Prometheus scrapes and compare them in order: counters going backwards, vanished series, label-set budgets. */
-import { object } from "@optique/core/constructs";
+import { object, or } from "@optique/core/constructs";
 import { message } from "@optique/core/message";
 import { multiple, optional, withDefault } from "@optique/core/modifiers";
 import { argument, command, constant, flag, option } from "@optique/core/primitives";
-import { integer, string } from "@optique/core/valueparser";
+import { choice, integer, string } from "@optique/core/valueparser";
+import { ARCHES } from "../arch.ts";
 import type { InferValue } from "@optique/core/parser";
 import type { CommandContext } from "../context.ts";
 
 export const metricsCommand = command(
   "metrics",
-  command(
-    "check",
-    object({
-      command: constant("metrics"),
-      scrapes: multiple(argument(string({ metavar: "SCRAPE" })), { min: 1 }),
-      maxSeries: withDefault(
-        option("--max-series", integer({ min: 1, metavar: "N" }), {
-          description: message`Label sets one family may have before it is flagged (cardinality budget).`,
+  or(
+    command(
+      "check",
+      object({
+        command: constant("metrics"),
+        action: constant("check"),
+        scrapes: multiple(argument(string({ metavar: "SCRAPE" })), { min: 1 }),
+        maxSeries: withDefault(
+          option("--max-series", integer({ min: 1, metavar: "N" }), {
+            description: message`Label sets one family may have before it is flagged (cardinality budget).`,
+          }),
+          100,
+        ),
+        strict: withDefault(
+          flag("--strict", {
+            description:
+              message`Also fail on problems promtool 2.42 does not report (duplicate series, split families, histogram buckets).`,
+          }),
+          false,
+        ),
+        json: optional(option("--json", string({ metavar: "FILE" }), {
+          description: message`Write the findings as JSON to FILE.`,
+        })),
+      }),
+      {
+        description:
+          message`Lint each scrape (promtool's rules) and compare consecutive scrapes. Exit 1 when anything is flagged.`,
+      },
+    ),
+    command(
+      "serve",
+      object({
+        command: constant("metrics"),
+        action: constant("serve"),
+        arch: option("--arch", choice(ARCHES, { metavar: "ARCH" }), {
+          description: message`Architecture to boot.`,
         }),
-        100,
-      ),
-      strict: withDefault(
-        flag("--strict", {
-          description:
-            message`Also fail on problems promtool 2.42 does not report (duplicate series, split families, histogram buckets).`,
-        }),
-        false,
-      ),
-      json: optional(option("--json", string({ metavar: "FILE" }), {
-        description: message`Write the findings as JSON to FILE.`,
-      })),
-    }),
-    {
-      description:
-        message`Lint each scrape (promtool's rules) and compare consecutive scrapes. Exit 1 when anything is flagged.`,
-    },
+        listen: optional(option("--listen", string({ metavar: "127.0.0.1:PORT" }), {
+          description: message`Host address for the kernel's /metrics (loopback only; default: a free port).`,
+        })),
+        config: withDefault(
+          option("--config", string({ metavar: "CONFIG" }), {
+            description: message`Machine config (any but no-network).`,
+          }),
+          "default",
+        ),
+        noBuild: withDefault(
+          flag("--no-build", {
+            description:
+              message`Boot the installed build/<arch> kernel as it is (default: incremental build first).`,
+          }),
+          false,
+        ),
+      }),
+      {
+        description:
+          message`Boot the kernel and keep its HTTP /metrics reachable on 127.0.0.1 until Ctrl-C, for any Prometheus to scrape.`,
+      },
+    ),
   ),
   { description: message`Prometheus expositions of the kernel and other programs.` },
 );
@@ -42,6 +76,10 @@ export const metricsCommand = command(
 export type MetricsOptions = InferValue<typeof metricsCommand>;
 
 export async function runMetrics(options: MetricsOptions, context: CommandContext): Promise<number> {
+  if (options.action === "serve") {
+    const { runMetricsServe } = await import("./metrics_serve.ts");
+    return runMetricsServe(options, context);
+  }
   // Deno's own file API, not node:fs/promises: loading Node's fs layer cost
   // ~40 ms of a ~500 ms check of a 100,000-sample scrape (bench/prometheus.ts).
   const { resolve } = await import("node:path");

@@ -5,7 +5,14 @@ import process from "node:process";
 import { join } from "node:path";
 import type { Arch } from "../arch.ts";
 import { EnvironmentError, FailedError } from "../errors.ts";
-import { type ExitOutcome, exitOutcome, type MachineConfig, PROFILES, qemuArgv } from "./profiles.ts";
+import {
+  type ExitOutcome,
+  exitOutcome,
+  type HostForwards,
+  type MachineConfig,
+  PROFILES,
+  qemuArgv,
+} from "./profiles.ts";
 import { QmpClient } from "./qmp.ts";
 import { setupFix } from "../toolchain/checks.ts";
 import { AsyncQueue, connectUnixWithRetry } from "./socket.ts";
@@ -22,6 +29,16 @@ export interface LaunchOptions {
   keepSerialLogAt?: string;
   /** Called with every chunk read from the serial port, before anyone parses it. */
   onSerialBytes?: (chunk: Uint8Array) => void;
+  /** Host port for the guest's `/metrics` (`sis metrics serve --listen`); free ports otherwise. */
+  metricsPort?: number;
+}
+
+/** A TCP port on 127.0.0.1 that the OS reports free right now. */
+export function freeLoopbackPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0, transport: "tcp" });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
 }
 
 /** How QEMU ended. */
@@ -80,6 +97,8 @@ export class Machine implements SerialPort {
   readonly argv: readonly string[];
   readonly runDir: string;
   readonly pid: number;
+  /** Host ports on 127.0.0.1 forwarded to the guest's services; undefined without a NIC. */
+  readonly forwards: HostForwards | undefined;
   readonly chunks: AsyncQueue<Uint8Array> = new AsyncQueue<Uint8Array>();
   /** Resolves when QEMU has exited (never rejects). */
   readonly exited: Promise<MachineExit>;
@@ -91,8 +110,15 @@ export class Machine implements SerialPort {
   #shutdown: Promise<MachineExit> | undefined;
   #options: LaunchOptions;
 
-  private constructor(options: LaunchOptions, argv: string[], runDir: string, child: Deno.ChildProcess) {
+  private constructor(
+    options: LaunchOptions,
+    argv: string[],
+    runDir: string,
+    child: Deno.ChildProcess,
+    forwards: HostForwards | undefined,
+  ) {
     this.arch = options.arch;
+    this.forwards = forwards;
     this.argv = argv;
     this.runDir = runDir;
     this.#child = child;
@@ -150,7 +176,13 @@ export class Machine implements SerialPort {
       qmpSocket: join(runDir, "qmp.sock"),
       serialLog: join(runDir, "serial.log"),
     };
-    const argv = qemuArgv(profile, options.config, options.kernelPath, paths, options.qemuBinary);
+    // Ports the OS says are free; QEMU binds them a moment later (a race
+    // another process could win: QEMU then fails with "could not set up
+    // host forwarding rule" and the boot fails with that message).
+    const forwards = options.config.network
+      ? { metrics: options.metricsPort ?? freeLoopbackPort(), echo: freeLoopbackPort() }
+      : undefined;
+    const argv = qemuArgv(profile, options.config, options.kernelPath, paths, options.qemuBinary, forwards);
     let child: Deno.ChildProcess;
     try {
       // setpriv --pdeathsig KILL: if sis dies (even by SIGKILL) the kernel sends QEMU SIGKILL.
@@ -172,7 +204,7 @@ export class Machine implements SerialPort {
       }
       throw error;
     }
-    const machine = new Machine(options, argv, runDir, child);
+    const machine = new Machine(options, argv, runDir, child, forwards);
     liveMachines.add(machine);
     try {
       const deadline = Date.now() + (options.connectTimeoutMs ?? 5000);

@@ -28,6 +28,8 @@ export interface MachineProfile {
   readonly exitDevice: string;
   /** Maps QEMU's exit status back to the kernel's code. */
   readonly exitStatusToCode: (status: number) => number | undefined;
+  /** The virtio-net device for this machine: virtio-mmio on `virt`, PCI on q35. */
+  readonly nicDevice: "virtio-net-device" | "virtio-net-pci";
 }
 
 /** Identity mapping (aarch64 semihosting, riscv64 sifive_test). */
@@ -55,6 +57,7 @@ export const PROFILES: Readonly<Record<Arch, MachineProfile>> = {
     firmware: "none (the ELF is loaded directly)",
     exitDevice: "semihosting SYS_EXIT",
     exitStatusToCode: directCode,
+    nicDevice: "virtio-net-device",
   },
   riscv64: {
     arch: "riscv64",
@@ -65,6 +68,7 @@ export const PROFILES: Readonly<Record<Arch, MachineProfile>> = {
     firmware: "OpenSBI (QEMU's default)",
     exitDevice: "sifive_test at 0x100000",
     exitStatusToCode: directCode,
+    nicDevice: "virtio-net-device",
   },
   x86_64: {
     arch: "x86_64",
@@ -74,6 +78,7 @@ export const PROFILES: Readonly<Record<Arch, MachineProfile>> = {
     firmware: "SeaBIOS (PVH boot of the ELF)",
     exitDevice: "isa-debug-exit at 0xf4, ACPI PM1a for code 0",
     exitStatusToCode: isaDebugExitCode,
+    nicDevice: "virtio-net-pci",
   },
 };
 
@@ -91,18 +96,14 @@ export interface MachineConfig {
   readonly name: string;
   readonly memoryMiB: number;
   readonly cpus: number;
-  /** Whether a network device is attached. No kernel network driver exists yet. */
+  /** Whether the virtio-net NIC is attached (user networking, docs/NETWORK.md). */
   readonly network: boolean;
   /** Extra QEMU arguments appended after ours (from sis.yaml). */
   readonly extraArgs: readonly string[];
   readonly description: string;
 }
 
-/**
- * The built-in configs. `no-network` has the same devices as `default` until
- * networking lands: no config attaches a NIC yet, so the flag only records
- * intent (said in docs/HARNESS.md and by `sis doctor`).
- */
+/** The built-in configs. Every one but `no-network` has the NIC. */
 export const BUILTIN_CONFIGS: Readonly<Record<string, MachineConfig>> = {
   default: {
     name: "default",
@@ -135,7 +136,7 @@ export const BUILTIN_CONFIGS: Readonly<Record<string, MachineConfig>> = {
     cpus: 2,
     network: false,
     extraArgs: [],
-    description: "512 MiB, 2 CPUs, no network (same devices as default until networking lands)",
+    description: "512 MiB, 2 CPUs, no network interface",
   },
 };
 
@@ -144,6 +145,34 @@ export interface RunDirPaths {
   readonly serialSocket: string;
   readonly qmpSocket: string;
   readonly serialLog: string;
+}
+
+/** The kernel's TCP services: `/metrics` (HTTP) and echo. */
+export const GUEST_PORTS = { metrics: 9100, echo: 7 } as const;
+
+/** Host ports on 127.0.0.1 forwarded to the guest's services. */
+export interface HostForwards {
+  readonly metrics: number;
+  readonly echo: number;
+}
+
+/**
+ * The NIC's arguments: QEMU's user network with `restrict=on` (the guest
+ * reaches nothing outside; only the forwards come in), each forward bound
+ * to 127.0.0.1 only.
+ */
+export function networkArgs(profile: MachineProfile, forwards: HostForwards): string[] {
+  const hostfwd = (Object.keys(GUEST_PORTS) as (keyof HostForwards)[])
+    .map((service) => `hostfwd=tcp:127.0.0.1:${forwards[service]}-:${GUEST_PORTS[service]}`);
+  // romfile= (empty): no iPXE option ROM for SeaBIOS to run on x86_64;
+  // the kernel drives the device itself, and the ROM cost ~40 ms of boot.
+  const romless = profile.nicDevice === "virtio-net-pci" ? ",romfile=" : "";
+  return [
+    "-netdev",
+    ["user", "id=n0", "restrict=on", ...hostfwd].join(","),
+    "-device",
+    `${profile.nicDevice},netdev=n0${romless}`,
+  ];
 }
 
 /**
@@ -156,7 +185,11 @@ export function qemuArgv(
   kernelPath: string,
   paths: RunDirPaths,
   binary: string = profile.binary,
+  forwards?: HostForwards,
 ): string[] {
+  if (config.network && !forwards) {
+    throw new Error(`config "${config.name}" has a NIC: host forwards are required`);
+  }
   return [
     binary,
     ...profile.machineArgs,
@@ -185,6 +218,7 @@ export function qemuArgv(
     "-S",
     // A reset (triple fault) ends QEMU instead of looping through the firmware forever.
     "-no-reboot",
+    ...(config.network && forwards ? networkArgs(profile, forwards) : []),
     ...config.extraArgs,
   ];
 }

@@ -1,6 +1,10 @@
 /** Unit tests for the per-arch exit-status mapping and the QEMU argv. */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { throws } from "node:assert/strict";
 import { BUILTIN_CONFIGS, exitOutcome, PROFILES, qemuArgv } from "./profiles.ts";
+
+const PATHS = { serialSocket: "/r/serial.sock", qmpSocket: "/r/qmp.sock", serialLog: "/r/serial.log" };
+const FORWARDS = { metrics: 40001, echo: 40002 };
 
 Deno.test("exitOutcome() maps each arch's QEMU status back to the kernel's code", () => {
   assertEquals(exitOutcome("riscv64", { code: 3, signal: null }), { kind: "poweroff", code: 3 });
@@ -19,11 +23,14 @@ Deno.test("exitOutcome() maps each arch's QEMU status back to the kernel's code"
 });
 
 Deno.test("qemuArgv() starts paused, has no monitor on stdio and applies the config", () => {
-  const argv = qemuArgv(PROFILES.riscv64, BUILTIN_CONFIGS.lowmem, "/k/sis kernel.elf", {
-    serialSocket: "/r/serial.sock",
-    qmpSocket: "/r/qmp.sock",
-    serialLog: "/r/serial.log",
-  });
+  const argv = qemuArgv(
+    PROFILES.riscv64,
+    BUILTIN_CONFIGS.lowmem,
+    "/k/sis kernel.elf",
+    PATHS,
+    undefined,
+    FORWARDS,
+  );
   assertEquals(argv[0], "qemu-system-riscv64");
   assertEquals(argv.includes("-S"), true);
   assertEquals(argv[argv.indexOf("-m") + 1], "128M");
@@ -33,4 +40,27 @@ Deno.test("qemuArgv() starts paused, has no monitor on stdio and applies the con
   assertEquals(argv[argv.indexOf("-monitor") + 1], "none");
   assertEquals(argv.includes("-nographic"), false);
   assertEquals(argv[argv.indexOf("-qmp") + 1], "unix:/r/qmp.sock,server=on,wait=off");
+});
+
+Deno.test("qemuArgv() attaches the arch's virtio-net NIC with loopback-only forwards, except on no-network", () => {
+  for (
+    const [arch, device] of [["aarch64", "virtio-net-device"], ["riscv64", "virtio-net-device"], [
+      "x86_64",
+      "virtio-net-pci",
+    ]] as const
+  ) {
+    const argv = qemuArgv(PROFILES[arch], BUILTIN_CONFIGS.default, "/k", PATHS, undefined, FORWARDS);
+    assertEquals(
+      argv[argv.indexOf("-netdev") + 1],
+      "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:40001-:9100,hostfwd=tcp:127.0.0.1:40002-:7",
+    );
+    assertEquals(
+      argv[argv.indexOf("-device", argv.indexOf("-netdev")) + 1],
+      arch === "x86_64" ? `${device},netdev=n0,romfile=` : `${device},netdev=n0`,
+    );
+    const none = qemuArgv(PROFILES[arch], BUILTIN_CONFIGS["no-network"], "/k", PATHS);
+    assertEquals(none.includes("-netdev"), false);
+    assertEquals(none.some((arg) => arg.startsWith("virtio-net")), false);
+  }
+  throws(() => qemuArgv(PROFILES.x86_64, BUILTIN_CONFIGS.default, "/k", PATHS), /host forwards are required/);
 });

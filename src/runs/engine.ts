@@ -30,6 +30,8 @@ export interface BootedMachine {
   readonly argv: readonly string[];
   readonly pid: number;
   readonly qemuVersion?: string;
+  /** Host ports on 127.0.0.1 forwarded to the guest's services, when it has a NIC (docs/NETWORK.md). */
+  readonly forwards?: { readonly metrics: number; readonly echo: number };
   shutdown(): Promise<{ code: number; signal: string | null; outcome: unknown }>;
 }
 

@@ -6,7 +6,7 @@ import type { ProgressReporter } from "../report/progress.ts";
 import type { JobResult, KernelFailure, StepResult } from "../report/results.ts";
 import { type BootedMachine, type EngineJob, type JobContext, throwIfStopped } from "../runs/engine.ts";
 import { KernelExitedError, Session, SessionPanicError } from "./driver.ts";
-import { checkExpectations, type Step, type Suite } from "./suite.ts";
+import { checkExpectations, expectationFor, type Step, type Suite } from "./suite.ts";
 
 /** One boot: a suite on one arch and config. */
 export interface Job extends EngineJob {
@@ -154,7 +154,7 @@ export async function runSuiteJob(job: Job, run: JobContext, options: SuiteJobOp
           step.run,
           step.timeout_ms ?? job.suite.timeout_ms ?? options.commandTimeoutMs,
         );
-        const messages = checkExpectations(step.expect, result);
+        const messages = checkExpectations(expectationFor(step, job.config.name), result);
         const done: StepResult = {
           ...stepResult_(step, messages.length ? "failed" : "passed", messages),
           durationMs: result.durationMs,

@@ -34,6 +34,8 @@ const stepSchema = z.strictObject({
   name: z.string().min(1),
   run: z.string().refine((line) => !/[\r\n]/.test(line), "a command is one line"),
   expect: expectSchema.default(() => expectSchema.parse({})),
+  /** Expectations that replace `expect` on the named machine configs (e.g. `no-network`). */
+  expect_on: z.record(z.string().min(1), expectSchema).optional(),
   timeout_ms: z.number().int().positive().optional(),
 });
 
@@ -64,6 +66,11 @@ export type Step = z.infer<typeof stepSchema>;
  * so a failing step can point at its YAML (GitHub `::error file=,line=`).
  */
 export type Suite = z.infer<typeof suiteSchema> & { name: string; source: string; stepLines?: number[] };
+
+/** The expectation of `step` on the machine config named `config`. */
+export function expectationFor(step: Step, config: string): Expectation {
+  return step.expect_on?.[config] ?? step.expect;
+}
 
 /** Validates one parsed suite file; a bad file is one usage error naming the file and field. */
 export function parseSuite(data: unknown, name: string, source: string, stepLines?: number[]): Suite {

@@ -95,6 +95,8 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     log_event!("sched", "started", Info, cpus = sched::cpus().len() as u64, slice_ms = sched::SLICE_NS / 1_000_000);
     sched::spawn("shell", shell::task).expect("a stack slot for the shell");
     sched::spawn("sampler", sampler_task).expect("a stack slot for the sampler");
+    // Only finds and resets the NIC; DHCP runs later in the `net` task.
+    net::init(&boot.devices);
     sched::idle_loop()
 }
 

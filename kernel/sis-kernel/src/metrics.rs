@@ -9,7 +9,10 @@ use core::fmt;
 
 use sis_observe::metrics::kernel::HeapFigures;
 use sis_observe::metrics::resources::{TaskFigures, VfsUsage};
-use sis_observe::metrics::{write_metrics, KernelMetrics, Label, Metric, MetricFormat, ResourceMetrics};
+use sis_observe::metrics::{
+    write_metrics, KernelMetrics, Label, Metric, MetricFormat, NetworkMetrics, ResourceMetrics,
+};
+use spin::Mutex;
 
 use crate::{arch, build_info, cpu_time, fs, heap, sched};
 
@@ -20,6 +23,19 @@ static BUILD_LABELS: [Label; 3] = [
 ];
 
 static METRICS: KernelMetrics = KernelMetrics::new(&BUILD_LABELS);
+static NETWORK: NetworkMetrics = NetworkMetrics::new();
+/// The NIC's frame counters as last published, so only the difference is
+/// added to `sis_net_*_total` (which the null device feeds too).
+static PUBLISHED_LINK: Mutex<sis_net::LinkCounters> = Mutex::new(sis_net::LinkCounters {
+    rx_packets: 0,
+    rx_bytes: 0,
+    rx_errors: 0,
+    rx_dropped: 0,
+    tx_packets: 0,
+    tx_bytes: 0,
+    tx_errors: 0,
+    tx_dropped: 0,
+});
 
 /// CPU time, heap space, tasks, VFS usage and stress progress (docs/SOAK.md).
 static RESOURCES: ResourceMetrics = ResourceMetrics::new();
@@ -73,5 +89,25 @@ pub fn write(out: &mut dyn fmt::Write, format: MetricFormat) -> fmt::Result {
     let mut all: Vec<Metric<'_>> = Vec::with_capacity(64);
     all.extend(METRICS.metrics());
     all.extend(RESOURCES.metrics(cpus));
+    all.extend(NETWORK.metrics());
     write_metrics(out, &all, format)
+}
+
+/// Mirrors the network stack's counters into the metrics (the `net` task
+/// calls it after every poll).
+pub fn publish_network(link: sis_net::LinkCounters, services: sis_net::ServiceCounters) {
+    let mut published = PUBLISHED_LINK.lock();
+    METRICS.net_rx_packets.add(link.rx_packets.saturating_sub(published.rx_packets));
+    METRICS.net_rx_bytes.add(link.rx_bytes.saturating_sub(published.rx_bytes));
+    METRICS.net_tx_packets.add(link.tx_packets.saturating_sub(published.tx_packets));
+    METRICS.net_tx_bytes.add(link.tx_bytes.saturating_sub(published.tx_bytes));
+    *published = link;
+    NETWORK.rx_errors.raise_to(link.rx_errors);
+    NETWORK.tx_errors.raise_to(link.tx_errors);
+    NETWORK.rx_dropped.raise_to(link.rx_dropped);
+    NETWORK.tx_dropped.raise_to(link.tx_dropped);
+    NETWORK.tcp_accepted.raise_to(services.tcp_accepted);
+    for (counter, count) in NETWORK.http_requests.iter().zip(services.http.responses) {
+        counter.raise_to(count);
+    }
 }

@@ -17,6 +17,7 @@ pub enum Errno {
     EFAULT = 14,
     EBUSY = 16,
     EEXIST = 17,
+    ENODEV = 19,
     ENOTDIR = 20,
     EISDIR = 21,
     EINVAL = 22,
@@ -45,6 +46,7 @@ impl Errno {
             Errno::ENOMEM => "ENOMEM",
             Errno::EBUSY => "EBUSY",
             Errno::EEXIST => "EEXIST",
+            Errno::ENODEV => "ENODEV",
             Errno::ENOTDIR => "ENOTDIR",
             Errno::EISDIR => "EISDIR",
             Errno::EINVAL => "EINVAL",
@@ -59,7 +61,7 @@ impl Errno {
 
     /// Every errno, in number order (user programs and the fuzzer's
     /// coverage table index by it).
-    pub const ALL: [Errno; 20] = [
+    pub const ALL: [Errno; 21] = [
         Errno::ENOENT,
         Errno::ESRCH,
         Errno::EIO,
@@ -69,6 +71,7 @@ impl Errno {
         Errno::EFAULT,
         Errno::EBUSY,
         Errno::EEXIST,
+        Errno::ENODEV,
         Errno::ENOTDIR,
         Errno::EISDIR,
         Errno::EINVAL,
@@ -106,6 +109,7 @@ impl Errno {
             Errno::ENOMEM => "out of memory",
             Errno::EBUSY => "device or resource busy",
             Errno::EEXIST => "file exists",
+            Errno::ENODEV => "no such device",
             Errno::ENOTDIR => "not a directory",
             Errno::EISDIR => "is a directory",
             Errno::EINVAL => "invalid argument",
@@ -143,6 +147,13 @@ mod tests {
             assert_eq!(Errno::from_code(errno.code() as u64), Some(errno));
         }
         assert_eq!(Errno::from_code(0), None);
+        // ALL lists every variant: count the enum's `NAME = number,` lines
+        // in this very file, so a new errno cannot be left out.
+        let source = include_str!("errno.rs");
+        let body = &source[source.find("pub enum Errno {").unwrap()..];
+        let body = &body[..body.find('}').unwrap()];
+        let variants = body.lines().filter(|line| line.trim_start().starts_with('E') && line.contains(" = ")).count();
+        assert_eq!(variants, Errno::ALL.len());
         assert_eq!(Errno::from_code(1), None);
     }
 }

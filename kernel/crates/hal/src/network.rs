@@ -14,6 +14,13 @@ pub trait NetworkDevice {
     /// Whether the link is up (cable in, peer present).
     fn is_link_up(&self) -> bool;
 
+    /// Whether `send` would find room for a frame now. A device with a
+    /// bounded transmit queue says false while it is full, so the stack
+    /// keeps the frame for later instead of losing it; the default is true.
+    fn can_send(&mut self) -> bool {
+        true
+    }
+
     /// Queues one frame for transmission. Success means the device took the
     /// frame, not that it arrived anywhere (a wire may lose it).
     ///

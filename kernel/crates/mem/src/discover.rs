@@ -8,6 +8,9 @@ use crate::{MemoryMap, Region};
 /// Most CPUs we record; the kernel supports up to this many.
 pub const MAX_CPUS: usize = 8;
 
+/// Most virtio-mmio transports we record (QEMU virt has 32 slots).
+pub const MAX_VIRTIO_MMIO: usize = 32;
+
 /// Why firmware-provided data could not be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiscoverError {
@@ -32,11 +35,19 @@ pub struct DeviceTree {
     pub cpu_count: usize,
     /// `/cpus/timebase-frequency` (the riscv `time` CSR rate).
     pub timebase_hz: Option<u64>,
+    /// `reg` of every enabled `virtio,mmio` node, in tree order (QEMU
+    /// lists every slot, most with no device behind them).
+    pub virtio_mmio: [Region; MAX_VIRTIO_MMIO],
+    pub virtio_mmio_count: usize,
 }
 
 impl DeviceTree {
     pub fn cpu_ids(&self) -> &[u64] {
         &self.cpu_ids[..self.cpu_count]
+    }
+
+    pub fn virtio_mmio(&self) -> &[Region] {
+        &self.virtio_mmio[..self.virtio_mmio_count]
     }
 }
 
@@ -115,7 +126,25 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
     }
     memory.add_reserved(Region::new(blob.as_ptr() as usize, blob.len()));
 
-    let mut tree = DeviceTree { memory, cpu_ids: [0; MAX_CPUS], cpu_count: 0, timebase_hz: None };
+    let mut tree = DeviceTree {
+        memory,
+        cpu_ids: [0; MAX_CPUS],
+        cpu_count: 0,
+        timebase_hz: None,
+        virtio_mmio: [Region::new(0, 0); MAX_VIRTIO_MMIO],
+        virtio_mmio_count: 0,
+    };
+    for node in fdt.all_nodes() {
+        let is_virtio = node.compatible().is_some_and(|compatible| compatible.all().any(|name| name == "virtio,mmio"));
+        if !is_virtio || !is_enabled(&node) || tree.virtio_mmio_count == MAX_VIRTIO_MMIO {
+            continue;
+        }
+        if let Some(region) = node.reg().and_then(|mut regions| regions.next()) {
+            tree.virtio_mmio[tree.virtio_mmio_count] =
+                Region::new(region.starting_address as usize, region.size.unwrap_or(0));
+            tree.virtio_mmio_count += 1;
+        }
+    }
     if let Some(cpus) = fdt.find_node("/cpus") {
         tree.timebase_hz = cpus.property("timebase-frequency").and_then(|p| p.as_usize()).map(|hz| hz as u64);
         for cpu in cpus.children() {
@@ -202,6 +231,19 @@ mod tests {
         assert_eq!(tree.memory.usable(), &[Region::new(0x4000_0000, 1 << 30)]);
         assert_eq!(tree.cpu_ids(), &[0, 1, 2, 3]);
         assert_eq!(tree.memory.total_usable_bytes(), 1 << 30);
+    }
+
+    #[test]
+    fn from_device_tree_lists_the_virtio_mmio_slots_of_both_virt_machines() {
+        // QEMU virt has 32 slots of 0x200 bytes: riscv64 from 0x1000_1000
+        // (8 of them), aarch64 from 0x0a00_0000 (32); the tree lists them
+        // in reverse address order.
+        let riscv = from_device_tree(RISCV).unwrap();
+        assert_eq!(riscv.virtio_mmio().len(), 8);
+        assert!(riscv.virtio_mmio().contains(&Region::new(0x1000_1000, 0x1000)), "{:?}", riscv.virtio_mmio());
+        let aarch64 = from_device_tree(AARCH64).unwrap();
+        assert_eq!(aarch64.virtio_mmio().len(), 32);
+        assert!(aarch64.virtio_mmio().contains(&Region::new(0x0a00_0000, 0x200)), "{:?}", aarch64.virtio_mmio());
     }
 
     #[test]

@@ -78,4 +78,42 @@ pub struct BootInfo {
     /// Physical address of the first byte after the kernel image (and its
     /// boot stacks): the heap starts at or above it.
     pub kernel_end: usize,
+    /// Where to look for devices (virtio-net, docs/NETWORK.md).
+    pub devices: DeviceWindows,
+}
+
+/// Device windows the firmware described: virtio-mmio slots from the device
+/// tree (aarch64, riscv64), the PCI ECAM window from ACPI MCFG (x86_64).
+/// Each is identity-mapped as device memory by the arch's memory setup.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceWindows {
+    pub virtio_mmio: [sis_mem::Region; sis_mem::discover::MAX_VIRTIO_MMIO],
+    pub virtio_mmio_count: usize,
+    pub pci_ecam: Option<PciEcam>,
+}
+
+/// One PCI segment's enhanced configuration window (PCI Firmware spec 3.2, MCFG).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PciEcam {
+    pub base: u64,
+    pub start_bus: u8,
+    pub end_bus: u8,
+}
+
+impl DeviceWindows {
+    pub const fn none() -> Self {
+        DeviceWindows {
+            virtio_mmio: [sis_mem::Region::new(0, 0); sis_mem::discover::MAX_VIRTIO_MMIO],
+            virtio_mmio_count: 0,
+            pci_ecam: None,
+        }
+    }
+
+    pub fn from_device_tree(tree: &sis_mem::discover::DeviceTree) -> Self {
+        DeviceWindows { virtio_mmio: tree.virtio_mmio, virtio_mmio_count: tree.virtio_mmio_count, pci_ecam: None }
+    }
+
+    pub fn virtio_mmio(&self) -> &[sis_mem::Region] {
+        &self.virtio_mmio[..self.virtio_mmio_count]
+    }
 }

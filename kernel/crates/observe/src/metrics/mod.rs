@@ -11,11 +11,13 @@ use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 mod exposition;
 pub mod kernel;
 pub mod latency;
+pub mod network;
 pub mod resources;
 
 pub use exposition::{write_metrics, MetricFormat};
 pub use kernel::KernelMetrics;
 pub use latency::LatencyRecorder;
+pub use network::NetworkMetrics;
 pub use resources::ResourceMetrics;
 
 /// One `name="value"` label of a series.

@@ -9,7 +9,7 @@
 use core::arch::global_asm;
 
 use super::{gic, irq, memory, mmu, psci, smp, timer, trap, uart};
-use crate::arch::BootInfo;
+use crate::arch::{BootInfo, DeviceWindows};
 
 // The assembly below runs before any Rust: no stack yet, FP/SIMD still trapped
 // (aarch64-unknown-none is built with +neon, so any Rust function may use the
@@ -144,5 +144,9 @@ extern "C" fn primary_main(device_tree_address: usize, entry_exception_level: u6
     gic::init();
     uart::enable_receive_interrupt();
     smp::start_secondaries(discovered.cpu_ids());
-    crate::kernel_main(BootInfo { memory: discovered.memory, kernel_end: memory::kernel_end() })
+    crate::kernel_main(BootInfo {
+        memory: discovered.memory,
+        kernel_end: memory::kernel_end(),
+        devices: DeviceWindows::from_device_tree(&discovered),
+    })
 }

@@ -61,7 +61,14 @@ pub fn discover(entry_x0: usize) -> DeviceTree {
         uart::write_bytes(b"; assuming 128 MiB RAM at 0x40000000, 1 CPU\r\n");
         let mut memory = MemoryMap::new();
         memory.add_usable(FALLBACK_RAM);
-        DeviceTree { memory, cpu_ids: [0; MAX_CPUS], cpu_count: 0, timebase_hz: None }
+        DeviceTree {
+            memory,
+            cpu_ids: [0; MAX_CPUS],
+            cpu_count: 0,
+            timebase_hz: None,
+            virtio_mmio: [Region::new(0, 0); discover::MAX_VIRTIO_MMIO],
+            virtio_mmio_count: 0,
+        }
     });
     tree.memory.add_reserved(Region::new(kernel_start(), kernel_end() - kernel_start()));
     let usable = tree.memory.usable();

@@ -12,7 +12,7 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{idle, irq, memory, mmu, smp, timer, uart};
-use crate::arch::BootInfo;
+use crate::arch::{BootInfo, DeviceWindows};
 
 /// Harts we have stacks for (the boot hart included): as many as the
 /// device tree parser records.
@@ -229,6 +229,7 @@ extern "C" fn boot_main(hart_id: usize, device_tree_address: usize) -> ! {
     }
 
     crate::kernel_main(BootInfo {
+        devices: platform.as_ref().map_or(DeviceWindows::none(), DeviceWindows::from_device_tree),
         memory: platform.map(|platform| platform.memory).unwrap_or_default(),
         kernel_end,
     })

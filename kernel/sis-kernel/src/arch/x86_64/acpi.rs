@@ -33,6 +33,8 @@ pub struct Platform {
     pub pm_timer_port: Option<u16>,
     /// FADT PM1a_CNT_BLK: the PM1a control register (sleep type and enable).
     pub pm1a_control_port: Option<u16>,
+    /// MCFG: the PCI ECAM window of segment 0, if it lies in the identity map.
+    pub pci_ecam: Option<crate::arch::PciEcam>,
 }
 
 impl Platform {
@@ -44,6 +46,7 @@ impl Platform {
             override_count: 0,
             pm_timer_port: None,
             pm1a_control_port: None,
+            pci_ecam: None,
         }
     }
 
@@ -119,6 +122,7 @@ pub fn discover(rsdp_paddr: u64) -> Platform {
         let Some(table) = paddr.and_then(table_at) else { continue };
         match &table[..4] {
             b"APIC" => read_madt(table, &mut platform),
+            b"MCFG" => platform.pci_ecam = read_mcfg(table),
             b"FACP" => {
                 // PM_TMR_BLK (FADT offset 76): a 32-bit I/O port address.
                 platform.pm_timer_port =
@@ -131,6 +135,29 @@ pub fn discover(rsdp_paddr: u64) -> Platform {
         }
     }
     platform
+}
+
+/// MCFG (PCI Firmware Specification 3.2, 4.1.2): after the header and 8
+/// reserved bytes, 16-byte entries of base address, segment, start and end
+/// bus. Only segment 0 is used, and only if its window for the listed buses
+/// lies in the identity map.
+fn read_mcfg(table: &[u8]) -> Option<crate::arch::PciEcam> {
+    let mut offset = SDT_HEADER_BYTES + 8;
+    while offset + 16 <= table.len() {
+        let base = read_u64(table, offset)?;
+        let segment = read_u16(table, offset + 8)?;
+        let (start_bus, end_bus) = (table[offset + 10], table[offset + 11]);
+        offset += 16;
+        if segment != 0 || end_bus < start_bus {
+            continue;
+        }
+        // 1 MiB of configuration space per bus (32 devices x 8 functions x 4 KiB).
+        let end = base.checked_add((u64::from(end_bus) + 1) << 20)?;
+        if end <= IDENTITY_MAPPED_BYTES {
+            return Some(crate::arch::PciEcam { base, start_bus, end_bus });
+        }
+    }
+    None
 }
 
 /// MADT (ACPI 5.2.12): processor local APICs, I/O APICs, interrupt overrides.

@@ -16,7 +16,7 @@
 //! The top 32 MiB (APIC MMIO) are mapped uncached.
 
 use super::{acpi, apic, descriptors, exit, irq, memory, paging, smp, timer, uart};
-use crate::arch::BootInfo;
+use crate::arch::{BootInfo, DeviceWindows};
 
 /// Highest physical address (exclusive) the boot page tables map.
 pub const IDENTITY_MAPPED_BYTES: u64 = 4 << 30;
@@ -208,5 +208,6 @@ extern "C" fn boot_main(start_info_paddr: u32) -> ! {
     paging::retire_trampoline();
     // A linker-script symbol: only its address is used, never its contents.
     let kernel_end = core::ptr::addr_of!(__kernel_end) as usize;
-    crate::kernel_main(BootInfo { memory: start_info.memory, kernel_end })
+    let devices = DeviceWindows { pci_ecam: platform.pci_ecam, ..DeviceWindows::none() };
+    crate::kernel_main(BootInfo { memory: start_info.memory, kernel_end, devices })
 }

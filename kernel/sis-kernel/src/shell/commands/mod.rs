@@ -13,6 +13,7 @@ use super::{Output, Shell, STATUS_UNKNOWN_COMMAND};
 #[cfg(feature = "chaos")]
 mod chaos;
 mod fs;
+mod network;
 mod observe;
 #[cfg(feature = "stress")]
 mod stress;
@@ -78,6 +79,9 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "metrics", usage: "metrics [--format prometheus|json|simple|values]", summary: "alias of metricsctl", run: observe::metricsctl },
     Command { name: "alloc", usage: "alloc <bytes>", summary: "allocate and free heap memory", run: workload::alloc },
     Command { name: "net", usage: "net send <bytes>|stats", summary: "send a frame on the network device", run: workload::net },
+    Command { name: "ifconfig", usage: "ifconfig [--wait]", summary: "network interface, address and link (--wait: until it has an address)", run: network::ifconfig },
+    Command { name: "netstat", usage: "netstat", summary: "sockets and network counters", run: network::netstat },
+    Command { name: "ping", usage: "ping <ipv4> [count]", summary: "ICMP echo with round-trip times", run: network::ping },
     Command { name: "cksum", usage: "cksum <path>", summary: "CRC-32 and size of a file", run: workload::cksum },
     #[cfg(feature = "chaos")]
     Command { name: "chaos", usage: "chaos mode <m>|rate <0-100>|seed <n>|delay <us>|stats [--json]|reset|break none|errno|uncounted", summary: "fault injection", run: chaos::chaos },
@@ -138,7 +142,7 @@ pub fn run_line(shell: &mut Shell, line: &str) -> u8 {
 /// A user-typed word as an error message may quote it: bounded, and
 /// printable (the line editor already dropped control bytes, but a word can
 /// be long).
-fn printable(word: &str) -> String {
+pub fn printable(word: &str) -> String {
     let mut shown: String = word.chars().take(64).collect();
     if word.chars().nth(64).is_some() {
         shown.push_str("...");

@@ -1,6 +1,7 @@
-//! The kernel's network device layer. Until a real NIC driver lands the
-//! device is the null device (frames are counted and dropped), so the send
-//! path, its metrics and the network_fail injection point are real.
+//! The null network device behind `net send|stats`: frames are counted and
+//! dropped. It stays beside the real NIC as the chaos workload's target
+//! (`sis chaos run network_fail` sends single frames through it and checks
+//! its counters) and so the `network_send` point works with no NIC at all.
 
 use sis_abi::Errno;
 use sis_hal::network::{NetworkDevice, NullNetworkDevice};
