@@ -3,21 +3,11 @@ import assert from "node:assert/strict";
 import { chaosOutputs } from "./generator.ts";
 import { checksForPower, defaultOps, generatorProblems, MISS_CHANCE } from "./power.ts";
 import { DEFAULT_OPS } from "./workload.ts";
+// A different seeded generator (mulberry32), for a faulty kernel whose draws are not the seed's at all.
+import { seededRandom } from "../soak/random.ts";
 
 /** Simulated cells per rate: enough that 99.9 % and 99 % are resolved (a miss of 1 in 1000 shows as 2 of 2000). */
 const CELLS = 2000;
-
-/** A different seeded generator (mulberry32), for a faulty kernel whose draws are not the seed's at all. */
-function otherGenerator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const ratePercent of [1, 5, 10, 30, 50, 90, 100]) {
   Deno.test(`at rate ${ratePercent}% and its default ops, a correct generator passes >= 99.9 % and one at 2/3 or 3/2 the rate fails >= 99 %`, () => {
@@ -44,7 +34,7 @@ for (const ratePercent of [1, 5, 10, 30, 50, 90, 100]) {
       if (generatorProblems(seed.toString(), ratePercent, checks, scaledLow).length > 0) lowCaught++;
       if (generatorProblems(seed.toString(), ratePercent, checks, scaledHigh).length > 0) highCaught++;
       // A faulty kernel with other draws entirely, at 2/3 the rate.
-      const other = otherGenerator(cell);
+      const other = seededRandom(cell);
       const unrelated = Array.from({ length: checks }, (_, index) => other() < p * 2 / 3 ? [index + 1] : [])
         .flat();
       if (generatorProblems(seed.toString(), ratePercent, checks, unrelated).length > 0) otherCaught++;

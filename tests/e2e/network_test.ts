@@ -13,37 +13,11 @@ import { type Arch, ARCHES } from "../../src/arch.ts";
 import { freeLoopbackPort, Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type HostForwards, type MachineConfig } from "../../src/qemu/profiles.ts";
 import { type CommandResult, Session } from "../../src/session/driver.ts";
-import { findPromtool, pipeThrough } from "../_tools.ts";
+import { findPrometheus, findPromtool, ignoreWithout, pipeThrough, requireTool } from "../_tools.ts";
 import { isQemuAlive, pollFor, ROOT, sis, SisProcess } from "./_harness.ts";
 
 const promtool = await findPromtool();
 const prometheus = await findPrometheus();
-const isCi = Deno.env.get("CI") === "true";
-
-/** Debian's server: $PROMETHEUS, the unpacked .tools copy, then PATH. */
-async function findPrometheus(): Promise<string | undefined> {
-  for (
-    const candidate of [
-      Deno.env.get("PROMETHEUS"),
-      join(ROOT, ".tools/prometheus/usr/bin/prometheus"),
-      "prometheus",
-    ]
-  ) {
-    if (!candidate) continue;
-    try {
-      const output = await new Deno.Command(candidate, {
-        args: ["--version"],
-        stdout: "null",
-        stderr: "null",
-      })
-        .output();
-      if (output.success) return candidate;
-    } catch {
-      // Not there.
-    }
-  }
-  return undefined;
-}
 
 interface Booted {
   arch: Arch;
@@ -215,10 +189,10 @@ async function echoRoundTrip(port: number, total: number): Promise<void> {
 Deno.test({
   name:
     "network on every arch: DHCP, ping, promtool-clean /metrics, Prometheus scrapes, 1,000 bad requests, 10 MB echo",
-  ignore: !isCi && (!promtool || !prometheus),
+  ignore: ignoreWithout("promtool", promtool) || ignoreWithout("prometheus", prometheus),
   fn: async () => {
-    assert.ok(promtool, "promtool is required (CI=true)");
-    assert.ok(prometheus, "the prometheus server is required (CI=true)");
+    const promtoolPath = requireTool("promtool", promtool);
+    const prometheusPath = requireTool("prometheus", prometheus);
     const kernels = await Promise.all(ARCHES.map((arch) => boot(arch, BUILTIN_CONFIGS.default)));
     const dir = await mkdtemp(join(tmpdir(), "sis-net-prom-"));
     let server: Deno.ChildProcess | undefined;
@@ -240,7 +214,7 @@ Deno.test({
         `global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: sis\n    static_configs:\n      - targets: [${targets}]\n`,
       );
       const startedAt = Date.now();
-      server = new Deno.Command(prometheus!, {
+      server = new Deno.Command(prometheusPath, {
         args: [
           `--config.file=${join(dir, "prometheus.yml")}`,
           `--storage.tsdb.path=${join(dir, "data")}`,
@@ -256,7 +230,7 @@ Deno.test({
         assert.equal(response.status, 200);
         assert.equal(response.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
         const exposition = await response.text();
-        const verdict = await pipeThrough(promtool!, ["check", "metrics"], exposition);
+        const verdict = await pipeThrough(promtoolPath, ["check", "metrics"], exposition);
         assert.equal(verdict.code, 0, verdict.stdout + verdict.stderr);
         assert.equal((verdict.stdout + verdict.stderr).trim(), "", `${kernel.arch}: promtool found problems`);
         const health = await fetch(`${url}/healthz`);

@@ -59,6 +59,22 @@ pub fn locked<R>(write: impl FnOnce() -> R) -> R {
     result
 }
 
+/// For the panic path: waits (at most `timeout_ns`) until no other CPU is
+/// in the middle of a piece of output, so its line cannot land inside the
+/// report. Other CPUs stop at their next acquire (`locked`), so once the
+/// holder finishes its piece the console is the reporter's.
+pub fn wait_for_other_writers(timeout_ns: u64) {
+    let me = arch::cpu_index() + 1;
+    let deadline = arch::monotonic_ns().saturating_add(timeout_ns);
+    loop {
+        let owner = OUTPUT_OWNER.load(Ordering::Acquire);
+        if owner == 0 || owner == me || arch::monotonic_ns() >= deadline {
+            return;
+        }
+        core::hint::spin_loop();
+    }
+}
+
 /// Writes bytes, turning each `\n` into `\r\n`.
 pub fn write_bytes(bytes: &[u8]) {
     locked(|| write_bytes_unlocked(bytes));

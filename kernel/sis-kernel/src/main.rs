@@ -93,10 +93,12 @@ pub fn kernel_main(boot: BootInfo) -> ! {
         log_event!("sched", "cpus missing", Warn, expected = arch::cpus_online() as u64, joined = sched::cpus().len() as u64);
     }
     log_event!("sched", "started", Info, cpus = sched::cpus().len() as u64, slice_ms = sched::SLICE_NS / 1_000_000);
+    // Only finds and resets the NIC; DHCP runs later in the `net` task.
+    // Before the shell starts, so "net: interface up" always comes before
+    // "shell: ready" (the shell may start at once on another CPU).
+    net::init(&boot.devices);
     sched::spawn("shell", shell::task).expect("a stack slot for the shell");
     sched::spawn("sampler", sampler_task).expect("a stack slot for the sampler");
-    // Only finds and resets the NIC; DHCP runs later in the `net` task.
-    net::init(&boot.devices);
     sched::idle_loop()
 }
 

@@ -111,6 +111,10 @@ fn report(message: fmt::Arguments<'_>, location: Option<(&str, u32, u32)>, frame
         }
         arch::halt();
     }
+    // Let another CPU finish the line it is writing (bounded: it may be
+    // the one that is stuck); after that, every other CPU stops at its next
+    // console write or tick instead of writing into the report.
+    crate::console::wait_for_other_writers(50_000_000);
     crate::metrics::count_panic();
     let mut out = Raw;
     // 2. Marker, on a line of its own.
