@@ -57,19 +57,7 @@ export async function soakArch(
   let archHash = 0x811c9dc5;
   for (const char of job.arch) archHash = Math.imul(archHash ^ char.charCodeAt(0), 0x01000193);
   const random = seededRandom(plan.seed ^ archHash ^ Math.imul(job.firstBoot, 0x9e3779b1));
-  const result: SoakArchResult = {
-    name: job.name,
-    arch: job.arch,
-    status: "completed",
-    samples: 0,
-    boots: 0,
-    restarts: 0,
-    unexpectedFailures: [],
-    panics: 0,
-    hangs: 0,
-    chaosInjections: 0,
-    durationMs: 0,
-  };
+  const result = emptyArchResult(job, "completed");
   let boot = job.firstBoot;
   /** Boots in a row that failed before giving a sample: a kernel that cannot stay up ends the soak. */
   let failuresInARow = 0;
@@ -220,4 +208,26 @@ export async function soakArch(
     await recorder.finish(result);
   }
   return result;
+}
+
+/** An arch's result before anything ran: the start of a soak job, and a job the run never started. */
+export function emptyArchResult(
+  job: { name: string; arch: SoakArchResult["arch"] },
+  status: SoakArchResult["status"],
+  message?: string,
+): SoakArchResult {
+  return {
+    name: job.name,
+    arch: job.arch,
+    status,
+    samples: 0,
+    boots: 0,
+    restarts: 0,
+    unexpectedFailures: [],
+    panics: 0,
+    hangs: 0,
+    chaosInjections: 0,
+    durationMs: 0,
+    ...(message === undefined ? {} : { message }),
+  };
 }

@@ -1,19 +1,13 @@
 /** The values `sis soak` takes: durations (`90s`, `30m`, `8h`, `7d`), chaos (`MODE:RATE`), workloads; each bad one is a usage error naming what is accepted. */
+import { CHAOS_MODES, type ChaosMode } from "../chaos/mode_names.ts";
 import { UsageError } from "../errors.ts";
 
 export const WORKLOADS = ["mixed", "fs", "heap", "tasks", "idle"] as const;
 export type SoakWorkload = typeof WORKLOADS[number];
 
-/** Chaos modes a soak may arm (the kernel's names, docs/CHAOS.md). */
-export const SOAK_CHAOS_MODES = [
-  "disk_full",
-  "disk_fail",
-  "network_fail",
-  "memory_pressure",
-  "random_panic",
-  "slow_io",
-] as const;
-export type SoakChaosMode = typeof SOAK_CHAOS_MODES[number];
+/** Chaos modes a soak may arm: every mode of the kernel (the list is defined once, in src/chaos). */
+export const SOAK_CHAOS_MODES = CHAOS_MODES;
+export type SoakChaosMode = ChaosMode;
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

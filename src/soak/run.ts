@@ -11,7 +11,7 @@ import type { RunResults } from "../report/results.ts";
 import { diskError } from "../disk_errors.ts";
 import { runEngine } from "../runs/engine.ts";
 import { formatDuration } from "./html.ts";
-import { soakArch } from "./job.ts";
+import { emptyArchResult, soakArch } from "./job.ts";
 import {
   type ArchProgress,
   SOAK_BUILD_DIR,
@@ -78,20 +78,7 @@ export async function runSoak(options: SoakRunOptions): Promise<number> {
           `every ${formatDuration(plan.intervalMs)}, bundle ${info.bundleDir}\n`;
       },
       runJob: (job, run) => soakArch(job, run, { ...options, plan }, writer!, progress),
-      notRun: (job, why) => ({
-        name: job.name,
-        arch: job.arch,
-        status: "interrupted",
-        samples: 0,
-        boots: 0,
-        restarts: 0,
-        unexpectedFailures: [],
-        panics: 0,
-        hangs: 0,
-        chaosInjections: 0,
-        durationMs: 0,
-        message: why,
-      }),
+      notRun: (job, why) => emptyArchResult(job, "interrupted", why),
       onJobDone: (result) =>
         context.stderr.write(
           `sis: ${result.arch}: ${result.status}, ${result.samples} samples, ${result.restarts} restart(s)\n`,

@@ -101,8 +101,8 @@ export class ArchColumns {
   }
 }
 
-/** Parses one sample line; a string says what is wrong with it. */
-export function parseSampleLine(line: string): SoakSample | string {
+/** Parses one NDJSON line that must hold a JSON object; a string says what is wrong with it. */
+function parseJsonObject(line: string): object | string {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -110,6 +110,13 @@ export function parseSampleLine(line: string): SoakSample | string {
     return "not valid JSON";
   }
   if (typeof value !== "object" || value === null) return "not a JSON object";
+  return value;
+}
+
+/** Parses one sample line; a string says what is wrong with it. */
+export function parseSampleLine(line: string): SoakSample | string {
+  const value = parseJsonObject(line);
+  if (typeof value === "string") return value;
   const sample = value as Partial<SoakSample>;
   if (typeof sample.t !== "number" || !Number.isFinite(sample.t)) return `"t" is not a number`;
   if (typeof sample.arch !== "string" || sample.arch === "") return `"arch" is not a string`;
@@ -120,13 +127,8 @@ export function parseSampleLine(line: string): SoakSample | string {
 
 /** Parses one event line; a string says what is wrong with it. */
 export function parseEventLine(line: string): SoakEvent | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return "not valid JSON";
-  }
-  if (typeof value !== "object" || value === null) return "not a JSON object";
+  const value = parseJsonObject(line);
+  if (typeof value === "string") return value;
   const event = value as Partial<SoakEvent>;
   if (typeof event.t !== "number" || !Number.isFinite(event.t)) return `"t" is not a number`;
   if (typeof event.kind !== "string") return `"kind" is not a string`;

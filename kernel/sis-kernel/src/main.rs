@@ -43,7 +43,7 @@ pub const NULL_PAGE_BYTES: usize = 4096;
 const SECONDARY_POLL_NS: u64 = 500_000;
 
 /// How long boot waits for the started secondaries to join the scheduler.
-const SECONDARY_JOIN_TIMEOUT_NS: u64 = 100_000_000;
+const SECONDARY_JOIN_TIMEOUT_NS: u64 = 5_000_000_000;
 
 /// Bytes of usable RAM the firmware reported.
 static RAM_BYTES: AtomicUsize = AtomicUsize::new(0);

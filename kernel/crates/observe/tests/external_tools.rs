@@ -158,11 +158,7 @@ fn kernel_metrics_pass_promtool_check_metrics_silently() {
 
 #[test]
 fn metrics_json_is_one_document_with_every_family() {
-    static BUILD: [Label; 1] = [Label::new("version", "\u{1}\"x\"")];
-    let metrics = KernelMetrics::new(&BUILD);
-    metrics.record_context_switch(1234);
-    metrics.refresh(1);
-    let text = render(&metrics, MetricFormat::Json);
+    let text = metrics_json();
     let document: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
         document["metrics"].as_array().unwrap().len(),
@@ -174,11 +170,7 @@ fn metrics_json_is_one_document_with_every_family() {
 #[test]
 #[cfg_attr(missing_jq, ignore = "jq not found (apt-get install jq)")]
 fn metrics_json_document_is_one_line_for_jq() {
-    static BUILD: [Label; 1] = [Label::new("version", "\u{1}\"x\"")];
-    let metrics = KernelMetrics::new(&BUILD);
-    metrics.record_context_switch(1234);
-    metrics.refresh(1);
-    let text = render(&metrics, MetricFormat::Json);
+    let text = metrics_json();
     let (ok, stdout, stderr) = run("jq", &["-c", "."], &text).expect(INSTALL);
     assert!(ok, "{stderr}");
     assert_eq!(stdout.lines().count(), 1);
@@ -196,6 +188,15 @@ fn numbers_as_doubles(value: serde_json::Value) -> serde_json::Value {
         ),
         other => other,
     }
+}
+
+/// The metrics JSON document after one context switch, with a hostile build label.
+fn metrics_json() -> String {
+    static BUILD: [Label; 1] = [Label::new("version", "\u{1}\"x\"")];
+    let metrics = KernelMetrics::new(&BUILD);
+    metrics.record_context_switch(1234);
+    metrics.refresh(1);
+    render(&metrics, MetricFormat::Json)
 }
 
 fn render(metrics: &KernelMetrics, format: MetricFormat) -> String {
