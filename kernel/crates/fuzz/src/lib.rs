@@ -11,6 +11,8 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 
+pub mod plan;
+
 use sis_syscall::flags::{OpenFlags, Protection};
 use sis_syscall::limits::{MAX_FDS, MAX_IO_LEN, MAX_PID, PAGE_SIZE, PATH_MAX, USER_TOP};
 use sis_syscall::Sysno;
@@ -197,6 +199,29 @@ mod tests {
         fn fd_is_open(&self, fd: Fd) -> bool {
             (3..6).contains(&fd.index())
         }
+    }
+
+    /// The calls in vectors.txt (shared with the CLI's TypeScript mirror,
+    /// src/fuzz/generator.ts, whose test reads the same file). Run with
+    /// SIS_FUZZ_WRITE_VECTORS=1 to rewrite it after a deliberate change.
+    #[test]
+    fn the_shared_vectors_match() {
+        let mut text = String::from("# seed index number a0 a1 a2 a3 a4 a5 (hex), layout: buffer=0x2000003000 buffer_len=0x2000 text=0x2000000040 kernel=0x40200000 unmapped=0x2f00000000\n");
+        for seed in [0u64, 42, 0x5eed, u64::MAX] {
+            for index in (0..64).chain([99_999, 1 << 40, u64::MAX]) {
+                let call = generate(seed, index, &LAYOUT);
+                text.push_str(&format!("{seed:x} {index:x} {:x}", call.number));
+                for arg in call.args {
+                    text.push_str(&format!(" {arg:x}"));
+                }
+                text.push('\n');
+            }
+        }
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors.txt");
+        if std::env::var_os("SIS_FUZZ_WRITE_VECTORS").is_some() {
+            std::fs::write(path, &text).unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(path).unwrap(), text, "generator changed: rewrite vectors.txt and check the TypeScript mirror");
     }
 
     #[test]
