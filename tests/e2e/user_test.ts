@@ -183,6 +183,28 @@ async function userMode(arch: Arch): Promise<void> {
       "its task is in the task table",
     );
 
+    // The metrics show the one live process and what it holds, and count
+    // every call since boot by name and every failure by errno.
+    const metrics = new Map(
+      (await ok(session, "metrics --format prometheus")).filter((line) => !line.startsWith("#")).map(
+        (line) => {
+          const space = line.lastIndexOf(" ");
+          return [line.slice(0, space), Number(line.slice(space + 1))] as const;
+        },
+      ),
+    );
+    assert.equal(metrics.get("sis_user_processes"), 1);
+    assert.equal(metrics.get("sis_user_pages"), Number(pages));
+    assert.equal(metrics.get("sis_user_open_fds"), 3);
+    assert.ok((metrics.get('sis_syscalls_total{syscall="exit"}') ?? 0) >= RUNS + 4);
+    // Counted when it returns: the background hello's sleep is not in yet.
+    assert.equal(metrics.get('sis_syscalls_total{syscall="sleep"}'), 0);
+    assert.ok((metrics.get('sis_syscalls_total{syscall="write"}') ?? 0) >= RUNS + 6);
+    assert.equal(
+      metrics.get('sis_syscall_errors_total{errno="EFAULT"}'),
+      count(finalCounts, "write", "EFAULT"),
+    );
+
     // A kernel panic report names every live process and the syscall it is in.
     const panic = await session.run("panic on purpose").then(
       (result) => new Error(`no panic: ${result.output.join("\n")}`),
