@@ -118,6 +118,7 @@ extern "C" fn secondary_main(stack_index: u32) -> ! {
     // Stack index 0 is the first secondary, CPU index 1.
     irq::set_cpu_index(stack_index as usize + 1);
     descriptors::init_secondary_cpu(stack_index as usize + 1);
+    super::user::init_this_cpu();
     apic::init_this_cpu();
     CPUS_ONLINE.fetch_add(1, Ordering::Release);
     crate::secondary_main()
