@@ -38,6 +38,7 @@ use core::arch::asm;
 use core::mem::offset_of;
 
 use sis_abi::Errno;
+use sis_syscall::limits::{USER_BASE, USER_TOP};
 
 use super::cpu::{rdmsr, wrmsr};
 use super::descriptors::{SYSRET_SELECTOR_BASE, USER_CODE_SELECTOR, USER_DATA_SELECTOR};
@@ -48,10 +49,6 @@ use super::paging::kernel_pml4;
 use super::trap::{self, TrapFrame};
 use crate::arch::{UserExit, UserFault};
 
-/// User space, as sis-syscall's limits.rs has it: page 0 stays unmapped,
-/// and everything from 2^38 up is kernel or non-canonical.
-const USER_BASE: u64 = 0x1000;
-const USER_TOP: u64 = 1 << 38;
 const PAGE_BYTES: usize = 4096;
 
 // Page-table entry bits (SDM Vol. 3A, tables 4-15 to 4-20).
@@ -277,13 +274,11 @@ pub fn init_this_cpu() {
     }
     // CPUID leaf 7, sub-leaf 0, EBX: bit 7 SMEP, bit 20 SMAP (SDM Vol. 2A).
     let (mut smep, mut smap) = (false, false);
-    // SAFETY: CPUID leaf 0 is always there; leaf 7 only when leaf 0 says so.
-    unsafe {
-        if core::arch::x86_64::__cpuid(0).eax >= 7 {
-            let features = core::arch::x86_64::__cpuid_count(7, 0).ebx;
-            smep = features & (1 << 7) != 0;
-            smap = features & (1 << 20) != 0;
-        }
+    // Leaf 7 only when leaf 0 says it exists.
+    if core::arch::x86_64::__cpuid(0).eax >= 7 {
+        let features = core::arch::x86_64::__cpuid_count(7, 0).ebx;
+        smep = features & (1 << 7) != 0;
+        smap = features & (1 << 20) != 0;
     }
     // SAFETY: SMEP/SMAP only forbid what the kernel never does (run or
     // touch a page with U=1; user memory is copied through the identity
