@@ -3,14 +3,15 @@
  * the three kernels booted side by side: the embedded programs load with
  * W^X segments; `run hello` prints its line; `run fault` is killed with one
  * report line and the shell still answers; `run badptr` gets EFAULT for
- * every bad pointer; `ps` shows a live process; `syscalls --json` counts
- * what ran; and after 1,000 runs of hello the heap is back where it was.
+ * every bad pointer; `syscalls --json` counts what ran; after 1,000 runs of
+ * hello the heap is back where it was; `ps` shows a live process; and a
+ * kernel panic report names it.
  */
 import assert from "node:assert/strict";
 import { type Arch, ARCHES } from "../../src/arch.ts";
 import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS } from "../../src/qemu/profiles.ts";
-import { type CommandResult, Session } from "../../src/session/driver.ts";
+import { type CommandResult, Session, SessionPanicError } from "../../src/session/driver.ts";
 import { ensureKernels } from "../../src/runs/kernels.ts";
 import { testContext } from "../../src/context.ts";
 import { ROOT } from "./_harness.ts";
@@ -180,6 +181,39 @@ async function userMode(arch: Arch): Promise<void> {
     assert.ok(
       ps.some((line) => new RegExp(`^\\s*${pid}\\s+hello\\s`).test(line)),
       "its task is in the task table",
+    );
+
+    // The metrics show the one live process and what it holds, and count
+    // every call since boot by name and every failure by errno.
+    const metrics = new Map(
+      (await ok(session, "metrics --format prometheus")).filter((line) => !line.startsWith("#")).map(
+        (line) => {
+          const space = line.lastIndexOf(" ");
+          return [line.slice(0, space), Number(line.slice(space + 1))] as const;
+        },
+      ),
+    );
+    assert.equal(metrics.get("sis_user_processes"), 1);
+    assert.equal(metrics.get("sis_user_pages"), Number(pages));
+    assert.equal(metrics.get("sis_user_open_fds"), 3);
+    assert.ok((metrics.get('sis_syscalls_total{syscall="exit"}') ?? 0) >= RUNS + 4);
+    // Counted when it returns: the background hello's sleep is not in yet.
+    assert.equal(metrics.get('sis_syscalls_total{syscall="sleep"}'), 0);
+    assert.ok((metrics.get('sis_syscalls_total{syscall="write"}') ?? 0) >= RUNS + 6);
+    assert.equal(
+      metrics.get('sis_syscall_errors_total{errno="EFAULT"}'),
+      count(finalCounts, "write", "EFAULT"),
+    );
+
+    // A kernel panic report names every live process and the syscall it is in.
+    const panic = await session.run("panic on purpose").then(
+      (result) => new Error(`no panic: ${result.output.join("\n")}`),
+      (error: unknown) => error,
+    );
+    assert.ok(panic instanceof SessionPanicError, `expected a panic, got ${panic}`);
+    assert.ok(
+      panic.report.includes(`user: pid=${pid} program=hello progress=- syscall=${SLEEP}`),
+      panic.report.join("\n"),
     );
   } finally {
     await machine.shutdown();
