@@ -148,6 +148,12 @@ function fd(rng: Rng): bigint {
   }
 }
 
+/** fds 1 and 2 become 0 for write and close: the program's reports go there (sis-fuzz `fd_sparing_output`). */
+function fdSparingOutput(rng: Rng): bigint {
+  const value = fd(rng);
+  return value === 1n || value === 2n ? 0n : value;
+}
+
 function flags(rng: Rng, valid: readonly bigint[]): bigint {
   if (rng.below(4n) === 0n) {
     const bits = rng.next();
@@ -174,6 +180,8 @@ export function generateCall(seed: bigint, index: bigint, layout: Layout): FuzzC
   // Arguments are drawn left to right, as Rust evaluates the array literals.
   switch (number < 18n ? SYSCALL_NAMES[Number(number)] : "unknown") {
     case "write":
+      set(fdSparingOutput(rng), pointer(rng, layout), length(rng, layout));
+      break;
     case "read":
       set(fd(rng), pointer(rng, layout), length(rng, layout));
       break;
@@ -181,7 +189,7 @@ export function generateCall(seed: bigint, index: bigint, layout: Layout): FuzzC
       set(pointer(rng, layout), pathLength(rng), flags(rng, OPEN_FLAGS));
       break;
     case "close":
-      set(fd(rng));
+      set(fdSparingOutput(rng));
       break;
     case "stat":
       set(pointer(rng, layout), pathLength(rng), pointer(rng, layout));
