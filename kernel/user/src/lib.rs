@@ -68,6 +68,23 @@ pub fn print_hex(value: u64) {
     let _ = write(1, &digits[..len]);
 }
 
+/// sleep(2) for `ms` milliseconds (at most 60,000: more is EINVAL).
+pub fn sleep_ms(ms: u64) -> Result<u64, Errno> {
+    decode_return(syscall(Sysno::Sleep, ms, 0, 0, 0))
+}
+
+/// A decimal number without sign or spaces, or None (no formatting
+/// machinery: `str::parse` pulls in core::fmt's error path).
+pub fn parse_decimal(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |value, byte| {
+        let digit = byte.checked_sub(b'0').filter(|digit| *digit < 10)?;
+        value.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
 /// Ends the process with `status`.
 pub fn exit(status: u8) -> ! {
     syscall(Sysno::Exit, status as u64, 0, 0, 0);

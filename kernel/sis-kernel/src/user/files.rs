@@ -26,6 +26,9 @@ const CAPTURE_MAX: usize = 64 * 1024;
 #[derive(Clone)]
 pub enum Sink {
     Console,
+    /// Dropped (`run --background`: its output would land inside other
+    /// commands' output, as `cmd >/dev/null &` avoids in a POSIX shell).
+    Discard,
     Capture(Arc<spin::Mutex<Vec<u8>>>),
 }
 
@@ -56,6 +59,7 @@ impl File {
                 }))?;
                 Ok(buffer.len)
             }
+            File::Output(Sink::Discard) => Ok(buffer.len),
             File::Output(Sink::Capture(kept)) => {
                 let _masked = crate::sync::InterruptsMasked::new();
                 let mut kept = kept.lock();

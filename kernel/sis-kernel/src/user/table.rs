@@ -23,8 +23,9 @@ pub const MAX_PROCESSES: usize = 32;
 /// `parent` of a process the kernel started (the shell's `run`).
 pub const KERNEL_PARENT: u32 = 0;
 
-/// `parent` of a process whose parent exited: nobody will wait for it.
-const ORPHAN: u32 = u32::MAX;
+/// `parent` of a process nobody will wait for: its parent exited, or the
+/// shell started it in the background. Its slot is freed when it exits.
+pub const ORPHAN: u32 = u32::MAX;
 
 /// `syscall` and `progress` when there is none.
 pub const NONE: u64 = u64::MAX;

@@ -1,9 +1,10 @@
 //! Exception vectors: every exception saves the full register state and ends in `crate::panic::fault`.
 //!
-//! IRQs from kernel code go to irq.rs (the scheduler's tick and the UART).
-//! The kernel has no user mode, so every other exception is unexpected, with
-//! one exception: the semihosting `hlt` of `poweroff` when QEMU runs without
-//! semihosting, which falls back to PSCI SYSTEM_OFF.
+//! IRQs from kernel code go to irq.rs (the scheduler's tick and the UART);
+//! synchronous exceptions and IRQs from user mode (EL0) end `user::run`
+//! (user.rs). Every other exception is unexpected, with one exception: the
+//! semihosting `hlt` of `poweroff` when QEMU runs without semihosting, which
+//! falls back to PSCI SYSTEM_OFF.
 
 use core::arch::{asm, global_asm};
 use core::fmt::Write;
@@ -150,7 +151,19 @@ global_asm!(
     ".balign 0x80",
     "msr spsel, #0",
     "b __sis_irq_entry",
-    vector_entries!(2 3 4 5 6 7 8 9 10 11 12 13 14 15),
+    vector_entries!(2 3 4 5 6 7),
+    // Synchronous exception and IRQ from user mode (EL0, AArch64): SP_EL1
+    // is the kernel frame `run` left on the task's stack (user.rs); the
+    // user's x0/x1 go just below it, x1 says which, and user.rs saves the rest.
+    ".balign 0x80",
+    "stp x0, x1, [sp, #-16]",
+    "mov x1, #0",
+    "b __sis_user_trap",
+    ".balign 0x80",
+    "stp x0, x1, [sp, #-16]",
+    "mov x1, #1",
+    "b __sis_user_trap",
+    vector_entries!(10 11 12 13 14 15),
     "",
     "__sis_trap_common:",
     "    stp x2, x3, [sp, #16]",

@@ -50,23 +50,31 @@ pub fn programs(invocation: &mut Invocation<'_>) -> CommandResult {
     }
 }
 
-/// `run [--repeat N] <program> [args...]`: starts the program with the rest
-/// of the line as its argument text, waits for it, and returns its exit
-/// status as the command's status. Its fds 1 and 2 are the command's output
-/// (the console, or the redirection's file). `--repeat N` runs it N times
-/// one after another (stopping at the first failure), so a soak of many
-/// short processes is one shell round trip.
+/// `run [--repeat N | --background] <program> [args...]`: starts the
+/// program with the rest of the line as its argument text, waits for it,
+/// and returns its exit status as the command's status. Its fds 1 and 2 are
+/// the command's output (the console, or the redirection's file).
+/// `--repeat N` runs it N times one after another (stopping at the first
+/// failure), so a soak of many short processes is one shell round trip.
+/// `--background` starts it and returns at once (`run: pid N`); nobody waits
+/// for it and its output is discarded.
 pub fn run(invocation: &mut Invocation<'_>) -> CommandResult {
     let mut args = invocation.args;
     let mut repeat = 1u32;
-    if let [flag, count, rest @ ..] = args {
-        if flag == "--repeat" {
+    let mut background = false;
+    match args {
+        [flag, count, rest @ ..] if flag == "--repeat" => {
             repeat = parse_number(count)?;
             if !(1..=MAX_REPEAT).contains(&repeat) {
                 return fail(Errno::EINVAL, alloc::format!("--repeat must be 1-{MAX_REPEAT}"));
             }
             args = rest;
         }
+        [flag, rest @ ..] if flag == "--background" => {
+            background = true;
+            args = rest;
+        }
+        _ => {}
     }
     let [program, words @ ..] = args else { return Err(CommandError::Usage) };
     let text = join_words(words);
@@ -75,8 +83,15 @@ pub fn run(invocation: &mut Invocation<'_>) -> CommandResult {
     }
     let capture = matches!(invocation.out, Output::Capture(_));
     for _ in 0..repeat {
-        let sink = if capture { Sink::Capture(alloc::sync::Arc::new(spin::Mutex::new(alloc::vec::Vec::new()))) } else { Sink::Console };
-        let child = match user::spawn(program, text.as_bytes(), table::KERNEL_PARENT, sched::current_pid(), sink.clone()) {
+        let sink = if background {
+            Sink::Discard
+        } else if capture {
+            Sink::Capture(alloc::sync::Arc::new(spin::Mutex::new(alloc::vec::Vec::new())))
+        } else {
+            Sink::Console
+        };
+        let parent = if background { table::ORPHAN } else { table::KERNEL_PARENT };
+        let child = match user::spawn(program, text.as_bytes(), parent, sched::current_pid(), sink.clone()) {
             Ok(child) => child,
             Err(SpawnError::NoProgram) => {
                 return fail(Errno::ENOENT, alloc::format!("no program '{}' (see `programs`)", printable(program)))
@@ -86,6 +101,10 @@ pub fn run(invocation: &mut Invocation<'_>) -> CommandResult {
                 return fail(errno, alloc::format!("cannot start {}: {}", printable(program), errno.description()))
             }
         };
+        if background {
+            let _ = writeln!(invocation.out, "run: pid {}", child.pid);
+            return Ok(());
+        }
         let status = table::wait_slot(child.slot);
         if let Sink::Capture(kept) = sink {
             let kept = kept.lock();
