@@ -163,6 +163,11 @@ async function userMode(arch: Arch): Promise<void> {
     const finalCounts = await syscalls(session);
     assert.ok(count(finalCounts, "exit", "ok") - count(after, "exit", "ok") >= RUNS + 1);
 
+    // Every process is gone from the table, selftest's unwaited children
+    // included: ps lists no user process.
+    const quiet = await ok(session, "ps");
+    assert.ok(!quiet.some((line) => /\bPROGRAM\b/.test(line)), quiet.join("\n"));
+
     // ps shows a live process, asleep in syscall 9 (sleep) for the rest of
     // the test.
     const [started] = await ok(session, "run --background hello 60000");

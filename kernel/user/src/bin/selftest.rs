@@ -3,7 +3,9 @@
 //! `selftest: <check> ok` or `selftest: <check> FAILED` per check and a last
 //! `selftest: <n> checks, <m> failed` line. Exit 0 only when all passed.
 //! It spawns `hello` (whose line appears in its output) and `fault` (whose
-//! kill line appears too).
+//! kill line appears too), and copies of itself: `selftest exit N` exits
+//! with status N at once, printing nothing (the children it leaves behind
+//! unwaited test that the kernel reaps orphans).
 #![no_std]
 #![no_main]
 
@@ -38,7 +40,11 @@ impl Checks {
     }
 }
 
-fn main(_args: &str) -> u8 {
+fn main(args: &str) -> u8 {
+    let mut words = args.split_ascii_whitespace();
+    if words.next() == Some("exit") {
+        return words.next().and_then(sis_user::parse_decimal).map_or(2, |status| status as u8);
+    }
     let mut checks = Checks { run: 0, failed: 0 };
     process_calls(&mut checks);
     file_calls(&mut checks);
@@ -148,6 +154,11 @@ fn child_calls(checks: &mut Checks) {
     checks.check("spawn-missing", spawn("nosuch", "") == Err(Errno::ENOENT));
     checks.check("wait-self", wait(getpid().unwrap_or(0)) == Err(Errno::ESRCH));
     checks.check("spawn-args", spawn("hello", "1 2 3 4 5 6 7 8 9") == Err(Errno::E2BIG));
+    let copy = spawn("selftest", "exit 7").unwrap_or(0);
+    checks.check("wait-status", wait(copy) == Ok((copy, 7)));
+    // Two children never waited for: one may have exited before this
+    // process does (freed with it), one may still run (freed when it ends).
+    checks.check("orphans", spawn("selftest", "exit 0").is_ok() && spawn("selftest", "exit 0").is_ok());
 }
 
 sis_user::entry!(main);
