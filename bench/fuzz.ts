@@ -8,7 +8,7 @@
  * 2. `sis fuzz syscalls --arch all --control --seed S` for each seed of
  *    --seeds (default 42,7,1): the time to find the positive control, replay
  *    it and minimize it (the job's fuzzing, replay and ddmin phases, wall
- *    clock; build and the first boot excluded; target <= 60 s per arch), the
+ *    clock, boots included, the kernel build excluded; target <= 60 s per arch), the
  *    call index it was found at and the minimized length (target <= 5).
  *
  * `deno run -A bench/fuzz.ts [--calls N] [--seeds 42,7,1] [--jobs N] [--skip-long] [--skip-control]`
