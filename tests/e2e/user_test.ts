@@ -3,14 +3,16 @@
  * the three kernels booted side by side: the embedded programs load with
  * W^X segments; `run hello` prints its line; `run fault` is killed with one
  * report line and the shell still answers; `run badptr` gets EFAULT for
- * every bad pointer; `ps` shows a live process; `syscalls --json` counts
- * what ran; and after 1,000 runs of hello the heap is back where it was.
+ * every bad pointer; `run selftest` makes every call of the table work and
+ * fail as documented; `syscalls --json` counts what ran; after 1,000 runs of
+ * hello the heap is back where it was; `ps` shows a live process; and a
+ * kernel panic report names it.
  */
 import assert from "node:assert/strict";
 import { type Arch, ARCHES } from "../../src/arch.ts";
 import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS } from "../../src/qemu/profiles.ts";
-import { type CommandResult, Session } from "../../src/session/driver.ts";
+import { type CommandResult, Session, SessionPanicError } from "../../src/session/driver.ts";
 import { ensureKernels } from "../../src/runs/kernels.ts";
 import { testContext } from "../../src/context.ts";
 import { ROOT } from "./_harness.ts";
@@ -109,6 +111,18 @@ async function userMode(arch: Arch): Promise<void> {
     assert.equal(badptr.length, 4, badptr.join("\n"));
     for (const line of badptr) assert.match(line, /^badptr: write\(1, 0x[0-9a-f]+, 16\) = EFAULT$/);
 
+    // Every call of the table works (and fails) as docs/SYSCALLS.md says,
+    // child processes included: selftest's own checks, one line each.
+    const selftest = await ok(session, "run selftest");
+    const summary = selftest.at(-1) ?? "";
+    const checks = Number(/^selftest: (\d+) checks, 0 failed$/.exec(summary)?.[1]);
+    assert.ok(checks >= 40, selftest.join("\n"));
+    const others = selftest.slice(0, -1).filter((line) => !/^selftest: [a-z-]+ ok$/.test(line));
+    assert.equal(selftest.length - 1 - others.length, checks, selftest.join("\n"));
+    assert.equal(others.length, 2, `its children's lines only: ${others.join("\n")}`);
+    assert.equal(others[0], "hello from user mode");
+    assert.match(others[1], /^killed: pid \d+ \(fault\): page fault at 0x0$/);
+
     // A usage error of the program is its exit status, not the kernel's.
     const usage = await session.run("run hello soon");
     assert.equal(usage.status, 2, usage.output.join("\n"));
@@ -125,7 +139,10 @@ async function userMode(arch: Arch): Promise<void> {
       count(after, "write", "ok") - count(before, "write", "ok") >= 6,
       "hello twice, badptr's four labels",
     );
-    assert.ok(count(after, "exit", "ok") - count(before, "exit", "ok") >= 3, "hello, badptr, hello soon");
+    assert.ok(
+      count(after, "exit", "ok") - count(before, "exit", "ok") >= 5,
+      "hello, badptr, selftest and its hello, hello soon",
+    );
 
     // 1,000 runs in one round trip; afterwards the heap is back near its
     // start and no user page is held.
@@ -145,6 +162,11 @@ async function userMode(arch: Arch): Promise<void> {
     assert.ok(end.heap_allocations - start.heap_allocations >= RUNS, "the runs did allocate");
     const finalCounts = await syscalls(session);
     assert.ok(count(finalCounts, "exit", "ok") - count(after, "exit", "ok") >= RUNS + 1);
+
+    // Every process is gone from the table, selftest's unwaited children
+    // included: ps lists no user process.
+    const quiet = await ok(session, "ps");
+    assert.ok(!quiet.some((line) => /\bPROGRAM\b/.test(line)), quiet.join("\n"));
 
     // ps shows a live process, asleep in syscall 9 (sleep) for the rest of
     // the test.
@@ -180,6 +202,40 @@ async function userMode(arch: Arch): Promise<void> {
     assert.ok(
       ps.some((line) => new RegExp(`^\\s*${pid}\\s+hello\\s`).test(line)),
       "its task is in the task table",
+    );
+
+    // The metrics show the one live process and what it holds, and count
+    // every call since boot by name and every failure by errno.
+    const metrics = new Map(
+      (await ok(session, "metrics --format prometheus")).filter((line) => !line.startsWith("#")).map(
+        (line) => {
+          const space = line.lastIndexOf(" ");
+          return [line.slice(0, space), Number(line.slice(space + 1))] as const;
+        },
+      ),
+    );
+    assert.equal(metrics.get("sis_user_processes"), 1);
+    assert.equal(metrics.get("sis_user_pages"), Number(pages));
+    assert.equal(metrics.get("sis_user_open_fds"), 3);
+    assert.ok((metrics.get('sis_syscalls_total{syscall="exit"}') ?? 0) >= RUNS + 6);
+    // Counted when it returns: the background hello's sleep is not in yet.
+    const sleeps = Object.values(finalCounts.by_syscall.sleep ?? {}).reduce((sum, n) => sum + n, 0);
+    assert.equal(metrics.get('sis_syscalls_total{syscall="sleep"}'), sleeps);
+    assert.ok((metrics.get('sis_syscalls_total{syscall="write"}') ?? 0) >= RUNS + 6);
+    assert.equal(
+      metrics.get('sis_syscall_errors_total{errno="EFAULT"}'),
+      count(finalCounts, "write", "EFAULT"),
+    );
+
+    // A kernel panic report names every live process and the syscall it is in.
+    const panic = await session.run("panic on purpose").then(
+      (result) => new Error(`no panic: ${result.output.join("\n")}`),
+      (error: unknown) => error,
+    );
+    assert.ok(panic instanceof SessionPanicError, `expected a panic, got ${panic}`);
+    assert.ok(
+      panic.report.includes(`user: pid=${pid} program=hello progress=- syscall=${SLEEP}`),
+      panic.report.join("\n"),
     );
   } finally {
     await machine.shutdown();

@@ -13,20 +13,26 @@ pub use sis_syscall::{decode_return, Errno, Sysno};
 /// Raw syscall: number and up to four arguments in, the return register out.
 #[inline(always)]
 pub fn syscall(number: Sysno, a0: u64, a1: u64, a2: u64, a3: u64) -> u64 {
+    syscall_number(number.number(), a0, a1, a2, a3)
+}
+
+/// As [`syscall`] with any number, known to the table or not (ENOSYS tests).
+#[inline(always)]
+pub fn syscall_number(number: u64, a0: u64, a1: u64, a2: u64, a3: u64) -> u64 {
     let result: u64;
     // SAFETY: the syscall instruction traps to the kernel, which validates
     // every argument (sis-syscall decode) and touches no user memory that
     // the arguments do not name; only the listed registers change.
     unsafe {
         #[cfg(target_arch = "aarch64")]
-        core::arch::asm!("svc #0", in("x8") number.number(), inlateout("x0") a0 => result,
+        core::arch::asm!("svc #0", in("x8") number, inlateout("x0") a0 => result,
             in("x1") a1, in("x2") a2, in("x3") a3, options(nostack));
         #[cfg(target_arch = "riscv64")]
-        core::arch::asm!("ecall", in("a7") number.number(), inlateout("a0") a0 => result,
+        core::arch::asm!("ecall", in("a7") number, inlateout("a0") a0 => result,
             in("a1") a1, in("a2") a2, in("a3") a3, options(nostack));
         // syscall clobbers rcx (return address) and r11 (flags).
         #[cfg(target_arch = "x86_64")]
-        core::arch::asm!("syscall", inlateout("rax") number.number() => result, in("rdi") a0,
+        core::arch::asm!("syscall", inlateout("rax") number => result, in("rdi") a0,
             in("rsi") a1, in("rdx") a2, in("r10") a3, lateout("rcx") _, lateout("r11") _, options(nostack));
     }
     result
@@ -83,6 +89,79 @@ pub fn parse_decimal(text: &str) -> Option<u64> {
         let digit = byte.checked_sub(b'0').filter(|digit| *digit < 10)?;
         value.checked_mul(10)?.checked_add(u64::from(digit))
     })
+}
+
+/// Prints `value` in decimal.
+pub fn print_decimal(mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    let _ = write(1, &digits[start..]);
+}
+
+/// Wrappers of the table's other calls (docs/SYSCALLS.md), each returning
+/// the value or the errno.
+pub mod calls {
+    use super::{decode_return, syscall, Errno, Sysno};
+
+    pub fn read(fd: u64, buffer: &mut [u8]) -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Read, fd, buffer.as_mut_ptr() as u64, buffer.len() as u64, 0))
+    }
+    pub fn open(path: &str, flags: u64) -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Open, path.as_ptr() as u64, path.len() as u64, flags, 0))
+    }
+    pub fn close(fd: u64) -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Close, fd, 0, 0, 0))
+    }
+    /// (size, kind: 1 file, 2 directory).
+    pub fn stat(path: &str) -> Result<(u64, u64), Errno> {
+        let mut out = [0u64; 2];
+        decode_return(syscall(Sysno::Stat, path.as_ptr() as u64, path.len() as u64, out.as_mut_ptr() as u64, 0))?;
+        Ok((u64::from_le(out[0]), u64::from_le(out[1])))
+    }
+    pub fn unlink(path: &str) -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Unlink, path.as_ptr() as u64, path.len() as u64, 0, 0))
+    }
+    pub fn mkdir(path: &str) -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Mkdir, path.as_ptr() as u64, path.len() as u64, 0, 0))
+    }
+    pub fn getpid() -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Getpid, 0, 0, 0, 0))
+    }
+    pub fn yield_now() -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Yield, 0, 0, 0, 0))
+    }
+    pub fn mmap(len: u64, protection: u64) -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Mmap, 0, len, protection, 0))
+    }
+    pub fn munmap(address: u64, len: u64) -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Munmap, address, len, 0, 0))
+    }
+    pub fn uptime_ns() -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Uptime, 0, 0, 0, 0))
+    }
+    pub fn getrandom(buffer: &mut [u8]) -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Getrandom, buffer.as_mut_ptr() as u64, buffer.len() as u64, 0, 0))
+    }
+    pub fn spawn(name: &str, args: &str) -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Spawn, name.as_ptr() as u64, name.len() as u64, args.as_ptr() as u64, args.len() as u64))
+    }
+    /// (pid, exit status).
+    pub fn wait(pid: u64) -> Result<(u64, i32), Errno> {
+        let mut status = 0i32;
+        let pid = decode_return(syscall(Sysno::Wait, pid, &mut status as *mut i32 as u64, 0, 0))?;
+        Ok((pid, status))
+    }
+    pub fn progress(index: u64) -> Result<u64, Errno> {
+        decode_return(syscall(Sysno::Progress, index, 0, 0, 0))
+    }
 }
 
 /// Ends the process with `status`.

@@ -54,7 +54,7 @@ impl File {
             File::Output(Sink::Console) => {
                 // Straight from the frames to the UART: no copy, no allocation.
                 console::locked(|| memory.for_each_user_chunk(buffer, |chunk| {
-                    console::write_bytes(chunk);
+                    write_unmarked(chunk);
                     Ok(())
                 }))?;
                 Ok(buffer.len)
@@ -84,6 +84,19 @@ impl File {
             File::Output(_) => Err(Errno::EBADF),
             File::Vfs(file) => file.read(memory, buffer),
         }
+    }
+}
+
+/// Writes a program's bytes to the console with every protocol mark byte
+/// (`\x01`, docs/PROTOCOL.md) shown as `?`: whatever a program prints (the
+/// fuzzer prints random memory) can never forge a marker such as the end of
+/// a command or a panic.
+fn write_unmarked(bytes: &[u8]) {
+    for (index, piece) in bytes.split(|&byte| byte == sis_abi::frame::MARK).enumerate() {
+        if index > 0 {
+            console::write_bytes(b"?");
+        }
+        console::write_bytes(piece);
     }
 }
 

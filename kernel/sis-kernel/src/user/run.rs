@@ -68,6 +68,16 @@ fn run(process: &mut Process) -> u32 {
             }
             UserExit::Fault(fault) => {
                 report_kill(process, &fault);
+                // Where it was: for `logctl level debug` only, so the report
+                // stays one line by default.
+                crate::log_event!(
+                    "user",
+                    "killed",
+                    Debug,
+                    pid = u64::from(process.pid),
+                    program = process.program,
+                    pc = process.registers.program_counter()
+                );
                 return kill_status(&fault);
             }
             UserExit::Interrupt => {}
