@@ -169,7 +169,9 @@ fn classify(syndrome: u64, fault_address: u64, pc: u64, sp: u64) -> UserExit {
 
 /// Bytes of the kernel frame `__sis_user_enter` keeps on the task stack:
 /// [0] the `Registers` pointer, [8] this CPU's exception stack pointer
-/// (SP_EL1 before entry), [16..112] x19-x30, [112..176] d8-d15, [176] FPCR.
+/// (SP_EL1 before entry), [16..112] x19-x30, [112..176] d8-d15, [176] FPCR,
+/// [184] x18 (a temporary under AAPCS64 on this target, kept anyway: some
+/// platforms reserve it, and it costs one store).
 const KERNEL_FRAME_BYTES: usize = 192;
 
 /// SPSR_EL1 for user mode: EL0t (M = 0), FIQ and debug masked (the kernel
@@ -196,7 +198,7 @@ global_asm!(
     "    stp d12, d13, [sp, #144]",
     "    stp d14, d15, [sp, #160]",
     "    mrs x9, fpcr",
-    "    str x9, [sp, #176]",
+    "    stp x9, x18, [sp, #176]",
     "    str x0, [sp, #0]",
     // SP_EL1 = the frame: the trap out of EL0 lands here. Its old value
     // (this CPU's exception stack) is kept in the frame for the way back.
@@ -309,7 +311,7 @@ global_asm!(
     "    mov sp, x9",
     "    msr spsel, #0",
     "    mov sp, x10",
-    "    ldr x9, [sp, #176]",
+    "    ldp x9, x18, [sp, #176]",
     "    msr fpcr, x9",
     "    ldp x19, x20, [sp, #16]",
     "    ldp x21, x22, [sp, #32]",
