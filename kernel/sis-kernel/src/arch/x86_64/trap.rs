@@ -81,6 +81,10 @@ core::arch::global_asm!(
     // `run` through that stack: the frame is never resumed with iretq.
     "5:",
     "swapgs",
+    // RFLAGS = just the reserved bit: the gate cleared IF and TF, but not
+    // AC, which a program may set and which would lift SMAP in the kernel.
+    "pushq $2",
+    "popfq",
     "call {user_dispatch}",
     "addq $192, %rsp",
     "jmp sis_x86_64_user_return",

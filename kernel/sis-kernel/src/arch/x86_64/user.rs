@@ -5,8 +5,9 @@
 //!   SYSRET base 0x28: descriptors.rs), LSTAR = `sis_x86_64_syscall_entry`,
 //!   FMASK (IF, TF, DF, NT, IOPL, AC cleared on entry); CR4.SMEP and
 //!   CR4.SMAP when the CPU has them (the kernel never executes nor touches
-//!   a user page: it copies through the identity map); CR0.EM, so x87/MMX/SSE
-//!   in user mode fault and no process ever has FPU state to save.
+//!   a user page: it copies through the identity map), CR4.UMIP likewise
+//!   (no `sgdt`/`sidt` leaking kernel addresses to programs); CR0.EM, so
+//!   x87/MMX/SSE in user mode fault and no process ever has FPU state to save.
 //! - `run` pushes the callee-saved registers on the task's kernel stack and
 //!   records that stack pointer in the CPU block (irq.rs, through GS) and in
 //!   TSS.RSP0, then enters ring 3 with `sysretq` when rcx and r11 hold rip
@@ -80,6 +81,7 @@ const CR0_EMULATION: u64 = 1 << 2;
 const CR0_MONITOR_COPROCESSOR: u64 = 1 << 1;
 const CR4_SMEP: u64 = 1 << 20;
 const CR4_SMAP: u64 = 1 << 21;
+const CR4_UMIP: u64 = 1 << 11;
 
 /// `Registers::trap_vector` after a `syscall` (no hardware vector is this high).
 const SYSCALL_MARK: u64 = 0x100;
@@ -272,27 +274,27 @@ pub fn init_this_cpu() {
         wrmsr(MSR_LSTAR, syscall_entry as *const () as u64);
         wrmsr(MSR_FMASK, SYSCALL_FLAG_MASK);
     }
-    // CPUID leaf 7, sub-leaf 0, EBX: bit 7 SMEP, bit 20 SMAP (SDM Vol. 2A).
-    let (mut smep, mut smap) = (false, false);
-    // Leaf 7 only when leaf 0 says it exists.
+    // CPUID leaf 7, sub-leaf 0 (SDM Vol. 2A): EBX bit 7 SMEP, bit 20 SMAP;
+    // ECX bit 2 UMIP. Leaf 7 only when leaf 0 says it exists.
+    let mut protections = 0;
     if core::arch::x86_64::__cpuid(0).eax >= 7 {
-        let features = core::arch::x86_64::__cpuid_count(7, 0).ebx;
-        smep = features & (1 << 7) != 0;
-        smap = features & (1 << 20) != 0;
+        let features = core::arch::x86_64::__cpuid_count(7, 0);
+        for (present, bit) in
+            [(features.ebx & (1 << 7), CR4_SMEP), (features.ebx & (1 << 20), CR4_SMAP), (features.ecx & (1 << 2), CR4_UMIP)]
+        {
+            if present != 0 {
+                protections |= bit;
+            }
+        }
     }
     // SAFETY: SMEP/SMAP only forbid what the kernel never does (run or
     // touch a page with U=1; user memory is copied through the identity
-    // map); EM only makes FPU instructions fault, and the kernel is
-    // soft-float.
+    // map), UMIP only makes descriptor-table reads fault in ring 3; EM only
+    // makes FPU instructions fault, and the kernel is soft-float.
     unsafe {
         let mut cr4: u64;
         asm!("mov {}, cr4", out(reg) cr4, options(nomem, nostack, preserves_flags));
-        if smep {
-            cr4 |= CR4_SMEP;
-        }
-        if smap {
-            cr4 |= CR4_SMAP;
-        }
+        cr4 |= protections;
         asm!("mov cr4, {}", in(reg) cr4, options(nostack, preserves_flags));
         let mut cr0: u64;
         asm!("mov {}, cr0", out(reg) cr0, options(nomem, nostack, preserves_flags));
