@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ARCHES } from "../../src/arch.ts";
 import type { FuzzArchResult, FuzzResults, ReplayArchResult } from "../../src/fuzz/results.ts";
 import { parseRepro } from "../../src/fuzz/repro.ts";
-import { isQemuAlive, qemuPids, sis } from "./_harness.ts";
+import { isQemuAlive, pollFor, qemuPids, sis, SisProcess } from "./_harness.ts";
 
 /** Calls per arch in the gate (the issue's figure; the bench runs 1,000,000). */
 const GATE_CALLS = 100_000;
@@ -135,6 +135,46 @@ Deno.test("the positive control is found, replayed and minimized to at most 5 ca
     }
     assertNoQemuLeft(bundleOf(replay.stderr));
   } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("SIGINT mid-fuzz writes whole results, leaves no QEMU and exits 130", async () => {
+  const out = await tempDir();
+  const process = new SisProcess([
+    "fuzz",
+    "syscalls",
+    "--arch",
+    "x86_64",
+    "--time",
+    "10m",
+    "--no-build",
+    "--json",
+    join(out, "fuzz.json"),
+  ]);
+  try {
+    // Mid-run: the program's first heartbeat is in the job's events.
+    const bundle = await pollFor(() => process.bundleDir(), 60_000);
+    await pollFor(async () => {
+      const events = await readFile(join(bundle, "x86_64-fuzz", "events.ndjson"), "utf8").catch(() => "");
+      return events.includes("fuzz: at index=") ? true : undefined;
+    }, 60_000);
+    const pids = qemuPids(bundle);
+    assert.ok(pids.length > 0);
+    process.child.kill("SIGINT");
+    const finished = await process.done;
+    assert.equal(finished.code, 130, finished.stdout + finished.stderr);
+    for (const pid of pids) assert.equal(isQemuAlive(pid), false, `QEMU ${pid} survived SIGINT`);
+    const results: FuzzResults = JSON.parse(await readFile(join(out, "fuzz.json"), "utf8"));
+    assert.equal(results.interrupted, "SIGINT");
+    assert.equal(results.archs[0].status, "interrupted");
+  } finally {
+    try {
+      process.child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await process.done;
     await Deno.remove(out, { recursive: true });
   }
 });
