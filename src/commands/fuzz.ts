@@ -62,7 +62,7 @@ const syscallsSubcommand = command(
       "42",
     ),
     calls: optional(option("--calls", integer({ min: 1, metavar: "N" }), {
-      description: message`Calls per arch (default 100000).`,
+      description: message`Calls per arch (default 100000; with --control, --time 60s).`,
     })),
     time: optional(option("--time", string({ metavar: "TIME" }), {
       description: message`Fuzz for this long per arch instead (${"60s"}, ${"5m"}).`,
@@ -106,6 +106,7 @@ export const fuzzCommand = command("fuzz", or(syscallsSubcommand, replaySubcomma
 export type FuzzOptions = InferValue<typeof fuzzCommand>;
 
 const DEFAULT_CALLS = 100_000;
+const CONTROL_TIME = "60s";
 const DEFAULT_BOOT_TIMEOUT_MS = 10_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
 const DEFAULT_HANG_TIMEOUT_MS = 30_000;
@@ -137,7 +138,9 @@ export async function runFuzzCommand(options: FuzzOptions, context: CommandConte
       });
     }
     const seed = BigInt(resolveSeed(options.seed));
-    const timeMs = options.time === undefined ? undefined : parseDuration(options.time, "--time");
+    // The control's default is its time bound (60 s): a seed that needs more than 100,000 calls still finds it.
+    const time = options.time ?? (options.control && options.calls === undefined ? CONTROL_TIME : undefined);
+    const timeMs = time === undefined ? undefined : parseDuration(time, "--time");
     const calls = timeMs === undefined ? options.calls ?? DEFAULT_CALLS : undefined;
     work = { specs: expandArch(options.arch).map((arch) => ({ arch, seed, calls, timeMs })) };
   }

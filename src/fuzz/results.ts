@@ -49,7 +49,7 @@ export interface FuzzArchResult {
     tests: number;
     isMinimal: boolean;
   };
-  /** Wall-clock phases: fuzzing until the crash, the confirming replay, minimization. */
+  /** Wall-clock phases: fuzzing from the first boot until the crash (or the end), the confirming replay, minimization (each with its boots). */
   timings: { fuzzMs: number; replayMs?: number; minimizeMs?: number };
   /** Why the job failed when no crash explains it (fuzzer killed, bad arguments, control not found). */
   problem?: string;

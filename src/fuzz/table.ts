@@ -38,7 +38,7 @@ export function coverageTable(counts: SyscallCounts): string {
   const columns = ["ok", ...errnos];
   const rows = [[
     "SYSCALL",
-    ...columns.map((column) => column.toUpperCase() === "OK" ? "OK" : column),
+    ...columns.map((column) => column === "ok" ? "OK" : column),
     "TOTAL",
   ]];
   for (const name of names) {
