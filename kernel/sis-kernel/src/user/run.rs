@@ -90,11 +90,34 @@ fn run(process: &mut Process) -> u32 {
                     program = process.program,
                     pc = process.registers.program_counter()
                 );
+                log_registers(process);
                 return kill_status(&fault);
             }
             UserExit::Interrupt => {}
         }
     }
+}
+
+/// The killed program's registers as debug records (`logctl level debug`),
+/// a few per record: what a fault's cause is read from.
+fn log_registers(process: &Process) {
+    use sis_observe::{Level, Record, Value};
+    if !crate::log::logger().control().is_enabled(Level::Debug) {
+        return;
+    }
+    let start = || Record::new(crate::log::timestamp_us(), Level::Debug, "user", "registers").with("pid", u64::from(process.pid));
+    let mut record = start();
+    let mut fields = 1;
+    process.registers.for_each_register(&mut |name, value| {
+        if fields == sis_observe::MAX_FIELDS {
+            crate::log::emit(&record);
+            record = start();
+            fields = 1;
+        }
+        record.push(name, Value::from(value));
+        fields += 1;
+    });
+    crate::log::emit(&record);
 }
 
 /// Status of a process ended by `kill`: 128 + SIGKILL, as shells show it.
