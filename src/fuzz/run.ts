@@ -106,7 +106,7 @@ function layoutHex(layout: Layout): Record<string, string> {
   return Object.fromEntries(Object.entries(layout).map(([key, value]) => [key, hex(value as bigint)]));
 }
 
-/** A crash's test for ddmin: does running exactly `indices` crash the kernel the same way? */
+/** A crash's test for ddmin: does running exactly `indices` on a freshly booted kernel crash it the same way? */
 async function crashesTheSameWay(
   kernel: FuzzKernel,
   seed: bigint,
@@ -116,6 +116,9 @@ async function crashesTheSameWay(
   const args = listArguments(seed, indices);
   // Too fragmented to pass as arguments: treated as not crashing, so never kept.
   if (args === undefined) return { crashed: false, same: false };
+  // Every test on a fresh boot: files and mappings an earlier test's process
+  // left in the kernel must not decide whether this one crashes.
+  await kernel.shutdown();
   const outcome = await kernel.fuzz(args);
   if (outcome.kind !== "crash") return { crashed: false, same: false };
   if (outcome.failure.kind === "interrupted" || outcome.failure.kind === "boot") {
