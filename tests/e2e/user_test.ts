@@ -168,6 +168,15 @@ async function userMode(arch: Arch): Promise<void> {
     const quiet = await ok(session, "ps");
     assert.ok(!quiet.some((line) => /\bPROGRAM\b/.test(line)), quiet.join("\n"));
 
+    // kill ends a sleeping process at once, with one line, and frees it.
+    const [victim] = await ok(session, "run --background hello 60000");
+    const victimPid = Number(/^run: pid (\d+)$/.exec(victim)?.[1]);
+    assert.deepEqual(await ok(session, `kill ${victimPid}`), [
+      `killed: pid ${victimPid} (hello): killed by request`,
+    ]);
+    assert.equal((await memstats(session)).user_pages, 0);
+    assert.equal((await session.run(`kill ${victimPid}`)).status, 3, "ESRCH: it is gone");
+
     // ps shows a live process, asleep in syscall 9 (sleep) for the rest of
     // the test.
     const [started] = await ok(session, "run --background hello 60000");

@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 
+pub mod copy;
 pub mod decode;
 pub mod fd;
 pub mod flags;
@@ -23,6 +24,7 @@ pub mod stats;
 pub mod table;
 pub mod user_range;
 
+pub use copy::{copy_from_user, copy_to_user, UserPages};
 pub use decode::{decode, Call, Process};
 pub use fd::{Fd, FdTable};
 pub use mappings::Mappings;

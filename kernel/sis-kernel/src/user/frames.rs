@@ -53,6 +53,16 @@ pub unsafe fn bytes<'a>(frame: usize) -> &'a mut [u8; FRAME_BYTES] {
     unsafe { &mut *(frame as *mut [u8; FRAME_BYTES]) }
 }
 
+/// The frame's bytes, read-only, through the kernel's identity map.
+///
+/// # Safety
+/// `frame` is a live frame from [`allocate`] and nothing writes its bytes
+/// for the returned lifetime.
+pub unsafe fn bytes_ref<'a>(frame: usize) -> &'a [u8; FRAME_BYTES] {
+    // SAFETY: per the caller; frames are 4 KiB-aligned identity-mapped RAM.
+    unsafe { &*(frame as *const [u8; FRAME_BYTES]) }
+}
+
 /// Frames held by processes (user pages, for metrics and `memstats` checks).
 pub fn held() -> u64 {
     HELD.load(Ordering::Relaxed)

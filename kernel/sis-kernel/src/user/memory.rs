@@ -2,10 +2,11 @@
 //! kernel translates user addresses through, the mappings the validator
 //! checks pointers against (sis_syscall::Mappings), and its mmap budget.
 //!
-//! `copy_from_user`/`copy_to_user` never dereference a user address: each
-//! page of a range is looked up in the page map and its frame is read or
-//! written through the kernel's identity map. The range must have passed
-//! `UserRange::check` against the same mappings (sis_syscall::decode).
+//! `copy_from_user`/`copy_to_user` (sis_syscall::copy, host-tested) never
+//! dereference a user address: each page of a range is looked up in the
+//! page map and its frame is read or written through the kernel's identity
+//! map. The range must have passed `UserRange::check` against the same
+//! mappings (sis_syscall::decode).
 
 extern crate alloc;
 
@@ -13,6 +14,7 @@ use alloc::collections::BTreeMap;
 
 use sis_abi::Errno;
 use sis_syscall::limits::{MAX_PROCESS_PAGES, PAGE_SIZE};
+use sis_syscall::copy::{self, PageBytes, UserPages};
 use sis_syscall::{Mappings, MemoryBudget, Region, UserRange};
 
 use super::frames;
@@ -125,53 +127,42 @@ impl UserMemory {
 
     /// Calls `visit` with each page's part of `range`, in order, read
     /// through the frames (no copy: write(2) hands these to the console).
-    pub fn for_each_user_chunk(&self, range: UserRange, mut visit: impl FnMut(&[u8]) -> Result<(), Errno>) -> Result<(), Errno> {
-        for piece in range.pieces() {
-            let frame = *self.pages.get(&piece.page).ok_or(Errno::EFAULT)?;
-            // SAFETY: a live frame of this process, whose program is stopped
-            // while its task runs this kernel code.
-            let bytes = unsafe { frames::bytes(frame) };
-            visit(&bytes[piece.page_offset..piece.page_offset + piece.len])?;
-        }
-        Ok(())
+    pub fn for_each_user_chunk(&self, range: UserRange, visit: impl FnMut(&[u8]) -> Result<(), Errno>) -> Result<(), Errno> {
+        copy::for_each_chunk(self, range, visit)
     }
 
     /// As `for_each_user_chunk`, writable (getrandom fills in place).
-    pub fn for_each_user_chunk_mut(&mut self, range: UserRange, mut visit: impl FnMut(&mut [u8])) -> Result<(), Errno> {
-        for piece in range.pieces() {
-            let frame = *self.pages.get(&piece.page).ok_or(Errno::EFAULT)?;
-            // SAFETY: as in for_each_user_chunk; `&mut self` keeps any other
-            // kernel reference to this process's frames out.
-            let bytes = unsafe { frames::bytes(frame) };
-            visit(&mut bytes[piece.page_offset..piece.page_offset + piece.len]);
-        }
-        Ok(())
+    pub fn for_each_user_chunk_mut(&mut self, range: UserRange, visit: impl FnMut(&mut [u8])) -> Result<(), Errno> {
+        copy::for_each_chunk_mut(self, range, visit)
     }
 
-    /// Copies the checked `range` into `out` (exactly `range.len` bytes).
+    /// copy_from_user: the checked `range` into `out` (exactly `range.len` bytes).
     pub fn copy_from_user(&self, range: UserRange, out: &mut [u8]) -> Result<(), Errno> {
-        if out.len() as u64 != range.len {
-            return Err(Errno::EINVAL);
-        }
-        let mut at = 0;
-        self.for_each_user_chunk(range, |chunk| {
-            out[at..at + chunk.len()].copy_from_slice(chunk);
-            at += chunk.len();
-            Ok(())
-        })
+        copy::copy_from_user(self, range, out)
     }
 
-    /// Copies `bytes` to the checked `range` (exactly `range.len` bytes).
+    /// copy_to_user: `bytes` to the checked `range` (exactly `range.len` bytes).
     pub fn copy_to_user(&mut self, range: UserRange, bytes: &[u8]) -> Result<(), Errno> {
-        if bytes.len() as u64 != range.len {
-            return Err(Errno::EINVAL);
-        }
-        let mut at = 0;
-        self.for_each_user_chunk_mut(range, |chunk| {
-            let len = chunk.len();
-            chunk.copy_from_slice(&bytes[at..at + len]);
-            at += len;
-        })
+        copy::copy_to_user(self, range, bytes)
+    }
+}
+
+/// The page map as sis-syscall's copy routines read it: each page's frame
+/// through the kernel's identity map.
+impl UserPages for UserMemory {
+    fn page(&self, page: u64) -> Option<&PageBytes> {
+        let frame = *self.pages.get(&page)?;
+        // SAFETY: a live frame of this process, whose program is stopped
+        // while its own task runs kernel code; the borrow of `self` keeps
+        // the frame mapped (and allocated) for the reference's lifetime.
+        Some(unsafe { frames::bytes_ref(frame) })
+    }
+
+    fn page_mut(&mut self, page: u64) -> Option<&mut PageBytes> {
+        let frame = *self.pages.get(&page)?;
+        // SAFETY: as in `page`; `&mut self` keeps any other kernel
+        // reference to this process's frames out.
+        Some(unsafe { frames::bytes(frame) })
     }
 }
 

@@ -43,7 +43,14 @@ pub fn task(argument: usize) {
 fn run(process: &mut Process) -> u32 {
     let slot = table::slot(process.slot);
     loop {
-        match arch::user::run(&mut process.registers, process.memory.space()) {
+        let exit = arch::user::run(&mut process.registers, process.memory.space());
+        // A timer tick returns here at least once a slice, so even a program
+        // that never makes a syscall ends soon after `kill`.
+        if slot.is_kill_requested() {
+            report(process, &"killed by request");
+            return KILLED_BY_REQUEST;
+        }
+        match exit {
             UserExit::Syscall => {
                 let (number, args) = process.registers.syscall();
                 slot.syscall.store(number, Ordering::Relaxed);
@@ -51,6 +58,11 @@ fn run(process: &mut Process) -> u32 {
                 super::broken::check(number, &args);
                 let result = decode(number, args, &*process).and_then(|call| dispatch(process, call));
                 slot.syscall.store(table::NONE, Ordering::Relaxed);
+                if slot.is_kill_requested() {
+                    // A sleep or wait cut short: the program never sees it.
+                    report(process, &"killed by request");
+                    return KILLED_BY_REQUEST;
+                }
                 match result {
                     Ok(Flow::Exit(status)) => {
                         stats::record(number, Ok(0));
@@ -67,7 +79,7 @@ fn run(process: &mut Process) -> u32 {
                 }
             }
             UserExit::Fault(fault) => {
-                report_kill(process, &fault);
+                report(process, &FaultWords(fault));
                 // Where it was: for `logctl level debug` only, so the report
                 // stays one line by default.
                 crate::log_event!(
@@ -78,6 +90,7 @@ fn run(process: &mut Process) -> u32 {
                     program = process.program,
                     pc = process.registers.program_counter()
                 );
+                log_registers(process);
                 return kill_status(&fault);
             }
             UserExit::Interrupt => {}
@@ -85,14 +98,45 @@ fn run(process: &mut Process) -> u32 {
     }
 }
 
+/// The killed program's registers as debug records (`logctl level debug`),
+/// a few per record: what a fault's cause is read from.
+fn log_registers(process: &Process) {
+    use sis_observe::{Level, Record, Value};
+    if !crate::log::logger().control().is_enabled(Level::Debug) {
+        return;
+    }
+    let start = || Record::new(crate::log::timestamp_us(), Level::Debug, "user", "registers").with("pid", u64::from(process.pid));
+    let mut record = start();
+    let mut fields = 1;
+    process.registers.for_each_register(&mut |name, value| {
+        if fields == sis_observe::MAX_FIELDS {
+            crate::log::emit(&record);
+            record = start();
+            fields = 1;
+        }
+        record.push(name, Value::from(value));
+        fields += 1;
+    });
+    crate::log::emit(&record);
+}
+
+/// Status of a process ended by `kill`: 128 + SIGKILL, as shells show it.
+const KILLED_BY_REQUEST: u32 = 128 + 9;
+
+/// A fault as the words of the kill line.
+struct FaultWords(UserFault);
+
+impl core::fmt::Display for FaultWords {
+    fn fmt(&self, out: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.describe(out)
+    }
+}
+
 /// `killed: pid 5 (fault): page fault at 0x0`, on a line of its own.
-fn report_kill(process: &Process, fault: &UserFault) {
+fn report(process: &Process, why: &dyn core::fmt::Display) {
     console::locked(|| {
         console::finish_line();
-        let mut out = console::Console;
-        let _ = write!(out, "killed: pid {} ({}): ", process.pid, process.program);
-        let _ = fault.describe(&mut out);
-        let _ = out.write_str("\n");
+        let _ = writeln!(console::Console, "killed: pid {} ({}): {}", process.pid, process.program, why);
     });
 }
 

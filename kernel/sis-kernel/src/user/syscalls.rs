@@ -84,7 +84,12 @@ pub fn dispatch(process: &mut Process, call: Call) -> Result<Flow, Errno> {
         }
         Call::Getpid => u64::from(process.pid),
         Call::Sleep { ms } => {
-            sched::sleep_ns(ms * 1_000_000);
+            // Woken early only by `kill`, which the run loop then carries out.
+            let slot = table::slot(process.slot);
+            let deadline = arch::monotonic_ns().saturating_add(ms * 1_000_000);
+            while arch::monotonic_ns() < deadline && !slot.is_kill_requested() {
+                sched::block_until(deadline, || !slot.is_kill_requested());
+            }
             0
         }
         Call::Yield => {
@@ -125,7 +130,12 @@ pub fn dispatch(process: &mut Process, call: Call) -> Result<Flow, Errno> {
         }
         Call::Wait { pid, status } => {
             let index = table::child_slot(process.pid, pid.get())?;
-            let code = table::wait_slot(index);
+            let slot = table::slot(process.slot);
+            // A waiter being killed stops waiting; the run loop ends it and
+            // its child is orphaned.
+            let Some(code) = table::wait_slot_unless(index, || slot.is_kill_requested()) else {
+                return Err(Errno::ESRCH);
+            };
             if let Some(out) = status {
                 process.memory.copy_to_user(out, &(code as i32).to_le_bytes()[..WAIT_STATUS_SIZE as usize])?;
             }

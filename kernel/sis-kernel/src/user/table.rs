@@ -9,7 +9,7 @@
 //! or at once when nobody will: its parent exited first).
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 use sis_abi::Errno;
 use sis_syscall::limits::MAX_PID;
@@ -55,6 +55,9 @@ pub struct Slot {
     /// Frames and open fds it holds (updated as they change).
     pub pages: AtomicU64,
     pub fds: AtomicU64,
+    /// `kill` asked it to end: its run loop ends it at the next return
+    /// from user mode or from a blocking call.
+    kill_requested: AtomicBool,
 }
 
 impl Slot {
@@ -70,7 +73,13 @@ impl Slot {
             syscall: AtomicU64::new(NONE),
             pages: AtomicU64::new(0),
             fds: AtomicU64::new(0),
+            kill_requested: AtomicBool::new(false),
         }
+    }
+
+    /// Whether `kill` asked this process to end.
+    pub fn is_kill_requested(&self) -> bool {
+        self.kill_requested.load(Ordering::Acquire)
     }
 }
 
@@ -104,6 +113,7 @@ pub fn claim(program: usize, parent: u32, waker: u32) -> Result<usize, Errno> {
         slot.syscall.store(NONE, Ordering::Relaxed);
         slot.pages.store(0, Ordering::Relaxed);
         slot.fds.store(0, Ordering::Relaxed);
+        slot.kill_requested.store(false, Ordering::Relaxed);
         slot.state.store(RUNNING, Ordering::Release);
         Ok(index)
     })
@@ -136,32 +146,63 @@ pub fn exited(index: usize, status: u32) {
         }
         slot.status.store(status, Ordering::Relaxed);
         slot.syscall.store(NONE, Ordering::Relaxed);
-        if slot.parent.load(Ordering::Relaxed) == ORPHAN {
-            slot.state.store(FREE, Ordering::Release);
-            None
-        } else {
-            slot.state.store(EXITED, Ordering::Release);
-            Some(slot.waker.load(Ordering::Relaxed))
-        }
+        let state = if slot.parent.load(Ordering::Relaxed) == ORPHAN { FREE } else { EXITED };
+        slot.state.store(state, Ordering::Release);
+        slot.waker.load(Ordering::Relaxed)
     });
-    if let Some(waker) = waker {
-        sched::wake(waker);
-    }
+    // Also for an orphan: the shell's `kill` may be waiting for it to go.
+    // A waker that is gone (scheduler pids are never reused) is no one.
+    sched::wake(waker);
 }
 
 /// Waits until the process in slot `index` exits, frees the slot and
 /// returns its status. Only its one waiter calls this.
 pub fn wait_slot(index: usize) -> u32 {
+    wait_slot_unless(index, || false).expect("a wait that is never abandoned ends with a status")
+}
+
+/// As `wait_slot`, but gives up (None, the child left as it is) once
+/// `abandon()` says so: a waiting process that is being killed.
+pub fn wait_slot_unless(index: usize, abandon: impl Fn() -> bool) -> Option<u32> {
     let slot = &SLOTS[index];
     loop {
         if slot.state.load(Ordering::Acquire) == EXITED {
-            return transition(|| {
+            return Some(transition(|| {
                 slot.state.store(FREE, Ordering::Release);
                 slot.status.load(Ordering::Relaxed)
-            });
+            }));
+        }
+        if abandon() {
+            return None;
         }
         let deadline = crate::arch::monotonic_ns().saturating_add(WAIT_RECHECK_NS);
-        sched::block_until(deadline, || slot.state.load(Ordering::Acquire) != EXITED);
+        sched::block_until(deadline, || slot.state.load(Ordering::Acquire) != EXITED && !abandon());
+    }
+}
+
+/// `kill <pid>`: asks running process `pid` to end and wakes it if it
+/// sleeps or waits; ESRCH when no running process has that pid.
+pub fn request_kill(pid: u32) -> Result<(), Errno> {
+    let slot = SLOTS
+        .iter()
+        .find(|slot| slot.state.load(Ordering::Acquire) == RUNNING && slot.pid.load(Ordering::Acquire) == pid && pid != 0)
+        .ok_or(Errno::ESRCH)?;
+    slot.kill_requested.store(true, Ordering::Release);
+    // Its task's pid is its pid: a sleep or wait sees the request at once.
+    sched::wake(pid);
+    Ok(())
+}
+
+/// Waits until no running process has `pid` (`kill` waits for its kill
+/// line, so the line is the command's output). Woken by the exit when the
+/// caller is the process's waker, else at the next recheck.
+pub fn wait_until_gone(pid: u32) {
+    let is_running = || {
+        SLOTS.iter().any(|slot| slot.state.load(Ordering::Acquire) == RUNNING && slot.pid.load(Ordering::Acquire) == pid)
+    };
+    while is_running() {
+        let deadline = crate::arch::monotonic_ns().saturating_add(WAIT_RECHECK_NS);
+        sched::block_until(deadline, is_running);
     }
 }
 

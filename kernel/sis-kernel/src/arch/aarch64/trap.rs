@@ -32,7 +32,8 @@ pub struct TrapFrame {
 const FRAME_BYTES: usize = 288;
 const _: () = assert!(core::mem::size_of::<TrapFrame>() == FRAME_BYTES);
 
-const REGISTER_NAMES: [&str; 31] = [
+/// x0-x30 by name, for register dumps (here and user.rs).
+pub(super) const REGISTER_NAMES: [&str; 31] = [
     "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17",
     "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30",
 ];

@@ -26,6 +26,7 @@
 use core::arch::global_asm;
 
 use super::irq;
+use super::trap::REGISTER_NAMES;
 use crate::arch::{UserExit, UserFault};
 
 pub use super::user_tables::{activate_kernel_tables, AddressSpace};
@@ -56,11 +57,6 @@ const _: () = {
     assert!(core::mem::offset_of!(Registers, syndrome) == 296);
     assert!(core::mem::offset_of!(Registers, q) == 320);
 };
-
-const REGISTER_NAMES: [&str; 31] = [
-    "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17",
-    "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30",
-];
 
 impl Registers {
     /// Starts at `entry` with `stack_top` in SP_EL0, `arg0`/`arg1` in x0/x1,

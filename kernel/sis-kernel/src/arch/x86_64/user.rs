@@ -43,9 +43,7 @@ use sis_syscall::limits::{USER_BASE, USER_TOP};
 
 use super::cpu::{rdmsr, wrmsr};
 use super::descriptors::{SYSRET_SELECTOR_BASE, USER_CODE_SELECTOR, USER_DATA_SELECTOR};
-use super::irq::{
-    self, CPU_BLOCK_KERNEL_STACK, CPU_BLOCK_RSP0_SLOT, CPU_BLOCK_SCRATCH, CPU_BLOCK_USER_REGISTERS,
-};
+use super::irq::{self, CPU_BLOCK_KERNEL_STACK, CPU_BLOCK_RSP0_SLOT, CPU_BLOCK_SCRATCH, CPU_BLOCK_USER_REGISTERS};
 use super::paging::kernel_pml4;
 use super::trap::{self, TrapFrame};
 use crate::arch::{UserExit, UserFault};
@@ -167,10 +165,7 @@ impl Registers {
     /// Number in rax; arguments in rdi, rsi, rdx, r10, r8, r9 (r10 stands
     /// in for rcx, which `syscall` overwrites with the return address).
     pub fn syscall(&self) -> (u64, [u64; 6]) {
-        (
-            self.rax,
-            [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9],
-        )
+        (self.rax, [self.rdi, self.rsi, self.rdx, self.r10, self.r8, self.r9])
     }
 
     pub fn set_return(&mut self, value: u64) {
@@ -238,22 +233,15 @@ impl Registers {
         let fault = match self.trap_vector {
             SYSCALL_MARK => return UserExit::Syscall,
             vector if vector >= FIRST_INTERRUPT => return UserExit::Interrupt,
-            PAGE_FAULT => UserFault::PageFault {
-                address: self.trap_address,
-            },
+            PAGE_FAULT => UserFault::PageFault { address: self.trap_address },
             // #NM: an x87/MMX instruction, which CR0.EM keeps from programs.
             INVALID_OPCODE | DEVICE_NOT_AVAILABLE => UserFault::IllegalInstruction { address: rip },
             ALIGNMENT_CHECK => UserFault::Misaligned { address: rip },
             // `int3` is a trap: rip is past its one byte.
-            BREAKPOINT => UserFault::Breakpoint {
-                address: rip.wrapping_sub(1),
-            },
+            BREAKPOINT => UserFault::Breakpoint { address: rip.wrapping_sub(1) },
             // #GP (privileged instruction, non-canonical address, `int n`),
             // #DE, #DB and the rest, by vector.
-            vector => UserFault::Other {
-                code: vector,
-                address: rip,
-            },
+            vector => UserFault::Other { code: vector, address: rip },
         };
         UserExit::Fault(fault)
     }
@@ -267,10 +255,7 @@ pub fn init_this_cpu() {
     // interrupts off thanks to FMASK.
     unsafe {
         wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
-        wrmsr(
-            MSR_STAR,
-            (u64::from(SYSRET_SELECTOR_BASE) << 48) | (KERNEL_CODE_SELECTOR << 32),
-        );
+        wrmsr(MSR_STAR, (u64::from(SYSRET_SELECTOR_BASE) << 48) | (KERNEL_CODE_SELECTOR << 32));
         wrmsr(MSR_LSTAR, syscall_entry as *const () as u64);
         wrmsr(MSR_FMASK, SYSCALL_FLAG_MASK);
     }
@@ -279,9 +264,11 @@ pub fn init_this_cpu() {
     let mut protections = 0;
     if core::arch::x86_64::__cpuid(0).eax >= 7 {
         let features = core::arch::x86_64::__cpuid_count(7, 0);
-        for (present, bit) in
-            [(features.ebx & (1 << 7), CR4_SMEP), (features.ebx & (1 << 20), CR4_SMAP), (features.ecx & (1 << 2), CR4_UMIP)]
-        {
+        for (present, bit) in [
+            (features.ebx & (1 << 7), CR4_SMEP),
+            (features.ebx & (1 << 20), CR4_SMAP),
+            (features.ecx & (1 << 2), CR4_UMIP),
+        ] {
             if present != 0 {
                 protections |= bit;
             }
@@ -345,12 +332,7 @@ fn allocate_table() -> Result<*mut [u64; 512], Errno> {
 /// `table` came from `allocate_table` and nothing uses it any more.
 unsafe fn free_table(table: *mut [u64; 512]) {
     // SAFETY: same layout as the allocation (forwarded contract).
-    unsafe {
-        alloc::alloc::dealloc(
-            table.cast(),
-            Layout::from_size_align_unchecked(PAGE_BYTES, PAGE_BYTES),
-        )
-    };
+    unsafe { alloc::alloc::dealloc(table.cast(), Layout::from_size_align_unchecked(PAGE_BYTES, PAGE_BYTES)) };
 }
 
 fn table_at(entry: u64) -> *mut [u64; 512] {
@@ -374,12 +356,7 @@ impl AddressSpace {
     /// A PML4 and a PDPT that map the kernel exactly as its own tables do
     /// (shared page directories, U=0), and no user page.
     pub fn new() -> Result<AddressSpace, Errno> {
-        const {
-            assert!(
-                USER_TOP <= 1 << 39,
-                "user space must fit under PML4 entry 0"
-            )
-        };
+        const { assert!(USER_TOP <= 1 << 39, "user space must fit under PML4 entry 0") };
         let pml4 = allocate_table()?;
         let pdpt = match allocate_table() {
             Ok(table) => table,
@@ -400,24 +377,13 @@ impl AddressSpace {
             }
             (*pml4)[0] = pdpt as u64 | PRESENT | WRITABLE | USER;
         }
-        Ok(AddressSpace {
-            pml4: pml4 as usize,
-        })
+        Ok(AddressSpace { pml4: pml4 as usize })
     }
 
     /// Maps one user page onto `frame` (module doc for the bits).
-    pub fn map(
-        &mut self,
-        virt: u64,
-        frame: usize,
-        writable: bool,
-        executable: bool,
-    ) -> Result<(), Errno> {
+    pub fn map(&mut self, virt: u64, frame: usize, writable: bool, executable: bool) -> Result<(), Errno> {
         let page = PAGE_BYTES as u64;
-        if !virt.is_multiple_of(page)
-            || !frame.is_multiple_of(PAGE_BYTES)
-            || !(USER_BASE..USER_TOP).contains(&virt)
-        {
+        if !virt.is_multiple_of(page) || !frame.is_multiple_of(PAGE_BYTES) || !(USER_BASE..USER_TOP).contains(&virt) {
             return Err(Errno::EINVAL);
         }
         let mut table = self.pml4 as *mut [u64; 512];
@@ -503,10 +469,7 @@ impl Drop for AddressSpace {
         // the kernel's (U=0) are shared and stay.
         unsafe {
             let pdpt = table_at((*pml4)[0]);
-            for &pdpt_entry in (*pdpt)
-                .iter()
-                .filter(|&&entry| entry & (PRESENT | USER) == PRESENT | USER)
-            {
+            for &pdpt_entry in (*pdpt).iter().filter(|&&entry| entry & (PRESENT | USER) == PRESENT | USER) {
                 let directory = table_at(pdpt_entry);
                 for &directory_entry in (*directory).iter().filter(|&&entry| entry & PRESENT != 0) {
                     free_table(table_at(directory_entry));
@@ -523,10 +486,7 @@ impl Drop for AddressSpace {
 pub fn run(registers: &mut Registers, space: &AddressSpace) -> UserExit {
     if registers.rip >= CANONICAL_LOWER_END {
         // The CPU would refuse it in ring 0 (sysretq or iretq #GP).
-        return UserExit::Fault(UserFault::Other {
-            code: 13,
-            address: registers.rip,
-        });
+        return UserExit::Fault(UserFault::Other { code: 13, address: registers.rip });
     }
     // Off until the trap brings us back: from here on the CPU block, TSS.RSP0
     // and CR3 belong to this task, and no switch may take them away.

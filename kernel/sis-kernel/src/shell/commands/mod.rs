@@ -67,6 +67,7 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "spin", usage: "spin --tasks N --ms M [--background]", summary: "run N busy tasks for M ms, print the work done", run: tasks::spin },
     Command { name: "programs", usage: "programs", summary: "list the embedded user programs and their checked ELF segments", run: user::programs },
     Command { name: "run", usage: "run [--repeat N | --background] <program> [args...]", summary: "run a user program as a process and wait for it", run: user::run },
+    Command { name: "kill", usage: "kill <pid>", summary: "end a user process (see ps)", run: user::kill },
     Command { name: "syscalls", usage: "syscalls [--json]", summary: "syscalls since boot by call and errno", run: user::syscalls },
     Command { name: "ls", usage: "ls [path]", summary: "list a directory", run: fs::ls },
     Command { name: "cat", usage: "cat <path>", summary: "print a file", run: fs::cat },

@@ -117,6 +117,19 @@ pub fn run(invocation: &mut Invocation<'_>) -> CommandResult {
     Ok(())
 }
 
+/// `kill <pid>`: ends user process `pid` (status 137, as SIGKILL) at its
+/// next return from user mode or from a sleep or wait, and waits until it
+/// is gone, so its `killed:` line is this command's output.
+pub fn kill(invocation: &mut Invocation<'_>) -> CommandResult {
+    let [pid] = invocation.args else { return Err(CommandError::Usage) };
+    let pid: u32 = parse_number(pid)?;
+    if table::request_kill(pid).is_err() {
+        return fail(Errno::ESRCH, alloc::format!("no user process {pid} (see `ps`)"));
+    }
+    table::wait_until_gone(pid);
+    Ok(())
+}
+
 /// `syscalls [--json]`: calls since boot by syscall and outcome.
 pub fn syscalls(invocation: &mut Invocation<'_>) -> CommandResult {
     let json = match invocation.args {
