@@ -165,3 +165,15 @@ Deno.test("a hang is a crash with a reproducer range, and its replay hangs too",
   assert.equal(arch.replay?.sameCrash, true);
   assert.ok(arch.minimized!.indices.includes(2000));
 });
+
+Deno.test("a crash after the process ended (its cleanup) has the whole chunk as reproducer and plain ddmin finds the one call", async () => {
+  await using run = await fuzz({ specs: specs(3000, ["x86_64"]) }, { crashAfterExitOf: 1234 });
+  const { code, results } = run;
+  assert.equal(code, 4);
+  const arch = results.archs[0] as FuzzArchResult;
+  assert.equal(arch.crash?.progress, undefined);
+  assert.deepEqual(arch.crash?.range, { start: 0, end: 2999 });
+  assert.equal(arch.replay?.sameCrash, true);
+  assert.deepEqual(arch.minimized?.indices, [1234]);
+  assert.equal(arch.minimized?.isMinimal, true);
+});
