@@ -18,6 +18,7 @@ pub mod limits;
 pub mod mappings;
 pub mod memory;
 pub mod path;
+pub mod processes;
 pub mod pid;
 pub mod ret;
 pub mod stats;

@@ -158,7 +158,7 @@ pub fn write_processes(out: &mut Output) {
         let _ = writeln!(
             out,
             "{:>4}  {:<10}  {:>6}  {:<8}  {:>5}  {:>3}  {:>10}  {:>7}",
-            process.pid, process.program, parent, state, process.pages, process.fds, progress, syscall
+            process.pid, user::program_name(process.program), parent, state, process.pages, process.fds, progress, syscall
         );
     }
 }
