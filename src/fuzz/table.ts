@@ -75,7 +75,7 @@ export function fuzzReport(results: FuzzResults): string {
       ? `\n${arch.arch}: ${arch.calls} calls in ${(arch.elapsedMs / 1000).toFixed(1)} s guest time, ` +
         `${arch.callsPerSecond} calls/s, ${arch.failedCalls} returned an errno\n`
       : `\n${arch.arch}: ${arch.calls} calls; the crash came before a chunk finished: no rate or coverage\n`;
-    text += coverageTable(arch.coverage);
+    if (arch.elapsedMs > 0) text += coverageTable(arch.coverage);
     if (arch.minimized) {
       text += `  reproducer (${arch.minimized.indices.length} call(s) of seed ${arch.seed}):\n`;
       for (const line of arch.minimized.listing) text += `    ${line}\n`;
