@@ -12,6 +12,8 @@ export interface FakeFuzzOptions {
   message?: string;
   /** Stop answering (a hang) when this index runs. */
   hangAt?: number;
+  /** Panic on the command after a run that made this call (a bug in the process's cleanup): no call in flight. */
+  crashAfterExitOf?: number;
 }
 
 const LAYOUT: Layout = {
@@ -50,6 +52,7 @@ export class FakeFuzzKernel implements ConsolePort {
   #counts: Record<string, Record<string, number>> = {};
   #calls = 0;
   #hasPanicked = false;
+  #cleanupPanic = false;
   /** Every `run fuzz` argument text, in order (the tests check what was replayed). */
   readonly runs: string[] = [];
 
@@ -78,6 +81,16 @@ export class FakeFuzzKernel implements ConsolePort {
     if (!this.chunks.isClosed) this.chunks.push(encoder.encode(text));
   }
 
+  /** The panic marker, report (with `userLine`, if any) and FATAL record; then the "QEMU" exits. */
+  #panic(before: string, message: string, userLine: string): void {
+    this.#hasPanicked = true;
+    this.#emit(
+      before + `\x01sis:panic\r\n!!! KERNEL PANIC !!!\r\nmessage:  ${message}\r\n${userLine}` +
+        `{"level":"FATAL","subsystem":"panic","message":${JSON.stringify(message)}}\r\n`,
+    );
+    this.chunks.close();
+  }
+
   #count(name: string, outcome: string): void {
     const row = this.#counts[name] ??= {};
     row[outcome] = (row[outcome] ?? 0) + 1;
@@ -94,6 +107,10 @@ export class FakeFuzzKernel implements ConsolePort {
     }
     const seq = ++this.#seq;
     const head = `\x01sis:begin ${seq} ${line}\r\n`;
+    if (this.#cleanupPanic) {
+      this.#panic(head, "fake: freed twice", "");
+      return;
+    }
     if (line === "syscalls --json") {
       const json = JSON.stringify({ calls: this.#calls, by_syscall: this.#counts });
       this.#emit(`${head}${json}\r\n\x01sis:end ${seq} 0\r\nsis> `);
@@ -125,14 +142,11 @@ export class FakeFuzzKernel implements ConsolePort {
       }
       const needs = this.#options.needs ?? [];
       if (index === this.#options.crashAt && needs.every((needed) => ran.has(needed))) {
-        const message = this.#options.message ?? "fake: broken";
-        this.#hasPanicked = true;
-        this.#emit(
-          text + `\x01sis:panic\r\n!!! KERNEL PANIC !!!\r\nmessage:  ${message}\r\n` +
-            `user: pid=5 program=fuzz progress=${index} syscall=${call.number}\r\n` +
-            `{"level":"FATAL","subsystem":"panic","message":${JSON.stringify(message)}}\r\n`,
+        this.#panic(
+          text,
+          this.#options.message ?? "fake: broken",
+          `user: pid=5 program=fuzz progress=${index} syscall=${call.number}\r\n`,
         );
-        this.chunks.close();
         return;
       }
       ran.add(index);
@@ -141,6 +155,7 @@ export class FakeFuzzKernel implements ConsolePort {
       if (fails) failed++;
       this.#count(name, name === "unknown" ? "ENOSYS" : fails ? "EINVAL" : "ok");
     }
+    if (ran.has(this.#options.crashAfterExitOf ?? -1)) this.#cleanupPanic = true;
     const calls = plan.indices.length;
     text += `fuzz: done seed=${plan.seed} calls=${calls} failed=${failed} elapsed_ms=${
       Math.max(1, Math.round(calls / 50))

@@ -10,6 +10,7 @@ const PATH_MAX = 255n;
 const MAX_FDS = 16n;
 const MAX_PID = 1n << 20n;
 const USER_TOP = 1n << 38n;
+const MMAP_BASE = 0x30_0000_0000n;
 
 /** The syscall table's names by number (sis-syscall table.rs `Sysno::ALL`). */
 export const SYSCALL_NAMES = [
@@ -208,7 +209,11 @@ export function generateCall(seed: bigint, index: bigint, layout: Layout): FuzzC
     }
     case "munmap": {
       const mask = rng.pick([0n, PAGE_SIZE - 1n]);
-      set(pointer(rng, layout) & (~mask & MASK), length(rng, layout));
+      // Half the time where the kernel's mmap put this process's mappings (sis-fuzz's comment says why).
+      const address = rng.below(2n) === 0n
+        ? MMAP_BASE + rng.below(64n) * PAGE_SIZE
+        : pointer(rng, layout) & (~mask & MASK);
+      set(address, length(rng, layout));
       break;
     }
     case "getrandom":

@@ -106,7 +106,7 @@ function layoutHex(layout: Layout): Record<string, string> {
   return Object.fromEntries(Object.entries(layout).map(([key, value]) => [key, hex(value as bigint)]));
 }
 
-/** A crash's test for ddmin: does running exactly `indices` crash the kernel the same way? */
+/** A crash's test for ddmin: does running exactly `indices` on a freshly booted kernel crash it the same way? */
 async function crashesTheSameWay(
   kernel: FuzzKernel,
   seed: bigint,
@@ -116,12 +116,17 @@ async function crashesTheSameWay(
   const args = listArguments(seed, indices);
   // Too fragmented to pass as arguments: treated as not crashing, so never kept.
   if (args === undefined) return { crashed: false, same: false };
+  // Every test on a fresh boot: files and mappings an earlier test's process
+  // left in the kernel must not decide whether this one crashes.
+  await kernel.shutdown();
   const outcome = await kernel.fuzz(args);
-  if (outcome.kind !== "crash") return { crashed: false, same: false };
-  if (outcome.failure.kind === "interrupted" || outcome.failure.kind === "boot") {
-    return { crashed: false, same: false, failure: outcome.failure };
+  // A crash just after the process ended (its cleanup) shows on the next command.
+  const failure = outcome.kind === "crash" ? outcome.failure : (await kernel.syscallCounts()).failure;
+  if (!failure) return { crashed: false, same: false };
+  if (failure.kind === "interrupted" || failure.kind === "boot") {
+    return { crashed: false, same: false, failure };
   }
-  const crash = crashOf(outcome.failure, indices[0], outcome.heartbeat);
+  const crash = crashOf(failure, indices[0], outcome.kind === "crash" ? outcome.heartbeat : undefined);
   return { crashed: true, same: crash.signature === signature, crash };
 }
 
@@ -181,8 +186,15 @@ async function runFuzzJob(job: FuzzJob, run: JobContext, options: FuzzRunOptions
       result.calls += outcome.done.calls;
       result.failedCalls += outcome.done.failed;
       result.elapsedMs += outcome.done.elapsedMs;
+      const chunkStart = next;
       next += outcome.done.calls;
       const after = await kernel.syscallCounts();
+      if (after.failure && after.failure.kind !== "interrupted" && after.failure.kind !== "boot") {
+        // The kernel died after the chunk's process ended (in its cleanup): the whole chunk is the reproducer.
+        result.crash = crashOf(after.failure, chunkStart);
+        if (result.crash.progress === undefined) result.crash.range = { start: chunkStart, end: next - 1 };
+        break;
+      }
       if (after.counts && before.counts) {
         coverage = addCounts(coverage, subtractCounts(after.counts, before.counts));
       }
@@ -229,17 +241,29 @@ async function confirmAndMinimize(
   result.timings.replayMs = Math.round(performance.now() - replayStarted);
   if (!replay.same) return;
   const minimizeStarted = performance.now();
-  // The call in flight is in every reproducer (it is where the kernel died):
-  // try it alone first, then ddmin over the calls before it with it kept.
-  let tests = 1;
-  let indices = [end];
+  const sameCrash = async (candidate: readonly number[]) =>
+    (await crashesTheSameWay(kernel, seed, candidate, crash.signature)).same;
+  let tests = 0;
+  let indices: number[];
   let isMinimal = true;
-  if (!(await crashesTheSameWay(kernel, seed, [end], crash.signature)).same) {
-    const test = async (prefix: readonly number[]) =>
-      (await crashesTheSameWay(kernel, seed, [...prefix, end], crash.signature)).same;
-    const reduced = await ddmin(range.slice(0, -1), test, { maxTests: MAX_MINIMIZE_TESTS });
-    tests += reduced.tests;
-    indices = [...reduced.items, end];
+  if (crash.progress !== undefined) {
+    // The call in flight is in every reproducer (it is where the kernel died):
+    // try it alone first, then ddmin over the calls before it with it kept.
+    tests++;
+    indices = [end];
+    if (!(await sameCrash([end]))) {
+      const reduced = await ddmin(range.slice(0, -1), (prefix) => sameCrash([...prefix, end]), {
+        maxTests: MAX_MINIMIZE_TESTS,
+      });
+      tests += reduced.tests;
+      indices = [...reduced.items, end];
+      isMinimal = reduced.isMinimal;
+    }
+  } else {
+    // No call in flight (a hang, or a crash after the process ended): plain ddmin over the range.
+    const reduced = await ddmin(range, sameCrash, { maxTests: MAX_MINIMIZE_TESTS });
+    tests = reduced.tests;
+    indices = reduced.items;
     isMinimal = reduced.isMinimal;
   }
   const layout = kernel.layout;

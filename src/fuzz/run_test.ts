@@ -106,8 +106,9 @@ Deno.test("a crash that needs two earlier calls is replayed, minimized by ddmin 
   assert.equal(arch.minimized?.isMinimal, true);
   assert.equal(arch.minimized?.listing.length, 3);
   assert.match(arch.minimized!.listing[2], /^#1500 \w+\(/);
-  // One boot to find, one for the confirming replay, then one after each crashing test.
-  assert.ok(kernels.length >= 3);
+  // One boot to find, one for the confirming replay, one per ddmin test: each replay starts fresh.
+  assert.equal(kernels.length, 2 + arch.minimized!.tests);
+  assert.ok(kernels.slice(1).every((kernel) => kernel.runs.length === 1));
   assert.equal(kernels[1].runs[0], "seed=42 list=0-1500");
   const repro = parseRepro(await readFile(results.repro!, "utf8"), "repro.json");
   assert.deepEqual(repro.reproducers[0].indices, [10, 500, 1500]);
@@ -163,4 +164,16 @@ Deno.test("a hang is a crash with a reproducer range, and its replay hangs too",
   assert.ok(arch.crash!.range!.end >= 2000);
   assert.equal(arch.replay?.sameCrash, true);
   assert.ok(arch.minimized!.indices.includes(2000));
+});
+
+Deno.test("a crash after the process ended (its cleanup) has the whole chunk as reproducer and plain ddmin finds the one call", async () => {
+  await using run = await fuzz({ specs: specs(3000, ["x86_64"]) }, { crashAfterExitOf: 1234 });
+  const { code, results } = run;
+  assert.equal(code, 4);
+  const arch = results.archs[0] as FuzzArchResult;
+  assert.equal(arch.crash?.progress, undefined);
+  assert.deepEqual(arch.crash?.range, { start: 0, end: 2999 });
+  assert.equal(arch.replay?.sameCrash, true);
+  assert.deepEqual(arch.minimized?.indices, [1234]);
+  assert.equal(arch.minimized?.isMinimal, true);
 });

@@ -15,7 +15,9 @@ export function archLine(result: FuzzArchResult | ReplayArchResult): string {
       : result.problem ?? result.kernel?.message ?? "no crash";
     return `${word} ${result.name} replay of ${result.indices.length} call(s): ${what} ${seconds}`;
   }
-  let line = `${word} ${result.name} ${result.calls} calls, ${result.callsPerSecond} calls/s`;
+  // A crash in the first chunk leaves no finished chunk to time.
+  const rate = result.elapsedMs > 0 ? `${result.callsPerSecond} calls/s` : "rate n/a (no chunk finished)";
+  let line = `${word} ${result.name} ${result.calls} calls, ${rate}`;
   if (result.crash) {
     line += `; ${result.crash.kind}: ${result.crash.message}`;
     if (result.crash.range) {
@@ -69,9 +71,11 @@ export function fuzzReport(results: FuzzResults): string {
   let text = "";
   for (const arch of results.archs) {
     if (!("control" in arch)) continue;
-    text += `\n${arch.arch}: ${arch.calls} calls in ${(arch.elapsedMs / 1000).toFixed(1)} s guest time, ` +
-      `${arch.callsPerSecond} calls/s, ${arch.failedCalls} returned an errno\n`;
-    text += coverageTable(arch.coverage);
+    text += arch.elapsedMs > 0
+      ? `\n${arch.arch}: ${arch.calls} calls in ${(arch.elapsedMs / 1000).toFixed(1)} s guest time, ` +
+        `${arch.callsPerSecond} calls/s, ${arch.failedCalls} returned an errno\n`
+      : `\n${arch.arch}: ${arch.calls} calls; the crash came before a chunk finished: no rate or coverage\n`;
+    if (arch.elapsedMs > 0) text += coverageTable(arch.coverage);
     if (arch.minimized) {
       text += `  reproducer (${arch.minimized.indices.length} call(s) of seed ${arch.seed}):\n`;
       for (const line of arch.minimized.listing) text += `    ${line}\n`;

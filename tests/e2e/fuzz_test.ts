@@ -75,6 +75,10 @@ Deno.test("sis fuzz syscalls --arch all: 100,000 calls per arch, no kernel crash
       for (const errno of EXPECTED_ERRNOS) {
         assert.ok(errnos.has(errno), `${arch.arch}: ${errno} never returned`);
       }
+      // The memory paths that allocate and free frames are reached, not only their argument checks.
+      for (const name of ["mmap", "munmap"]) {
+        assert.ok(arch.coverage.bySyscall[name].ok > 0, `${arch.arch}: ${name} never succeeded`);
+      }
       // The program's count of failed calls is the kernel's count of errnos (exit and its own writes succeed).
       const counted = Object.entries(arch.coverage.bySyscall).flatMap(([, row]) =>
         Object.entries(row).filter(([outcome]) => outcome !== "ok").map(([, count]) => count)

@@ -14,7 +14,7 @@
 pub mod plan;
 
 use sis_syscall::flags::{OpenFlags, Protection};
-use sis_syscall::limits::{MAX_FDS, MAX_IO_LEN, MAX_PID, PAGE_SIZE, PATH_MAX, USER_TOP};
+use sis_syscall::limits::{MAX_FDS, MAX_IO_LEN, MAX_PID, MMAP_BASE, PAGE_SIZE, PATH_MAX, USER_TOP};
 use sis_syscall::Sysno;
 
 /// What the fuzz program knows of its own memory, for valid pointers.
@@ -171,8 +171,12 @@ pub fn generate(seed: u64, index: u64, layout: &Layout) -> Call {
         }
         Ok(Sysno::Munmap) => {
             let mask = rng.pick(&[0, PAGE_SIZE - 1]);
-            args[..2].copy_from_slice(&[pointer(&mut rng, layout) & !mask, length(&mut rng, layout)]);
-        },
+            // Half the time a page where the kernel's mmap puts what this
+            // process mapped (it fills from MMAP_BASE up), so munmap's
+            // success path and its frees are reached, not only its EINVAL.
+            let address = if rng.below(2) == 0 { MMAP_BASE + rng.below(64) * PAGE_SIZE } else { pointer(&mut rng, layout) & !mask };
+            args[..2].copy_from_slice(&[address, length(&mut rng, layout)]);
+        }
         Ok(Sysno::Getrandom) => args[..3].copy_from_slice(&[pointer(&mut rng, layout), length(&mut rng, layout), flags(&mut rng, &[0])]),
         Ok(Sysno::Wait) => args[..2].copy_from_slice(&[rng.pick(&[0, 1, 2, MAX_PID, MAX_PID + 1, u64::MAX]), pointer(&mut rng, layout)]),
         // Calls without arguments, unknown numbers: registers of garbage,
