@@ -40,6 +40,9 @@ const ARG_COUNTS = [1, 3, 3, 3, 1, 3, 2, 2, 0, 1, 0, 3, 2, 0, 3, 4, 2, 1];
 /** The calls the generator picks from (sis-fuzz `FUZZED`): not exit, spawn or progress. */
 const FUZZED = [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n, 11n, 12n, 13n, 14n, 16n];
 
+/** Their names: the calls a long enough run must reach (the coverage table's rows). */
+export const FUZZED_SYSCALL_NAMES: readonly string[] = FUZZED.map((number) => SYSCALL_NAMES[Number(number)]);
+
 /** What the fuzz program reports of its memory (`fuzz: layout ...`), as sis-fuzz `Layout`. */
 export interface Layout {
   buffer: bigint;

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ARCHES } from "../../src/arch.ts";
 import type { FuzzArchResult, FuzzResults, ReplayArchResult } from "../../src/fuzz/results.ts";
+import { FUZZED_SYSCALL_NAMES } from "../../src/fuzz/generator.ts";
 import { parseRepro } from "../../src/fuzz/repro.ts";
 import { isQemuAlive, pollFor, qemuPids, sis, SisProcess } from "./_harness.ts";
 
@@ -12,23 +13,6 @@ const GATE_CALLS = 100_000;
 
 /** Every errno the validation layer gives that the generator is built to reach (sis-fuzz's host test lists the same). */
 const EXPECTED_ERRNOS = ["EFAULT", "EBADF", "EINVAL", "ENOSYS", "ENAMETOOLONG", "ENOENT", "ESRCH"];
-const FUZZED = [
-  "write",
-  "read",
-  "open",
-  "close",
-  "stat",
-  "unlink",
-  "mkdir",
-  "getpid",
-  "sleep",
-  "yield",
-  "mmap",
-  "munmap",
-  "uptime",
-  "getrandom",
-  "wait",
-];
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "sis-e2e-fuzz-" });
@@ -68,7 +52,7 @@ Deno.test("sis fuzz syscalls --arch all: 100,000 calls per arch, no kernel crash
       assert.equal(arch.calls, GATE_CALLS);
       assert.equal(arch.coverage.bySyscall.progress.ok, GATE_CALLS, "one progress call per fuzzed call");
       assert.ok(arch.callsPerSecond > 0);
-      for (const name of FUZZED) {
+      for (const name of FUZZED_SYSCALL_NAMES) {
         assert.ok(arch.coverage.bySyscall[name], `${arch.arch}: ${name} never counted`);
       }
       const errnos = new Set(Object.values(arch.coverage.bySyscall).flatMap((row) => Object.keys(row)));
