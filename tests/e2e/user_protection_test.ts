@@ -131,6 +131,13 @@ async function misdeeds(arch: Arch, session: Session): Promise<void> {
     assert.deepEqual(await ok(session, `echo after ${misdeed}`), [`after ${misdeed}`]);
     assert.equal((await memstats(session)).user_pages, 0, `user pages left after ${misdeed}`);
   }
+  // Bad arguments are the program's usage error (status 2), not a kill.
+  for (const command of ["run escape", "run escape fly", "run escape text 0xzz"]) {
+    const result = await session.run(command);
+    assert.equal(result.status, 2, `${command}: ${result.output.join("\n")}`);
+    assert.equal(result.output.length, 1, result.output.join("\n"));
+    assert.match(result.output[0], /^(usage: escape |escape: the address must be hexadecimal)/);
+  }
 }
 
 /**
