@@ -51,6 +51,8 @@ export type {
 } from "./src/report/results.ts";
 export { runExitCode, summarize } from "./src/report/results.ts";
 export type { CellResult, ChaosResults, ChaosSummary } from "./src/chaos/results.ts";
+export type { FuzzArchResult, FuzzCrash, FuzzResults, ReplayArchResult } from "./src/fuzz/results.ts";
+export type { Reproducer, ReproFile } from "./src/fuzz/repro.ts";
 export { toJunitXml } from "./src/report/junit.ts";
 
 // The QMP client (start, stop, status, events of a QEMU).

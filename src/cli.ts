@@ -10,6 +10,7 @@ import { match } from "ts-pattern";
 import { buildCommand, runBuild } from "./commands/build.ts";
 import { chaosCommand, runChaos } from "./commands/chaos.ts";
 import { doctorCommand, runDoctor } from "./commands/doctor.ts";
+import { fuzzCommand, runFuzzCommand } from "./commands/fuzz.ts";
 import { logsCommand, runLogs } from "./commands/logs.ts";
 import { matrixCommand, runMatrix } from "./commands/matrix.ts";
 import { metricsCommand, runMetrics } from "./commands/metrics.ts";
@@ -40,6 +41,7 @@ const COMMANDS = [
   "regress",
   "report",
   "soak",
+  "fuzz",
   "matrix",
   "completions",
 ];
@@ -57,6 +59,7 @@ const parser = or(
   regressCommand,
   reportCommand,
   soakCommand,
+  fuzzCommand,
   matrixCommand,
 );
 
@@ -117,6 +120,7 @@ export async function main(args: readonly string[], context: CommandContext): Pr
       .with({ command: "regress" }, (options) => runRegress(options, context))
       .with({ command: "report" }, (options) => runReport(options, context))
       .with({ command: "soak" }, (options) => runSoak(options, context))
+      .with({ command: "fuzz" }, (options) => runFuzzCommand(options, context))
       .with({ command: "matrix" }, (options) => runMatrix(options, context))
       .exhaustive();
   } catch (error) {

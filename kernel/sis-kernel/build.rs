@@ -1,6 +1,7 @@
 //! Build script: picks the arch's linker script and records build metadata
 //! (commit, branch, dirty flag, build time, toolchain, features, profile,
-//! target) as constants for `version` and the boot banner.
+//! target) as constants for `version` and the boot banner, and embeds the
+//! user programs of kernel/user (built first by `sis build`).
 
 use std::env;
 use std::fmt::Write as _;
@@ -22,6 +23,34 @@ fn main() {
     println!("cargo:rerun-if-changed=../Cargo.lock");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     write_build_info();
+    embed_user_programs();
+}
+
+/// The user programs the kernel carries, in the order `programs` lists them.
+const USER_PROGRAMS: [&str; 5] = ["hello", "fault", "badptr", "fuzz", "selftest"];
+
+/// Writes `user_programs.rs`: a table of (name, ELF bytes) with each ELF
+/// copied from SIS_USER_PROGRAMS (default ../user/target) /<target>/release.
+/// A missing program is a build error naming the command that builds it.
+fn embed_user_programs() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let target = env::var("TARGET").expect("cargo sets TARGET");
+    println!("cargo:rerun-if-env-changed=SIS_USER_PROGRAMS");
+    let root = env::var("SIS_USER_PROGRAMS").map(PathBuf::from).unwrap_or_else(|_| manifest_dir.join("../user/target"));
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let mut code = String::from("/// (name, ELF file) of every embedded user program.\npub static PROGRAMS: &[(&str, &[u8])] = &[\n");
+    for name in USER_PROGRAMS {
+        let elf = root.join(&target).join("release").join(name);
+        println!("cargo:rerun-if-changed={}", elf.display());
+        let bytes = fs::read(&elf).unwrap_or_else(|error| {
+            panic!("user program {name} not found at {} ({error}): build the kernel with `./sis build`, which builds kernel/user first", elf.display())
+        });
+        let copy = out_dir.join(format!("user-{name}.elf"));
+        fs::write(&copy, bytes).expect("OUT_DIR is writable");
+        writeln!(code, "    ({name:?}, include_bytes!({:?})),", copy.display().to_string()).expect("writing to a String cannot fail");
+    }
+    code.push_str("];\n");
+    fs::write(out_dir.join("user_programs.rs"), code).expect("OUT_DIR is writable");
 }
 
 /// Runs git in the crate's folder; None when git or the repository is absent

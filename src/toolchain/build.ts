@@ -56,6 +56,26 @@ export function cargoPlan(toolchain: RustToolchain, request: BuildRequest): Carg
   return { argv, env, cwd: join(request.root, "kernel") };
 }
 
+/**
+ * The cargo command that builds the user programs of kernel/user (their own
+ * workspace and target dir, always release: they are embedded in every
+ * kernel profile) for the requested arches. `buildKernel` runs it first; the
+ * kernel's build.rs embeds the ELFs from `USER_PROGRAMS_DIR`.
+ */
+export function userProgramsPlan(toolchain: RustToolchain, request: BuildRequest): CargoPlan {
+  const argv = [toolchain.cargo, "build", "--release"];
+  for (const arch of request.arches) argv.push("--target", TARGET_TRIPLE[arch]);
+  argv.push("-Zbuild-std=core,compiler_builtins", "-Zbuild-std-features=compiler-builtins-mem");
+  const env: Record<string, string> = { RUSTC: toolchain.rustc };
+  if (toolchain.needsBootstrap) env.RUSTC_BOOTSTRAP = "1";
+  return { argv, env, cwd: join(request.root, "kernel/user") };
+}
+
+/** Where user programs land (kernel/user's target dir), as the kernel's build.rs reads SIS_USER_PROGRAMS. */
+export function userProgramsDir(root: string): string {
+  return join(root, "kernel/user/target");
+}
+
 /** Where cargo leaves the ELF for `arch` (the workspace target dir; CARGO_TARGET_DIR is cleared). */
 export function cargoElfPath(root: string, arch: Arch, profile: Profile): string {
   return join(root, "kernel/target", TARGET_TRIPLE[arch], profile, "sis-kernel");
@@ -118,7 +138,21 @@ export interface BuildDependencies {
 export async function buildKernel(request: BuildRequest, deps: BuildDependencies): Promise<BuildManifest[]> {
   const plan = cargoPlan(deps.toolchain, request);
   const started = performance.now();
-  const code = await runCargo(plan, deps);
+  const userCode = await runCargo(userProgramsPlan(deps.toolchain, request), deps);
+  if (userCode !== 0) {
+    throw new FailedError(
+      `cargo build of the user programs (kernel/user) failed for ${
+        request.arches.join(", ")
+      } (exit code ${userCode})`,
+      {
+        fix: "see cargo's messages above",
+      },
+    );
+  }
+  const code = await runCargo({
+    ...plan,
+    env: { ...plan.env, SIS_USER_PROGRAMS: userProgramsDir(request.root) },
+  }, deps);
   if (code !== 0) {
     throw new FailedError(`cargo build failed for ${request.arches.join(", ")} (exit code ${code})`, {
       fix: "see cargo's messages above",
@@ -168,7 +202,8 @@ export async function buildKernel(request: BuildRequest, deps: BuildDependencies
 /** Runs cargo: inherited stdio on a terminal, otherwise its lines relayed to `progress`. */
 async function runCargo(plan: CargoPlan, deps: BuildDependencies): Promise<number> {
   const env: Record<string, string> = { ...deps.env, ...plan.env, RUST_BACKTRACE: "0" };
-  // The ELF must land in kernel/target, where cargoElfPath looks for it.
+  // The ELF must land in kernel/target (user programs: kernel/user/target),
+  // where cargoElfPath and the kernel's build.rs look for it.
   delete env.CARGO_TARGET_DIR;
   delete env.CARGO_BUILD_TARGET_DIR;
   const args = plan.argv.slice(1);

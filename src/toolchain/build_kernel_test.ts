@@ -31,7 +31,8 @@ printf '    Finished'
 
 async function project(): Promise<{ root: string; toolchain: RustToolchain }> {
   const root = await Deno.makeTempDir({ prefix: "sis-build-test-" });
-  await Deno.mkdir(`${root}/kernel`);
+  // kernel/user: the user programs' workspace, built first.
+  await Deno.mkdir(`${root}/kernel/user`, { recursive: true });
   await Deno.writeTextFile(`${root}/cargo`, FAKE_CARGO);
   await Deno.chmod(`${root}/cargo`, 0o755);
   const toolchain: RustToolchain = {
@@ -68,7 +69,14 @@ Deno.test("buildKernel() relays cargo's lines, installs each ELF and writes a ma
       { root, arches: ["riscv64", "x86_64"], features: ["chaos"], profile: "release" },
       deps(toolchain, { CARGO_TARGET_DIR: "/elsewhere" }, progress),
     );
-    assert.equal(progress.text, "   Compiling core v0.0.0\n    Finished\n");
+    // The user programs' cargo, then the kernel's.
+    assert.equal(progress.text, "   Compiling core v0.0.0\n    Finished\n".repeat(2));
+    const userArgv = (await Deno.readTextFile(`${root}/kernel/user/argv.txt`)).trim().split("\n");
+    assert.deepEqual(userArgv.filter((_, i) => userArgv[i - 1] === "--target"), [
+      "riscv64gc-unknown-none-elf",
+      "x86_64-unknown-none",
+    ]);
+    assert.ok(userArgv.includes("--release") && !userArgv.includes("chaos"));
     const argv = (await Deno.readTextFile(`${root}/kernel/argv.txt`)).trim().split("\n");
     assert.deepEqual(argv.filter((_, i) => argv[i - 1] === "--target"), [
       "riscv64gc-unknown-none-elf",
@@ -80,6 +88,7 @@ Deno.test("buildKernel() relays cargo's lines, installs each ELF and writes a ma
     assert.match(env, /^RUSTC=\/usr\/bin\/rustc$/m);
     assert.match(env, /^RUST_BACKTRACE=0$/m);
     assert.doesNotMatch(env, /CARGO_TARGET_DIR/, "the ELF must land in kernel/target");
+    assert.match(env, new RegExp(`^SIS_USER_PROGRAMS=${root}/kernel/user/target$`, "m"));
 
     assert.equal(manifests.length, 2);
     for (const manifest of manifests) {
@@ -116,7 +125,11 @@ Deno.test("buildKernel() turns a cargo failure into exit 1 and keeps the previou
       (error) => {
         assert.ok(error instanceof FailedError);
         assert.equal(error.exitCode, ExitCode.Failed);
-        assert.match(error.message, /cargo build failed for riscv64 \(exit code 101\)/);
+        // The user programs build first, so theirs is the failure reported.
+        assert.match(
+          error.message,
+          /cargo build of the user programs \(kernel\/user\) failed for riscv64 \(exit code 101\)/,
+        );
         return true;
       },
     );

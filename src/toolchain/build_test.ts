@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { UsageError } from "../errors.ts";
-import { cargoPlan, parseCargoFeatures, parseFeatureList, sha256Hex } from "./build.ts";
+import { cargoPlan, parseCargoFeatures, parseFeatureList, sha256Hex, userProgramsPlan } from "./build.ts";
 import { parseManifest, shellCommand, shellQuote } from "./manifest.ts";
 import type { RustToolchain } from "./rust.ts";
 
@@ -46,6 +46,28 @@ Deno.test("cargoPlan() puts all arches in one invocation, adds features, and a n
   assert.ok(!plan.argv.includes("--release"));
   assert.deepEqual(plan.argv.slice(-2), ["--features", "chaos"]);
   assert.deepEqual(plan.env, { RUSTC: "/usr/bin/rustc" });
+});
+
+Deno.test("userProgramsPlan() builds kernel/user in release for every requested arch, without the kernel's features", () => {
+  const plan = userProgramsPlan(debian, {
+    root: "/src",
+    arches: ["aarch64", "x86_64"],
+    features: ["chaos"],
+    profile: "debug",
+  });
+  assert.deepEqual(plan.argv, [
+    "/usr/bin/cargo",
+    "build",
+    "--release",
+    "--target",
+    "aarch64-unknown-none",
+    "--target",
+    "x86_64-unknown-none",
+    "-Zbuild-std=core,compiler_builtins",
+    "-Zbuild-std-features=compiler-builtins-mem",
+  ]);
+  assert.deepEqual(plan.env, { RUSTC: "/usr/bin/rustc", RUSTC_BOOTSTRAP: "1" });
+  assert.equal(plan.cwd, "/src/kernel/user");
 });
 
 Deno.test("parseCargoFeatures() reads the [features] table and skips default", () => {

@@ -29,6 +29,7 @@ mod stacks;
 mod sync;
 #[cfg(feature = "stress")]
 mod stress;
+mod user;
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 

@@ -10,11 +10,12 @@ use core::fmt;
 use sis_observe::metrics::kernel::HeapFigures;
 use sis_observe::metrics::resources::{TaskFigures, VfsUsage};
 use sis_observe::metrics::{
-    write_metrics, KernelMetrics, Label, Metric, MetricFormat, NetworkMetrics, ResourceMetrics,
+    write_metrics, Counter, Gauge, KernelMetrics, Label, Metric, MetricFormat, NetworkMetrics, ResourceMetrics,
 };
+use sis_syscall::{Errno, Outcome, Sysno};
 use spin::Mutex;
 
-use crate::{arch, build_info, cpu_time, fs, heap, sched};
+use crate::{arch, build_info, cpu_time, fs, heap, sched, user};
 
 static BUILD_LABELS: [Label; 3] = [
     Label::new("version", env!("CARGO_PKG_VERSION")),
@@ -90,7 +91,79 @@ pub fn write(out: &mut dyn fmt::Write, format: MetricFormat) -> fmt::Result {
     all.extend(METRICS.metrics());
     all.extend(RESOURCES.metrics(cpus));
     all.extend(NETWORK.metrics());
+    let user = UserFigures::now();
+    all.extend(user.metrics());
     write_metrics(out, &all, format)
+}
+
+/// `{syscall="<name>"}` of every call of the table, then `"unknown"`.
+static SYSCALL_LABELS: [[Label; 1]; Sysno::ALL.len() + 1] = {
+    let mut labels = [[Label::new("syscall", "unknown")]; Sysno::ALL.len() + 1];
+    let mut index = 0;
+    while index < Sysno::ALL.len() {
+        labels[index] = [Label::new("syscall", Sysno::ALL[index].name())];
+        index += 1;
+    }
+    labels
+};
+
+/// `{errno="<NAME>"}` of every errno.
+static ERRNO_LABELS: [[Label; 1]; Errno::ALL.len()] = {
+    let mut labels = [[Label::new("errno", "")]; Errno::ALL.len()];
+    let mut index = 0;
+    while index < Errno::ALL.len() {
+        labels[index] = [Label::new("errno", Errno::ALL[index].name())];
+        index += 1;
+    }
+    labels
+};
+
+/// User-mode series, built at export time from the process table and the
+/// syscall counts (docs/SYSCALLS.md): processes alive, user pages, open
+/// fds, syscalls by call and failed syscalls by errno.
+struct UserFigures {
+    processes: Gauge,
+    pages: Gauge,
+    open_fds: Gauge,
+    by_syscall: Vec<Counter>,
+    by_errno: Vec<Counter>,
+}
+
+impl UserFigures {
+    fn now() -> UserFigures {
+        let processes = Gauge::new("sis_user_processes", "User processes running now.");
+        processes.set_unsigned(user::table::running_count());
+        let pages = Gauge::new("sis_user_pages", "4 KiB frames user processes hold now (image, stack, arguments, mmap).");
+        pages.set_unsigned(user::user_pages());
+        let open_fds = Gauge::new("sis_user_open_fds", "File descriptors open in user processes now.");
+        open_fds.set_unsigned(user::table::open_fds());
+        let stats = user::stats::snapshot();
+        let by_syscall: Vec<Counter> = SYSCALL_LABELS
+            .iter()
+            .map(|labels| Counter::new("sis_syscalls_total", "Syscalls made since boot, by call (unknown: not in the table).").with_labels(labels))
+            .collect();
+        let by_errno: Vec<Counter> = ERRNO_LABELS
+            .iter()
+            .map(|labels| Counter::new("sis_syscall_errors_total", "Syscalls that failed since boot, by errno returned.").with_labels(labels))
+            .collect();
+        for (name, outcome, count) in stats.cells() {
+            let row = Sysno::ALL.iter().position(|call| call.name() == name).unwrap_or(Sysno::ALL.len());
+            by_syscall[row].add(count);
+            if let Outcome::Failed(errno) = outcome {
+                if let Some(column) = Errno::ALL.iter().position(|&known| known == errno) {
+                    by_errno[column].add(count);
+                }
+            }
+        }
+        UserFigures { processes, pages, open_fds, by_syscall, by_errno }
+    }
+
+    fn metrics(&self) -> impl Iterator<Item = Metric<'_>> {
+        [Metric::Gauge(&self.processes), Metric::Gauge(&self.pages), Metric::Gauge(&self.open_fds)]
+            .into_iter()
+            .chain(self.by_syscall.iter().map(Metric::Counter))
+            .chain(self.by_errno.iter().map(Metric::Counter))
+    }
 }
 
 /// Mirrors the network stack's counters into the metrics (the `net` task

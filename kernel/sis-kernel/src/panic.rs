@@ -160,6 +160,9 @@ fn report(message: fmt::Arguments<'_>, location: Option<(&str, u32, u32)>, frame
     let _ = build_info::write_version_line(&mut out);
     // Commit and build id: `sis panic decode` refuses an ELF of another build.
     let _ = write!(out, "\n  build:    {} {}\n", build_info::GIT_COMMIT, build_info::build_id());
+    // One line per live user process: which program, the last index its
+    // progress syscall gave (the fuzzer's call) and the syscall it is in.
+    let _ = crate::user::table::write_panic_lines(&mut out);
 
     // Read here, not through a function pointer: the chain must start at
     // this live frame, not at a helper's frame that is gone once it returns.

@@ -50,11 +50,20 @@ struct Task {
     context: arch::Context,
     /// None for idle tasks, which run on their CPU's boot stack.
     stack: Option<Stack>,
-    run: Option<fn()>,
+    run: Option<Body>,
     last_cpu: usize,
     runtime_ns: u64,
     switched_in_at_ns: u64,
     switches_in: u64,
+}
+
+/// What a spawned task runs.
+#[derive(Clone, Copy)]
+enum Body {
+    Plain(fn()),
+    /// A body with one word of its own: a user process's task carries its
+    /// process this way (user/run.rs), so no lookup is needed to find it.
+    WithArgument(fn(usize), usize),
 }
 
 /// What the scheduler knows about one CPU.
@@ -204,6 +213,17 @@ pub struct NoStack;
 
 /// Starts `entry` as a new ready task on its own guarded stack.
 pub fn spawn(name: &'static str, entry: fn()) -> Result<Pid, NoStack> {
+    spawn_body(name, Body::Plain(entry))
+}
+
+/// Starts `entry(argument)` as a new ready task: how a user process's task
+/// carries its process (`argument` is the process, owned by the task from
+/// here on; on `NoStack` the caller still owns it).
+pub fn spawn_with_argument(name: &'static str, entry: fn(usize), argument: usize) -> Result<Pid, NoStack> {
+    spawn_body(name, Body::WithArgument(entry, argument))
+}
+
+fn spawn_body(name: &'static str, body: Body) -> Result<Pid, NoStack> {
     let stack = Stack::take().ok_or(NoStack)?;
     // Stacks grow down and the ABIs want 16-byte alignment at calls.
     let stack_top = stack.top() & !0xf;
@@ -212,7 +232,7 @@ pub fn spawn(name: &'static str, entry: fn()) -> Result<Pid, NoStack> {
         name,
         context: arch::Context::new(stack_top, task_entry),
         stack: Some(stack),
-        run: Some(entry),
+        run: Some(body),
         last_cpu: 0,
         runtime_ns: 0,
         switched_in_at_ns: 0,
@@ -242,8 +262,10 @@ extern "C" fn task_entry() -> ! {
         scheduler.tasks[scheduler.current_index(arch::cpu_index())].run
     };
     arch::interrupts_enable();
-    if let Some(entry) = entry {
-        entry();
+    match entry {
+        Some(Body::Plain(entry)) => entry(),
+        Some(Body::WithArgument(entry, argument)) => entry(argument),
+        None => {}
     }
     switch_away(State::Exited, 0, |_| true);
     unreachable!("an exited task is never scheduled again");
@@ -260,6 +282,36 @@ pub fn sleep_ns(duration_ns: u64) {
     while arch::monotonic_ns() < deadline {
         switch_away(State::Sleeping, deadline, |now| now < deadline);
     }
+}
+
+/// Sleeps the current task until `wake(pid)` names it or `deadline_ns`
+/// passes, unless `still_blocked()` (checked under the scheduler lock, which
+/// `wake` takes too) already says the awaited event happened: a wake-up
+/// between the caller's check and its sleep is never lost.
+pub fn block_until(deadline_ns: u64, still_blocked: impl Fn() -> bool) {
+    switch_away(State::Sleeping, deadline_ns, |now| now < deadline_ns && still_blocked());
+}
+
+/// Readies task `pid` if it sleeps (a `block_until` waiter); a task that is
+/// not sleeping is left alone (it has not blocked yet, and its check under
+/// the lock will see the event).
+pub fn wake(pid: Pid) {
+    let mut guard = SCHEDULER.lock();
+    let Some(scheduler) = guard.as_mut() else { return };
+    if let Some(task) = scheduler.tasks.iter_mut().find(|task| task.entry.pid == pid) {
+        if task.entry.state == State::Sleeping {
+            task.entry.state = State::Ready;
+            task.entry.wake_at_ns = 0;
+        }
+    }
+}
+
+/// The scheduler pid of the task running on this CPU.
+pub fn current_pid() -> Pid {
+    let cpu = arch::cpu_index();
+    let guard = SCHEDULER.lock();
+    let scheduler = guard.as_ref().expect("scheduler is running");
+    scheduler.cpus[cpu].running.expect("this CPU joined the scheduler")
 }
 
 /// Blocks the current task until a console byte is queued. The check runs
@@ -418,6 +470,11 @@ fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn(u64) ->
         (from, to)
     };
     percpu::this_cpu().switch_started_ns.store(now, Ordering::Relaxed);
+    // A user process's tables stay active while its task runs kernel code
+    // (syscalls need no switch); the next task must not run on them, and a
+    // process's space is only ever active on the CPU running its process
+    // (arch/mod.rs, user mode).
+    arch::user::activate_kernel_tables();
     // SAFETY: both contexts live in boxed tasks that stay in the table while
     // `is_on_cpu` (the `from` task is freed only by `finish_switch`, after
     // this call saved it); the lock is released and interrupts are masked;

@@ -11,8 +11,10 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 
+pub mod plan;
+
 use sis_syscall::flags::{OpenFlags, Protection};
-use sis_syscall::limits::{MAX_FDS, MAX_IO_LEN, MAX_PID, PAGE_SIZE, PATH_MAX, USER_TOP};
+use sis_syscall::limits::{MAX_FDS, MAX_IO_LEN, MAX_PID, MMAP_BASE, PAGE_SIZE, PATH_MAX, USER_TOP};
 use sis_syscall::Sysno;
 
 /// What the fuzz program knows of its own memory, for valid pointers.
@@ -122,6 +124,17 @@ fn fd(rng: &mut Rng) -> u64 {
     }
 }
 
+/// An fd for a call that would take the program's output away: fds 1 and 2
+/// become 0 (open, input only), so write never floods the console with the
+/// buffer's bytes and close never silences the program's reports; every
+/// other fd class is unchanged.
+fn fd_sparing_output(rng: &mut Rng) -> u64 {
+    match fd(rng) {
+        1 | 2 => 0,
+        other => other,
+    }
+}
+
 fn flags(rng: &mut Rng, valid: &[u64]) -> u64 {
     if rng.below(4) == 0 {
         rng.next() >> rng.below(64)
@@ -143,9 +156,10 @@ pub fn generate(seed: u64, index: u64, layout: &Layout) -> Call {
     let mut args = [0u64; 6];
     let open_flags = [OpenFlags::READ, OpenFlags::WRITE | OpenFlags::CREATE, OpenFlags::READ | OpenFlags::WRITE | OpenFlags::APPEND, OpenFlags::WRITE | OpenFlags::TRUNCATE];
     match Sysno::from_raw(number) {
-        Ok(Sysno::Write | Sysno::Read) => args[..3].copy_from_slice(&[fd(&mut rng), pointer(&mut rng, layout), length(&mut rng, layout)]),
+        Ok(Sysno::Write) => args[..3].copy_from_slice(&[fd_sparing_output(&mut rng), pointer(&mut rng, layout), length(&mut rng, layout)]),
+        Ok(Sysno::Read) => args[..3].copy_from_slice(&[fd(&mut rng), pointer(&mut rng, layout), length(&mut rng, layout)]),
         Ok(Sysno::Open) => args[..3].copy_from_slice(&[pointer(&mut rng, layout), path_length(&mut rng), flags(&mut rng, &open_flags)]),
-        Ok(Sysno::Close) => args[0] = fd(&mut rng),
+        Ok(Sysno::Close) => args[0] = fd_sparing_output(&mut rng),
         Ok(Sysno::Stat) => args[..3].copy_from_slice(&[pointer(&mut rng, layout), path_length(&mut rng), pointer(&mut rng, layout)]),
         Ok(Sysno::Unlink | Sysno::Mkdir) => args[..2].copy_from_slice(&[pointer(&mut rng, layout), path_length(&mut rng)]),
         // Mostly 0 or 1 ms: sleeping is not what is being tested, and the
@@ -157,8 +171,12 @@ pub fn generate(seed: u64, index: u64, layout: &Layout) -> Call {
         }
         Ok(Sysno::Munmap) => {
             let mask = rng.pick(&[0, PAGE_SIZE - 1]);
-            args[..2].copy_from_slice(&[pointer(&mut rng, layout) & !mask, length(&mut rng, layout)]);
-        },
+            // Half the time a page where the kernel's mmap puts what this
+            // process mapped (it fills from MMAP_BASE up), so munmap's
+            // success path and its frees are reached, not only its EINVAL.
+            let address = if rng.below(2) == 0 { MMAP_BASE + rng.below(64) * PAGE_SIZE } else { pointer(&mut rng, layout) & !mask };
+            args[..2].copy_from_slice(&[address, length(&mut rng, layout)]);
+        }
         Ok(Sysno::Getrandom) => args[..3].copy_from_slice(&[pointer(&mut rng, layout), length(&mut rng, layout), flags(&mut rng, &[0])]),
         Ok(Sysno::Wait) => args[..2].copy_from_slice(&[rng.pick(&[0, 1, 2, MAX_PID, MAX_PID + 1, u64::MAX]), pointer(&mut rng, layout)]),
         // Calls without arguments, unknown numbers: registers of garbage,
@@ -199,6 +217,29 @@ mod tests {
         }
     }
 
+    /// The calls in vectors.txt (shared with the CLI's TypeScript mirror,
+    /// src/fuzz/generator.ts, whose test reads the same file). Run with
+    /// SIS_FUZZ_WRITE_VECTORS=1 to rewrite it after a deliberate change.
+    #[test]
+    fn the_shared_vectors_match() {
+        let mut text = String::from("# seed index number a0 a1 a2 a3 a4 a5 (hex), layout: buffer=0x2000003000 buffer_len=0x2000 text=0x2000000040 kernel=0x40200000 unmapped=0x2f00000000\n");
+        for seed in [0u64, 42, 0x5eed, u64::MAX] {
+            for index in (0..512).chain([99_999, 1 << 40, u64::MAX]) {
+                let call = generate(seed, index, &LAYOUT);
+                text.push_str(&format!("{seed:x} {index:x} {:x}", call.number));
+                for arg in call.args {
+                    text.push_str(&format!(" {arg:x}"));
+                }
+                text.push('\n');
+            }
+        }
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors.txt");
+        if std::env::var_os("SIS_FUZZ_WRITE_VECTORS").is_some() {
+            std::fs::write(path, &text).unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(path).unwrap(), text, "generator changed: rewrite vectors.txt and check the TypeScript mirror");
+    }
+
     #[test]
     fn a_call_depends_only_on_seed_and_index() {
         for index in [0, 1, 7, 99_999, u64::MAX] {
@@ -217,6 +258,18 @@ mod tests {
         }
         assert!(numbers.iter().any(|&n| Sysno::from_raw(n).is_err()));
         assert!(!numbers.contains(&Sysno::Exit.number()));
+    }
+
+    /// The program reports through fds 1 and 2: no call may write garbage
+    /// there or close them.
+    #[test]
+    fn output_fds_are_never_written_or_closed() {
+        for index in 0..50_000 {
+            let call = generate(3, index, &LAYOUT);
+            if call.number == Sysno::Write.number() || call.number == Sysno::Close.number() {
+                assert!(call.args[0] != 1 && call.args[0] != 2, "call {index}: {call:?}");
+            }
+        }
     }
 
     /// Against the real validation layer, the generated calls reach success

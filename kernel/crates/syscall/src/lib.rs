@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
 
+pub mod copy;
 pub mod decode;
 pub mod fd;
 pub mod flags;
@@ -17,18 +18,20 @@ pub mod limits;
 pub mod mappings;
 pub mod memory;
 pub mod path;
+pub mod processes;
 pub mod pid;
 pub mod ret;
 pub mod stats;
 pub mod table;
 pub mod user_range;
 
+pub use copy::{copy_from_user, copy_to_user, UserPages};
 pub use decode::{decode, Call, Process};
 pub use fd::{Fd, FdTable};
 pub use mappings::Mappings;
 pub use memory::MemoryBudget;
 pub use ret::{decode_return, encode_return};
-pub use stats::{Outcome, SyscallStats};
+pub use stats::{AtomicSyscallStats, Outcome, SyscallStats};
 pub use sis_abi::Errno;
 pub use table::Sysno;
-pub use user_range::{Access, AddressSpace, Region, UserRange};
+pub use user_range::{Access, AddressSpace, Piece, Region, UserRange};

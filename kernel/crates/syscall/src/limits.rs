@@ -52,3 +52,15 @@ pub const MMAP_BASE: u64 = 0x30_0000_0000;
 /// Most mappings a process has (image segments, stack, argument page, mmaps);
 /// one more mmap is ENOMEM.
 pub const MAX_MAPPINGS: usize = 32;
+
+/// One past the top of every process's stack: the stack grows down from
+/// here, and the page above it (up to the image) stays unmapped, so running
+/// off either end of the stack faults instead of touching the image.
+pub const USER_STACK_TOP: u64 = USER_IMAGE_BASE - 16 * PAGE_SIZE;
+
+/// Pages of user stack every process gets (32 KiB), mapped at load time.
+pub const USER_STACK_PAGES: u64 = 8;
+
+/// Where the kernel puts a process's argument text (one read-only page of
+/// ARG_MAX bytes at most), clear of the stack and the image: 64 GiB.
+pub const USER_ARGS_ADDRESS: u64 = 0x10_0000_0000;

@@ -3,6 +3,7 @@
 //! success or each errno).
 
 use crate::table::Sysno;
+use core::sync::atomic::{AtomicU64, Ordering};
 use sis_abi::Errno;
 
 /// Rows: each call of the table, then one for unknown numbers (ENOSYS).
@@ -29,6 +30,10 @@ pub enum Outcome {
     Failed(Errno),
 }
 
+fn row(number: u64) -> usize {
+    Sysno::from_raw(number).map_or(Sysno::ALL.len(), |call| call as usize)
+}
+
 fn column(result: Result<u64, Errno>) -> usize {
     match result {
         Ok(_) => 0,
@@ -39,8 +44,7 @@ fn column(result: Result<u64, Errno>) -> usize {
 impl SyscallStats {
     /// Counts one call: `number` as the user passed it.
     pub fn record(&mut self, number: u64, result: Result<u64, Errno>) {
-        let row = Sysno::from_raw(number).map_or(Sysno::ALL.len(), |call| call as usize);
-        let cell = &mut self.counts[row][column(result)];
+        let cell = &mut self.counts[row(number)][column(result)];
         *cell = cell.saturating_add(1);
     }
 
@@ -61,9 +65,57 @@ impl SyscallStats {
     }
 }
 
+/// The same table shared by every CPU: one relaxed atomic add per call, no
+/// lock and no allocation (the kernel's since-boot counts behind
+/// `syscalls --json` and the `sis_syscalls_total` metrics).
+pub struct AtomicSyscallStats {
+    counts: [[AtomicU64; COLUMNS]; ROWS],
+}
+
+impl Default for AtomicSyscallStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AtomicSyscallStats {
+    pub const fn new() -> Self {
+        AtomicSyscallStats { counts: [const { [const { AtomicU64::new(0) }; COLUMNS] }; ROWS] }
+    }
+
+    /// Counts one call, as [`SyscallStats::record`].
+    pub fn record(&self, number: u64, result: Result<u64, Errno>) {
+        self.counts[row(number)][column(result)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A copy of the counts (each cell read once; calls racing with it are
+    /// in or out, never half-counted).
+    pub fn snapshot(&self) -> SyscallStats {
+        let mut stats = SyscallStats::default();
+        for (row, cells) in self.counts.iter().enumerate() {
+            for (column, cell) in cells.iter().enumerate() {
+                stats.counts[row][column] = cell.load(Ordering::Relaxed);
+            }
+        }
+        stats
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_atomic_table_counts_as_the_plain_one() {
+        let shared = AtomicSyscallStats::new();
+        let mut plain = SyscallStats::default();
+        for (number, result) in [(1, Ok(3)), (1, Err(Errno::EFAULT)), (17, Ok(0)), (400, Err(Errno::ENOSYS)), (1, Ok(1))] {
+            shared.record(number, result);
+            plain.record(number, result);
+        }
+        assert_eq!(shared.snapshot(), plain);
+        assert_eq!(shared.snapshot().total(), 5);
+    }
 
     #[test]
     fn counts_by_call_and_outcome() {

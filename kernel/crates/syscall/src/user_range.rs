@@ -8,7 +8,7 @@
 //! any user address (nothing is copied) but a kernel address is EFAULT even
 //! then. Alignment is never required: the kernel copies bytewise.
 
-use crate::limits::{USER_BASE, USER_TOP};
+use crate::limits::{PAGE_SIZE, USER_BASE, USER_TOP};
 use sis_abi::Errno;
 
 /// What the kernel will do with the user's bytes.
@@ -83,6 +83,42 @@ impl UserRange {
     pub fn end(&self) -> u64 {
         self.address + self.len
     }
+
+    /// The range cut at page boundaries, in address order: each piece is
+    /// (page address, offset in that page, offset in the range, length),
+    /// what a copy through a page -> frame map does one page at a time.
+    pub fn pieces(&self) -> impl Iterator<Item = Piece> {
+        let end = self.address + self.len;
+        let start = self.address;
+        let mut cursor = start;
+        core::iter::from_fn(move || {
+            if cursor >= end {
+                return None;
+            }
+            let page = cursor & !(PAGE_SIZE - 1);
+            let len = (page + PAGE_SIZE).min(end) - cursor;
+            let piece = Piece {
+                page,
+                page_offset: (cursor - page) as usize,
+                range_offset: (cursor - start) as usize,
+                len: len as usize,
+            };
+            cursor += len;
+            Some(piece)
+        })
+    }
+}
+
+/// One page's part of a [`UserRange`] (see [`UserRange::pieces`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    /// The page's user address (page-aligned).
+    pub page: u64,
+    /// Where the piece starts inside the page.
+    pub page_offset: usize,
+    /// Where the piece starts inside the range (the kernel buffer's offset).
+    pub range_offset: usize,
+    pub len: usize,
 }
 
 #[cfg(test)]
@@ -159,6 +195,25 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn pieces_split_at_page_ends() {
+        let range = UserRange { address: 0x1ff0, len: 0x1020 };
+        let pieces: Vec<Piece> = range.pieces().collect();
+        assert_eq!(
+            pieces,
+            vec![
+                Piece { page: 0x1000, page_offset: 0xff0, range_offset: 0, len: 0x10 },
+                Piece { page: 0x2000, page_offset: 0, range_offset: 0x10, len: 0x1000 },
+                Piece { page: 0x3000, page_offset: 0, range_offset: 0x1010, len: 0x10 },
+            ]
+        );
+        assert_eq!(UserRange { address: 0x5000, len: 0 }.pieces().count(), 0);
+        let exact: Vec<Piece> = UserRange { address: 0x5000, len: PAGE_SIZE }.pieces().collect();
+        assert_eq!(exact, vec![Piece { page: 0x5000, page_offset: 0, range_offset: 0, len: 4096 }]);
+        let last = UserRange { address: USER_TOP - 1, len: 1 }.pieces().collect::<Vec<_>>();
+        assert_eq!(last, vec![Piece { page: USER_TOP - PAGE_SIZE, page_offset: 4095, range_offset: 0, len: 1 }]);
+    }
+
+    #[test]
     fn a_lying_address_space_cannot_loop_or_widen_a_range() {
         struct Liar;
         impl AddressSpace for Liar {
@@ -194,6 +249,15 @@ pub(crate) mod tests {
             prop_assert_eq!(result.is_ok(), expected, "address {:#x} len {:#x}", address, len);
             if let Ok(range) = result {
                 prop_assert!(range.address.checked_add(range.len).is_some_and(|end| end <= USER_TOP));
+                // The pieces tile the range exactly, none crossing a page end.
+                let mut next = 0usize;
+                for piece in range.pieces() {
+                    prop_assert_eq!(piece.range_offset, next);
+                    prop_assert!(piece.len > 0 && piece.page_offset + piece.len <= PAGE_SIZE as usize);
+                    prop_assert_eq!(piece.page + piece.page_offset as u64, range.address + next as u64);
+                    next += piece.len;
+                }
+                prop_assert_eq!(next as u64, range.len);
             } else {
                 prop_assert_eq!(result, Err(Errno::EFAULT));
             }

@@ -4,6 +4,7 @@
 //! uses nothing else that is arch-specific:
 //!
 //! - `NAME: &str`: `"aarch64"`, `"riscv64"` or `"x86_64"`.
+//! - `ELF_MACHINE: sis_loader::Machine`: the machine user programs are built for.
 //! - Boot: the arch's entry code (its own `_start`) sets up a stack, clears
 //!   BSS, installs exception vectors, brings up the console UART and the
 //!   clock, reads the memory map (device tree or PVH start info), starts the
@@ -50,6 +51,43 @@
 //!   and `unsafe fn switch_context(from: *mut Context, to: *const Context)`:
 //!   the scheduler's task switch (callee-saved registers only: it is a
 //!   function call, made with interrupts off).
+//!
+//! User mode (`arch::user`, `<arch>/user.rs`; docs/SYSCALLS.md). A process
+//! is a scheduler task whose body loops on `user::run`, like a hypervisor's
+//! vCPU loop: every trap out of user mode (syscall, fault, interrupt) saves
+//! the user registers and returns from `run` on the task's own kernel stack.
+//! - `struct user::AddressSpace`: one process's translation tables. Its
+//!   kernel half maps exactly what the kernel's own tables map, none of it
+//!   reachable from user mode; its user half starts empty.
+//!   - `fn new() -> Result<AddressSpace, Errno>` (ENOMEM without table memory);
+//!   - `fn map(&mut self, virt: u64, frame: usize, writable: bool, executable: bool) -> Result<(), Errno>`:
+//!     one 4 KiB page, user-readable, at a page-aligned `virt` in
+//!     `[USER_BASE, USER_TOP)` (sis-syscall limits), onto the frame at
+//!     physical (= kernel identity) address `frame`; EINVAL if misaligned,
+//!     outside user space or already mapped, ENOMEM without table memory;
+//!   - `fn unmap(&mut self, virt: u64) -> Option<usize>`: removes a page and
+//!     returns its frame, with this CPU's stale translation flushed;
+//!   - `Drop` frees its table frames (never the user frames: their owner
+//!     unmaps them first) after making sure this CPU does not use it.
+//!   Table and user frames are 4 KiB heap blocks (identity-mapped RAM).
+//! - `struct user::Registers`: the whole user register file.
+//!   `fn new(entry: u64, stack_top: u64, arg0: u64, arg1: u64)`,
+//!   `fn syscall(&self) -> (u64, [u64; 6])` (number, arguments as the
+//!   table in sis-syscall reads them), `fn set_return(&mut self, value: u64)`
+//!   (the program counter is already past the syscall instruction when
+//!   `run` returns `Syscall`), `fn program_counter(&self) -> u64`,
+//!   `fn for_each_register(&self, visit: &mut dyn FnMut(&'static str, u64))`.
+//! - `fn user::run(registers: &mut Registers, space: &AddressSpace) -> UserExit`:
+//!   activates `space` on this CPU, enters user mode (EL0, U-mode, ring 3)
+//!   and returns at the next trap out of it. On an interrupt it handles the
+//!   interrupt as the kernel-mode path does (which may switch tasks) before
+//!   returning `Interrupt`. Called by a scheduler task with interrupts in
+//!   any state; returns with the state it was called with. `space` stays
+//!   active after returning (syscalls need no table switch).
+//! - `fn user::activate_kernel_tables()`: makes this CPU use the kernel's
+//!   own tables if it uses a process's (cheap when it already does). The
+//!   scheduler calls it before switching to another task, so a space is
+//!   only ever active on the CPU running its process.
 
 #[cfg(target_arch = "aarch64")]
 #[path = "aarch64/mod.rs"]
@@ -115,4 +153,46 @@ impl DeviceWindows {
     pub fn virtio_mmio(&self) -> &[sis_mem::Region] {
         &self.virtio_mmio[..self.virtio_mmio_count]
     }
+}
+
+/// Why user code trapped out of user mode without a syscall: what the
+/// process is killed for (`killed: pid 5 (fault): page fault at 0x0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserFault {
+    /// A load, store or fetch at `address` that its mapping does not allow
+    /// (unmapped, kernel-only, write to read-only, fetch from no-execute).
+    PageFault { address: u64 },
+    /// An undefined or privileged instruction at `address`.
+    IllegalInstruction { address: u64 },
+    /// A misaligned access or program counter at `address`.
+    Misaligned { address: u64 },
+    /// A breakpoint instruction at `address`.
+    Breakpoint { address: u64 },
+    /// Any other exception, by the arch's own code (ESR EC, scause, vector).
+    Other { code: u64, address: u64 },
+}
+
+impl UserFault {
+    /// The words of the kill report: `page fault at 0x0`.
+    pub fn describe(&self, out: &mut dyn core::fmt::Write) -> core::fmt::Result {
+        match *self {
+            UserFault::PageFault { address } => write!(out, "page fault at {address:#x}"),
+            UserFault::IllegalInstruction { address } => write!(out, "illegal instruction at {address:#x}"),
+            UserFault::Misaligned { address } => write!(out, "misaligned access at {address:#x}"),
+            UserFault::Breakpoint { address } => write!(out, "breakpoint at {address:#x}"),
+            UserFault::Other { code, address } => write!(out, "exception {code:#x} at {address:#x}"),
+        }
+    }
+}
+
+/// How `arch::user::run` returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserExit {
+    /// The program made a syscall: `Registers::syscall` has it.
+    Syscall,
+    /// The program faulted: it must be killed (never resumed at the same
+    /// instruction).
+    Fault(UserFault),
+    /// An interrupt arrived in user mode and was handled; resume the program.
+    Interrupt,
 }

@@ -112,9 +112,16 @@ global_asm!(
     handler = sym irq_handler,
 );
 
+/// The IRQ entry's handler (kernel code interrupted).
+extern "C" fn irq_handler() {
+    dispatch();
+}
+
 /// Acknowledges one interrupt, ends it at the GIC, then lets the scheduler
 /// act on it (which may switch tasks: the GIC must be done with it first).
-extern "C" fn irq_handler() {
+/// With IRQs masked, on the interrupted task's stack: from the IRQ entry
+/// above, or from `user::run` when user mode was interrupted.
+pub fn dispatch() {
     let Some(intid) = gic::acknowledge() else { return };
     match intid {
         timer::VIRTUAL_TIMER_INTID => {

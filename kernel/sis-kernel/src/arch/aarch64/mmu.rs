@@ -29,6 +29,10 @@
 //! block copies its attributes into 512 smaller entries, then single pages
 //! are changed. The tables are built once by the boot CPU, before any
 //! secondary starts, and never change afterwards (no TLB shootdowns).
+//!
+//! User processes run on copies of this level-1 table with their own user
+//! tables added (user_tables.rs); every kernel entry is global and out of
+//! EL0's reach (checked below).
 
 use core::arch::{asm, global_asm};
 use core::ptr::addr_of_mut;
@@ -37,7 +41,7 @@ use sis_mem::{MemoryMap, Region};
 
 /// A translation table: 512 descriptors, 4 KiB aligned (a 4 KiB granule table).
 #[repr(C, align(4096))]
-struct Table([u64; 512]);
+pub(super) struct Table(pub(super) [u64; 512]);
 
 /// The level-1 table every CPU uses (TTBR0_EL1). In .bss, so it is zero
 /// (all entries invalid) before `build_and_enable` fills it.
@@ -81,11 +85,11 @@ pub fn is_kernel_text(address: usize) -> bool {
     (core::ptr::addr_of!(__text_start) as usize..core::ptr::addr_of!(__text_end) as usize).contains(&address)
 }
 
-const GIB_SHIFT: u32 = 30;
-const TWO_MIB_SHIFT: u32 = 21;
-const PAGE_SHIFT: u32 = 12;
-const PAGE_BYTES: usize = 1 << PAGE_SHIFT;
-const ENTRIES: usize = 512;
+pub(super) const GIB_SHIFT: u32 = 30;
+pub(super) const TWO_MIB_SHIFT: u32 = 21;
+pub(super) const PAGE_SHIFT: u32 = 12;
+pub(super) const PAGE_BYTES: usize = 1 << PAGE_SHIFT;
+pub(super) const ENTRIES: usize = 512;
 /// The last 1 GiB slot of the 39-bit space is never mapped (see `build`).
 const UNMAPPED_SLOT: usize = ENTRIES - 1;
 
@@ -94,24 +98,60 @@ const UNMAPPED_SLOT: usize = ENTRIES - 1;
 pub const UNMAPPED_ADDRESS: usize = (UNMAPPED_SLOT << GIB_SHIFT) + 0x0dea_d000;
 
 // Block descriptor fields (Arm ARM DDI 0487, "VMSAv8-64 translation table format descriptors").
-const VALID_BLOCK: u64 = 0b01; // level 1 and 2
-const VALID_TABLE: u64 = 0b11; // level 1 and 2: points to the next table
-const VALID_PAGE: u64 = 0b11; // level 3
+pub(super) const VALID_BLOCK: u64 = 0b01; // level 1 and 2
+pub(super) const VALID_TABLE: u64 = 0b11; // level 1 and 2: points to the next table
+pub(super) const VALID_PAGE: u64 = 0b11; // level 3
 const ATTRIBUTE_INDEX_DEVICE: u64 = 0 << 2; // MAIR_EL1 Attr0
-const ATTRIBUTE_INDEX_NORMAL: u64 = 1 << 2; // MAIR_EL1 Attr1
-const READ_ONLY: u64 = 1 << 7; // AP[2]: no writes at EL1 (and none at EL0: AP[1] = 0)
-const INNER_SHAREABLE: u64 = 0b11 << 8;
-const ACCESS_FLAG: u64 = 1 << 10; // set, or the first access faults
-const PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 53;
-const UNPRIVILEGED_EXECUTE_NEVER: u64 = 1 << 54;
+pub(super) const ATTRIBUTE_INDEX_NORMAL: u64 = 1 << 2; // MAIR_EL1 Attr1
+/// AP[1]: EL0 may access the page (user pages only; no kernel mapping has it).
+pub(super) const EL0_ACCESS: u64 = 1 << 6;
+pub(super) const READ_ONLY: u64 = 1 << 7; // AP[2]: no writes at EL1 (and none at EL0: AP[1] = 0)
+pub(super) const INNER_SHAREABLE: u64 = 0b11 << 8;
+pub(super) const ACCESS_FLAG: u64 = 1 << 10; // set, or the first access faults
+/// nG: the translation belongs to the current address space only (user
+/// pages); kernel mappings are global, the same in every space.
+pub(super) const NOT_GLOBAL: u64 = 1 << 11;
+pub(super) const PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 53;
+pub(super) const UNPRIVILEGED_EXECUTE_NEVER: u64 = 1 << 54;
+// Table descriptor limits on everything below them (level 1 and 2).
+/// PXNTable: nothing below is executable at EL1.
+pub(super) const TABLE_PRIVILEGED_EXECUTE_NEVER: u64 = 1 << 59;
+/// UXNTable: nothing below is executable at EL0.
+pub(super) const TABLE_UNPRIVILEGED_EXECUTE_NEVER: u64 = 1 << 60;
+/// APTable = 0b01: nothing below is accessible from EL0.
+pub(super) const TABLE_NO_EL0_ACCESS: u64 = 1 << 61;
 /// Bits that are not the output address (low attributes, and the upper ones).
-const ATTRIBUTE_MASK: u64 = 0xFFF | (0xFFF << 52);
+pub(super) const ATTRIBUTE_MASK: u64 = 0xFFF | (0xFFF << 52);
 
 const DEVICE_ATTRIBUTES: u64 = ATTRIBUTE_INDEX_DEVICE | ACCESS_FLAG | PRIVILEGED_EXECUTE_NEVER | UNPRIVILEGED_EXECUTE_NEVER;
 const NORMAL_ATTRIBUTES: u64 =
     ATTRIBUTE_INDEX_NORMAL | INNER_SHAREABLE | ACCESS_FLAG | PRIVILEGED_EXECUTE_NEVER | UNPRIVILEGED_EXECUTE_NEVER;
 /// Kernel text: executable at EL1, read-only.
 const TEXT_ATTRIBUTES: u64 = ATTRIBUTE_INDEX_NORMAL | INNER_SHAREABLE | ACCESS_FLAG | UNPRIVILEGED_EXECUTE_NEVER | READ_ONLY;
+
+// Every kernel mapping is out of user mode's reach in every process's
+// tables (which share these entries, user_tables.rs): no EL0 access (AP[1]
+// clear) and never executable at EL0 (UXN; EL0 execute is governed by UXN,
+// not by AP), kernel text included.
+const _: () = {
+    let kernel_mappings = [DEVICE_ATTRIBUTES, NORMAL_ATTRIBUTES, NORMAL_ATTRIBUTES | READ_ONLY, TEXT_ATTRIBUTES];
+    let mut index = 0;
+    while index < kernel_mappings.len() {
+        assert!(kernel_mappings[index] & EL0_ACCESS == 0);
+        assert!(kernel_mappings[index] & UNPRIVILEGED_EXECUTE_NEVER != 0);
+        assert!(kernel_mappings[index] & NOT_GLOBAL == 0);
+        index += 1;
+    }
+};
+
+/// The kernel's level-1 table: every process's tables start as a copy of
+/// it (user_tables.rs), and TTBR0_EL1 holds it whenever no process's do.
+/// Written only by `build_and_enable`, before any secondary starts.
+pub(super) fn kernel_level1() -> &'static Table {
+    // SAFETY: after boot nothing writes the table (module comment); shared
+    // reads are fine.
+    unsafe { &*core::ptr::addr_of!(__sis_level1_table) }
+}
 
 /// Fills the tables for `memory` and turns the MMU on for this CPU.
 ///
@@ -286,6 +326,18 @@ global_asm!(
     "    orr x9, x9, x10",
     "    bic x9, x9, #(1 << 1)",
     "    bic x9, x9, #(1 << 19)",
+    // What user mode (EL0) may do, the same whether the kernel was entered
+    // at EL1 or EL2 (whose reset values differ): SA0 (bit 4) checks its
+    // stack alignment; nTWI/nTWE (bits 16, 18) let it wait in WFI/WFE (the
+    // next interrupt ends the wait and the tick preempts it as usual);
+    // UMA (bit 9: DAIF), DZE (14: DC ZVA), UCT (15: CTR_EL0) and UCI (26:
+    // cache maintenance) clear, so those trap and kill the process.
+    "    mov x10, #(1 << 4)",
+    "    movk x10, #((1 << 0) | (1 << 2)), lsl #16",
+    "    orr x9, x9, x10",
+    "    mov x10, #((1 << 9) | (1 << 14) | (1 << 15))",
+    "    movk x10, #(1 << 10), lsl #16",
+    "    bic x9, x9, x10",
     "    msr sctlr_el1, x9",
     "    isb",
     "    ret",

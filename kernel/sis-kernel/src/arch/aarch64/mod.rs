@@ -13,6 +13,8 @@
 //! - trap.rs: exception vectors, `TrapFrame`, fault descriptions
 //! - exit.rs: poweroff (semihosting / PSCI), halt, the deliberate fault
 //! - context.rs: `Context`, `switch_context`, frame records
+//! - user.rs: user mode: `Registers`, `run`, the EL0 trap path
+//! - user_tables.rs: per-process translation tables, TTBR0 and TLB per CPU
 
 mod boot;
 mod context;
@@ -26,6 +28,8 @@ mod smp;
 mod timer;
 mod trap;
 mod uart;
+pub mod user;
+mod user_tables;
 
 pub use context::{current_frame_pointer, frame_record, switch_context, Context};
 pub use exit::{halt, poweroff, trigger_fault};
@@ -46,3 +50,6 @@ pub fn console_write(bytes: &[u8]) {
 pub fn console_read() -> Option<u8> {
     uart::read_byte()
 }
+
+/// The ELF machine of user programs this kernel runs.
+pub const ELF_MACHINE: sis_loader::Machine = sis_loader::Machine::Aarch64;

@@ -47,12 +47,27 @@ pub fn init() {
     stop_this_cpu();
 }
 
+/// CNTKCTL_EL1 (UNKNOWN out of reset): user mode may read the virtual
+/// count (EL0VCTEN, bit 1) and nothing else. In particular it cannot touch
+/// the timer registers (EL0VTEN, EL0PTEN clear): a process that could stop
+/// the virtual timer would stop the preemption tick.
+const USER_TIMER_ACCESS: u64 = 1 << 1;
+
 /// Disables this CPU's virtual and physical EL1 timers, whose enable bits
-/// are UNKNOWN out of reset, so they cannot hold an interrupt line high.
+/// are UNKNOWN out of reset, so they cannot hold an interrupt line high,
+/// and sets what user mode may do with them (`USER_TIMER_ACCESS`).
 pub fn stop_this_cpu() {
-    // SAFETY: writing 0 to CNTV_CTL_EL0 / CNTP_CTL_EL0 disables the timers; EL1 may always do it.
+    // SAFETY: writing 0 to CNTV_CTL_EL0 / CNTP_CTL_EL0 disables the timers;
+    // CNTKCTL_EL1 only governs EL0 access; EL1 may always write all three.
     unsafe {
-        asm!("msr cntv_ctl_el0, xzr", "msr cntp_ctl_el0, xzr", "isb", options(nomem, nostack));
+        asm!(
+            "msr cntv_ctl_el0, xzr",
+            "msr cntp_ctl_el0, xzr",
+            "msr cntkctl_el1, {access}",
+            "isb",
+            access = in(reg) USER_TIMER_ACCESS,
+            options(nomem, nostack),
+        );
     }
 }
 

@@ -1,9 +1,10 @@
 //! Exception vectors: every exception saves the full register state and ends in `crate::panic::fault`.
 //!
-//! IRQs from kernel code go to irq.rs (the scheduler's tick and the UART).
-//! The kernel has no user mode, so every other exception is unexpected, with
-//! one exception: the semihosting `hlt` of `poweroff` when QEMU runs without
-//! semihosting, which falls back to PSCI SYSTEM_OFF.
+//! IRQs from kernel code go to irq.rs (the scheduler's tick and the UART);
+//! synchronous exceptions and IRQs from user mode (EL0) end `user::run`
+//! (user.rs). Every other exception is unexpected, with one exception: the
+//! semihosting `hlt` of `poweroff` when QEMU runs without semihosting, which
+//! falls back to PSCI SYSTEM_OFF.
 
 use core::arch::{asm, global_asm};
 use core::fmt::Write;
@@ -31,7 +32,8 @@ pub struct TrapFrame {
 const FRAME_BYTES: usize = 288;
 const _: () = assert!(core::mem::size_of::<TrapFrame>() == FRAME_BYTES);
 
-const REGISTER_NAMES: [&str; 31] = [
+/// x0-x30 by name, for register dumps (here and user.rs).
+pub(super) const REGISTER_NAMES: [&str; 31] = [
     "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17",
     "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29", "x30",
 ];
@@ -150,7 +152,19 @@ global_asm!(
     ".balign 0x80",
     "msr spsel, #0",
     "b __sis_irq_entry",
-    vector_entries!(2 3 4 5 6 7 8 9 10 11 12 13 14 15),
+    vector_entries!(2 3 4 5 6 7),
+    // Synchronous exception and IRQ from user mode (EL0, AArch64): SP_EL1
+    // is the kernel frame `run` left on the task's stack (user.rs); the
+    // user's x0/x1 go just below it, x1 says which, and user.rs saves the rest.
+    ".balign 0x80",
+    "stp x0, x1, [sp, #-16]",
+    "mov x1, #0",
+    "b __sis_user_trap",
+    ".balign 0x80",
+    "stp x0, x1, [sp, #-16]",
+    "mov x1, #1",
+    "b __sis_user_trap",
+    vector_entries!(10 11 12 13 14 15),
     "",
     "__sis_trap_common:",
     "    stp x2, x3, [sp, #16]",

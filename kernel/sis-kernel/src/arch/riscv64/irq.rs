@@ -1,6 +1,7 @@
 //! Interrupts: the entry for interrupts taken from kernel code (on the
 //! interrupted task's stack), the sstatus.SIE helpers, the CPU index, and
-//! the dispatch of the timer and UART interrupts to the scheduler.
+//! the dispatch of the timer and UART interrupts to the scheduler (also
+//! used by user.rs for interrupts taken in user mode).
 //!
 //! trap.rs's vector sends interrupts (scause bit 63) here before touching
 //! the per-hart trap stack: the frame goes on the interrupted task's own
@@ -184,6 +185,13 @@ extern "C" fn interrupt_handler() {
     let scause: u64;
     // SAFETY: reading scause has no side effect; interrupts are masked here.
     unsafe { asm!("csrr {}, scause", out(reg) scause, options(nomem, nostack)) };
+    dispatch(scause);
+}
+
+/// Acknowledges the interrupt `scause` names and hands it to the scheduler
+/// (which may switch tasks). With interrupts masked: from the kernel-mode
+/// entry above, and from user.rs for an interrupt taken in user mode.
+pub(super) fn dispatch(scause: u64) {
     match scause & !(1 << 63) {
         INTERRUPT_SUPERVISOR_TIMER => {
             // STIP stays pending until the timer is set again: cancel it first.

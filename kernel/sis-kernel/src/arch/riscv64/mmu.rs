@@ -13,7 +13,8 @@
 //! Every entry is global with A and D set, so no hart ever needs hardware
 //! A/D updates. Built once by the boot hart before the secondaries start;
 //! each hart then writes satp (`enable_on_this_hart`). The tables never
-//! change afterwards.
+//! change afterwards, so a process's root (user.rs) can copy the root's
+//! entries once and share everything under them.
 
 use core::arch::asm;
 use core::ptr::addr_of_mut;
@@ -30,23 +31,26 @@ const POOL_TABLES: usize = 12;
 static mut TABLE_POOL: [Table; POOL_TABLES] = [const { Table([0; 512]) }; POOL_TABLES];
 static mut POOL_USED: usize = 0;
 
-const VALID: u64 = 1 << 0;
-const READ: u64 = 1 << 1;
-const WRITE: u64 = 1 << 2;
-const EXECUTE: u64 = 1 << 3;
+// Sv39 PTE bits (privileged spec v1.12, 4.3.1 "Addressing and Memory Protection").
+pub(super) const VALID: u64 = 1 << 0;
+pub(super) const READ: u64 = 1 << 1;
+pub(super) const WRITE: u64 = 1 << 2;
+pub(super) const EXECUTE: u64 = 1 << 3;
+/// U: reachable from U-mode and never executable in S-mode (4.3.1).
+pub(super) const USER: u64 = 1 << 4;
 const GLOBAL: u64 = 1 << 5;
-const ACCESSED: u64 = 1 << 6;
-const DIRTY: u64 = 1 << 7;
-const LEAF_FLAGS: u64 = READ | WRITE | EXECUTE;
+pub(super) const ACCESSED: u64 = 1 << 6;
+pub(super) const DIRTY: u64 = 1 << 7;
+pub(super) const LEAF_FLAGS: u64 = READ | WRITE | EXECUTE;
 const DATA: u64 = VALID | READ | WRITE | GLOBAL | ACCESSED | DIRTY;
 const TEXT: u64 = VALID | READ | EXECUTE | GLOBAL | ACCESSED;
 const READ_ONLY: u64 = VALID | READ | GLOBAL | ACCESSED;
 const FLAG_BITS: u64 = 0x3FF;
-const PAGE_SHIFT: u32 = 12;
+pub(super) const PAGE_SHIFT: u32 = 12;
 const PAGE_BYTES: usize = 1 << PAGE_SHIFT;
-const GIB_SHIFT: u32 = 30;
-const MIB2_SHIFT: u32 = 21;
-const ENTRIES: usize = 512;
+pub(super) const GIB_SHIFT: u32 = 30;
+pub(super) const MIB2_SHIFT: u32 = 21;
+pub(super) const ENTRIES: usize = 512;
 /// Sv39's mode in satp[63:60].
 const SATP_MODE_SV39: usize = 8 << 60;
 /// Gigapages of devices on QEMU virt: everything below RAM at 2 GiB.
@@ -73,7 +77,7 @@ pub fn is_kernel_text(address: usize) -> bool {
 }
 
 /// A leaf entry mapping the page, megapage or gigapage at `address`.
-fn leaf(address: usize, flags: u64) -> u64 {
+pub(super) fn leaf(address: usize, flags: u64) -> u64 {
     ((address >> PAGE_SHIFT) as u64) << 10 | flags
 }
 
@@ -164,9 +168,36 @@ pub unsafe fn build(memory: &MemoryMap) {
     }
 }
 
+/// The physical address an entry (leaf or table pointer) points at.
+pub(super) fn entry_address(entry: u64) -> usize {
+    ((entry >> 10) << PAGE_SHIFT) as usize
+}
+
+/// An entry pointing at the next-level table at `table`.
+pub(super) fn table_entry(table: usize) -> u64 {
+    ((table >> PAGE_SHIFT) as u64) << 10 | VALID
+}
+
+/// The kernel's root table entries, for a process root to copy.
+pub(super) fn kernel_root_entries() -> &'static [u64; ENTRIES] {
+    // SAFETY: `build` wrote the root before the first task existed, and
+    // nothing writes it afterwards, so shared reads are sound.
+    unsafe { &(*core::ptr::addr_of!(ROOT)).0 }
+}
+
+/// The satp value that selects the root table at physical `root` (ASID 0:
+/// user.rs says why no ASIDs).
+pub(super) fn satp_for(root: usize) -> usize {
+    SATP_MODE_SV39 | (root >> PAGE_SHIFT)
+}
+
+/// The satp value of the kernel's own tables.
+pub(super) fn kernel_satp() -> usize {
+    satp_for(core::ptr::addr_of!(ROOT) as usize)
+}
+
 /// Turns Sv39 on for the calling hart with the tables `build` made.
 pub fn enable_on_this_hart() {
-    let root = core::ptr::addr_of!(ROOT) as usize;
     // SAFETY: the tables identity-map everything this hart runs and touches
     // (code, stacks, data, devices), so execution continues unchanged; the
     // fences order the table writes before the first walk.
@@ -175,7 +206,7 @@ pub fn enable_on_this_hart() {
             "sfence.vma",
             "csrw satp, {satp}",
             "sfence.vma",
-            satp = in(reg) SATP_MODE_SV39 | (root >> PAGE_SHIFT),
+            satp = in(reg) kernel_satp(),
             options(nostack),
         );
     }

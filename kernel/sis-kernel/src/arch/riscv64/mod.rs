@@ -4,7 +4,8 @@
 //! calls), `uart` (NS16550A console), `plic` and `timer` (interrupt sources), `irq` (interrupt entry, SIE, CPU index),
 //! `idle` (`wait_for_event`), `trap` (exception entry, `TrapFrame`),
 //! `smp` (secondary harts), `context` (task switch, frame records),
-//! `exit` (power-off, halt, deliberate fault), `memory` (device tree), `mmu` (Sv39: W^X, guard pages, no null page).
+//! `exit` (power-off, halt, deliberate fault), `memory` (device tree), `mmu` (Sv39: W^X, guard pages, no null page),
+//! `user` (process tables, U-mode entry and the trap back: `arch::user`).
 //! Boot contract facts: docs/boot-riscv64.md.
 
 mod boot;
@@ -20,6 +21,7 @@ mod smp;
 mod timer;
 mod trap;
 mod uart;
+pub mod user;
 
 pub use context::{current_frame_pointer, frame_record, switch_context, Context};
 pub use exit::{halt, poweroff, trigger_fault};
@@ -46,3 +48,6 @@ pub fn console_read() -> Option<u8> {
 pub fn monotonic_ns() -> u64 {
     timer::monotonic_ns()
 }
+
+/// The ELF machine of user programs this kernel runs.
+pub const ELF_MACHINE: sis_loader::Machine = sis_loader::Machine::Riscv64;

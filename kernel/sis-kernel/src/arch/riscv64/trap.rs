@@ -5,8 +5,10 @@
 //! trap stack in sscratch, so a trap entered with a broken sp (stack
 //! overflow, a wild pointer) still has a good stack to save the frame on.
 //!
-//! Interrupts leave at once for irq.rs, on the interrupted stack. Every
-//! other trap is an exception: a bug. It ends in `crate::panic::fault`.
+//! A trap from U-mode (sstatus.SPP = 0) leaves at once for user.rs, whose
+//! `run` set sscratch to a frame on the task's kernel stack. From S-mode,
+//! interrupts leave for irq.rs, on the interrupted stack; every other trap
+//! is an exception: a bug. It ends in `crate::panic::fault`.
 
 use core::arch::global_asm;
 use core::fmt::{self, Write};
@@ -29,7 +31,7 @@ pub struct TrapFrame {
 
 /// ABI names and register numbers in the order the report prints them
 /// (RISC-V psABI, "Integer Register Convention").
-const REGISTER_NAMES: [(&str, usize); 31] = [
+pub(super) const REGISTER_NAMES: [(&str, usize); 31] = [
     ("ra", 1), ("sp", 2), ("gp", 3), ("tp", 4),
     ("t0", 5), ("t1", 6), ("t2", 7), ("t3", 28), ("t4", 29), ("t5", 30), ("t6", 31),
     ("s0", 8), ("s1", 9), ("s2", 18), ("s3", 19), ("s4", 20), ("s5", 21), ("s6", 22),
@@ -124,9 +126,18 @@ global_asm!(
     ".globl sis_trap_vector",
     "sis_trap_vector:",
     "csrrw sp, sscratch, sp",
-    // Interrupts (scause bit 63) are handled on the interrupted stack
-    // (irq.rs): swap back and go there. t0 is parked below the trap stack top.
+    // t0 is parked below the new sp: the trap stack top, or (from U-mode)
+    // the kernel frame user.rs put on the task's stack.
     "sd t0, -8(sp)",
+    // sstatus.SPP clear: the trap came from U-mode, and sscratch held that
+    // task's kernel frame (user.rs owns the rest of the way).
+    "csrr t0, sstatus",
+    "andi t0, t0, {sstatus_spp}",
+    "bnez t0, 0f",
+    "j sis_user_trap",
+    "0:",
+    // Interrupts (scause bit 63) are handled on the interrupted stack
+    // (irq.rs): swap back and go there.
     "csrr t0, scause",
     "bgez t0, 1f",
     "ld t0, -8(sp)",
@@ -229,6 +240,7 @@ global_asm!(
     "ld sp, 16(sp)",
     "sret",
     frame_size = const FRAME_SIZE,
+    sstatus_spp = const SSTATUS_SPP,
     sepc = const offset_of!(TrapFrame, sepc),
     sstatus = const offset_of!(TrapFrame, sstatus),
     scause = const offset_of!(TrapFrame, scause),
@@ -237,7 +249,9 @@ global_asm!(
 );
 
 /// scause bit 63: the trap is an interrupt (privileged spec 4.1.9).
-const SCAUSE_INTERRUPT: u64 = 1 << 63;
+pub(super) const SCAUSE_INTERRUPT: u64 = 1 << 63;
+/// sstatus bit 8: SPP, the privilege the trap came from (1 = S, 0 = U).
+pub(super) const SSTATUS_SPP: u64 = 1 << 8;
 
 extern "C" fn trap_handler(frame: &mut TrapFrame) {
     // Exceptions are fatal, so this only counts up. A fault inside the fault

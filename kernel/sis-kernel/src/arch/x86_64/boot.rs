@@ -47,7 +47,9 @@ core::arch::global_asm!(
     ".popsection",
     //
     // GDT (Intel SDM Vol. 3A, 3.4.5): 0x08 64-bit code, 0x10 flat data,
-    // 0x18 the 16-byte TSS descriptor that descriptors.rs fills in.
+    // 0x18 the 16-byte TSS descriptor that descriptors.rs fills in, then
+    // the ring-3 segments in SYSRET's order (descriptors.rs): 0x28 unused
+    // 32-bit user code, 0x30 user data (DPL 3), 0x38 64-bit user code (DPL 3).
     ".pushsection .data.boot_gdt, \"aw\"",
     ".balign 16",
     ".globl boot_gdt",
@@ -57,6 +59,9 @@ core::arch::global_asm!(
     ".quad 0x00CF92000000FFFF",
     ".quad 0",
     ".quad 0",
+    ".quad 0",
+    ".quad 0x00CFF2000000FFFF",
+    ".quad 0x00AFFA000000FFFF",
     "boot_gdt_end:",
     ".balign 8",
     ".globl boot_gdtr",
@@ -191,6 +196,7 @@ extern "C" fn boot_main(start_info_paddr: u32) -> ! {
     irq::set_cpu_index(0);
     uart::init();
     descriptors::init_boot_cpu();
+    super::user::init_this_cpu();
     let start_info = match memory::read_start_info(start_info_paddr as usize) {
         Ok(info) => info,
         Err(reason) => panic!("PVH boot: {reason}"),

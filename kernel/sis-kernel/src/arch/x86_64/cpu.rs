@@ -57,6 +57,18 @@ pub unsafe fn rdmsr(msr: u32) -> u64 {
     (u64::from(high) << 32) | u64::from(low)
 }
 
+/// Writes a model-specific register.
+///
+/// # Safety
+/// The MSR must exist on this CPU, and the value must be one the kernel
+/// can live with (EFER, STAR, LSTAR... change how the CPU behaves).
+pub unsafe fn wrmsr(msr: u32, value: u64) {
+    // SAFETY: the caller vouches for the MSR and the value.
+    unsafe {
+        asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32, options(nostack, preserves_flags))
+    };
+}
+
 /// Reads the time-stamp counter (no serialisation: callers only need a
 /// counter that never goes back on this CPU).
 pub fn rdtsc() -> u64 {

@@ -1,6 +1,8 @@
-//! Descriptor tables: a TSS per CPU (for the double-fault stack) in the boot
-//! GDT or a secondary's own GDT, and
-//! the 256-entry IDT pointing at the stubs in trap.rs (Intel SDM Vol. 3A, 6.14 and 7.7).
+//! Descriptor tables: the GDT (kernel and ring-3 segments, laid out as
+//! SYSCALL/SYSRET need them), a TSS per CPU (RSP0 for traps from ring 3,
+//! IST 1 for the double-fault stack) in the boot GDT or a secondary's own
+//! GDT, and the 256-entry IDT pointing at the stubs in trap.rs (Intel SDM
+//! Vol. 3A, 5.8.8, 6.14 and 7.7).
 
 use core::arch::asm;
 use core::ptr::addr_of_mut;
@@ -19,6 +21,19 @@ pub const SPURIOUS_VECTOR: u8 = 0xff;
 const DOUBLE_FAULT_VECTOR: usize = 8;
 const TSS_SELECTOR: u16 = 0x18;
 const KERNEL_CODE_SELECTOR: u16 = 0x08;
+/// GDT entries (boot.rs's `boot_gdt`): null, kernel code 0x08, kernel data
+/// 0x10, the 16-byte TSS at 0x18, then the ring-3 trio SYSRET indexes from
+/// STAR[63:48] = 0x28 (SDM Vol. 2B, SYSRET): +0 a 32-bit user code slot
+/// (left null: no compatibility mode), +8 user data 0x30, +16 64-bit user
+/// code 0x38.
+pub const GDT_ENTRIES: usize = 8;
+pub const SYSRET_SELECTOR_BASE: u16 = 0x28;
+/// User data (SS) and 64-bit code (CS) with RPL 3, as SYSRET loads them.
+pub const USER_DATA_SELECTOR: u16 = 0x30 | 3;
+pub const USER_CODE_SELECTOR: u16 = 0x38 | 3;
+/// Breakpoint: a DPL-3 gate, so `int3` in user mode arrives as #BP rather
+/// than as #GP (every other gate is DPL 0: `int n` from ring 3 is #GP).
+const BREAKPOINT_VECTOR: usize = 3;
 /// Bytes between consecutive stubs in trap.rs (`.balign 16`).
 const TRAP_STUB_BYTES: usize = 16;
 
@@ -58,13 +73,13 @@ impl IdtEntry {
         reserved: 0,
     };
 
-    fn interrupt_gate(handler: usize, ist: u8) -> IdtEntry {
+    fn interrupt_gate(handler: usize, ist: u8, dpl: u8) -> IdtEntry {
         IdtEntry {
             offset_low: handler as u16,
             selector: KERNEL_CODE_SELECTOR,
             ist,
-            // Present, DPL 0, 64-bit interrupt gate: IF is cleared on entry.
-            type_attributes: 0x8e,
+            // Present, DPL, 64-bit interrupt gate: IF is cleared on entry.
+            type_attributes: 0x8e | (dpl << 5),
             offset_middle: (handler >> 16) as u16,
             offset_high: (handler >> 32) as u32,
             reserved: 0,
@@ -109,7 +124,7 @@ static mut SECONDARY_TSS: [TaskStateSegment; SECONDARY_SLOTS] = [const { TaskSta
     reserved3: 0,
     io_map_base: core::mem::size_of::<TaskStateSegment>() as u16,
 } }; SECONDARY_SLOTS];
-static mut SECONDARY_GDT: [[u64; 5]; SECONDARY_SLOTS] = [[0; 5]; SECONDARY_SLOTS];
+static mut SECONDARY_GDT: [[u64; GDT_ENTRIES]; SECONDARY_SLOTS] = [[0; GDT_ENTRIES]; SECONDARY_SLOTS];
 static mut SECONDARY_FAULT_STACKS: [FaultStack; SECONDARY_SLOTS] =
     [const { FaultStack([0; FAULT_STACK_BYTES]) }; SECONDARY_SLOTS];
 
@@ -127,7 +142,8 @@ fn tss_descriptor(tss: *const TaskStateSegment) -> (u64, u64) {
 
 /// A secondary (CPU `index` >= 1): its own GDT (the boot GDT's code and
 /// data descriptors, same selectors, plus its TSS), its TSS with a
-/// double-fault stack, then the shared IDT.
+/// double-fault stack (its RSP0 slot goes to the CPU block), then the
+/// shared IDT.
 pub fn init_secondary_cpu(index: usize) {
     let slot = index.min(SECONDARY_SLOTS - 1);
     // SAFETY: each CPU writes only its own slot, once, before loading it;
@@ -140,11 +156,15 @@ pub fn init_secondary_cpu(index: usize) {
         let boot = addr_of_mut!(boot_gdt);
         let (gdt, boot) = (&mut *gdt, &*boot);
         gdt[..3].copy_from_slice(&boot[..3]);
+        gdt[5..].copy_from_slice(&boot[5..]);
         let (low, high) = tss_descriptor(tss);
         gdt[3] = low;
         gdt[4] = high;
-        let pointer =
-            DescriptorPointer { limit: (core::mem::size_of::<[u64; 5]>() - 1) as u16, base: gdt.as_ptr() as u64 };
+        super::irq::set_rsp0_slot(addr_of_mut!((*tss).privilege_stacks).cast::<u64>());
+        let pointer = DescriptorPointer {
+            limit: (core::mem::size_of::<[u64; GDT_ENTRIES]>() - 1) as u16,
+            base: gdt.as_ptr() as u64,
+        };
         asm!("lgdt [{}]", in(reg) &pointer, options(readonly, nostack, preserves_flags));
         asm!("ltr {0:x}", in(reg) TSS_SELECTOR, options(nostack, preserves_flags));
     }
@@ -152,7 +172,7 @@ pub fn init_secondary_cpu(index: usize) {
 }
 
 extern "C" {
-    static mut boot_gdt: [u64; 5];
+    static mut boot_gdt: [u64; GDT_ENTRIES];
     static __fault_stack_top: u8;
     static trap_stubs: u8;
 }
@@ -165,6 +185,7 @@ pub fn init_boot_cpu() {
         let tss = addr_of_mut!(TSS);
         (*tss).interrupt_stacks[0] = core::ptr::addr_of!(__fault_stack_top) as u64;
         // System-segment descriptor: type 0x9 (available 64-bit TSS), present.
+        super::irq::set_rsp0_slot(addr_of_mut!((*tss).privilege_stacks).cast::<u64>());
         let (low, high) = tss_descriptor(tss);
         let gdt = addr_of_mut!(boot_gdt);
         (*gdt)[3] = low;
@@ -175,7 +196,8 @@ pub fn init_boot_cpu() {
         let idt = addr_of_mut!(IDT);
         for (vector, entry) in (*idt).iter_mut().enumerate() {
             let ist = if vector == DOUBLE_FAULT_VECTOR { 1 } else { 0 };
-            *entry = IdtEntry::interrupt_gate(stubs + vector * TRAP_STUB_BYTES, ist);
+            let dpl = if vector == BREAKPOINT_VECTOR { 3 } else { 0 };
+            *entry = IdtEntry::interrupt_gate(stubs + vector * TRAP_STUB_BYTES, ist, dpl);
         }
     }
     load_idt();

@@ -5,7 +5,8 @@
 //! (exception stubs and `TrapFrame`), `irq` (IF helpers, CPU index), `acpi` (RSDP, MADT, FADT), `apic` (local
 //! APIC, I/O APIC, legacy PIC), `timer` (TSC clock, APIC timer, idle wait),
 //! `uart` (COM1), `smp` (INIT-SIPI-SIPI), `memory` (PVH start info), `paging` (W^X, guard pages), `context`
-//! (task switch, frame records) and `exit` (power-off, halt, fault).
+//! (task switch, frame records), `exit` (power-off, halt, fault) and `user`
+//! (ring 3: page tables, syscall entry, `run`).
 
 mod acpi;
 mod apic;
@@ -21,6 +22,7 @@ mod smp;
 mod timer;
 mod trap;
 mod uart;
+pub mod user;
 
 pub const NAME: &str = "x86_64";
 
@@ -32,3 +34,6 @@ pub use smp::cpus_online;
 pub use timer::{monotonic_ns, set_timer_deadline, wait_for_event};
 pub use trap::TrapFrame;
 pub use uart::{console_read, console_write};
+
+/// The ELF machine of user programs this kernel runs.
+pub const ELF_MACHINE: sis_loader::Machine = sis_loader::Machine::X86_64;

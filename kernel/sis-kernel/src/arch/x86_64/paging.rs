@@ -26,6 +26,7 @@ struct Table([u64; 512]);
 static mut TASK_STACK_TABLES: [Table; 2] = [const { Table([0; 512]) }; 2];
 
 extern "C" {
+    static boot_pml4: [u64; 512];
     static mut boot_pd: [u64; 2048];
     static mut boot_pt: [u64; 512];
     static __text_start: u8;
@@ -39,6 +40,13 @@ extern "C" {
 /// [start, end) of the task stack area (stacks.rs).
 pub fn task_stack_area() -> (usize, usize) {
     (core::ptr::addr_of!(__task_stacks_start) as usize, core::ptr::addr_of!(__task_stacks_end) as usize)
+}
+
+/// Physical (= identity) address of the kernel's own PML4 (boot.rs): what
+/// CR3 holds outside user processes, and the kernel half every process's
+/// tables copy (user.rs).
+pub fn kernel_pml4() -> usize {
+    core::ptr::addr_of!(boot_pml4) as usize
 }
 
 pub fn is_kernel_text(address: usize) -> bool {

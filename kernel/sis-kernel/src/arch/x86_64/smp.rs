@@ -54,6 +54,9 @@ core::arch::global_asm!(
     "or eax, (1 << 8) | (1 << 11)", // LME | NXE (paging.rs sets execute-disable bits)
     "wrmsr",
     "mov eax, cr0",
+    // CR0 after INIT is 0x60000010: clear CD and NW (caches on, as on the
+    // boot CPU), then PG | WP | PE.
+    "and eax, 0x9fffffff",
     "or eax, 0x80010001",
     "mov cr0, eax",
     // jmp far 0x08:ap_long_mode, with a 32-bit offset (0x66 prefix).
@@ -118,6 +121,7 @@ extern "C" fn secondary_main(stack_index: u32) -> ! {
     // Stack index 0 is the first secondary, CPU index 1.
     irq::set_cpu_index(stack_index as usize + 1);
     descriptors::init_secondary_cpu(stack_index as usize + 1);
+    super::user::init_this_cpu();
     apic::init_this_cpu();
     CPUS_ONLINE.fetch_add(1, Ordering::Release);
     crate::secondary_main()

@@ -11,8 +11,9 @@ use super::descriptors::{PIC_VECTOR_BASE, SPURIOUS_VECTOR, TIMER_VECTOR, UART_VE
 // pushes an error code only for vectors 8, 10-14, 17, 21, 29 and 30; the
 // other stubs push a 0 in its place so every frame has the same layout.
 // The common path then saves the general registers, CR2 and CR3, and passes
-// the frame to `trap_dispatch`. 24 quadwords are pushed after the CPU aligned
-// RSP to 16 (SDM 6.14.2), so the call happens on a 16-byte aligned stack.
+// the frame to `trap_dispatch` (from kernel code) or to user.rs (from ring
+// 3). 24 quadwords are pushed after the CPU aligned RSP to 16 (SDM 6.14.2),
+// so the call happens on a 16-byte aligned stack.
 core::arch::global_asm!(
     ".pushsection .text.trap, \"ax\"",
     ".balign 16",
@@ -52,6 +53,9 @@ core::arch::global_asm!(
     "pushq %rax",
     "movq %rsp, %rdi",
     "cld",
+    // From ring 3 (the CS selector's RPL): the user path below.
+    "testb $3, 160(%rsp)",
+    "jnz 5f",
     "call {dispatch}",
     "addq $16, %rsp", // CR3, CR2
     "popq %r15",
@@ -71,8 +75,22 @@ core::arch::global_asm!(
     "popq %rax",
     "addq $16, %rsp", // vector, error code
     "iretq",
+    // A trap from user mode arrived on TSS.RSP0, which `user::run` set to
+    // its saved kernel stack, so the 192-byte frame ends exactly there.
+    // Back to the kernel's GS, save and handle (user.rs), then return from
+    // `run` through that stack: the frame is never resumed with iretq.
+    "5:",
+    "swapgs",
+    // RFLAGS = just the reserved bit: the gate cleared IF and TF, but not
+    // AC, which a program may set and which would lift SMAP in the kernel.
+    "pushq $2",
+    "popfq",
+    "call {user_dispatch}",
+    "addq $192, %rsp",
+    "jmp sis_x86_64_user_return",
     ".popsection",
     dispatch = sym trap_dispatch,
+    user_dispatch = sym super::user::user_trap_dispatch,
     options(att_syntax),
 );
 
@@ -309,16 +327,32 @@ fn describe(frame: &TrapFrame, out: &mut DescriptionBuffer) {
     };
 }
 
-/// Entered from `trap_common` with interrupts off. Returns for the interrupts
-/// the kernel expects (the scheduler's tick and the UART, which may switch
-/// tasks before returning); anything else ends in `panic::fault`.
+/// Entered from `trap_common` with interrupts off, for a trap from kernel
+/// code. Returns for the interrupts the kernel expects (the scheduler's
+/// tick and the UART, which may switch tasks before returning); anything
+/// else ends in `panic::fault`.
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    if !handle_interrupt(frame.vector) {
+        fatal(frame)
+    }
+}
+
+/// Reports an unexpected exception or interrupt and stops the kernel.
+pub fn fatal(frame: &TrapFrame) -> ! {
+    let mut description = DescriptionBuffer { bytes: [0; 192], length: 0 };
+    describe(frame, &mut description);
+    crate::panic::fault(description.as_str(), frame)
+}
+
+/// Handles an interrupt the kernel expects, whether it arrived in kernel
+/// or user mode (user.rs); false for any other vector. May switch tasks.
+pub fn handle_interrupt(vector: u64) -> bool {
     const TIMER: u64 = TIMER_VECTOR as u64;
     const UART: u64 = UART_VECTOR as u64;
     const SPURIOUS: u64 = SPURIOUS_VECTOR as u64;
     const PIC_FIRST: u64 = PIC_VECTOR_BASE as u64;
     const PIC_LAST: u64 = PIC_VECTOR_BASE as u64 + 15;
-    match frame.vector {
+    match vector {
         // EOI before the scheduler runs: it may switch tasks, and the local
         // APIC must be free to deliver the next interrupt meanwhile.
         TIMER => {
@@ -335,10 +369,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         SPURIOUS => {}
         // The PICs are masked; a spurious IRQ 7/15 can still arrive and needs no EOI.
         PIC_FIRST..=PIC_LAST => {}
-        _ => {
-            let mut description = DescriptionBuffer { bytes: [0; 192], length: 0 };
-            describe(frame, &mut description);
-            crate::panic::fault(description.as_str(), frame)
-        }
+        _ => return false,
     }
+    true
 }

@@ -19,6 +19,7 @@ mod observe;
 mod stress;
 mod system;
 mod tasks;
+mod user;
 mod workload;
 
 /// Why a command failed; the shell prints one `error:` line for it.
@@ -27,6 +28,8 @@ pub enum CommandError {
     Errno(Errno, String),
     /// Wrong arguments: `error: EINVAL: usage: <usage>`.
     Usage,
+    /// No error line, just this status (`run`: the program's exit status).
+    Status(u8),
 }
 
 pub type CommandResult = Result<(), CommandError>;
@@ -62,6 +65,10 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "ps", usage: "ps", summary: "list tasks", run: tasks::ps },
     Command { name: "sleep", usage: "sleep <ms>", summary: "sleep, letting other tasks run", run: tasks::sleep },
     Command { name: "spin", usage: "spin --tasks N --ms M [--background]", summary: "run N busy tasks for M ms, print the work done", run: tasks::spin },
+    Command { name: "programs", usage: "programs", summary: "list the embedded user programs and their checked ELF segments", run: user::programs },
+    Command { name: "run", usage: "run [--repeat N | --background] <program> [args...]", summary: "run a user program as a process and wait for it", run: user::run },
+    Command { name: "kill", usage: "kill <pid>", summary: "end a user process (see ps)", run: user::kill },
+    Command { name: "syscalls", usage: "syscalls [--json]", summary: "syscalls since boot by call and errno", run: user::syscalls },
     Command { name: "ls", usage: "ls [path]", summary: "list a directory", run: fs::ls },
     Command { name: "cat", usage: "cat <path>", summary: "print a file", run: fs::cat },
     Command { name: "touch", usage: "touch <path>", summary: "create an empty file", run: fs::touch },
@@ -134,6 +141,7 @@ pub fn run_line(shell: &mut Shell, line: &str) -> u8 {
             crate::println!("error: {}: usage: {}", Errno::EINVAL.name(), command.usage);
             Errno::EINVAL.code()
         }
+        Err(CommandError::Status(status)) => status,
     }
 }
 

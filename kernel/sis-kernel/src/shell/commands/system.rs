@@ -49,6 +49,8 @@ pub fn memstats(invocation: &mut Invocation<'_>) -> CommandResult {
     let _ = writeln!(out, "heap_allocations {}", heap.allocations);
     let _ = writeln!(out, "heap_frees {}", heap.frees);
     let _ = writeln!(out, "heap_failed_allocations {}", heap.failed_allocations);
+    // Frames user processes hold (docs/SYSCALLS.md): 0 once they all exited.
+    let _ = writeln!(out, "user_pages {}", crate::user::user_pages());
     Ok(())
 }
 

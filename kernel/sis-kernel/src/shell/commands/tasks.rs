@@ -28,6 +28,7 @@ pub fn ps(invocation: &mut Invocation<'_>) -> CommandResult {
             task.switches_in
         );
     }
+    super::user::write_processes(invocation.out);
     Ok(())
 }
 

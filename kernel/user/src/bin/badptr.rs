@@ -1,0 +1,44 @@
+//! `run badptr`: hands write(2) pointers it must refuse — the kernel image,
+//! the null page, a range that wraps — and prints each errno. Exit 0 when
+//! every one was EFAULT, 1 otherwise.
+#![no_std]
+#![no_main]
+
+use sis_user::{print, print_hex, write_raw, Errno};
+
+/// The kernel image's first byte on this arch (its linker.ld).
+#[cfg(target_arch = "aarch64")]
+const KERNEL_IMAGE: u64 = 0x4020_0000;
+#[cfg(target_arch = "riscv64")]
+const KERNEL_IMAGE: u64 = 0x8020_0000;
+#[cfg(target_arch = "x86_64")]
+const KERNEL_IMAGE: u64 = 0x10_0000;
+
+fn main(_args: &str) -> u8 {
+    let mut failures = 0;
+    for (address, len) in [(KERNEL_IMAGE, 16), (0, 16), (sis_user::USER_TOP - 8, 16), (u64::MAX - 7, 16)] {
+        print("badptr: write(1, ");
+        print_hex(address);
+        print(", 16) = ");
+        match write_raw(1, address, len) {
+            Err(errno) => {
+                print(errno.name());
+                if errno != Errno::EFAULT {
+                    failures += 1;
+                }
+            }
+            Ok(_) => {
+                print("success");
+                failures += 1;
+            }
+        }
+        print("\n");
+    }
+    if failures == 0 {
+        0
+    } else {
+        1
+    }
+}
+
+sis_user::entry!(main);
