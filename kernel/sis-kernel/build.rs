@@ -27,7 +27,7 @@ fn main() {
 }
 
 /// The user programs the kernel carries, in the order `programs` lists them.
-const USER_PROGRAMS: [&str; 5] = ["hello", "fault", "badptr", "fuzz", "selftest"];
+const USER_PROGRAMS: [&str; 6] = ["hello", "fault", "badptr", "fuzz", "selftest", "escape"];
 
 /// Writes `user_programs.rs`: a table of (name, ELF bytes) with each ELF
 /// copied from SIS_USER_PROGRAMS (default ../user/target) /<target>/release.

@@ -12,10 +12,11 @@ import assert from "node:assert/strict";
 import { type Arch, ARCHES } from "../../src/arch.ts";
 import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS } from "../../src/qemu/profiles.ts";
-import { type CommandResult, Session, SessionPanicError } from "../../src/session/driver.ts";
+import { Session, SessionPanicError } from "../../src/session/driver.ts";
 import { ensureKernels } from "../../src/runs/kernels.ts";
 import { testContext } from "../../src/context.ts";
 import { ROOT } from "./_harness.ts";
+import { memstats, ok } from "./_user.ts";
 
 /** Fresh kernels: the engine's incremental build first, as kernel_test does. */
 const kernels = await ensureKernels(ROOT, [...ARCHES], testContext({ cwd: ROOT, env: Deno.env.toObject() }));
@@ -35,21 +36,6 @@ const HEAP_SLACK_BYTES = 32 * 1024;
 
 /** Sysno numbers (kernel/crates/syscall/src/table.rs). */
 const SLEEP = 9;
-
-async function ok(session: Session, command: string, timeoutMs?: number): Promise<string[]> {
-  const result: CommandResult = await session.run(command, timeoutMs);
-  assert.equal(result.status, 0, `${command} failed (${result.status}): ${result.output.join("\n")}`);
-  return result.output;
-}
-
-/** `memstats` as name -> number. */
-async function memstats(session: Session): Promise<Record<string, number>> {
-  const lines = await ok(session, "memstats");
-  return Object.fromEntries(lines.map((line) => {
-    const [name, value] = line.split(" ");
-    return [name, Number(value)];
-  }));
-}
 
 interface SyscallCounts {
   calls: number;

@@ -10,6 +10,15 @@
 pub use sis_syscall::limits::USER_TOP;
 pub use sis_syscall::{decode_return, Errno, Sysno};
 
+/// The kernel image's first byte on this arch (its linker.ld): a kernel
+/// address user mode may not reach (badptr's and escape's default).
+#[cfg(target_arch = "aarch64")]
+pub const KERNEL_IMAGE: u64 = 0x4020_0000;
+#[cfg(target_arch = "riscv64")]
+pub const KERNEL_IMAGE: u64 = 0x8020_0000;
+#[cfg(target_arch = "x86_64")]
+pub const KERNEL_IMAGE: u64 = 0x10_0000;
+
 /// Raw syscall: number and up to four arguments in, the return register out.
 #[inline(always)]
 pub fn syscall(number: Sysno, a0: u64, a1: u64, a2: u64, a3: u64) -> u64 {

@@ -4,15 +4,7 @@
 #![no_std]
 #![no_main]
 
-use sis_user::{print, print_hex, write_raw, Errno};
-
-/// The kernel image's first byte on this arch (its linker.ld).
-#[cfg(target_arch = "aarch64")]
-const KERNEL_IMAGE: u64 = 0x4020_0000;
-#[cfg(target_arch = "riscv64")]
-const KERNEL_IMAGE: u64 = 0x8020_0000;
-#[cfg(target_arch = "x86_64")]
-const KERNEL_IMAGE: u64 = 0x10_0000;
+use sis_user::{print, print_hex, write_raw, Errno, KERNEL_IMAGE};
 
 fn main(_args: &str) -> u8 {
     let mut failures = 0;
