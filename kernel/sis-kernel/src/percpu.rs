@@ -49,11 +49,15 @@ pub fn cpu(index: usize) -> Option<&'static PerCpu> {
     CPUS.get(index)
 }
 
-/// Panics (debug builds) when this CPU already holds a lock ranked at or
+/// Whether locks check their order: debug builds, and release builds with
+/// the `lock-order-check` feature.
+const CHECK_LOCK_ORDER: bool = cfg!(any(debug_assertions, feature = "lock-order-check"));
+
+/// Panics (when `CHECK_LOCK_ORDER`) when this CPU already holds a lock ranked at or
 /// above `rank`: taking it now could deadlock against a CPU that follows
 /// the documented order. The report names both locks (sis-lockorder).
 pub fn check_lock_order(rank: u8) {
-    if cfg!(debug_assertions) {
+    if CHECK_LOCK_ORDER {
         if let Err(violation) = this_cpu().held_lock_ranks.check(rank) {
             panic!("{violation}");
         }
@@ -61,13 +65,13 @@ pub fn check_lock_order(rank: u8) {
 }
 
 pub fn note_locked(rank: u8) {
-    if cfg!(debug_assertions) {
+    if CHECK_LOCK_ORDER {
         this_cpu().held_lock_ranks.note_locked(rank);
     }
 }
 
 pub fn note_unlocked(rank: u8) {
-    if cfg!(debug_assertions) {
+    if CHECK_LOCK_ORDER {
         this_cpu().held_lock_ranks.note_unlocked(rank);
     }
 }

@@ -100,7 +100,7 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "overflow", usage: "overflow", summary: "overflow the shell's stack into its guard page", run: system::overflow },
     Command { name: "wx", usage: "wx", summary: "write into kernel text (W^X makes it fault)", run: system::wx },
     Command { name: "null", usage: "null", summary: "read through a null pointer", run: system::null },
-    #[cfg(debug_assertions)]
+    #[cfg(any(debug_assertions, feature = "lock-order-check"))]
     Command { name: "lockorder", usage: "lockorder", summary: "take two ranked locks out of order (the debug lock-order check panics)", run: system::lock_order_inversion },
 ];
 

@@ -222,10 +222,10 @@ pub fn random(invocation: &mut Invocation<'_>) -> CommandResult {
 }
 
 /// Takes a rank-3 lock, then a rank-1 lock: the inversion the lock-order
-/// check exists for. Debug builds only (release builds compile the check
-/// out, and the command with it); two locks of its own, so no real lock is
+/// check exists for. Only where the check is compiled in (debug builds, and
+/// release builds with `lock-order-check`); two locks of its own, so no real lock is
 /// held when the check panics. tests/e2e/lockorder_test.ts runs it.
-#[cfg(debug_assertions)]
+#[cfg(any(debug_assertions, feature = "lock-order-check"))]
 pub fn lock_order_inversion(_invocation: &mut Invocation<'_>) -> CommandResult {
     use crate::sync::{rank, IrqMutex};
     static OUTER: IrqMutex<(), { rank::SCHEDULER }> = IrqMutex::new(());
