@@ -16,6 +16,9 @@
  *   (a checkout with build/<arch>/sis-kernel.elf, e.g. main's) when given.
  *
  * Usage: deno run -A bench/sched.ts [--runs N] [--ms M] [--reference DIR]
+ *          [--only speedup,latency,boot,switch] [--arch aarch64,riscv64,x86_64]
+ * (`--only` and `--arch` pick sections and archs, for a quick look at one
+ * figure on a shared machine; the default is every section on every arch.)
  */
 import { join } from "node:path";
 import { type Arch, ARCHES } from "../src/arch.ts";
@@ -107,99 +110,125 @@ async function contextSwitchP50(arch: Arch, path: string): Promise<number> {
   }
 }
 
+const SECTIONS = ["speedup", "latency", "boot", "switch"] as const;
+function listArgument<T extends string>(name: string, allowed: readonly T[]): readonly T[] {
+  const value = argument(name);
+  if (value === undefined) return allowed;
+  const picked = value.split(",");
+  const unknown = picked.filter((item) => !(allowed as readonly string[]).includes(item));
+  if (unknown.length > 0) {
+    console.error(`${name}: unknown ${unknown.join(", ")} (one or more of ${allowed.join(",")})`);
+    Deno.exit(2);
+  }
+  return picked as T[];
+}
+const sections = listArgument("--only", SECTIONS);
+const arches = listArgument("--arch", ARCHES);
 const runs = runsArgument(Deno.args, 3);
 const durationMs = Number(argument("--ms") ?? 2000);
 const reference = argument("--reference");
 const us = (value: number) => `${value.toFixed(1)} us`;
 
-console.log(
-  `SMP speedup: spin --tasks 2 --ms ${durationMs}, -smp 2 over -smp 1 (median of ${runs}; target >= 1.6x)`,
-);
-for (const arch of ARCHES) {
-  const path = kernelPath(arch);
-  if (!path) continue;
-  const one: number[] = [];
-  const two: number[] = [];
-  for (let run = 0; run < runs; run++) {
-    one.push(await spinWork(arch, path, 1, durationMs));
-    two.push(await spinWork(arch, path, 2, durationMs));
-  }
-  const speedup = median(two) / median(one);
+if (sections.includes("speedup")) {
   console.log(
-    `${arch.padEnd(9)} smp1 ${median(one)}  smp2 ${median(two)}  speedup ${speedup.toFixed(2)}x  ${
-      speedup >= 1.6 ? "ok" : "UNDER TARGET"
-    }`,
+    `SMP speedup: spin --tasks 2 --ms ${durationMs}, -smp 2 over -smp 1 (median of ${runs}; target >= 1.6x)`,
   );
-}
-
-console.log(
-  "\necho round trip, 200 echos, idle vs spin --tasks 4 in the background, 1 and 2 CPUs (target p99 < 50 ms)",
-);
-for (const arch of ARCHES) {
-  const path = kernelPath(arch);
-  if (!path) continue;
-  for (const cpus of [1, 2]) {
-    const idle = await echoLatencies(arch, path, 200, false, cpus);
-    const loaded = await echoLatencies(arch, path, 200, true, cpus);
-    const p99 = quantile(loaded, 0.99);
-    console.log(
-      `${arch.padEnd(9)} smp${cpus}  idle p50 ${ms(quantile(idle, 0.5))} p99 ${
-        ms(quantile(idle, 0.99))
-      }  loaded p50 ${ms(quantile(loaded, 0.5))} p99 ${ms(p99)}  ${p99 < 50 ? "ok" : "OVER TARGET"}`,
-    );
-  }
-}
-
-console.log(`\nboot to prompt with -smp 4 (median of ${runs}; target <= 300 ms and <= 2x bare QEMU -smp 4)`);
-const dir = await Deno.makeTempDir({ prefix: "sis-bench-" });
-try {
-  for (const arch of ARCHES) {
+  for (const arch of arches) {
     const path = kernelPath(arch);
     if (!path) continue;
-    const image = join(dir, `${arch}.bin`);
-    await Deno.writeFile(image, MINIMAL_IMAGES[arch]);
-    const bare: number[] = [];
-    const boot: number[] = [];
-    const referenceBoot: number[] = [];
-    const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
+    const one: number[] = [];
+    const two: number[] = [];
     for (let run = 0; run < runs; run++) {
-      bare.push(await bareStart(arch, image, 4));
-      const { machine, ms: bootMs } = await bootToPrompt(arch, path, withCpus(4));
-      boot.push(bootMs);
-      await machine.shutdown();
-      if (referencePath) {
-        const theirs = await bootToPrompt(arch, referencePath, withCpus(4));
-        referenceBoot.push(theirs.ms);
-        await theirs.machine.shutdown();
-      }
+      one.push(await spinWork(arch, path, 1, durationMs));
+      two.push(await spinWork(arch, path, 2, durationMs));
     }
-    const ratio = median(boot) / median(bare);
-    const versus = referencePath ? `  reference ${ms(median(referenceBoot))}` : "";
+    const speedup = median(two) / median(one);
     console.log(
-      `${arch.padEnd(9)} bare ${ms(median(bare))}  prompt ${ms(median(boot))}  ratio ${
-        ratio.toFixed(2)
-      }${versus}  ${median(boot) <= 300 && ratio <= 2 ? "ok" : "OVER TARGET"}`,
+      `${arch.padEnd(9)} smp1 ${median(one)}  smp2 ${median(two)}  speedup ${speedup.toFixed(2)}x  ${
+        speedup >= 1.6 ? "ok" : "UNDER TARGET"
+      }`,
     );
   }
-} finally {
-  await Deno.remove(dir, { recursive: true });
 }
 
-console.log(
-  `\ncontext switch p50 after 20 x (sleep 5; echo) (median of ${runs})${reference ? ` vs ${reference}` : ""}`,
-);
-for (const arch of ARCHES) {
-  const path = kernelPath(arch);
-  if (!path) continue;
-  const ours: number[] = [];
-  const theirs: number[] = [];
-  const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
-  for (let run = 0; run < runs; run++) {
-    ours.push(await contextSwitchP50(arch, path));
-    if (referencePath) theirs.push(await contextSwitchP50(arch, referencePath));
+if (sections.includes("latency")) {
+  console.log(
+    "\necho round trip, 200 echos, idle vs spin --tasks 4 in the background, 1 and 2 CPUs (target p99 < 50 ms)",
+  );
+  for (const arch of arches) {
+    const path = kernelPath(arch);
+    if (!path) continue;
+    for (const cpus of [1, 2]) {
+      const idle = await echoLatencies(arch, path, 200, false, cpus);
+      const loaded = await echoLatencies(arch, path, 200, true, cpus);
+      const p99 = quantile(loaded, 0.99);
+      console.log(
+        `${arch.padEnd(9)} smp${cpus}  idle p50 ${ms(quantile(idle, 0.5))} p99 ${
+          ms(quantile(idle, 0.99))
+        }  loaded p50 ${ms(quantile(loaded, 0.5))} p99 ${ms(p99)}  ${p99 < 50 ? "ok" : "OVER TARGET"}`,
+      );
+    }
   }
-  const versus = referencePath
-    ? `  reference ${us(median(theirs))}  ${median(ours) <= median(theirs) ? "ok" : "ABOVE REFERENCE"}`
-    : "";
-  console.log(`${arch.padEnd(9)} p50 ${us(median(ours))}${versus}`);
+}
+
+if (sections.includes("boot")) {
+  console.log(
+    `\nboot to prompt with -smp 4 (median of ${runs}; target <= 300 ms and <= 2x bare QEMU -smp 4)`,
+  );
+  const dir = await Deno.makeTempDir({ prefix: "sis-bench-" });
+  try {
+    for (const arch of arches) {
+      const path = kernelPath(arch);
+      if (!path) continue;
+      const image = join(dir, `${arch}.bin`);
+      await Deno.writeFile(image, MINIMAL_IMAGES[arch]);
+      const bare: number[] = [];
+      const boot: number[] = [];
+      const referenceBoot: number[] = [];
+      const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
+      for (let run = 0; run < runs; run++) {
+        bare.push(await bareStart(arch, image, 4));
+        const { machine, ms: bootMs } = await bootToPrompt(arch, path, withCpus(4));
+        boot.push(bootMs);
+        await machine.shutdown();
+        if (referencePath) {
+          const theirs = await bootToPrompt(arch, referencePath, withCpus(4));
+          referenceBoot.push(theirs.ms);
+          await theirs.machine.shutdown();
+        }
+      }
+      const ratio = median(boot) / median(bare);
+      const versus = referencePath ? `  reference ${ms(median(referenceBoot))}` : "";
+      console.log(
+        `${arch.padEnd(9)} bare ${ms(median(bare))}  prompt ${ms(median(boot))}  ratio ${
+          ratio.toFixed(2)
+        }${versus}  ${median(boot) <= 300 && ratio <= 2 ? "ok" : "OVER TARGET"}`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (sections.includes("switch")) {
+  console.log(
+    `\ncontext switch p50 after 20 x (sleep 5; echo) (median of ${runs})${
+      reference ? ` vs ${reference}` : ""
+    }`,
+  );
+  for (const arch of arches) {
+    const path = kernelPath(arch);
+    if (!path) continue;
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
+    for (let run = 0; run < runs; run++) {
+      ours.push(await contextSwitchP50(arch, path));
+      if (referencePath) theirs.push(await contextSwitchP50(arch, referencePath));
+    }
+    const versus = referencePath
+      ? `  reference ${us(median(theirs))}  ${median(ours) <= median(theirs) ? "ok" : "ABOVE REFERENCE"}`
+      : "";
+    console.log(`${arch.padEnd(9)} p50 ${us(median(ours))}${versus}`);
+  }
 }
