@@ -52,6 +52,13 @@ export const soakCommand = command(
       description:
         message`Arm chaos MODE in an interval with RATE % chance (random_panic:5); the kernel restarts.`,
     })),
+    scrape: withDefault(
+      option("--scrape", choice(["serial", "http"] as const, { metavar: "HOW" }), {
+        description:
+          message`Read the metrics with ${"metricsctl"} on the serial console (${"serial"}, the default) or from the kernel's ${"/metrics"} over HTTP through the host port forward (${"http"}).`,
+      }),
+      "serial" as const,
+    ),
     seed: optional(option("--seed", integer({ min: 0, metavar: "N" }), {
       description: message`Seed of the chaos schedule (random by default; kept in the manifest).`,
     })),
@@ -96,9 +103,20 @@ export async function runSoak(options: SoakOptions, context: CommandContext): Pr
     throw new UsageError(`--interval ${options.interval} is longer than --duration ${options.duration}`);
   }
   const chaos = options.chaos === undefined ? undefined : parseChaos(options.chaos);
+  if (options.scrape === "http" && chaos?.mode === "network_fail") {
+    throw new UsageError(
+      "--scrape http with --chaos network_fail: an armed interval drops every frame, so no HTTP scrape could get through",
+      { fix: "use --scrape serial with network_fail" },
+    );
+  }
   const root = await findProjectRoot(context.cwd, context.env, systemProbe);
   const settings = await loadSettings(root);
   const [machineConfig] = selectConfigs(settings, options.config);
+  if (resume === undefined && options.scrape === "http" && !machineConfig.network) {
+    throw new UsageError(`--scrape http needs a NIC, and config "${machineConfig.name}" has none`, {
+      fix: "use --scrape serial, or a config with the network (every config but no-network)",
+    });
+  }
   const argv = ["sis", "soak"];
   for (const [flagName, value] of Object.entries(options)) {
     if (flagName === "command" || value === undefined || value === false) continue;
@@ -116,6 +134,7 @@ export async function runSoak(options: SoakOptions, context: CommandContext): Pr
       leakBytes: options.leak,
       chaos,
       seed: options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0],
+      scrape: options.scrape,
     },
     machineConfig,
     root,

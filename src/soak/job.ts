@@ -13,12 +13,14 @@ import {
   SOAK_BUILD_DIR,
   type SoakArchResult,
   type SoakJob,
+  type SoakPlan,
   type SoakRunOptions,
   stressCommand,
 } from "./plan.ts";
 import { seededRandom } from "./random.ts";
 import { EVENTS_FILE, SAMPLES_FILE } from "./report.ts";
 import type { SoakEvent } from "./samples.ts";
+import { HttpScraper, type MetricsScraper } from "./http_scrape.ts";
 import { Scraper } from "./scrape.ts";
 import type { SoakWriter } from "./writer.ts";
 
@@ -75,6 +77,8 @@ export async function soakArch(
       throw mapped;
     }
   };
+  // A scrape (a command, or an HTTP request) not answered this long is a hang.
+  const scrapeTimeoutMs = options.commandTimeoutMs ?? Math.max(20_000, 5 * plan.intervalMs);
   const recorder = await run.record({ config: plan.config, soak: true });
   event(
     job.firstBoot === 1 ? "start" : "resume",
@@ -93,7 +97,7 @@ export async function soakArch(
         result.boots += 1;
         const session = new Session(machine, {
           bootTimeoutMs: options.bootTimeoutMs ?? 30_000,
-          commandTimeoutMs: options.commandTimeoutMs ?? Math.max(20_000, 5 * plan.intervalMs),
+          commandTimeoutMs: scrapeTimeoutMs,
           onEvent: (serial) => {
             recorder.event(serial as unknown as Record<string, unknown>);
             if (serial.kind !== "log" && serial.kind !== "line") return;
@@ -128,7 +132,7 @@ export async function soakArch(
           endAt = performance.now() + job.remainingMs;
           state.startedAt = performance.now();
         }
-        const scraper = new Scraper();
+        const scraper = scraperFor(plan.scrape, machine, scrapeTimeoutMs);
         let tick = performance.now();
         while (!run.stop.isStopped) {
           tick += plan.intervalMs;
@@ -208,6 +212,17 @@ export async function soakArch(
     await recorder.finish(result);
   }
   return result;
+}
+
+/** The serial scraper, or the HTTP one on the machine's forward of the kernel's port 9100. */
+function scraperFor(mode: SoakPlan["scrape"], machine: BootedMachine, timeoutMs: number): MetricsScraper {
+  if (mode !== "http") return new Scraper();
+  if (!machine.forwards) {
+    throw new UsageError(`--scrape http needs a machine with a NIC; this config has none`, {
+      fix: "use --scrape serial, or a config with the network (every config but no-network)",
+    });
+  }
+  return new HttpScraper(machine.forwards.metrics, timeoutMs);
 }
 
 /** An arch's result before anything ran: the start of a soak job, and a job the run never started. */

@@ -5,6 +5,10 @@ import { UsageError } from "../errors.ts";
 export const WORKLOADS = ["mixed", "fs", "heap", "tasks", "idle"] as const;
 export type SoakWorkload = typeof WORKLOADS[number];
 
+/** Where a soak reads the metrics: `metricsctl` on the serial console, or the kernel's HTTP `/metrics`. */
+export const SCRAPE_MODES = ["serial", "http"] as const;
+export type SoakScrape = typeof SCRAPE_MODES[number];
+
 /** Chaos modes a soak may arm: every mode of the kernel (the list is defined once, in src/chaos). */
 export const SOAK_CHAOS_MODES = CHAOS_MODES;
 export type SoakChaosMode = ChaosMode;

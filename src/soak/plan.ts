@@ -6,7 +6,7 @@ import type { KernelFailure } from "../report/results.ts";
 import type { EngineJob, Launcher } from "../runs/engine.ts";
 import type { KernelBuilder } from "../runs/kernels.ts";
 import type { RunStop } from "../runs/signals.ts";
-import type { SoakChaos, SoakWorkload } from "./options.ts";
+import type { SoakChaos, SoakScrape, SoakWorkload } from "./options.ts";
 
 /** Kernels for soaks: the stress workload and chaos compiled in, apart from the plain kernels. */
 export const SOAK_BUILD_DIR = "build/soak";
@@ -23,6 +23,8 @@ export interface SoakPlan {
   leakBytes: number;
   chaos?: SoakChaos;
   seed: number;
+  /** How samples are read; absent in bundles from before HTTP scraping, which scraped the serial console. */
+  scrape?: SoakScrape;
 }
 
 export interface SoakRunOptions {

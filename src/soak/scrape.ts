@@ -1,6 +1,7 @@
 /** Reading `metricsctl` through the framed session: the full `simple` scrape, the `values` scrape, and the scraper that uses both. */
 import { parseNumber } from "../parse/prometheus.ts";
 import type { Session } from "../session/driver.ts";
+import type { MetricsScraper } from "./http_scrape.ts";
 
 /**
  * Turns `metricsctl --format simple` output into the sample's metrics: the
@@ -40,7 +41,7 @@ export function parseValues(
  * UART: docs/observability.md). A value count that does not match the names
  * falls back to a full scrape and learns the names again.
  */
-export class Scraper {
+export class Scraper implements MetricsScraper {
   #keys: string[] | undefined;
 
   async scrape(session: Pick<Session, "run">): Promise<Record<string, number>> {

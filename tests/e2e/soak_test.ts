@@ -87,6 +87,62 @@ Deno.test({
 
 Deno.test({
   name:
+    "sis soak --scrape http reads every arch's /metrics through the port forward, in the same sample format",
+  sanitizeResources: false,
+  async fn() {
+    const run = await sis([
+      "soak",
+      "--arch",
+      "all",
+      "--duration",
+      "20s",
+      "--interval",
+      "1s",
+      "--scrape",
+      "http",
+    ]);
+    const dir = bundleOf(run.stderr);
+    try {
+      assert.equal(run.code, 0, run.stderr + run.stdout);
+      const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+      assert.equal(manifest.soak.scrape, "http");
+      const samples = (await readLines(join(dir, "samples.ndjson"))).filter((line) => line !== "").map((
+        line,
+      ) => JSON.parse(line) as { t: number; arch: string; boot: number; metrics: Record<string, number> });
+      const summary = await readSummary(dir);
+      for (const arch of ARCHES) {
+        const mine = samples.filter((sample) => sample.arch === arch).sort((a, b) => a.t - b.t);
+        assert(mine.length >= 17, `${arch}: ${mine.length} samples in 20 s at 1 s`);
+        for (const sample of mine) {
+          assert.equal(sample.boot, 1);
+          for (
+            const key of ["sis_heap_current_bytes", "sis_tasks", "sis_vfs_used_bytes", "sis_uptime_seconds"]
+          ) {
+            assert.equal(typeof sample.metrics[key], "number", `${arch}: ${key} in every sample`);
+          }
+          // Series keys as the exposition writes them: a name, then labels in braces.
+          for (const key of Object.keys(sample.metrics)) {
+            assert.match(key, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?$/, `${arch}: key ${key}`);
+          }
+        }
+        // Each sample is one GET /metrics answered 200: the kernel's own count
+        // rises by one per scrape (the serial scrape leaves it alone).
+        const served = mine.map((sample) => sample.metrics['sis_http_requests_total{code="200"}']);
+        for (let i = 1; i < served.length; i++) {
+          assert.equal(served[i], served[i - 1] + 1, `${arch}: /metrics answers ${served.join(",")}`);
+        }
+        for (const series of ["sis_heap_current_bytes", "sis_tasks", "sis_vfs_used_bytes"]) {
+          assert.notEqual(verdictOf(summary, arch, series).verdict, "leak", `${arch} ${series}`);
+        }
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
     "kill -9 of sis soak keeps every sample written but at most the last, and --resume continues the bundle",
   sanitizeResources: false,
   async fn() {
@@ -393,6 +449,15 @@ Deno.test("sis soak refuses a bad duration, interval, chaos or a resume of a mis
       [["--arch", "x86_64", "--duration", "1m", "--chaos", "random_panic"], /Invalid --chaos/],
       [["--arch", "x86_64"], /needs --arch and --duration/],
       [["--resume", "runs/does-not-exist"], /Cannot resume ".*does-not-exist": no readable manifest/],
+      [
+        ["--arch", "x86_64", "--duration", "1m", "--scrape", "http", "--config", "no-network"],
+        /--scrape http needs a NIC/,
+      ],
+      [
+        ["--arch", "x86_64", "--duration", "1m", "--scrape", "http", "--chaos", "network_fail:5"],
+        /--scrape http with --chaos network_fail/,
+      ],
+      [["--arch", "x86_64", "--duration", "1m", "--scrape", "tcp"], /--scrape/],
     ] as const
   ) {
     const run = await sis(["soak", ...args]);

@@ -11,7 +11,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use sis_hal::NetworkDevice;
-use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::iface::{Config, Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet};
 use smoltcp::socket::{dhcpv4, icmp, tcp};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{
@@ -189,9 +189,9 @@ impl<D: NetworkDevice> NetStack<D> {
         // A bounded number of rounds: the services may queue data that the
         // next interface poll sends; stop once a round changes nothing.
         for _ in 0..4 {
-            let changed = self.interface.poll(now, &mut self.link, &mut self.sockets);
+            let changed = self.move_frames(now);
             let serviced = self.run_services(now, render_metrics);
-            if changed == smoltcp::iface::PollResult::None && !serviced {
+            if !changed && !serviced {
                 break;
             }
             is_active = true;
@@ -209,6 +209,34 @@ impl<D: NetworkDevice> NetStack<D> {
             next = Some(next.map_or(fallback, |at| at.min(fallback)));
         }
         (is_active, next)
+    }
+
+    /// smoltcp's `Interface::poll`, except that sockets only send while the
+    /// link's backlog has room for a frame from each of them: smoltcp would
+    /// forget a fast retransmission it decided on if the device refused the
+    /// frame (see `link.rs`). Received frames are taken while one answer
+    /// still fits. True if a socket's state may have changed.
+    fn move_frames(&mut self, now: Instant) -> bool {
+        let mut changed = false;
+        self.interface.poll_maintenance(now);
+        self.link.drain();
+        while self.link.transmit_room() > 0 {
+            match self.interface.poll_ingress_single(now, &mut self.link, &mut self.sockets) {
+                PollIngressSingleResult::None => break,
+                PollIngressSingleResult::PacketProcessed => {}
+                PollIngressSingleResult::SocketStateChanged => changed = true,
+            }
+        }
+        // One poll_egress sends at most one frame per socket.
+        let sockets = self.sockets.iter().count();
+        while self.link.transmit_room() > sockets {
+            match self.interface.poll_egress(now, &mut self.link, &mut self.sockets) {
+                PollResult::None => break,
+                PollResult::SocketStateChanged => changed = true,
+            }
+        }
+        self.link.drain();
+        changed
     }
 
     fn run_services(&mut self, now: Instant, render_metrics: &mut dyn FnMut(&mut String)) -> bool {

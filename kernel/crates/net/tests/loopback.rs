@@ -182,8 +182,8 @@ fn drop_thirty_percent(_direction: Direction) -> bool {
 }
 
 /// 64 KiB: with smoltcp on both ends (no SACK on either side) a transfer
-/// this lossy crawls; the kernel's 10 MB run at 30 % is against QEMU's
-/// slirp in tests/e2e/network_test.ts.
+/// this lossy crawls on retransmission timeouts; docs/NETWORK.md has the
+/// measurements against QEMU's slirp and a Linux peer.
 #[test]
 fn echo_returns_every_byte_through_thirty_percent_loss_both_ways() {
     let mut wire = Wire::new();

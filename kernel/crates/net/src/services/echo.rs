@@ -7,8 +7,9 @@ use smoltcp::socket::tcp;
 
 use crate::stack::ServiceCounters;
 
-/// Large buffers let a bulk transfer keep a full window in flight.
-const BUFFER_BYTES: usize = 64 * 1024;
+/// Large buffers let a bulk transfer keep a full window in flight (and
+/// window scaling on); 2 MiB for the four slots.
+const BUFFER_BYTES: usize = 256 * 1024;
 /// Bytes moved per copy step (kept on the stack).
 const CHUNK_BYTES: usize = 2048;
 
@@ -25,6 +26,10 @@ impl EchoSlot {
         // Drop a peer that stops acknowledging for this long (long enough to
         // ride out heavy injected loss).
         socket.set_timeout(Some(smoltcp::time::Duration::from_secs(60)));
+        // Acknowledge every segment at once: the peer's loss recovery (fast
+        // retransmit, SACK, RACK) runs on our ACKs, and under loss a delayed
+        // one is more often the last one for a while.
+        socket.set_ack_delay(None);
         // A fresh socket always accepts listen() on a non-zero port.
         let _ = socket.listen(port);
         EchoSlot { handle: sockets.add(socket), port, is_connected: false }
