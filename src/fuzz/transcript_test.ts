@@ -14,7 +14,7 @@ import {
 } from "./transcript.ts";
 
 /** Recorded from real boots (`sis fuzz syscalls --arch aarch64`, `--arch riscv64 --control`), first boot only. */
-const TRANSCRIPTS = new URL("../../fixtures/transcripts/", import.meta.url);
+const TRANSCRIPTS = new URL("../../fixtures/fuzz/", import.meta.url);
 
 async function events(name: string): Promise<SerialEvent[]> {
   return parseTranscript(await Deno.readFile(new URL(name, TRANSCRIPTS)));
@@ -36,7 +36,7 @@ function outputOf(all: SerialEvent[], command: string, occurrence = 0): string[]
 }
 
 Deno.test("a recorded aarch64 run parses: layout, done line, and syscalls --json before and after", async () => {
-  const all = await events("fuzz-aarch64-session.log");
+  const all = await events("aarch64-session.log");
   const run = outputOf(all, "run fuzz");
   assert.deepEqual(parseLayout(run[0]), {
     buffer: 0x2000005000n,
@@ -69,7 +69,7 @@ Deno.test("a recorded aarch64 run parses: layout, done line, and syscalls --json
 });
 
 Deno.test("a recorded riscv64 control panic names the call in flight: the reproducer range", async () => {
-  const all = await events("fuzz-riscv64-control.log");
+  const all = await events("riscv64-control.log");
   const panic = all.findIndex((event) => event.kind === "panic");
   assert.ok(panic > 0);
   const report = all.slice(panic + 1).filter((event) => event.kind === "line").map((event) =>

@@ -1,8 +1,9 @@
 //! The console: formatted output with `\r\n` line ends, the shell's framing
 //! state, log-line placement and the input queue fed by the idle loop.
 //!
-//! Output goes straight to the UART (`arch::console_write`); nothing here
-//! allocates on the output path, so early boot can print before the heap.
+//! Output goes straight to the UART driver (`arch::ConsoleUart`, a
+//! `sis_hal::CharDevice`, with `\n` sent as `\r\n` by `sis_shell::write_crlf`,
+//! the same code the host tests run); nothing here allocates on the output path, so early boot can print before the heap.
 //! Writers hold the output lock (`locked`) for a whole piece of output, so
 //! tasks on other CPUs, or a task preempted mid-line, never interleave
 //! within a line, a marker or a log record.
@@ -81,15 +82,8 @@ pub fn write_bytes(bytes: &[u8]) {
 }
 
 fn write_bytes_unlocked(bytes: &[u8]) {
-    let mut rest = bytes;
-    while let Some(newline) = rest.iter().position(|&b| b == b'\n') {
-        arch::console_write(&rest[..newline]);
-        arch::console_write(b"\r\n");
-        rest = &rest[newline + 1..];
-    }
-    arch::console_write(rest);
-    if let Some(&last) = bytes.last() {
-        AT_LINE_START.store(last == b'\n', Ordering::Relaxed);
+    if let Some(ends_line) = sis_shell::write_crlf(&mut arch::ConsoleUart, bytes) {
+        AT_LINE_START.store(ends_line, Ordering::Relaxed);
     }
 }
 
@@ -151,6 +145,8 @@ macro_rules! println {
 pub mod input {
     use core::sync::atomic::{AtomicUsize, Ordering};
 
+    use sis_hal::CharDevice;
+
     use crate::arch;
     use crate::sync::{rank, IrqMutex};
 
@@ -177,14 +173,15 @@ pub mod input {
     pub fn poll() -> bool {
         let mut queue = QUEUE.lock();
         while queue.len < CAPACITY {
-            match arch::console_read() {
-                Some(byte) => {
-                    let tail = (queue.head + queue.len) % CAPACITY;
-                    queue.bytes[tail] = byte;
-                    queue.len += 1;
-                }
-                None => break,
+            let mut byte = [0u8];
+            // A receive error (none of the drivers reports one today) ends
+            // this poll like an empty FIFO; the next interrupt tries again.
+            if arch::ConsoleUart.read(&mut byte) != Ok(1) {
+                break;
             }
+            let tail = (queue.head + queue.len) % CAPACITY;
+            queue.bytes[tail] = byte[0];
+            queue.len += 1;
         }
         QUEUED.store(queue.len, Ordering::Release);
         queue.len > 0

@@ -22,6 +22,7 @@ mod metrics;
 mod net;
 pub mod panic;
 mod percpu;
+mod rng;
 mod sched;
 mod shell;
 mod spin;
@@ -96,6 +97,7 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     // Only finds and resets the NIC; DHCP runs later in the `net` task.
     // Before the shell starts, so "net: interface up" always comes before
     // "shell: ready" (the shell may start at once on another CPU).
+    rng::init(&boot.devices);
     net::init(&boot.devices);
     sched::spawn("shell", shell::task).expect("a stack slot for the shell");
     sched::spawn("sampler", sampler_task).expect("a stack slot for the sampler");

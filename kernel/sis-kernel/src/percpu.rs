@@ -7,7 +7,9 @@
 //! scheduler keeps which task each CPU runs in its own table (`sched`),
 //! since that changes only under the scheduler lock.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::AtomicU64;
+
+use sis_lockorder::HeldRanks;
 
 use crate::arch;
 
@@ -20,8 +22,8 @@ pub struct PerCpu {
     pub switch_started_ns: AtomicU64,
     /// Timer interrupts taken.
     pub ticks: AtomicU64,
-    /// Bit `rank` set while this CPU holds a lock of that rank (debug builds).
-    held_lock_ranks: AtomicU64,
+    /// The lock ranks this CPU holds (debug builds; sis-lockorder).
+    held_lock_ranks: HeldRanks,
 }
 
 impl PerCpu {
@@ -29,7 +31,7 @@ impl PerCpu {
         PerCpu {
             switch_started_ns: AtomicU64::new(0),
             ticks: AtomicU64::new(0),
-            held_lock_ranks: AtomicU64::new(0),
+            held_lock_ranks: HeldRanks::new(),
         }
     }
 }
@@ -49,26 +51,23 @@ pub fn cpu(index: usize) -> Option<&'static PerCpu> {
 
 /// Panics (debug builds) when this CPU already holds a lock ranked at or
 /// above `rank`: taking it now could deadlock against a CPU that follows
-/// the documented order.
+/// the documented order. The report names both locks (sis-lockorder).
 pub fn check_lock_order(rank: u8) {
     if cfg!(debug_assertions) {
-        let held = this_cpu().held_lock_ranks.load(Ordering::Relaxed);
-        let at_or_above = held & !((1u64 << rank) - 1);
-        if at_or_above != 0 {
-            let highest = 63 - at_or_above.leading_zeros();
-            panic!("lock order violated: taking a rank {rank} lock while holding rank {highest} (sync.rs)");
+        if let Err(violation) = this_cpu().held_lock_ranks.check(rank) {
+            panic!("{violation}");
         }
     }
 }
 
 pub fn note_locked(rank: u8) {
     if cfg!(debug_assertions) {
-        this_cpu().held_lock_ranks.fetch_or(1 << rank, Ordering::Relaxed);
+        this_cpu().held_lock_ranks.note_locked(rank);
     }
 }
 
 pub fn note_unlocked(rank: u8) {
     if cfg!(debug_assertions) {
-        this_cpu().held_lock_ranks.fetch_and(!(1 << rank), Ordering::Relaxed);
+        this_cpu().held_lock_ranks.note_unlocked(rank);
     }
 }

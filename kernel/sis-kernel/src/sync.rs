@@ -15,24 +15,9 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::{arch, percpu};
 
-/// Lock ranks, outermost first. A lock may be taken only while every lock
-/// this CPU holds has a lower rank.
-pub mod rank {
-    /// The RAM file system (`fs::with`).
-    pub const FILE_SYSTEM: u8 = 1;
-    /// The network device (`net`).
-    pub const NETWORK: u8 = 2;
-    /// The scheduler's task table (`sched`).
-    pub const SCHEDULER: u8 = 3;
-    /// The kernel heap (talc); taken under the scheduler by `spawn`.
-    pub const HEAP: u8 = 4;
-    /// Received console bytes; the console interrupt takes it.
-    pub const CONSOLE_INPUT: u8 = 5;
-    /// Allocation injections waiting to be logged (chaos builds); taken
-    /// inside `alloc`, before the heap lock.
-    #[cfg(feature = "chaos")]
-    pub const CHAOS_PENDING: u8 = 6;
-}
+/// Lock ranks, outermost first: the table lives in sis-lockorder, where
+/// the host tests check it.
+pub use sis_lockorder::rank;
 
 /// Keeps interrupts masked on this CPU until dropped, then restores the
 /// state it found (so nesting works).

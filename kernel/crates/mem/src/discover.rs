@@ -39,6 +39,34 @@ pub struct DeviceTree {
     /// lists every slot, most with no device behind them).
     pub virtio_mmio: [Region; MAX_VIRTIO_MMIO],
     pub virtio_mmio_count: usize,
+    /// The devices the kernel drives directly (console, interrupt
+    /// controller, power-off), where the tree describes them.
+    pub devices: Devices,
+}
+
+/// MMIO windows of the devices the kernel drives itself; `None` where the
+/// tree does not describe the device (the arch then says so and falls back).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Devices {
+    /// The console UART: the node `/chosen/stdout-path` names, else the
+    /// first `arm,pl011` or `ns16550a` node.
+    pub console_uart: Option<Region>,
+    /// The Arm GIC (`arm,cortex-a15-gic`, `arm,gic-400`, `arm,gic-v3`).
+    pub gic: Option<Gic>,
+    /// The RISC-V PLIC (`riscv,plic0`, `sifive,plic-1.0.0`).
+    pub plic: Option<Region>,
+    /// The SiFive test finisher QEMU ends on (`sifive,test0`, `sifive,test1`).
+    pub test_finisher: Option<Region>,
+}
+
+/// A GIC's first two `reg` entries (Arm GIC device tree binding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gic {
+    /// 2 or 3, from the compatible string.
+    pub version: u8,
+    pub distributor: Region,
+    /// GICv2: the CPU interface; GICv3: the first redistributor region.
+    pub cpu_interface_or_redistributors: Region,
 }
 
 impl DeviceTree {
@@ -133,6 +161,7 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
         timebase_hz: None,
         virtio_mmio: [Region::new(0, 0); MAX_VIRTIO_MMIO],
         virtio_mmio_count: 0,
+        devices: find_devices(&fdt),
     };
     for node in fdt.all_nodes() {
         let is_virtio = node.compatible().is_some_and(|compatible| compatible.all().any(|name| name == "virtio,mmio"));
@@ -164,6 +193,64 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
         }
     }
     Ok(tree)
+}
+
+/// The first `reg` entries (up to N) of the first enabled node compatible
+/// with any of `names`.
+fn find_regs<const N: usize>(fdt: &Fdt<'_>, names: &[&'static str]) -> Option<(&'static str, [Region; N])> {
+    for node in fdt.all_nodes() {
+        let Some(compatible) = node.compatible() else { continue };
+        let Some(&name) = names.iter().find(|name| compatible.all().any(|c| c == **name)) else { continue };
+        if !is_enabled(&node) {
+            continue;
+        }
+        if let Some(regions) = node_regs::<N>(&node) {
+            return Some((name, regions));
+        }
+    }
+    None
+}
+
+/// The node's first N `reg` entries, if it has that many.
+fn node_regs<const N: usize>(node: &fdt::node::FdtNode<'_, '_>) -> Option<[Region; N]> {
+    let mut regions = [Region::new(0, 0); N];
+    let mut reg = node.reg()?;
+    for slot in regions.iter_mut() {
+        let entry = reg.next()?;
+        *slot = Region::new(entry.starting_address as usize, entry.size.unwrap_or(0));
+    }
+    Some(regions)
+}
+
+/// The node `/chosen/stdout-path` names (its `:options` suffix dropped).
+fn stdout_node<'b, 'a>(fdt: &'b Fdt<'a>) -> Option<fdt::node::FdtNode<'b, 'a>> {
+    let chosen = fdt.find_node("/chosen")?;
+    let value = chosen.property("stdout-path")?.value;
+    let text = core::str::from_utf8(value).ok()?.trim_end_matches('\0');
+    let path = text.split(':').next()?;
+    if path.is_empty() {
+        return None;
+    }
+    fdt.find_node(path)
+}
+
+fn find_devices(fdt: &Fdt<'_>) -> Devices {
+    let console_uart = stdout_node(fdt)
+        .filter(|node| is_enabled(node))
+        .and_then(|node| node_regs::<1>(&node))
+        .or_else(|| find_regs::<1>(fdt, &["arm,pl011", "ns16550a"]).map(|(_, regs)| regs))
+        .map(|[region]| region);
+    let gic = find_regs::<2>(fdt, &["arm,cortex-a15-gic", "arm,gic-400", "arm,gic-v3"]).map(|(name, [distributor, second])| Gic {
+        version: if name == "arm,gic-v3" { 3 } else { 2 },
+        distributor,
+        cpu_interface_or_redistributors: second,
+    });
+    Devices {
+        console_uart,
+        gic,
+        plic: find_regs::<1>(fdt, &["riscv,plic0", "sifive,plic-1.0.0"]).map(|(_, [region])| region),
+        test_finisher: find_regs::<1>(fdt, &["sifive,test0", "sifive,test1"]).map(|(_, [region])| region),
+    }
 }
 
 fn is_enabled(node: &fdt::node::FdtNode<'_, '_>) -> bool {
@@ -207,6 +294,7 @@ mod tests {
     const RISCV: &[u8] = include_bytes!("../tests/data/riscv-virt-256m-3cpu.dtb");
     const RISCV_OPENSBI: &[u8] = include_bytes!("../tests/data/riscv-virt-opensbi-reserved.dtb");
     const AARCH64: &[u8] = include_bytes!("../tests/data/aarch64-virt-1g-4cpu.dtb");
+    const AARCH64_GICV3: &[u8] = include_bytes!("../tests/data/aarch64-virt-gicv3.dtb");
 
     #[test]
     fn from_device_tree_reads_riscv_virt_memory_cpus_and_timebase() {
@@ -231,6 +319,33 @@ mod tests {
         assert_eq!(tree.memory.usable(), &[Region::new(0x4000_0000, 1 << 30)]);
         assert_eq!(tree.cpu_ids(), &[0, 1, 2, 3]);
         assert_eq!(tree.memory.total_usable_bytes(), 1 << 30);
+    }
+
+    #[test]
+    fn from_device_tree_finds_the_devices_the_kernel_drives() {
+        // aarch64 virt, GICv2: the PL011 of /chosen/stdout-path and the GIC.
+        let devices = from_device_tree(AARCH64).unwrap().devices;
+        assert_eq!(devices.console_uart, Some(Region::new(0x0900_0000, 0x1000)));
+        assert_eq!(
+            devices.gic,
+            Some(Gic {
+                version: 2,
+                distributor: Region::new(0x0800_0000, 0x1_0000),
+                cpu_interface_or_redistributors: Region::new(0x0801_0000, 0x1_0000),
+            })
+        );
+        assert_eq!((devices.plic, devices.test_finisher), (None, None));
+        // aarch64 virt with gic-version=3 (dumped by QEMU 7.2): the redistributors.
+        let gic = from_device_tree(AARCH64_GICV3).unwrap().devices.gic.unwrap();
+        assert_eq!(gic.version, 3);
+        assert_eq!(gic.distributor, Region::new(0x0800_0000, 0x1_0000));
+        assert_eq!(gic.cpu_interface_or_redistributors.start, 0x080a_0000);
+        // riscv64 virt: the NS16550A, the PLIC and the test finisher.
+        let devices = from_device_tree(RISCV_OPENSBI).unwrap().devices;
+        assert_eq!(devices.console_uart, Some(Region::new(0x1000_0000, 0x100)));
+        assert_eq!(devices.plic, Some(Region::new(0x0c00_0000, 0x60_0000)));
+        assert_eq!(devices.test_finisher, Some(Region::new(0x10_0000, 0x1000)));
+        assert_eq!(devices.gic, None);
     }
 
     #[test]

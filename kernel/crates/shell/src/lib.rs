@@ -2,10 +2,13 @@
 //! bytes into what to echo and when a line is complete, and a parser that
 //! turns a line into words and an optional output redirection.
 //!
-//! The kernel's console loop owns the I/O: it feeds each received byte to
-//! [`LineEditor::feed`], prints what the returned [`Action`] asks for, and on
-//! [`Action::Submit`] takes the line, checks it is UTF-8 ([`line_as_str`]) and
-//! parses it ([`parse`]). Every refusal carries a `sis_abi::Errno`, so the
+//! [`Session`] is the line loop: it feeds each received byte to
+//! [`LineEditor::feed`], prints what the returned [`Action`] asks for on a
+//! [`Terminal`], and on [`Action::Submit`] takes the line, checks it is UTF-8
+//! ([`line_as_str`]) and hands it, inside its framing markers, to an
+//! [`Interpreter`] (the kernel's command table), which [`parse`]s it. The
+//! kernel runs it over its console; host tests run it over
+//! [`UartTerminal`] on `sis_hal::MockCharDevice` (tests/session.rs). Every refusal carries a `sis_abi::Errno`, so the
 //! shell prints `error: <ERRNO>: <detail>` as docs/PROTOCOL.md asks.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
@@ -14,6 +17,8 @@ extern crate alloc;
 
 pub mod editor;
 pub mod parse;
+pub mod session;
+pub mod terminal;
 
 use core::fmt;
 
@@ -21,6 +26,8 @@ use sis_abi::Errno;
 
 pub use editor::{line_as_str, Action, LineEditor, LineError, LINE_CAPACITY_BYTES};
 pub use parse::{parse, CommandLine, ParseError, Redirect, MAX_WORDS};
+pub use session::{Interpreter, Numbering, Session, MARKER_LINE_BYTES, PROMPT};
+pub use terminal::{write_crlf, Terminal, UartTerminal};
 
 /// Why a submitted line was refused before any command ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

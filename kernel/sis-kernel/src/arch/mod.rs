@@ -25,9 +25,12 @@
 //!   interrupt included) and calls `crate::sched::on_timer_interrupt()` or
 //!   `crate::sched::on_console_interrupt()`; either may switch tasks before
 //!   returning, and the task resumes later through the same return path.
-//! - `fn console_write(bytes: &[u8])`: polled UART output. No lock, no heap:
-//!   the panic path and early boot call it.
-//! - `fn console_read() -> Option<u8>`: one received byte, never blocks.
+//! - `struct ConsoleUart`: the console UART driver as a `sis_hal::CharDevice`
+//!   (polled: `read` never blocks, `write` waits for room and takes all).
+//! - `fn console_write(bytes: &[u8])`: the same polled output as a plain
+//!   function. No lock, no heap: the panic path and early boot call it.
+//! - The timer driver is a `sis_hal::Timer` (`timer::CpuTimer`: the shared
+//!   clock, this CPU's deadline); `set_timer_deadline` below goes through it.
 //! - `fn monotonic_ns() -> u64`: nanoseconds since boot, never goes back.
 //! - `fn wait_for_event(deadline_ns: Option<u64>)`: called with interrupts
 //!   off; idles the CPU (wfi/hlt) until a console byte may have arrived,
@@ -106,6 +109,25 @@ compile_error!("sis-kernel supports aarch64, riscv64 and x86_64 only");
 
 pub use imp::*;
 pub use sis_mem::MemoryMap;
+
+/// A device's MMIO base: the firmware's (device tree or ACPI) when it
+/// described the device inside `window` (the range the page tables map as
+/// device memory), else `fallback` (the QEMU machine's fixed address),
+/// logged as a warning that names the device, so a fallback never goes
+/// unnoticed. docs/kernel-devices.md lists which devices can fall back.
+pub fn mmio_base(device: &'static str, described: Option<usize>, window: core::ops::Range<usize>, fallback: usize) -> usize {
+    match described {
+        Some(base) if window.contains(&base) => base,
+        Some(base) => {
+            crate::log_event!("devices", "outside the device window", Warn, device = device, described = base as u64, using = fallback as u64);
+            fallback
+        }
+        None => {
+            crate::log_event!("devices", "not described by firmware", Warn, device = device, using = fallback as u64);
+            fallback
+        }
+    }
+}
 
 /// What the arch layer found at boot and hands to `kernel_main`.
 #[derive(Debug)]

@@ -6,10 +6,10 @@
 //! (`ifconfig`, `netstat`, `ping`) take the lock briefly and never across a
 //! sleep. Without a NIC every query answers `ENODEV`.
 
-mod discover;
+pub(crate) mod discover;
 mod null;
 mod task;
-mod virtio;
+pub(crate) mod virtio;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -53,8 +53,13 @@ pub fn init(windows: &DeviceWindows) {
         }
     };
     let mac = nic.mac();
-    // The seed varies per boot so TCP sequence numbers do too.
-    let seed = arch::monotonic_ns() ^ u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x5a, 0xa5]);
+    // The seed varies per boot so TCP sequence numbers do too: from the
+    // entropy device if there is one, else from the clock and the MAC.
+    let mut random = [0u8; 8];
+    let seed = match crate::rng::fill(&mut random) {
+        Some(Ok(())) => u64::from_le_bytes(random),
+        _ => arch::monotonic_ns() ^ u64::from_le_bytes([mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], 0x5a, 0xa5]),
+    };
     let mut stack = NetStack::new(nic, StackConfig::new(mac, seed), now());
     stack.set_drop_policy(drop_policy());
     *STACK.lock() = Some(stack);

@@ -134,14 +134,17 @@ extern "C" fn primary_main(device_tree_address: usize, entry_exception_level: u6
     // Vectors next: from here on any fault is reported instead of looping.
     trap::install_vectors();
     psci::set_conduit(if entry_exception_level == 2 { psci::Conduit::Smc } else { psci::Conduit::Hvc });
-    uart::init();
     timer::init();
+    // The tree first (silent unless it is unusable), so the console is the
+    // UART it names from the first byte on.
     let discovered = memory::discover(device_tree_address);
+    let described_uart = discovered.devices.console_uart.map(|region| region.start);
+    uart::init(crate::arch::mmio_base("console uart", described_uart, memory::DEVICE_WINDOW, uart::DEFAULT_BASE));
     // SAFETY: only the boot CPU runs here, before any secondary is started;
     // the map covers this image, its stacks and the devices used (mmu.rs).
     unsafe { mmu::build_and_enable(&discovered.memory) };
     trap::unmask_serror();
-    gic::init();
+    gic::init(discovered.devices.gic);
     uart::enable_receive_interrupt();
     smp::start_secondaries(discovered.cpu_ids());
     crate::kernel_main(BootInfo {

@@ -1,9 +1,11 @@
 //! GIC setup, acknowledge and end of interrupt: the timer PPI on every CPU, the UART's SPI on the boot CPU.
 //!
-//! QEMU virt (hw/arm/virt.c) has a GICv2 by default (distributor 0x0800_0000,
-//! CPU interface 0x0801_0000) and a GICv3 with `gic-version=3` (distributor
-//! 0x0800_0000, redistributors from 0x080A_0000, CPU interface as system
-//! registers). Both are driven here, told apart by the distributor's
+//! The device tree gives the windows (distributor, then the CPU interface
+//! for GICv2 or the redistributors for GICv3); QEMU virt (hw/arm/virt.c) has
+//! a GICv2 by default (distributor 0x0800_0000, CPU interface 0x0801_0000)
+//! and a GICv3 with `gic-version=3` (distributor 0x0800_0000, redistributors
+//! from 0x080A_0000, CPU interface as system registers), which are the
+//! fallbacks. Both versions are driven here, told apart by the distributor's
 //! identification register. Register maps: GICv2 spec IHI 0048B, chapter
 //! "Programmers' Model"; GICv3 spec IHI 0069, chapter "Programmers' Model"
 //! (distributor, redistributor and ICC_* system registers). irq.rs takes
@@ -11,13 +13,34 @@
 
 use core::arch::asm;
 use core::ptr::{read_volatile, write_volatile};
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+use sis_mem::discover::Gic;
 
 use super::{timer, uart};
 
-const DISTRIBUTOR_BASE: usize = 0x0800_0000;
-const GICV2_CPU_INTERFACE_BASE: usize = 0x0801_0000;
-const GICV3_REDISTRIBUTOR_BASE: usize = 0x080A_0000;
+/// QEMU virt's windows: the fallbacks when the device tree has no GIC.
+const DEFAULT_DISTRIBUTOR_BASE: usize = 0x0800_0000;
+const DEFAULT_GICV2_CPU_INTERFACE_BASE: usize = 0x0801_0000;
+const DEFAULT_GICV3_REDISTRIBUTOR_BASE: usize = 0x080A_0000;
+
+/// The windows in use; set once by `init` on the boot CPU, before the
+/// secondaries start.
+static DISTRIBUTOR_BASE: AtomicUsize = AtomicUsize::new(DEFAULT_DISTRIBUTOR_BASE);
+static GICV2_CPU_INTERFACE_BASE: AtomicUsize = AtomicUsize::new(DEFAULT_GICV2_CPU_INTERFACE_BASE);
+static GICV3_REDISTRIBUTOR_BASE: AtomicUsize = AtomicUsize::new(DEFAULT_GICV3_REDISTRIBUTOR_BASE);
+
+fn distributor() -> usize {
+    DISTRIBUTOR_BASE.load(Ordering::Relaxed)
+}
+
+fn cpu_interface() -> usize {
+    GICV2_CPU_INTERFACE_BASE.load(Ordering::Relaxed)
+}
+
+fn redistributors() -> usize {
+    GICV3_REDISTRIBUTOR_BASE.load(Ordering::Relaxed)
+}
 /// Each GICv3 redistributor has two 64 KiB frames: RD_base, then SGI_base.
 const GICV3_REDISTRIBUTOR_STRIDE: usize = 0x2_0000;
 const GICV3_SGI_FRAME: usize = 0x1_0000;
@@ -109,20 +132,34 @@ pub fn is_ready() -> bool {
 
 /// Routes the virtual timer PPI and the UART SPI to this (the boot) CPU.
 /// With an interrupt controller it does not recognise it says so on the
-/// console and leaves `wait_for_event` polling.
-pub fn init() {
+/// console and leaves `wait_for_event` polling. `described` is the device
+/// tree's GIC (None: QEMU virt's windows, logged by `arch::mmio_base`).
+pub fn init(described: Option<Gic>) {
+    let window = super::memory::DEVICE_WINDOW;
+    DISTRIBUTOR_BASE.store(
+        crate::arch::mmio_base("gic distributor", described.map(|gic| gic.distributor.start), window.clone(), DEFAULT_DISTRIBUTOR_BASE),
+        Ordering::Relaxed,
+    );
+    if let Some(gic) = described {
+        let second = Some(gic.cpu_interface_or_redistributors.start);
+        if gic.version == 3 {
+            GICV3_REDISTRIBUTOR_BASE.store(crate::arch::mmio_base("gicv3 redistributors", second, window, DEFAULT_GICV3_REDISTRIBUTOR_BASE), Ordering::Relaxed);
+        } else {
+            GICV2_CPU_INTERFACE_BASE.store(crate::arch::mmio_base("gicv2 cpu interface", second, window, DEFAULT_GICV2_CPU_INTERFACE_BASE), Ordering::Relaxed);
+        }
+    }
     // ArchRev, PIDR2 bits [7:4]: 1 = GICv1, 2 = GICv2, 3 = GICv3, 4 = GICv4.
     // Each version keeps PIDR2 at its own offset. A GICv2 distributor is only
     // 4 KiB, so the GICv3 offset is read only when the GICv2 one said no
     // (reading past a GICv2 is an external abort; within a GICv3's 64 KiB
     // the GICv2 offset reads 0).
-    let gicv2_revision = (read(DISTRIBUTOR_BASE + GICV2_GICD_PIDR2) >> 4) & 0xF;
+    let gicv2_revision = (read(distributor() + GICV2_GICD_PIDR2) >> 4) & 0xF;
     if matches!(gicv2_revision, 1 | 2) {
         init_gicv2();
         VERSION.store(GICV2, Ordering::Relaxed);
         return;
     }
-    let gicv3_revision = (read(DISTRIBUTOR_BASE + GICV3_GICD_PIDR2) >> 4) & 0xF;
+    let gicv3_revision = (read(distributor() + GICV3_GICD_PIDR2) >> 4) & 0xF;
     if matches!(gicv3_revision, 3 | 4) && has_gicv3_system_registers() {
         if init_gicv3() {
             VERSION.store(GICV3, Ordering::Relaxed);
@@ -130,26 +167,26 @@ pub fn init() {
             uart::write_bytes(b"aarch64: GICv3 redistributor of the boot CPU not found; idle will poll\r\n");
         }
     } else {
-        uart::write_bytes(b"aarch64: no GICv2 or GICv3 at 0x08000000; idle will poll\r\n");
+        uart::write_bytes(b"aarch64: no GICv2 or GICv3 at the device tree's distributor; idle will poll\r\n");
     }
 }
 
 fn init_gicv2() {
-    write(DISTRIBUTOR_BASE + GICD_CTLR, 0);
+    write(distributor() + GICD_CTLR, 0);
     // ITARGETSR0..7 are read-only and read back this CPU's own target bit
     // (IHI 0048B, GICD_ITARGETSRn), which is how Linux finds it too.
-    let own_target = (read(DISTRIBUTOR_BASE + GICD_ITARGETSR) & 0xFF) as u8;
+    let own_target = (read(distributor() + GICD_ITARGETSR) & 0xFF) as u8;
     for intid in [timer::VIRTUAL_TIMER_INTID, uart::INTID] {
         let index = intid as usize;
-        write_byte(DISTRIBUTOR_BASE + GICD_IPRIORITYR + index, SOURCE_PRIORITY);
+        write_byte(distributor() + GICD_IPRIORITYR + index, SOURCE_PRIORITY);
         if intid >= 32 {
             // SPIs need a target CPU and a trigger mode; PPIs have fixed ones.
-            write_byte(DISTRIBUTOR_BASE + GICD_ITARGETSR + index, own_target);
+            write_byte(distributor() + GICD_ITARGETSR + index, own_target);
             make_level_sensitive(index);
         }
-        set_bit(DISTRIBUTOR_BASE + GICD_ISENABLER, index);
+        set_bit(distributor() + GICD_ISENABLER, index);
     }
-    write(DISTRIBUTOR_BASE + GICD_CTLR, 1);
+    write(distributor() + GICD_CTLR, 1);
     init_gicv2_cpu_interface();
 }
 
@@ -157,10 +194,10 @@ fn init_gicv2() {
 /// (GICD_IPRIORITYR0-7 and GICD_ISENABLER0 are banked per CPU) and the CPU interface.
 fn init_gicv2_cpu_interface() {
     let timer = timer::VIRTUAL_TIMER_INTID as usize;
-    write_byte(DISTRIBUTOR_BASE + GICD_IPRIORITYR + timer, SOURCE_PRIORITY);
-    set_bit(DISTRIBUTOR_BASE + GICD_ISENABLER, timer);
-    write(GICV2_CPU_INTERFACE_BASE + GICC_PMR, PRIORITY_MASK);
-    write(GICV2_CPU_INTERFACE_BASE + GICC_CTLR, 1);
+    write_byte(distributor() + GICD_IPRIORITYR + timer, SOURCE_PRIORITY);
+    set_bit(distributor() + GICD_ISENABLER, timer);
+    write(cpu_interface() + GICC_PMR, PRIORITY_MASK);
+    write(cpu_interface() + GICC_CTLR, 1);
 }
 
 /// Sets up the calling secondary CPU's interface and timer PPI (`init`
@@ -185,7 +222,7 @@ pub fn init_secondary_cpu() -> bool {
 /// The highest-priority pending interrupt, now active; None when spurious.
 pub fn acknowledge() -> Option<u32> {
     let intid = match VERSION.load(Ordering::Relaxed) {
-        GICV2 => read(GICV2_CPU_INTERFACE_BASE + GICC_IAR) & 0x3FF,
+        GICV2 => read(cpu_interface() + GICC_IAR) & 0x3FF,
         GICV3 => {
             let value: u64;
             // SAFETY: reading ICC_IAR1_EL1 acknowledges the group 1 interrupt; the interface is enabled.
@@ -200,7 +237,7 @@ pub fn acknowledge() -> Option<u32> {
 /// Ends `intid` (priority drop and deactivation: EOImode is 0).
 pub fn end_of_interrupt(intid: u32) {
     match VERSION.load(Ordering::Relaxed) {
-        GICV2 => write(GICV2_CPU_INTERFACE_BASE + GICC_EOIR, intid),
+        GICV2 => write(cpu_interface() + GICC_EOIR, intid),
         GICV3 => {
             // SAFETY: writing the INTID just acknowledged to ICC_EOIR1_EL1 ends it.
             unsafe { asm!("msr icc_eoir1_el1, {}", "isb", in(reg) u64::from(intid), options(nomem, nostack)) };
@@ -211,7 +248,7 @@ pub fn end_of_interrupt(intid: u32) {
 
 fn make_level_sensitive(index: usize) {
     // ICFGR: two bits per INTID, the upper one set means edge triggered.
-    let register = DISTRIBUTOR_BASE + GICD_ICFGR + (index / 16) * 4;
+    let register = distributor() + GICD_ICFGR + (index / 16) * 4;
     write(register, read(register) & !(1 << ((index % 16) * 2 + 1)));
 }
 
@@ -243,7 +280,7 @@ fn poll(mut condition: impl FnMut() -> bool) -> bool {
 fn find_own_redistributor() -> Option<usize> {
     let (packed_affinity, _) = own_affinity();
     (0..GICV3_MAX_REDISTRIBUTORS)
-        .map(|index| GICV3_REDISTRIBUTOR_BASE + index * GICV3_REDISTRIBUTOR_STRIDE)
+        .map(|index| redistributors() + index * GICV3_REDISTRIBUTOR_STRIDE)
         .scan(false, |after_last, frame| {
             // Stop after the frame whose TYPER.Last is set.
             if *after_last {
@@ -265,18 +302,18 @@ fn init_gicv3() -> bool {
 
     // Distributor: affinity routing on, group 1 enabled (IHI 0069, GICD_CTLR
     // with DS = 1); RWP says when a CTLR write took effect.
-    write(DISTRIBUTOR_BASE + GICD_CTLR, GICV3_GICD_CTLR_ARE);
-    poll(|| read(DISTRIBUTOR_BASE + GICD_CTLR) & GICD_CTLR_RWP == 0);
-    write(DISTRIBUTOR_BASE + GICD_CTLR, GICV3_GICD_CTLR_ARE | GICV3_GICD_CTLR_ENABLE_GROUP1);
-    poll(|| read(DISTRIBUTOR_BASE + GICD_CTLR) & GICD_CTLR_RWP == 0);
+    write(distributor() + GICD_CTLR, GICV3_GICD_CTLR_ARE);
+    poll(|| read(distributor() + GICD_CTLR) & GICD_CTLR_RWP == 0);
+    write(distributor() + GICD_CTLR, GICV3_GICD_CTLR_ARE | GICV3_GICD_CTLR_ENABLE_GROUP1);
+    poll(|| read(distributor() + GICD_CTLR) & GICD_CTLR_RWP == 0);
 
     // The UART's SPI: group 1, priority, level, routed to this CPU, enabled.
     let uart_intid = uart::INTID as usize;
-    set_bit(DISTRIBUTOR_BASE + GICD_IGROUPR, uart_intid);
-    write_byte(DISTRIBUTOR_BASE + GICD_IPRIORITYR + uart_intid, SOURCE_PRIORITY);
+    set_bit(distributor() + GICD_IGROUPR, uart_intid);
+    write_byte(distributor() + GICD_IPRIORITYR + uart_intid, SOURCE_PRIORITY);
     make_level_sensitive(uart_intid);
-    write_u64(DISTRIBUTOR_BASE + GICD_IROUTER + uart_intid * 8, router_affinity);
-    set_bit(DISTRIBUTOR_BASE + GICD_ISENABLER, uart_intid);
+    write_u64(distributor() + GICD_IROUTER + uart_intid * 8, router_affinity);
+    set_bit(distributor() + GICD_ISENABLER, uart_intid);
     init_gicv3_cpu(redistributor);
     true
 }
@@ -321,7 +358,7 @@ fn init_gicv3_cpu(redistributor: usize) {
 /// secondaries) has nothing to do.
 pub fn disable_this_cpu() {
     match VERSION.load(Ordering::Relaxed) {
-        GICV2 => write(GICV2_CPU_INTERFACE_BASE + GICC_CTLR, 0),
+        GICV2 => write(cpu_interface() + GICC_CTLR, 0),
         GICV3 => {
             let system_register_enable: u64;
             // SAFETY: the ICC_* registers exist on a GICv3 machine; ICC_SRE_EL1

@@ -23,6 +23,11 @@ pub use sis_mem::discover::MAX_CPUS;
 /// is 128 MiB. Used only when the device tree is unusable.
 const FALLBACK_RAM: Region = Region::new(0x4000_0000, 128 << 20);
 
+/// Where device registers may be: what mmu.rs maps as Device memory (GiB 0
+/// without its first 2 MiB, which stay unmapped for null pointers).
+/// Addresses the device tree gives outside it are not used (`arch::mmio_base`).
+pub const DEVICE_WINDOW: core::ops::Range<usize> = 0x20_0000..0x4000_0000;
+
 /// Lowest and highest usable RAM addresses, for `frame_record`'s bounds check.
 static RAM_START: AtomicUsize = AtomicUsize::new(0);
 static RAM_END: AtomicUsize = AtomicUsize::new(0);
@@ -68,6 +73,7 @@ pub fn discover(entry_x0: usize) -> DeviceTree {
             timebase_hz: None,
             virtio_mmio: [Region::new(0, 0); discover::MAX_VIRTIO_MMIO],
             virtio_mmio_count: 0,
+            devices: discover::Devices::default(),
         }
     });
     tree.memory.add_reserved(Region::new(kernel_start(), kernel_end() - kernel_start()));

@@ -41,14 +41,12 @@ pub use trap::TrapFrame;
 
 pub const NAME: &str = "aarch64";
 
+/// The console UART as a `sis_hal::CharDevice`.
+pub use uart::Pl011 as ConsoleUart;
+
 /// Polled console output (PL011); no lock, no heap, no `\n` translation.
 pub fn console_write(bytes: &[u8]) {
     uart::write_bytes(bytes);
-}
-
-/// One received console byte, never blocking.
-pub fn console_read() -> Option<u8> {
-    uart::read_byte()
 }
 
 /// The ELF machine of user programs this kernel runs.

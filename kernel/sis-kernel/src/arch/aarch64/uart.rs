@@ -1,4 +1,6 @@
-//! PL011 UART console at 0x0900_0000 (QEMU virt's first serial port), polled, lock-free.
+//! PL011 UART console, polled, lock-free, at the address the device tree
+//! gives (QEMU virt's first serial port, 0x0900_0000); `Pl011` is the
+//! driver as a `sis_hal::CharDevice`.
 //!
 //! Register offsets and bits: Arm PrimeCell UART (PL011) Technical Reference
 //! Manual, DDI 0183G, "Register descriptions". Every access is a single aligned 32-bit
@@ -6,11 +8,17 @@
 //! and work from early boot, the panic path and any CPU.
 
 use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use sis_hal::{CharDevice, DeviceError};
 
 /// QEMU virt maps the first PL011 here (hw/arm/virt.c `VIRT_UART`; the DTB's
-/// `/pl011@9000000`, also its `stdout-path`). The device tree of this machine
-/// model never moves it, so the address is fixed rather than looked up.
-pub const BASE: usize = 0x0900_0000;
+/// `/pl011@9000000`, also its `stdout-path`). Used until the device tree is
+/// read, and after if it names no console.
+pub const DEFAULT_BASE: usize = 0x0900_0000;
+
+/// The PL011 in use; set once, by the boot CPU, before secondaries start.
+static BASE: AtomicUsize = AtomicUsize::new(DEFAULT_BASE);
 
 /// The PL011's interrupt on QEMU virt: SPI 1, i.e. GIC INTID 32 + 1.
 pub const INTID: u32 = 33;
@@ -37,18 +45,19 @@ const INT_RT: u32 = 1 << 6; // receive timeout (bytes sit below the trigger leve
 const INT_ALL: u32 = 0x7FF;
 
 fn read(offset: usize) -> u32 {
-    // SAFETY: BASE + offset is a PL011 register of QEMU virt (mapped as Device
+    // SAFETY: BASE + offset is a PL011 register (the tree's console, inside
+    // the device window checked by `arch::mmio_base`; mapped as Device
     // memory once the MMU is on, and Device by definition before); a 32-bit
     // aligned read has no side effect beyond the device's documented one.
-    unsafe { read_volatile((BASE + offset) as *const u32) }
+    unsafe { read_volatile((BASE.load(Ordering::Relaxed) + offset) as *const u32) }
 }
 
 fn write(offset: usize, value: u32) {
     // SAFETY: as in `read`: an aligned 32-bit store to a PL011 register.
-    unsafe { write_volatile((BASE + offset) as *mut u32, value) }
+    unsafe { write_volatile((BASE.load(Ordering::Relaxed) + offset) as *mut u32, value) }
 }
 
-/// Puts the UART in a known state: 8N1, 115200 baud for QEMU's 24 MHz
+/// Makes the PL011 at `base` the console and puts it in a known state: 8N1, 115200 baud for QEMU's 24 MHz
 /// UARTCLK (QEMU ignores the divisor; real PL011s need it), every interrupt
 /// masked. The sequence (disable, wait for idle, program, enable) is the one
 /// the TRM's CR description prescribes.
@@ -59,7 +68,8 @@ fn write(offset: usize, value: u32) {
 /// for "poweroff"). Without the FIFO, QEMU holds further input in the chardev
 /// until the holding register is read (flow control), so nothing is lost; each
 /// byte wakes `wait_for_event` once.
-pub fn init() {
+pub fn init(base: usize) {
+    BASE.store(base, Ordering::Relaxed);
     write(CR, 0);
     while read(FR) & FR_BUSY != 0 {}
     write(IMSC, 0);
@@ -104,4 +114,25 @@ pub fn read_byte() -> Option<u8> {
 /// Whether a received byte waits in the FIFO.
 pub fn has_input() -> bool {
     read(FR) & FR_RXFE == 0
+}
+
+/// The console PL011 as a character device: `read` takes what the receive
+/// FIFO holds, `write` waits for room and takes everything.
+pub struct Pl011;
+
+impl CharDevice for Pl011 {
+    fn read(&mut self, buffer: &mut [u8]) -> Result<usize, DeviceError> {
+        let mut count = 0;
+        while count < buffer.len() {
+            let Some(byte) = read_byte() else { break };
+            buffer[count] = byte;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<usize, DeviceError> {
+        write_bytes(data);
+        Ok(data.len())
+    }
 }

@@ -11,7 +11,7 @@ use core::arch::global_asm;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{idle, irq, memory, mmu, smp, timer, uart};
+use super::{exit, idle, irq, memory, mmu, plic, smp, timer, uart};
 use crate::arch::{BootInfo, DeviceWindows};
 
 /// Harts we have stacks for (the boot hart included): as many as the
@@ -199,7 +199,6 @@ extern "C" fn boot_main(hart_id: usize, device_tree_address: usize) -> ! {
     // Clock first, so monotonic_ns() counts the whole kernel boot.
     timer::start();
     BOOT_HART_ID.store(hart_id, Ordering::Relaxed);
-    uart::init();
 
     let kernel_start = core::ptr::addr_of!(__kernel_start) as usize;
     let kernel_end = core::ptr::addr_of!(__kernel_end) as usize;
@@ -218,6 +217,15 @@ extern "C" fn boot_main(hart_id: usize, device_tree_address: usize) -> ! {
         }
     };
     timer::set_timebase(platform.as_ref().and_then(|platform| platform.timebase_hz));
+    // The devices the tree names (QEMU virt's addresses where it names none,
+    // logged): the console moves to its UART before interrupts are routed.
+    let devices = platform.as_ref().map(|platform| platform.devices).unwrap_or_default();
+    let window = memory::DEVICE_WINDOW;
+    let base_of = |region: Option<sis_mem::Region>| region.map(|region| region.start);
+    uart::use_base(crate::arch::mmio_base("console uart", base_of(devices.console_uart), window.clone(), uart::DEFAULT_BASE));
+    uart::init();
+    plic::use_base(crate::arch::mmio_base("plic", base_of(devices.plic), window.clone(), plic::DEFAULT_BASE));
+    exit::use_finisher(crate::arch::mmio_base("sifive_test", base_of(devices.test_finisher), window, exit::SIFIVE_TEST_BASE));
     let empty = sis_mem::MemoryMap::default();
     // SAFETY: boot hart, once, before the secondaries start; the map covers
     // the image, its stacks and the devices used (mmu.rs).

@@ -1,12 +1,23 @@
 //! Ending the machine: sifive_test power-off with an exit code, halt, and the deliberate fault.
 
 use core::arch::asm;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{sbi, uart};
 
 /// The `sifive_test` finisher on QEMU virt (`VIRT_TEST` in hw/riscv/virt.c;
-/// always created, and listed in the device tree as "sifive,test0").
+/// always created, and listed in the device tree as "sifive,test0"): the
+/// fallback when the tree lists none. trap.rs recognises a store fault
+/// here as "no exit device", which is only possible on the fallback.
 pub const SIFIVE_TEST_BASE: usize = 0x10_0000;
+
+/// The finisher in use; set once by the boot hart from the device tree.
+static FINISHER: AtomicUsize = AtomicUsize::new(SIFIVE_TEST_BASE);
+
+/// Uses the finisher at `base` (the device tree's).
+pub fn use_finisher(base: usize) {
+    FINISHER.store(base, Ordering::Relaxed);
+}
 /// hw/misc/sifive_test.c: `FINISHER_PASS` ends QEMU with status 0,
 /// `FINISHER_FAIL | (code << 16)` ends it with status `code`.
 const FINISHER_PASS: u32 = 0x5555;
@@ -24,7 +35,7 @@ pub fn poweroff(code: u8) -> ! {
     // SAFETY: the sifive_test register takes a 32-bit store; QEMU ends the
     // process on it. Without the device the store faults and the trap
     // handler calls `without_exit_device` instead of returning here.
-    unsafe { core::ptr::write_volatile(SIFIVE_TEST_BASE as *mut u32, value) };
+    unsafe { core::ptr::write_volatile(FINISHER.load(Ordering::Relaxed) as *mut u32, value) };
     without_exit_device()
 }
 

@@ -11,6 +11,11 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use sis_mem::discover::{self, DeviceTree, DiscoverError};
 
+/// Where device registers may be: what mmu.rs maps for devices (GiB 0 and
+/// 1, everything below RAM, without the null page). Addresses the device
+/// tree gives outside it are not used (`arch::mmio_base`).
+pub const DEVICE_WINDOW: core::ops::Range<usize> = 0x1000..0x8000_0000;
+
 /// The range `is_ram` accepts: from the kernel image to the end of RAM.
 /// Every stack (boot and trap stacks in the image, task stacks on the heap
 /// above it) lies there; below the image is OpenSBI's range, which its PMP

@@ -39,10 +39,8 @@ pub fn console_write(bytes: &[u8]) {
     uart::write(bytes)
 }
 
-/// One received console byte, if any; never blocks.
-pub fn console_read() -> Option<u8> {
-    uart::read()
-}
+/// The console UART as a `sis_hal::CharDevice`.
+pub use uart::Ns16550 as ConsoleUart;
 
 /// Nanoseconds since boot, from the `time` CSR.
 pub fn monotonic_ns() -> u64 {

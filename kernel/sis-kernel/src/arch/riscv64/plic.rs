@@ -1,4 +1,4 @@
-//! PLIC of QEMU virt at 0x0c00_0000: routes the UART's receive interrupt to the boot hart.
+//! The PLIC (where the device tree says; QEMU virt's 0x0c00_0000 otherwise): routes the UART's receive interrupt to the boot hart.
 //!
 //! Register map from the RISC-V PLIC Specification v1.0.0, chapter 3
 //! ("Memory Map"): priorities at base + 4 * source, enable bits per context
@@ -8,9 +8,23 @@
 //! (hw/riscv/virt.c creates the PLIC with hart config "MS").
 
 use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
-/// MMIO base of the PLIC on QEMU virt (`VIRT_PLIC` in hw/riscv/virt.c).
-const PLIC_BASE: usize = 0x0c00_0000;
+/// MMIO base of the PLIC on QEMU virt (`VIRT_PLIC` in hw/riscv/virt.c): the
+/// fallback when the device tree has no PLIC.
+pub const DEFAULT_BASE: usize = 0x0c00_0000;
+
+/// The PLIC in use; set once by the boot hart before it enables a source.
+static BASE: AtomicUsize = AtomicUsize::new(DEFAULT_BASE);
+
+/// Uses the PLIC at `base` (the device tree's).
+pub fn use_base(base: usize) {
+    BASE.store(base, Ordering::Relaxed);
+}
+
+fn plic_base() -> usize {
+    BASE.load(Ordering::Relaxed)
+}
 const ENABLE_OFFSET: usize = 0x2000;
 const ENABLE_STRIDE: usize = 0x80;
 const CONTEXT_OFFSET: usize = 0x20_0000;
@@ -22,8 +36,8 @@ const MAX_SOURCE: u32 = 1023;
 const MAX_CLAIMS_PER_WAKE: usize = 4;
 
 fn write_word(address: usize, value: u32) {
-    // SAFETY: callers pass addresses inside the PLIC's register window on
-    // virt (computed from in-range sources and contexts); MMIO is
+    // SAFETY: callers pass addresses inside the PLIC's register window
+    // (computed from its base from in-range sources and contexts); MMIO is
     // identity-mapped because satp is bare.
     unsafe { write_volatile(address as *mut u32, value) }
 }
@@ -45,10 +59,10 @@ pub fn enable(source: u32, context: usize) {
         return;
     }
     let source = source as usize;
-    write_word(PLIC_BASE + 4 * source, 1);
-    let enable_word = PLIC_BASE + ENABLE_OFFSET + ENABLE_STRIDE * context + 4 * (source / 32);
+    write_word(plic_base() + 4 * source, 1);
+    let enable_word = plic_base() + ENABLE_OFFSET + ENABLE_STRIDE * context + 4 * (source / 32);
     write_word(enable_word, read_word(enable_word) | (1 << (source % 32)));
-    write_word(PLIC_BASE + CONTEXT_OFFSET + CONTEXT_STRIDE * context, 0);
+    write_word(plic_base() + CONTEXT_OFFSET + CONTEXT_STRIDE * context, 0);
 }
 
 /// Claim and complete every request pending for `context` (PLIC spec 3.9/3.10).
@@ -58,7 +72,7 @@ pub fn enable(source: u32, context: usize) {
 /// level-triggered and stays asserted until its bytes are read, so the
 /// PLIC raises it again if the caller has not drained the UART.
 pub fn acknowledge_all(context: usize) {
-    let claim = PLIC_BASE + CONTEXT_OFFSET + CONTEXT_STRIDE * context + CLAIM_COMPLETE;
+    let claim = plic_base() + CONTEXT_OFFSET + CONTEXT_STRIDE * context + CLAIM_COMPLETE;
     // Bounded: a still-asserted level source is claimable again at once, so
     // "until zero" could repeat; a few rounds cover every source we enable.
     for _ in 0..MAX_CLAIMS_PER_WAKE {

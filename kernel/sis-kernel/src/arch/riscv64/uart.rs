@@ -1,4 +1,6 @@
-//! NS16550A console UART of QEMU virt at 0x1000_0000 (polled output, receive interrupt).
+//! NS16550A console UART (polled output, receive interrupt) at the address
+//! the device tree names (QEMU virt's 0x1000_0000); `Ns16550` is the
+//! driver as a `sis_hal::CharDevice`.
 //!
 //! Register offsets and bits are those of the National Semiconductor
 //! PC16550D data sheet (QEMU's `serial.c` models it, byte-wide registers on
@@ -6,10 +8,16 @@
 //! FIFO; the baud divisor means nothing to QEMU, so it is left alone.
 
 use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
-/// MMIO base of UART0 on QEMU virt (`VIRT_UART0` in hw/riscv/virt.c); it is
-/// also the device named by /chosen/stdout-path.
-pub const UART_BASE: usize = 0x1000_0000;
+use sis_hal::{CharDevice, DeviceError};
+
+/// MMIO base of UART0 on QEMU virt (`VIRT_UART0` in hw/riscv/virt.c): used
+/// until the device tree is read, and after if it names no console.
+pub const DEFAULT_BASE: usize = 0x1000_0000;
+
+/// The UART in use; set once by the boot hart, before secondaries start.
+static BASE: AtomicUsize = AtomicUsize::new(DEFAULT_BASE);
 /// Its interrupt source number on the PLIC (`UART0_IRQ` in hw/riscv/virt.h).
 pub const UART_IRQ: u32 = 10;
 
@@ -40,15 +48,22 @@ const LSR_DATA_READY: u8 = 0x01;
 const LSR_THR_EMPTY: u8 = 0x20;
 
 fn read_register(offset: usize) -> u8 {
-    // SAFETY: UART_BASE + offset (offset < 8) is a byte register of the
-    // NS16550A that QEMU virt always maps; MMIO is identity-mapped (satp bare).
-    unsafe { read_volatile((UART_BASE + offset) as *const u8) }
+    // SAFETY: BASE + offset (offset < 8) is a byte register of the console
+    // NS16550A (the tree's, inside the device window `arch::mmio_base`
+    // checked, or virt's); the device window is identity-mapped (mmu.rs).
+    unsafe { read_volatile((BASE.load(Ordering::Relaxed) + offset) as *const u8) }
 }
 
 fn write_register(offset: usize, value: u8) {
     // SAFETY: as in `read_register`; the registers written here have no
     // side effect beyond the UART itself.
-    unsafe { write_volatile((UART_BASE + offset) as *mut u8, value) }
+    unsafe { write_volatile((BASE.load(Ordering::Relaxed) + offset) as *mut u8, value) }
+}
+
+/// Move the console to `base` (the device tree's UART); output until then
+/// went to virt's.
+pub fn use_base(base: usize) {
+    BASE.store(base, Ordering::Relaxed);
 }
 
 /// Enable the receive interrupt (routed by the PLIC, see plic.rs) so that
@@ -81,6 +96,27 @@ pub fn read() -> Option<u8> {
 
 pub fn has_received_byte() -> bool {
     read_register(LSR) & LSR_DATA_READY != 0
+}
+
+/// The console NS16550A as a character device: `read` takes what the
+/// receive FIFO holds, `write` waits for room and takes everything.
+pub struct Ns16550;
+
+impl CharDevice for Ns16550 {
+    fn read(&mut self, buffer: &mut [u8]) -> Result<usize, DeviceError> {
+        let mut count = 0;
+        while count < buffer.len() {
+            let Some(byte) = read() else { break };
+            buffer[count] = byte;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<usize, DeviceError> {
+        write(data);
+        Ok(data.len())
+    }
 }
 
 /// `fmt::Write` over `write`, for the arch layer's own rare warnings.

@@ -25,6 +25,9 @@ pub struct InterruptOverride {
 pub struct Platform {
     /// Enabled processors in the MADT, the boot CPU included.
     pub cpu_count: Option<usize>,
+    /// The local APIC's MMIO base: the MADT header's 32-bit address, or its
+    /// 64-bit Local APIC Address Override entry (type 5) if present.
+    pub local_apic: Option<u64>,
     /// First I/O APIC of the MADT: MMIO base and first GSI.
     pub io_apic: Option<(u64, u32)>,
     pub overrides: [InterruptOverride; MAX_OVERRIDES],
@@ -41,6 +44,7 @@ impl Platform {
     const fn empty() -> Platform {
         Platform {
             cpu_count: None,
+            local_apic: None,
             io_apic: None,
             overrides: [InterruptOverride { isa_irq: 0, gsi: 0, flags: 0 }; MAX_OVERRIDES],
             override_count: 0,
@@ -163,6 +167,7 @@ fn read_mcfg(table: &[u8]) -> Option<crate::arch::PciEcam> {
 /// MADT (ACPI 5.2.12): processor local APICs, I/O APICs, interrupt overrides.
 fn read_madt(table: &[u8], platform: &mut Platform) {
     let mut cpu_count = 0;
+    platform.local_apic = read_u32(table, SDT_HEADER_BYTES).filter(|&address| address != 0).map(u64::from);
     let mut offset = 44; // header (36) + local APIC address (4) + flags (4)
     while offset + 2 <= table.len() {
         let kind = table[offset];
@@ -184,6 +189,12 @@ fn read_madt(table: &[u8], platform: &mut Platform) {
                 if let (Some(gsi), Some(flags)) = (read_u32(entry, 4), read_u16(entry, 8)) {
                     platform.overrides[platform.override_count] = InterruptOverride { isa_irq: entry[3], gsi, flags };
                     platform.override_count += 1;
+                }
+            }
+            // Local APIC Address Override: a 64-bit address replacing the header's.
+            5 if length >= 12 => {
+                if let Some(address) = read_u64(entry, 4).filter(|&address| address != 0) {
+                    platform.local_apic = Some(address);
                 }
             }
             _ => {}

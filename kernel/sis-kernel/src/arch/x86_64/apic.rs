@@ -8,10 +8,14 @@ use super::acpi::Platform;
 use super::cpu::{outb, rdmsr, MSR_APIC_BASE};
 use super::descriptors::{PIC_VECTOR_BASE, SPURIOUS_VECTOR, TIMER_VECTOR};
 
-/// The architectural default; the real base is read from IA32_APIC_BASE.
+/// The architectural default (SDM Vol. 3A 10.4.1): the fallback when
+/// neither the MADT nor IA32_APIC_BASE gives the base.
 const DEFAULT_LOCAL_APIC_BASE: u64 = 0xfee0_0000;
 /// The PC's I/O APIC address, used when the MADT lists none.
 const DEFAULT_IO_APIC_BASE: u64 = 0xfec0_0000;
+/// Where the APICs may be: the top 32 MiB below 4 GiB, which paging.rs
+/// maps uncached. Bases outside it are not used (`arch::mmio_base`).
+const APIC_WINDOW: core::ops::Range<usize> = 0xfe00_0000..0x1_0000_0000;
 
 // Local APIC register offsets (SDM Vol. 3A Table 10-1).
 const ID: usize = 0x20;
@@ -64,13 +68,21 @@ fn disable_legacy_pics() {
 
 /// Boot CPU: PICs off, local APIC software-enabled with the spurious vector,
 /// priority 0 (accept every vector), timer masked until `timer::init`.
-pub fn init_boot_cpu(_platform: &Platform) {
+///
+/// The base is the MADT's; the CPU's own IA32_APIC_BASE is where the APIC
+/// answers, so a MADT that disagrees with it is logged and the MSR wins.
+pub fn init_boot_cpu(platform: &Platform) {
     disable_legacy_pics();
     // SAFETY: IA32_APIC_BASE exists on every x86_64 CPU.
-    let base = unsafe { rdmsr(MSR_APIC_BASE) } & 0x000f_ffff_ffff_f000;
-    if base != 0 {
-        LOCAL_APIC_BASE.store(base, Ordering::Relaxed);
+    let from_msr = Some(unsafe { rdmsr(MSR_APIC_BASE) } & 0x000f_ffff_ffff_f000).filter(|&base| base != 0);
+    let fallback = from_msr.unwrap_or(DEFAULT_LOCAL_APIC_BASE);
+    let described = platform.local_apic.map(|base| base as usize);
+    let mut base = crate::arch::mmio_base("local apic", described, APIC_WINDOW, fallback as usize) as u64;
+    if let Some(msr) = from_msr.filter(|&msr| msr != base) {
+        crate::log_event!("devices", "local apic base disagrees", Warn, madt = base, ia32_apic_base = msr);
+        base = msr;
     }
+    LOCAL_APIC_BASE.store(base, Ordering::Relaxed);
     init_this_cpu();
 }
 
@@ -124,7 +136,9 @@ pub fn send_ipi_to_others(command: u32) {
 /// Routes ISA IRQ `isa_irq` to `vector` on this CPU through the I/O APIC,
 /// honouring the MADT's interrupt source override for it.
 pub fn route_isa_irq(platform: &Platform, isa_irq: u8, vector: u8) {
-    let (io_apic_base, gsi_base) = platform.io_apic.unwrap_or((DEFAULT_IO_APIC_BASE, 0));
+    let described = platform.io_apic.map(|(base, _)| base as usize);
+    let io_apic_base = crate::arch::mmio_base("io apic", described, APIC_WINDOW, DEFAULT_IO_APIC_BASE as usize);
+    let gsi_base = platform.io_apic.map_or(0, |(_, gsi_base)| gsi_base);
     let (gsi, flags) = match platform.isa_override(isa_irq) {
         Some(routing) => (routing.gsi, routing.flags),
         None => (u32::from(isa_irq), 0),
@@ -136,8 +150,8 @@ pub fn route_isa_irq(platform: &Platform, isa_irq: u8, vector: u8) {
     let level = (flags >> 2) & 0b11 == 0b11;
     let low = u32::from(vector) | (u32::from(active_low) << 13) | (u32::from(level) << 15); // fixed, physical, unmasked
     let high = u32::from(local_apic_id()) << 24;
-    let select = io_apic_base as usize as *mut u32;
-    let window = (io_apic_base as usize + 0x10) as *mut u32;
+    let select = io_apic_base as *mut u32;
+    let window = (io_apic_base + 0x10) as *mut u32;
     // SAFETY: IOREGSEL/IOWIN of the I/O APIC, identity-mapped uncached; the
     // redirection table entry of `pin` is registers 0x10 + 2 * pin (low) and
     // the next one (high). Only the boot CPU programs it, once.

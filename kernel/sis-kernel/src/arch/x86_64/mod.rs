@@ -33,7 +33,7 @@ pub use paging::task_stack_area;
 pub use smp::cpus_online;
 pub use timer::{monotonic_ns, set_timer_deadline, wait_for_event};
 pub use trap::TrapFrame;
-pub use uart::{console_read, console_write};
+pub use uart::{console_write, Com1 as ConsoleUart};
 
 /// The ELF machine of user programs this kernel runs.
 pub const ELF_MACHINE: sis_loader::Machine = sis_loader::Machine::X86_64;

@@ -1,9 +1,15 @@
 //! COM1, a 16550 UART at I/O port 0x3f8: polled output, polled input, and the
-//! receive interrupt that wakes the idle CPU (register map: NS16550A datasheet).
+//! receive interrupt that wakes the idle CPU (register map: NS16550A
+//! datasheet); `Com1` is the driver as a `sis_hal::CharDevice`.
+
+use sis_hal::{CharDevice, DeviceError};
 
 use super::cpu::{inb, outb};
 
 /// COM1's base I/O port on the PC (and on QEMU q35's ISA serial device).
+/// A constant: ACPI describes COM1 only in the DSDT's AML (`_CRS` of a
+/// PNP0501 device), which this kernel does not interpret, and q35 has no
+/// SPCR table (docs/kernel-devices.md).
 const COM1: u16 = 0x3f8;
 /// ISA IRQ line of COM1.
 pub const COM1_ISA_IRQ: u8 = 4;
@@ -61,7 +67,7 @@ pub fn console_write(bytes: &[u8]) {
 }
 
 /// One received byte, if any; never blocks.
-pub fn console_read() -> Option<u8> {
+fn read_byte() -> Option<u8> {
     if has_input() {
         // SAFETY: LSR said a byte waits in RBR; reading it consumes that byte.
         Some(unsafe { inb(COM1 + DATA) })
@@ -76,4 +82,25 @@ pub fn has_input() -> bool {
     // SAFETY: reading LSR has no side effect on the receiver.
     let status = unsafe { inb(COM1 + LINE_STATUS) };
     status != 0xff && status & LSR_DATA_READY != 0
+}
+
+/// COM1 as a character device: `read` takes what the receive FIFO holds,
+/// `write` waits for room and takes everything.
+pub struct Com1;
+
+impl CharDevice for Com1 {
+    fn read(&mut self, buffer: &mut [u8]) -> Result<usize, DeviceError> {
+        let mut count = 0;
+        while count < buffer.len() {
+            let Some(byte) = read_byte() else { break };
+            buffer[count] = byte;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<usize, DeviceError> {
+        console_write(data);
+        Ok(data.len())
+    }
 }

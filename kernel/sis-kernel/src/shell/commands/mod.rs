@@ -87,6 +87,7 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "ifconfig", usage: "ifconfig [--wait]", summary: "network interface, address and link (--wait: until it has an address)", run: network::ifconfig },
     Command { name: "netstat", usage: "netstat", summary: "sockets and network counters", run: network::netstat },
     Command { name: "ping", usage: "ping <ipv4> [count]", summary: "ICMP echo with round-trip times", run: network::ping },
+    Command { name: "random", usage: "random [bytes]", summary: "bytes (1-256, default 16) from the entropy device, in hex", run: system::random },
     Command { name: "cksum", usage: "cksum <path>", summary: "CRC-32 and size of a file", run: workload::cksum },
     #[cfg(feature = "chaos")]
     Command { name: "chaos", usage: "chaos mode <m>|rate <0-100>|seed <n>|delay <us>|stats [--json]|reset|break none|errno|uncounted", summary: "fault injection", run: chaos::chaos },
@@ -99,6 +100,8 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "overflow", usage: "overflow", summary: "overflow the shell's stack into its guard page", run: system::overflow },
     Command { name: "wx", usage: "wx", summary: "write into kernel text (W^X makes it fault)", run: system::wx },
     Command { name: "null", usage: "null", summary: "read through a null pointer", run: system::null },
+    #[cfg(debug_assertions)]
+    Command { name: "lockorder", usage: "lockorder", summary: "take two ranked locks out of order (the debug lock-order check panics)", run: system::lock_order_inversion },
 ];
 
 fn help(invocation: &mut Invocation<'_>) -> CommandResult {

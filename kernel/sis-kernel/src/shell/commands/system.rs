@@ -196,3 +196,41 @@ pub fn null(invocation: &mut Invocation<'_>) -> CommandResult {
     let value = unsafe { address.read_volatile() };
     fail(Errno::EIO, alloc::format!("reading address 16 did not fault (read {value:#x})"))
 }
+
+/// Most bytes `random` prints at once.
+const RANDOM_MAX_BYTES: usize = 256;
+
+pub fn random(invocation: &mut Invocation<'_>) -> CommandResult {
+    let count = match invocation.args {
+        [] => 16,
+        [count] => parse_number::<usize>(count).ok().filter(|c| (1..=RANDOM_MAX_BYTES).contains(c)).ok_or_else(|| {
+            CommandError::Errno(Errno::EINVAL, alloc::format!("byte count must be 1-{RANDOM_MAX_BYTES}"))
+        })?,
+        _ => return Err(CommandError::Usage),
+    };
+    let mut bytes = [0u8; RANDOM_MAX_BYTES];
+    match crate::rng::fill(&mut bytes[..count]) {
+        None => return fail(Errno::ENODEV, "no entropy device (attach virtio-rng: docs/kernel-devices.md)"),
+        Some(Err(error)) => return fail(error.errno(), alloc::format!("entropy device: {error}")),
+        Some(Ok(())) => {}
+    }
+    for byte in &bytes[..count] {
+        let _ = write!(invocation.out, "{byte:02x}");
+    }
+    let _ = writeln!(invocation.out);
+    Ok(())
+}
+
+/// Takes a rank-3 lock, then a rank-1 lock: the inversion the lock-order
+/// check exists for. Debug builds only (release builds compile the check
+/// out, and the command with it); two locks of its own, so no real lock is
+/// held when the check panics. tests/e2e/lockorder_test.ts runs it.
+#[cfg(debug_assertions)]
+pub fn lock_order_inversion(_invocation: &mut Invocation<'_>) -> CommandResult {
+    use crate::sync::{rank, IrqMutex};
+    static OUTER: IrqMutex<(), { rank::SCHEDULER }> = IrqMutex::new(());
+    static INNER: IrqMutex<(), { rank::FILE_SYSTEM }> = IrqMutex::new(());
+    let _outer = OUTER.lock();
+    let _inner = INNER.lock();
+    fail(Errno::EIO, "the lock-order check did not fire")
+}

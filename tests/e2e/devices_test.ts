@@ -1,0 +1,76 @@
+/**
+ * The kernel's own drivers on every arch in the real QEMU (issue 11,
+ * docs/kernel-devices.md): the device bases come from the firmware (no
+ * fallback is logged on the stock machines), and the virtio-rng driver, a
+ * `sis_hal::Rng`, answers `random` when the device is attached and ENODEV
+ * when it is not.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Arch, ARCHES } from "../../src/arch.ts";
+import { Machine } from "../../src/qemu/machine.ts";
+import { BUILTIN_CONFIGS, type MachineConfig, PROFILES } from "../../src/qemu/profiles.ts";
+import { Session } from "../../src/session/driver.ts";
+import { ensureKernels } from "../../src/runs/kernels.ts";
+import { testContext } from "../../src/context.ts";
+import { ROOT } from "./_harness.ts";
+
+const kernels = await ensureKernels(ROOT, [...ARCHES], testContext({ cwd: ROOT, env: Deno.env.toObject() }));
+
+/** The virtio-rng device for the arch's bus: virtio-mmio on `virt`, PCI on q35. */
+function withEntropyDevice(arch: Arch): MachineConfig {
+  const device = PROFILES[arch].nicDevice === "virtio-net-pci" ? "virtio-rng-pci" : "virtio-rng-device";
+  return { ...BUILTIN_CONFIGS["no-network"], name: "rng", extraArgs: ["-device", device] };
+}
+
+async function withKernel(
+  arch: Arch,
+  config: MachineConfig,
+  body: (session: Session, transcript: () => Promise<string>) => Promise<void>,
+): Promise<void> {
+  const machine = await Machine.launch({ arch, config, kernelPath: kernels[arch].path });
+  try {
+    const session = new Session(machine, { bootTimeoutMs: 20_000, commandTimeoutMs: 20_000 });
+    await session.boot();
+    await session.enableFraming();
+    await body(session, () => Deno.readTextFile(join(machine.runDir, "serial.log")));
+  } finally {
+    await machine.shutdown();
+  }
+}
+
+/** A `devices` warning: a base the firmware did not give, or gave outside the mapped window. */
+const FALLBACK_WARNING = /devices.*(not described by firmware|outside the device window|disagrees)/;
+
+for (const arch of ARCHES) {
+  Deno.test(`kernel on ${arch}: device bases come from the firmware and random reads the virtio-rng device`, async () => {
+    await withKernel(arch, withEntropyDevice(arch), async (session, transcript) => {
+      const first = await session.run("random 32");
+      assert.equal(first.status, 0, first.output.join("\n"));
+      const second = await session.run("random 32");
+      assert.equal(second.status, 0, second.output.join("\n"));
+      for (const result of [first, second]) {
+        assert.equal(result.output.length, 1);
+        assert.match(result.output[0], /^[0-9a-f]{64}$/);
+      }
+      assert.notEqual(first.output[0], second.output[0], "two reads of 32 random bytes differ");
+      const refused = await session.run("random 257");
+      assert.equal(refused.status, 22);
+      assert.match(refused.output.join("\n"), /^error: EINVAL: byte count must be 1-256$/m);
+      const log = await transcript();
+      assert.match(log, /rng.*device up/);
+      assert.doesNotMatch(log, FALLBACK_WARNING);
+    });
+  });
+
+  Deno.test(`kernel on ${arch}: without an entropy device random answers ENODEV`, async () => {
+    await withKernel(arch, BUILTIN_CONFIGS.default, async (session, transcript) => {
+      const result = await session.run("random");
+      assert.equal(result.status, 19);
+      assert.match(result.output.join("\n"), /^error: ENODEV: no entropy device/m);
+      const log = await transcript();
+      assert.match(log, /rng.*no device/);
+      assert.doesNotMatch(log, FALLBACK_WARNING);
+    });
+  });
+}
