@@ -62,6 +62,11 @@ export interface SerialPort {
 
 const STDERR_TAIL_BYTES = 4096;
 const RUN_DIR_PREFIX = "sis-qemu-";
+/** QEMU's message when a host forward's port is taken (slirp's hostfwd). */
+const HOSTFWD_REFUSED = "Could not set up host forwarding rule";
+/** Boots tried with fresh ports before a lost port race is reported. */
+const PORT_RACE_ATTEMPTS = 3;
+
 let staleRunDirsChecked = false;
 
 /**
@@ -161,6 +166,24 @@ export class Machine implements SerialPort {
    * half-started machine is torn down before the error propagates.
    */
   static async launch(options: LaunchOptions): Promise<Machine> {
+    // Ports the OS says are free are bound by QEMU a moment later, a race
+    // another process can win (any outgoing connection may take the same
+    // ephemeral port). Then QEMU refuses to start with "Could not set up host
+    // forwarding rule": pick fresh ports and start again. A port the caller
+    // chose (--listen) is not retried: it is taken, and the error says so.
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await Machine.#launchOnce(options);
+      } catch (error) {
+        const lost = error instanceof FailedError && error.message.includes(HOSTFWD_REFUSED);
+        const callersPort = options.metricsPort !== undefined &&
+          (error as Error).message.includes(`127.0.0.1:${options.metricsPort}-`);
+        if (!lost || callersPort || attempt >= PORT_RACE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  static async #launchOnce(options: LaunchOptions): Promise<Machine> {
     const profile = PROFILES[options.arch];
     // Once per process: a run with many boots need not rescan /tmp for each.
     if (!staleRunDirsChecked) {
@@ -176,9 +199,8 @@ export class Machine implements SerialPort {
       qmpSocket: join(runDir, "qmp.sock"),
       serialLog: join(runDir, "serial.log"),
     };
-    // Ports the OS says are free; QEMU binds them a moment later (a race
-    // another process could win: QEMU then fails with "could not set up
-    // host forwarding rule" and the boot fails with that message).
+    // Ports the OS says are free; QEMU binds them a moment later (`launch`
+    // retries when another process won that race).
     const forwards = options.config.network
       ? { metrics: options.metricsPort ?? freeLoopbackPort(), echo: freeLoopbackPort() }
       : undefined;

@@ -157,6 +157,7 @@ async function sendMalformed(port: number, index: number): Promise<string> {
 /** Writes `total` bytes of a fixed pattern to echo and reads them back; true if identical. */
 async function echoRoundTrip(port: number, total: number): Promise<void> {
   const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+  let closed = false;
   const pattern = (offset: number) => (offset * 2654435761) >>> 24;
   try {
     const writer = (async () => {
@@ -170,19 +171,38 @@ async function echoRoundTrip(port: number, total: number): Promise<void> {
       await connection.closeWrite();
     })();
     let received = 0;
-    const buffer = new Uint8Array(64 * 1024);
-    while (received < total) {
-      const count = await connection.read(buffer);
-      assert.notEqual(count, null, `echo closed after ${received} of ${total} bytes`);
-      for (let i = 0; i < count!; i++) {
-        if (buffer[i] !== pattern(received + i)) assert.fail(`echo byte ${received + i} differs`);
+    const reader = (async () => {
+      const buffer = new Uint8Array(64 * 1024);
+      while (received < total) {
+        const count = await connection.read(buffer);
+        assert.notEqual(count, null, `echo closed after ${received} of ${total} bytes`);
+        for (let i = 0; i < count!; i++) {
+          if (buffer[i] !== pattern(received + i)) assert.fail(`echo byte ${received + i} differs`);
+        }
+        received += count!;
       }
-      received += count!;
+    })();
+    // Both halves are awaited together, so a reset seen by the writer fails
+    // this test with the progress made instead of escaping as an uncaught
+    // error; a failed reader shuts the socket so a blocked writer ends too.
+    const [writeHalf, readHalf] = await Promise.allSettled([
+      writer,
+      reader.catch((error) => {
+        connection.close();
+        closed = true;
+        throw error;
+      }),
+    ]);
+    for (const half of [readHalf, writeHalf]) {
+      if (half.status === "rejected") {
+        throw new Error(`echo of ${total} bytes failed after ${received} came back: ${half.reason}`, {
+          cause: half.reason,
+        });
+      }
     }
-    await writer;
     assert.equal(received, total);
   } finally {
-    connection.close();
+    if (!closed) connection.close();
   }
 }
 

@@ -275,6 +275,28 @@ Deno.test({
   },
 });
 
+/** The small disk of the full-disk test: room for the copied bundle, the filler and a few samples. */
+const DISK_BYTES = 4 * 1024 * 1024;
+
+/** Bytes of every file below `dir`. */
+async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory ? await treeBytes(path) : (await Deno.stat(path)).size;
+  }
+  return total;
+}
+
+/** Free bytes of the file system holding `dir`, as df reports them. */
+async function availableBytes(dir: string): Promise<number> {
+  const df = await new Deno.Command("df", { args: ["--output=avail", "-B1", dir] }).output();
+  assert(df.success, `df ${dir} failed`);
+  const available = Number(new TextDecoder().decode(df.stdout).trim().split("\n").at(-1));
+  assert(Number.isSafeInteger(available), `df ${dir}: no byte count`);
+  return available;
+}
+
 /** Mounts a tmpfs of `bytes` (root only); undefined where this user may not mount. */
 async function smallDisk(bytes: number): Promise<string | undefined> {
   const dir = await Deno.makeTempDir({ prefix: "sis-soak-full-" });
@@ -310,7 +332,7 @@ Deno.test({
     assert(canMount, "mounting a small tmpfs needs root");
     const first = await sis(["soak", "--arch", "x86_64", "--duration", "5s", "--interval", "1s"]);
     const source = bundleOf(first.stderr);
-    const disk = (await smallDisk(256 * 1024))!;
+    const disk = (await smallDisk(DISK_BYTES))!;
     try {
       assert.equal(first.code, 0, first.stderr);
       const bundle = join(disk, "bundle");
@@ -322,9 +344,11 @@ Deno.test({
         await Deno.copyFile(join(source, name), join(bundle, name));
       }
       const before = (await readLines(join(bundle, "samples.ndjson"))).filter((line) => line !== "");
-      // Leave about 40 KiB: a few seconds of serial transcript and samples.
-      const free = 256 * 1024 - before.join("\n").length - 40 * 1024;
-      await Deno.writeFile(join(disk, "filler"), new Uint8Array(free));
+      // Leave room for a boot and a few samples: four times what the first
+      // run wrote per sample (its boot included), measured, since what a
+      // sample costs (serial transcript, metrics) grows with the kernel.
+      const room = 4 * Math.ceil(await treeBytes(source) / Math.max(1, before.length));
+      await Deno.writeFile(join(disk, "filler"), new Uint8Array(await availableBytes(disk) - room));
       const full = await sis(["soak", "--resume", bundle]);
       assert.equal(full.code, 3, full.stderr);
       const errors = full.stderr.split("\n").filter((line) => line.startsWith("error:"));
