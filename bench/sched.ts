@@ -16,6 +16,9 @@
  *   (a checkout with build/<arch>/sis-kernel.elf, e.g. main's) when given.
  *
  * Usage: deno run -A bench/sched.ts [--runs N] [--ms M] [--reference DIR]
+ *          [--only speedup,latency,boot,switch] [--arch aarch64,riscv64,x86_64]
+ * (`--only` and `--arch` pick sections and archs, for a quick look at one
+ * figure on a shared machine; the default is every section on every arch.)
  */
 import { join } from "node:path";
 import { type Arch, ARCHES } from "../src/arch.ts";
@@ -42,15 +45,38 @@ async function ok(session: Session, command: string): Promise<string[]> {
   return result.output;
 }
 
-/** Total work of one foreground `spin --tasks 2 --ms M` on `cpus` CPUs. */
-async function spinWork(arch: Arch, path: string, cpus: number, durationMs: number): Promise<number> {
+/** CPU seconds (user + system) the host gave process `pid` so far (Linux /proc). */
+async function hostCpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  // Fields after the command name (which may hold spaces): utime is the
+  // 14th field, stime the 15th, in clock ticks (USER_HZ, 100 on Linux).
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * One foreground `spin --tasks 2 --ms M` on `cpus` CPUs: its total work and
+ * the host cores QEMU got meanwhile (its CPU seconds over the wall time),
+ * which bounds the speedup: two vCPUs can do twice the work only if the
+ * host gives the process two cores.
+ */
+async function spinWork(
+  arch: Arch,
+  path: string,
+  cpus: number,
+  durationMs: number,
+): Promise<{ work: number; hostCores: number }> {
   const { machine, session } = await bootToPrompt(arch, path, withCpus(cpus));
   try {
     await session.enableFraming();
+    const cpuBefore = await hostCpuSeconds(machine.pid);
+    const started = performance.now();
     const [line] = await ok(session, `spin --tasks 2 --ms ${durationMs}`);
+    const wallSeconds = (performance.now() - started) / 1000;
+    const hostCores = (await hostCpuSeconds(machine.pid) - cpuBefore) / wallSeconds;
     const work = Number(/ work (\d+) /.exec(line)?.[1]);
     if (!Number.isFinite(work) || work <= 0) throw new Error(`${arch}: unexpected spin output: ${line}`);
-    return work;
+    return { work, hostCores };
   } finally {
     await machine.shutdown();
   }
@@ -107,99 +133,136 @@ async function contextSwitchP50(arch: Arch, path: string): Promise<number> {
   }
 }
 
+const SECTIONS = ["speedup", "latency", "boot", "switch"] as const;
+function listArgument<T extends string>(name: string, allowed: readonly T[]): readonly T[] {
+  const value = argument(name);
+  if (value === undefined) return allowed;
+  const picked = value.split(",");
+  const unknown = picked.filter((item) => !(allowed as readonly string[]).includes(item));
+  if (unknown.length > 0) {
+    console.error(`${name}: unknown ${unknown.join(", ")} (one or more of ${allowed.join(",")})`);
+    Deno.exit(2);
+  }
+  return picked as T[];
+}
+const sections = listArgument("--only", SECTIONS);
+const arches = listArgument("--arch", ARCHES);
 const runs = runsArgument(Deno.args, 3);
 const durationMs = Number(argument("--ms") ?? 2000);
 const reference = argument("--reference");
 const us = (value: number) => `${value.toFixed(1)} us`;
 
-console.log(
-  `SMP speedup: spin --tasks 2 --ms ${durationMs}, -smp 2 over -smp 1 (median of ${runs}; target >= 1.6x)`,
-);
-for (const arch of ARCHES) {
-  const path = kernelPath(arch);
-  if (!path) continue;
-  const one: number[] = [];
-  const two: number[] = [];
-  for (let run = 0; run < runs; run++) {
-    one.push(await spinWork(arch, path, 1, durationMs));
-    two.push(await spinWork(arch, path, 2, durationMs));
-  }
-  const speedup = median(two) / median(one);
+if (sections.includes("speedup")) {
   console.log(
-    `${arch.padEnd(9)} smp1 ${median(one)}  smp2 ${median(two)}  speedup ${speedup.toFixed(2)}x  ${
-      speedup >= 1.6 ? "ok" : "UNDER TARGET"
-    }`,
+    `SMP speedup: spin --tasks 2 --ms ${durationMs}, -smp 2 over -smp 1 (median of ${runs}; target >= 1.6x)`,
   );
-}
-
-console.log(
-  "\necho round trip, 200 echos, idle vs spin --tasks 4 in the background, 1 and 2 CPUs (target p99 < 50 ms)",
-);
-for (const arch of ARCHES) {
-  const path = kernelPath(arch);
-  if (!path) continue;
-  for (const cpus of [1, 2]) {
-    const idle = await echoLatencies(arch, path, 200, false, cpus);
-    const loaded = await echoLatencies(arch, path, 200, true, cpus);
-    const p99 = quantile(loaded, 0.99);
-    console.log(
-      `${arch.padEnd(9)} smp${cpus}  idle p50 ${ms(quantile(idle, 0.5))} p99 ${
-        ms(quantile(idle, 0.99))
-      }  loaded p50 ${ms(quantile(loaded, 0.5))} p99 ${ms(p99)}  ${p99 < 50 ? "ok" : "OVER TARGET"}`,
-    );
-  }
-}
-
-console.log(`\nboot to prompt with -smp 4 (median of ${runs}; target <= 300 ms and <= 2x bare QEMU -smp 4)`);
-const dir = await Deno.makeTempDir({ prefix: "sis-bench-" });
-try {
-  for (const arch of ARCHES) {
+  for (const arch of arches) {
     const path = kernelPath(arch);
     if (!path) continue;
-    const image = join(dir, `${arch}.bin`);
-    await Deno.writeFile(image, MINIMAL_IMAGES[arch]);
-    const bare: number[] = [];
-    const boot: number[] = [];
-    const referenceBoot: number[] = [];
-    const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
+    const one: number[] = [];
+    const two: number[] = [];
+    const coresOne: number[] = [];
+    const coresTwo: number[] = [];
     for (let run = 0; run < runs; run++) {
-      bare.push(await bareStart(arch, image, 4));
-      const { machine, ms: bootMs } = await bootToPrompt(arch, path, withCpus(4));
-      boot.push(bootMs);
-      await machine.shutdown();
-      if (referencePath) {
-        const theirs = await bootToPrompt(arch, referencePath, withCpus(4));
-        referenceBoot.push(theirs.ms);
-        await theirs.machine.shutdown();
-      }
+      const single = await spinWork(arch, path, 1, durationMs);
+      const double = await spinWork(arch, path, 2, durationMs);
+      one.push(single.work);
+      two.push(double.work);
+      coresOne.push(single.hostCores);
+      coresTwo.push(double.hostCores);
     }
-    const ratio = median(boot) / median(bare);
-    const versus = referencePath ? `  reference ${ms(median(referenceBoot))}` : "";
+    const speedup = median(two) / median(one);
+    // Work per host core QEMU got, -smp 2 over -smp 1: near 1.0 when the
+    // guest scales and only the host's cores were missing.
+    const perCore = (median(two) / median(coresTwo)) / (median(one) / median(coresOne));
     console.log(
-      `${arch.padEnd(9)} bare ${ms(median(bare))}  prompt ${ms(median(boot))}  ratio ${
-        ratio.toFixed(2)
-      }${versus}  ${median(boot) <= 300 && ratio <= 2 ? "ok" : "OVER TARGET"}`,
+      `${arch.padEnd(9)} smp1 ${median(one)}  smp2 ${median(two)}  speedup ${
+        speedup.toFixed(2)
+      }x  host cores ${median(coresOne).toFixed(2)}/${median(coresTwo).toFixed(2)}  per host core ${
+        perCore.toFixed(2)
+      }  load ${Deno.loadavg()[0].toFixed(1)}  ${speedup >= 1.6 ? "ok" : "UNDER TARGET"}`,
     );
   }
-} finally {
-  await Deno.remove(dir, { recursive: true });
 }
 
-console.log(
-  `\ncontext switch p50 after 20 x (sleep 5; echo) (median of ${runs})${reference ? ` vs ${reference}` : ""}`,
-);
-for (const arch of ARCHES) {
-  const path = kernelPath(arch);
-  if (!path) continue;
-  const ours: number[] = [];
-  const theirs: number[] = [];
-  const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
-  for (let run = 0; run < runs; run++) {
-    ours.push(await contextSwitchP50(arch, path));
-    if (referencePath) theirs.push(await contextSwitchP50(arch, referencePath));
+if (sections.includes("latency")) {
+  console.log(
+    "\necho round trip, 200 echos, idle vs spin --tasks 4 in the background, 1 and 2 CPUs (target p99 < 50 ms)",
+  );
+  for (const arch of arches) {
+    const path = kernelPath(arch);
+    if (!path) continue;
+    for (const cpus of [1, 2]) {
+      const idle = await echoLatencies(arch, path, 200, false, cpus);
+      const loaded = await echoLatencies(arch, path, 200, true, cpus);
+      const p99 = quantile(loaded, 0.99);
+      console.log(
+        `${arch.padEnd(9)} smp${cpus}  idle p50 ${ms(quantile(idle, 0.5))} p99 ${
+          ms(quantile(idle, 0.99))
+        }  loaded p50 ${ms(quantile(loaded, 0.5))} p99 ${ms(p99)}  ${p99 < 50 ? "ok" : "OVER TARGET"}`,
+      );
+    }
   }
-  const versus = referencePath
-    ? `  reference ${us(median(theirs))}  ${median(ours) <= median(theirs) ? "ok" : "ABOVE REFERENCE"}`
-    : "";
-  console.log(`${arch.padEnd(9)} p50 ${us(median(ours))}${versus}`);
+}
+
+if (sections.includes("boot")) {
+  console.log(
+    `\nboot to prompt with -smp 4 (median of ${runs}; target <= 300 ms and <= 2x bare QEMU -smp 4)`,
+  );
+  const dir = await Deno.makeTempDir({ prefix: "sis-bench-" });
+  try {
+    for (const arch of arches) {
+      const path = kernelPath(arch);
+      if (!path) continue;
+      const image = join(dir, `${arch}.bin`);
+      await Deno.writeFile(image, MINIMAL_IMAGES[arch]);
+      const bare: number[] = [];
+      const boot: number[] = [];
+      const referenceBoot: number[] = [];
+      const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
+      for (let run = 0; run < runs; run++) {
+        bare.push(await bareStart(arch, image, 4));
+        const { machine, ms: bootMs } = await bootToPrompt(arch, path, withCpus(4));
+        boot.push(bootMs);
+        await machine.shutdown();
+        if (referencePath) {
+          const theirs = await bootToPrompt(arch, referencePath, withCpus(4));
+          referenceBoot.push(theirs.ms);
+          await theirs.machine.shutdown();
+        }
+      }
+      const ratio = median(boot) / median(bare);
+      const versus = referencePath ? `  reference ${ms(median(referenceBoot))}` : "";
+      console.log(
+        `${arch.padEnd(9)} bare ${ms(median(bare))}  prompt ${ms(median(boot))}  ratio ${
+          ratio.toFixed(2)
+        }${versus}  ${median(boot) <= 300 && ratio <= 2 ? "ok" : "OVER TARGET"}`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (sections.includes("switch")) {
+  console.log(
+    `\ncontext switch p50 after 20 x (sleep 5; echo) (median of ${runs})${
+      reference ? ` vs ${reference}` : ""
+    }`,
+  );
+  for (const arch of arches) {
+    const path = kernelPath(arch);
+    if (!path) continue;
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
+    for (let run = 0; run < runs; run++) {
+      ours.push(await contextSwitchP50(arch, path));
+      if (referencePath) theirs.push(await contextSwitchP50(arch, referencePath));
+    }
+    const versus = referencePath
+      ? `  reference ${us(median(theirs))}  ${median(ours) <= median(theirs) ? "ok" : "ABOVE REFERENCE"}`
+      : "";
+    console.log(`${arch.padEnd(9)} p50 ${us(median(ours))}${versus}`);
+  }
 }

@@ -143,6 +143,8 @@ macro_rules! println {
 /// Received bytes not yet read by the shell. The idle loop moves bytes from
 /// the UART here so the scheduler can tell whether input is waiting.
 pub mod input {
+    use core::sync::atomic::{AtomicUsize, Ordering};
+
     use sis_hal::CharDevice;
 
     use crate::arch;
@@ -158,6 +160,12 @@ pub mod input {
 
     /// Taken by the console interrupt too, hence interrupts off while held.
     static QUEUE: IrqMutex<Queue, { rank::CONSOLE_INPUT }> = IrqMutex::new(Queue { bytes: [0; CAPACITY], head: 0, len: 0 });
+    /// `len` as of the last change, written only under `QUEUE`'s lock: lets
+    /// the scheduler ask "any input?" on every switch of the shell without
+    /// a second lock inside its own (sched::wait_for_input). A byte queued
+    /// before the console interrupt takes the scheduler lock to wake readers
+    /// is seen by any check made under that lock afterwards.
+    static QUEUED: AtomicUsize = AtomicUsize::new(0);
 
     /// Moves every byte the UART holds into the queue; returns whether the
     /// queue has bytes. When the queue is full, bytes stay in the UART (and
@@ -175,12 +183,13 @@ pub mod input {
             queue.bytes[tail] = byte[0];
             queue.len += 1;
         }
+        QUEUED.store(queue.len, Ordering::Release);
         queue.len > 0
     }
 
     /// Whether a received byte waits in the queue (the UART is not read).
     pub fn has_bytes() -> bool {
-        QUEUE.lock().len > 0
+        QUEUED.load(Ordering::Acquire) > 0
     }
 
     /// Takes the oldest received byte.
@@ -192,6 +201,7 @@ pub mod input {
         let byte = queue.bytes[queue.head];
         queue.head = (queue.head + 1) % CAPACITY;
         queue.len -= 1;
+        QUEUED.store(queue.len, Ordering::Release);
         Some(byte)
     }
 }

@@ -70,12 +70,27 @@ impl Entry {
 /// (the first in table order), then round-robin: the lowest pid above
 /// `cursor` (the pid picked last), wrapping to the lowest pid.
 pub fn pick<'a, E: AsRef<Entry> + 'a>(entries: &'a [E], cursor: Pid) -> Option<usize> {
-    let runnable = || entries.iter().enumerate().filter(|(_, entry)| entry.as_ref().is_runnable());
-    if let Some((index, _)) = runnable().find(|(_, entry)| entry.as_ref().is_boosted) {
-        return Some(index);
+    // One pass (it runs on every switch, under the scheduler lock): the
+    // first boosted task ends it; otherwise the lowest pid above the cursor
+    // and the lowest pid overall are tracked as (pid, index).
+    let mut after: Option<(Pid, usize)> = None;
+    let mut lowest: Option<(Pid, usize)> = None;
+    for (index, entry) in entries.iter().enumerate() {
+        let entry = entry.as_ref();
+        if !entry.is_runnable() {
+            continue;
+        }
+        if entry.is_boosted {
+            return Some(index);
+        }
+        if entry.pid > cursor && after.is_none_or(|(pid, _)| entry.pid < pid) {
+            after = Some((entry.pid, index));
+        }
+        if lowest.is_none_or(|(pid, _)| entry.pid < pid) {
+            lowest = Some((entry.pid, index));
+        }
     }
-    let after = runnable().filter(|(_, entry)| entry.as_ref().pid > cursor).min_by_key(|(_, entry)| entry.as_ref().pid);
-    after.or_else(|| runnable().min_by_key(|(_, entry)| entry.as_ref().pid)).map(|(index, _)| index)
+    after.or(lowest).map(|(_, index)| index)
 }
 
 /// Whether any task could run on a free CPU.
