@@ -67,8 +67,12 @@ export async function attachConsole(
     for await (const chunk of machine.chunks) {
       const text = decoder.decode(chunk, { stream: true });
       output.write(text);
-      recent = (recent + text).slice(-16);
-      if (recent.includes("sis> ")) promptSeen();
+      // Look for the prompt before trimming: a chunk may carry the prompt and
+      // a log line after it (the DHCP record lands right after `sis> `), and
+      // trimming first would drop the prompt and hold typed input forever.
+      const seen = recent + text;
+      if (seen.includes("sis> ")) promptSeen();
+      recent = seen.slice(-16);
     }
     promptSeen();
     return { kind: "machine-exit" };
