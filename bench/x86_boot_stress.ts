@@ -35,7 +35,12 @@ async function bootOnce(path: string, config: MachineConfig): Promise<string> {
     }
     return "ok";
   } catch (error) {
-    return String(error instanceof Error ? error.message : error).split("\n")[0];
+    const why = String(error instanceof Error ? error.message : error).split("\n")[0];
+    // How QEMU ended tells a guest reset (status 0) from a QEMU crash (a signal).
+    if (!machine.hasExited) return why;
+    const exit = await machine.exited;
+    const qemu = exit.stderrTail.trim().split("\n").at(-1) ?? "";
+    return `${why} (qemu status ${exit.code}, signal ${exit.signal ?? "none"}${qemu ? `: ${qemu}` : ""})`;
   } finally {
     await machine.shutdown();
   }
