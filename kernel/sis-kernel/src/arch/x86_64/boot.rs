@@ -15,7 +15,7 @@
 //! is read) and the page below the boot stack (overflow guard) are unmapped.
 //! The top 32 MiB (APIC MMIO) are mapped uncached.
 
-use super::{acpi, apic, descriptors, exit, irq, memory, paging, pci, smp, timer, uart};
+use super::{acpi, apic, descriptors, exit, irq, memory, paging, smp, timer, uart};
 use crate::arch::{BootInfo, DeviceWindows};
 
 /// Highest physical address (exclusive) the boot page tables map.
@@ -210,9 +210,6 @@ extern "C" fn boot_main(start_info_paddr: u32) -> ! {
     timer::init(&platform);
     apic::route_isa_irq(&platform, uart::COM1_ISA_IRQ, descriptors::UART_VECTOR);
     uart::enable_receive_interrupt();
-    if let Some(ecam) = platform.pci_ecam {
-        pci::enable_virtio_functions(ecam);
-    }
     if smp::start_secondaries(&platform, &start_info.memory) == smp::Trampoline::Unused {
         paging::retire_trampoline();
     }

@@ -4,7 +4,7 @@
 //! (port I/O, MSRs, control registers), `descriptors` (GDT, TSS, IDT), `trap`
 //! (exception stubs and `TrapFrame`), `irq` (IF helpers, CPU index), `acpi` (RSDP, MADT, FADT), `apic` (local
 //! APIC, I/O APIC, legacy PIC), `timer` (TSC clock, APIC timer, idle wait),
-//! `uart` (COM1), `smp` (INIT-SIPI-SIPI), `memory` (PVH start info), `paging` (W^X, guard pages), `pci` (PCI decoding before the secondaries), `context`
+//! `uart` (COM1), `smp` (INIT-SIPI-SIPI), `memory` (PVH start info), `paging` (W^X, guard pages), `context`
 //! (task switch, frame records), `exit` (power-off, halt, fault) and `user`
 //! (ring 3: page tables, syscall entry, `run`).
 
@@ -18,7 +18,6 @@ mod exit;
 mod irq;
 mod memory;
 mod paging;
-mod pci;
 mod smp;
 mod timer;
 mod trap;
