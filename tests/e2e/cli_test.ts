@@ -65,7 +65,7 @@ for (
     [["build", "--arch", "riscv64", "--bogus"], /--bogus/],
     [
       ["build", "--arch", "riscv64", "--features", "turbo"],
-      /Unknown kernel feature "turbo" \(valid: chaos, stress, fuzz-break, lock-order-check\)/,
+      /Unknown kernel feature "turbo" \(valid: chaos, stress, fuzz-break, lock-order-check, late-secondary\)/,
     ],
   ] as const
 ) {

@@ -28,6 +28,32 @@ async function stop(process: SisProcess | undefined): Promise<void> {
   await process.done;
 }
 
+/**
+ * A hang bound, not a speed check: a kernel that never powers off fails the
+ * test with what it printed instead of holding the gate until its timeout.
+ */
+const RUN_END_BOUND_MS = 120_000;
+
+async function endsWithin(process: SisProcess, boundMs: number): Promise<Awaited<SisProcess["done"]>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `sis did not end within ${boundMs} ms\nstdout:\n${process.stdout}\nstderr:\n${process.stderr}`,
+          ),
+        ),
+      boundMs,
+    );
+  });
+  try {
+    return await Promise.race([process.done, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 for (const arch of ARCHES) {
   Deno.test(`sis test --suite all passes on ${arch} with a well-formed JUnit file`, async () => {
     const out = await Deno.makeTempDir({ prefix: "sis-e2e-" });
@@ -321,7 +347,7 @@ for (const arch of ARCHES) {
     const input = process.child.stdin.getWriter();
     try {
       await input.write(new TextEncoder().encode("poweroff 3\r"));
-      const finished = await process.done;
+      const finished = await endsWithin(process, RUN_END_BOUND_MS);
       // The kernel's poweroff code is sis run's exit code.
       assert.equal(finished.code, 3, finished.stderr);
       assert.match(finished.stderr, /machine ended: \{"kind":"poweroff","code":3\}/);

@@ -210,8 +210,9 @@ extern "C" fn boot_main(start_info_paddr: u32) -> ! {
     timer::init(&platform);
     apic::route_isa_irq(&platform, uart::COM1_ISA_IRQ, descriptors::UART_VECTOR);
     uart::enable_receive_interrupt();
-    smp::start_secondaries(&platform, &start_info.memory);
-    paging::retire_trampoline();
+    if smp::start_secondaries(&platform, &start_info.memory) == smp::Trampoline::Unused {
+        paging::retire_trampoline();
+    }
     // A linker-script symbol: only its address is used, never its contents.
     let kernel_end = core::ptr::addr_of!(__kernel_end) as usize;
     let devices = DeviceWindows { pci_ecam: platform.pci_ecam, ..DeviceWindows::none() };

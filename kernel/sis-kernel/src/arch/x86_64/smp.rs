@@ -1,7 +1,8 @@
 //! Secondary CPUs: INIT-SIPI-SIPI to all other CPUs through the local APIC
 //! (Intel MP spec 1.4 appendix B.4; SDM Vol. 3A 8.4.4), a real-mode trampoline
 //! copied below 1 MiB that goes straight to long mode on the boot page
-//! tables, then a Rust function that checks in and parks the CPU for good.
+//! tables, then a Rust function that checks in and joins the scheduler, or,
+//! arriving after boot stopped waiting for it, parks for good.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -21,9 +22,14 @@ const CHECK_IN_TIMEOUT_NS: u64 = 1_000_000_000;
 const UNKNOWN_COUNT_WAIT_NS: u64 = 20_000_000;
 /// The second SIPI goes out if not all CPUs checked in by then (MP spec: 200 µs).
 const SECOND_SIPI_AFTER_NS: u64 = 200_000;
+/// How often a late secondary looks whether the kernel logs yet.
+const LATE_POLL_NS: u64 = 1_000_000;
 
-/// CPUs that reached Rust code; the boot CPU counts from the start.
+/// CPUs that checked in (the boot CPU counts from the start), plus
+/// `CHECK_IN_CLOSED` once boot stopped waiting: one word, so a secondary
+/// either counts before the close or sees it, never both or neither.
 static CPUS_ONLINE: AtomicUsize = AtomicUsize::new(1);
+const CHECK_IN_CLOSED: usize = 1 << (usize::BITS - 1);
 
 // Real mode at CS:IP = 0x0800:0000. Loads its own GDT, kept in the copied
 // page because a 16-bit `lgdt` takes only a 24-bit base, then enables PAE, loads
@@ -116,20 +122,51 @@ extern "C" {
 }
 
 /// A secondary CPU in Rust, on its own stack: CPU index, GDT/TSS/IDT (so a fault
-/// here is reported, not a triple fault), local APIC, check in, join the scheduler.
+/// here is reported, not a triple fault), check in, local APIC, join the
+/// scheduler. A CPU whose check-in comes after boot stopped waiting (its
+/// vCPU thread starved on a loaded host) parks instead: the kernel already
+/// counted its CPUs, and nothing waits for this one.
 extern "C" fn secondary_main(stack_index: u32) -> ! {
     // Stack index 0 is the first secondary, CPU index 1.
-    irq::set_cpu_index(stack_index as usize + 1);
-    descriptors::init_secondary_cpu(stack_index as usize + 1);
+    let index = stack_index as usize + 1;
+    irq::set_cpu_index(index);
+    descriptors::init_secondary_cpu(index);
     super::user::init_this_cpu();
     apic::init_this_cpu();
-    CPUS_ONLINE.fetch_add(1, Ordering::Release);
+    let checked_in = CPUS_ONLINE
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |online| {
+            (online & CHECK_IN_CLOSED == 0).then_some(online + 1)
+        })
+        .is_ok();
+    if !checked_in {
+        // Said once the kernel's own lines run (never before its identity
+        // line, which the CLI reads as the kernel's entry).
+        while !crate::sched::is_running() {
+            timer::wait_for_event(Some(timer::monotonic_ns().saturating_add(LATE_POLL_NS)));
+        }
+        crate::log_event!("smp", "late cpu parked", Warn, cpu = index as u64);
+        park()
+    }
     crate::secondary_main()
 }
 
-/// CPUs that reached the kernel, the boot CPU included.
+/// Halts this CPU for good with interrupts off: only an NMI wakes it, and
+/// its IDT reports that.
+fn park() -> ! {
+    loop {
+        // SAFETY: stops this CPU only; it holds no lock and owns nothing.
+        unsafe { core::arch::asm!("cli", "hlt", options(nomem, nostack)) };
+    }
+}
+
+/// CPUs that checked in, the boot CPU included.
 pub fn cpus_online() -> usize {
-    CPUS_ONLINE.load(Ordering::Acquire)
+    CPUS_ONLINE.load(Ordering::Acquire) & !CHECK_IN_CLOSED
+}
+
+/// Ends the check-in: a secondary arriving from now on parks.
+fn close_check_in() {
+    CPUS_ONLINE.fetch_or(CHECK_IN_CLOSED, Ordering::AcqRel);
 }
 
 /// Waits until `expected` CPUs checked in or `deadline_ns` passes.
@@ -139,19 +176,38 @@ fn wait_for_check_in(expected: usize, deadline_ns: u64) {
     }
 }
 
+/// Whether the trampoline page may be unmapped: no CPU runs it any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trampoline {
+    /// Every expected CPU checked in (and so left it), or none was started.
+    Unused,
+    /// Some CPU may still run it, now or later (a started CPU that did not
+    /// check in yet, or an unknown count): it stays mapped, or that CPU
+    /// would fault on its next instruction fetch with no IDT and reset the
+    /// machine (a triple fault).
+    MayBeRunning,
+}
+
 /// Starts every other CPU and waits, bounded by the monotonic clock, until
-/// the MADT's count checked in (capped at 1 + MAX_SECONDARIES).
-pub fn start_secondaries(platform: &Platform, memory: &MemoryMap) {
+/// the MADT's count checked in (capped at 1 + MAX_SECONDARIES), then closes
+/// the check-in: a later CPU parks.
+pub fn start_secondaries(platform: &Platform, memory: &MemoryMap) -> Trampoline {
+    let trampoline = bring_up(platform, memory);
+    close_check_in();
+    trampoline
+}
+
+fn bring_up(platform: &Platform, memory: &MemoryMap) -> Trampoline {
     let expected = platform.cpu_count.map(|count| count.min(1 + MAX_SECONDARIES));
     if expected == Some(1) {
-        return;
+        return Trampoline::Unused;
     }
     let trampoline_is_ram = memory
         .usable()
         .iter()
         .any(|region| region.start <= TRAMPOLINE_PADDR && TRAMPOLINE_PADDR + 4096 <= region.end());
     if !trampoline_is_ram {
-        return;
+        return Trampoline::Unused;
     }
     // SAFETY: the trampoline symbols bound one contiguous block in .rodata;
     // the destination page is RAM (checked above), reserved in the memory
@@ -164,13 +220,21 @@ pub fn start_secondaries(platform: &Platform, memory: &MemoryMap) {
     // INIT (delivery mode 0b101, level assert), then STARTUP (0b110) with the
     // trampoline's page number as vector. No 10 ms wait after INIT: CPUs
     // since the Pentium 4 need none (Linux dropped it too), nor does QEMU.
+    if cfg!(feature = "late-secondary") {
+        // The test build: boot stopped waiting before the secondaries even
+        // start, as if every one's vCPU were starved (tests/e2e/x86_boot_test.ts).
+        close_check_in();
+    }
     apic::send_ipi_to_others(0x4500);
     let sipi = 0x4600 | (TRAMPOLINE_PADDR >> 12) as u32;
     apic::send_ipi_to_others(sipi);
+    if cfg!(feature = "late-secondary") {
+        return Trampoline::MayBeRunning;
+    }
     let start = timer::monotonic_ns();
     let Some(expected) = expected else {
         wait_for_check_in(usize::MAX, start + UNKNOWN_COUNT_WAIT_NS);
-        return;
+        return Trampoline::MayBeRunning;
     };
     wait_for_check_in(expected, start + SECOND_SIPI_AFTER_NS);
     if cpus_online() < expected {
@@ -178,4 +242,10 @@ pub fn start_secondaries(platform: &Platform, memory: &MemoryMap) {
         apic::send_ipi_to_others(sipi);
     }
     wait_for_check_in(expected, start + CHECK_IN_TIMEOUT_NS);
+    if cpus_online() >= expected {
+        Trampoline::Unused
+    } else {
+        Trampoline::MayBeRunning
+    }
 }
+

@@ -1,0 +1,78 @@
+/**
+ * x86_64 secondaries that check in after boot stopped waiting for them
+ * (docs/boot-x86_64.md, "Late secondaries"). On a loaded host a vCPU thread
+ * can be starved past the check-in wait; such a CPU used to run into the
+ * trampoline page boot had already unmapped and reset the machine with a
+ * triple fault. The `late-secondary` build closes the check-in before it
+ * sends the SIPIs, so every secondary is late on every boot: each must park
+ * with a log line while the kernel runs on with the boot CPU alone.
+ */
+import assert from "node:assert/strict";
+import { Machine } from "../../src/qemu/machine.ts";
+import type { MachineConfig } from "../../src/qemu/profiles.ts";
+import { Session } from "../../src/session/driver.ts";
+import { buildKernel, buildPaths } from "../../src/toolchain/build.ts";
+import { systemProbe } from "../../src/toolchain/probe.ts";
+import { requireLinker, requireRustToolchain } from "../../src/toolchain/rust.ts";
+import { testContext } from "../../src/context.ts";
+import { ROOT } from "./_harness.ts";
+
+/** Test kernels go beside the plain ones, never over them. */
+const LATE_BUILD_DIR = "build/late-secondary";
+const SECONDARIES = 3;
+const FOUR_CPUS: MachineConfig = {
+  name: "late-secondary",
+  memoryMiB: 512,
+  cpus: 1 + SECONDARIES,
+  network: false,
+  extraArgs: [],
+  description: "512 MiB, 4 CPUs, no NIC",
+};
+/** `dmesg` round trips to wait for the parked CPUs' lines (each takes real time). */
+const DMESG_ATTEMPTS = 200;
+
+Deno.test("x86_64: secondaries that check in late park with a log line and the kernel runs on", async () => {
+  const env = Deno.env.toObject();
+  const progress = testContext().stderr;
+  const toolchain = await requireRustToolchain(env, systemProbe);
+  const linker = await requireLinker(env, systemProbe);
+  await buildKernel(
+    {
+      root: ROOT,
+      arches: ["x86_64"],
+      features: ["late-secondary"],
+      profile: "release",
+      outDir: LATE_BUILD_DIR,
+    },
+    { toolchain, linkerVersion: linker.version, probe: systemProbe, env, progress, isTerminal: false },
+  ).catch((error) => {
+    throw new Error(`late-secondary build failed: ${error}\n${progress.text}`);
+  });
+  const machine = await Machine.launch({
+    arch: "x86_64",
+    config: FOUR_CPUS,
+    kernelPath: buildPaths(ROOT, "x86_64", LATE_BUILD_DIR).elf,
+  });
+  try {
+    const session = new Session(machine, { bootTimeoutMs: 60_000, commandTimeoutMs: 60_000 });
+    await session.boot();
+    await session.enableFraming();
+    // Each parked CPU says so once the kernel logs; `dmesg` replays the
+    // records, so this waits for the lines themselves, however late.
+    let parked: number[] = [];
+    for (let attempt = 0; attempt < DMESG_ATTEMPTS && parked.length < SECONDARIES; attempt++) {
+      const dmesg = await session.run("dmesg");
+      const text = JSON.stringify([dmesg.output, dmesg.logs]);
+      parked = [...text.matchAll(/late cpu parked cpu=(\d+)/g)].map((match) => Number(match[1])).sort();
+    }
+    assert.deepEqual(parked, [1, 2, 3], "every secondary parks with a log line");
+    // Only the boot CPU counts and schedules, and the machine still works.
+    const cpus = await session.run("cpus");
+    assert.equal(cpus.status, 0);
+    assert.ok(cpus.output.includes("cpus online: 1"), cpus.output.join("\n"));
+    assert.equal((await session.run("ls /")).status, 0);
+    assert.equal(machine.hasExited, false);
+  } finally {
+    await machine.shutdown();
+  }
+});
