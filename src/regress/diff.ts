@@ -84,7 +84,35 @@ export function diffEvents(
   run: readonly RegressEvent[],
   options: { arch: string; allowlist?: readonly AllowEntry[]; today: string },
 ): DiffResult {
-  const pairs = alignSequences(baseline.map((event) => event.template), run.map((event) => event.template));
+  const entries = (options.allowlist ?? []).filter((entry) => !entry.arch || entry.arch === options.arch);
+  // Events an active entry lets move (kind reordered or any) float: they are
+  // aligned apart from the rest, so when one swaps places with a fixed
+  // neighbour the move is put on the floating event, never on the neighbour
+  // (a longest common subsequence could keep either of the two in place).
+  const floats = (template: string) =>
+    entries.some((entry) =>
+      entry.expires >= options.today && (entry.kind === "reordered" || entry.kind === "any") &&
+      templateMatches(entry.template, template)
+    );
+  const fixedIndices = (events: readonly RegressEvent[], floating: boolean) =>
+    events.map((event, index) => ({ event, index })).filter(({ event }) =>
+      floats(event.template) === floating
+    )
+      .map(({ index }) => index);
+  const pairs: Array<[number, number]> = [];
+  for (const floating of [false, true]) {
+    const fromBaseline = fixedIndices(baseline, floating);
+    const fromRun = fixedIndices(run, floating);
+    const aligned = alignSequences(
+      fromBaseline.map((index) => baseline[index].template),
+      fromRun.map((index) => run[index].template),
+    );
+    for (const [i, j] of aligned) {
+      // Floating events match wherever they are; one that changed places is reported (and allowed).
+      if (floating && fromBaseline[i] !== fromRun[j]) continue;
+      pairs.push([fromBaseline[i], fromRun[j]]);
+    }
+  }
   const matchedBaseline = new Set(pairs.map(([i]) => i));
   const matchedRun = new Set(pairs.map(([, j]) => j));
   const missing = baseline.map((event, index) => ({ event, index })).filter(({ index }) =>
@@ -121,7 +149,6 @@ export function diffEvents(
   }
   findings.sort((a, b) => (a.runIndex ?? a.baselineIndex ?? 0) - (b.runIndex ?? b.baselineIndex ?? 0));
 
-  const entries = (options.allowlist ?? []).filter((entry) => !entry.arch || entry.arch === options.arch);
   const expired = entries.filter((entry) => entry.expires < options.today);
   for (const finding of findings) {
     finding.allowedBy = entries.find((entry) =>

@@ -35,6 +35,36 @@ Deno.test("diffEvents() reports a reordered boot, which a sorted diff would miss
   assert.deepEqual([...BOOT].map((e) => e.template).sort(), [...run].map((e) => e.template).sort());
 });
 
+Deno.test("diffEvents() puts a swap with an allowed floating event on that event, never on its fixed neighbour", () => {
+  const dhcp = event("INFO net: address address=<num>.2.15/<num> source=dhcp", "INFO");
+  const command = event("CMD uptime -> 0");
+  const allowlist: AllowEntry[] = [
+    { kind: "reordered", template: dhcp.template, reason: "asynchronous lease", expires: "2027-06-30" },
+  ];
+  // The boot of the gate's aarch64 run: the lease came just before the
+  // prompt instead of just after it. A plain alignment blamed the prompt.
+  const baseline = [...BOOT, dhcp, command];
+  const run = [...BOOT.slice(0, 4), dhcp, BOOT[4], command];
+  const result = diffEvents(baseline, run, { arch: "aarch64", allowlist, today: TODAY });
+  assert.deepEqual(result.findings.map((finding) => [finding.kind, finding.template]), [[
+    "reordered",
+    dhcp.template,
+  ]]);
+  assert.ok(result.findings[0].allowedBy);
+  assert.equal(result.isRegression, false);
+  // Without the entry the same swap is a regression, and fixed events still must keep their order.
+  assert.equal(diffEvents(baseline, run, { arch: "aarch64", today: TODAY }).isRegression, true);
+  const swappedFixed = [BOOT[0], BOOT[1], BOOT[3], BOOT[2], BOOT[4], dhcp, command];
+  assert.equal(
+    diffEvents(baseline, swappedFixed, { arch: "aarch64", allowlist, today: TODAY }).isRegression,
+    true,
+  );
+  // The floating event gone entirely is still missing (the entry allows a move, not a loss).
+  const lost = diffEvents(baseline, [...BOOT, command], { arch: "aarch64", allowlist, today: TODAY });
+  assert.deepEqual(lost.findings.map((finding) => finding.kind), ["missing"]);
+  assert.equal(lost.isRegression, true);
+});
+
 Deno.test("diffEvents() reports missing and unexpected events, new warnings and panics", () => {
   const run = [
     BOOT[0],
