@@ -59,21 +59,14 @@ export async function runMetricsServe(options: ServeOptions, context: CommandCon
       fix: "use --config default (or any config with a NIC)",
     });
   }
-  const argv = ["sis", "metrics", "serve", "--arch", options.arch, "--config", config.name];
-  if (options.listen !== undefined) argv.push("--listen", options.listen);
-  if (options.noBuild) argv.push("--no-build");
   const step = { name: "served /metrics until stopped", command: "GET /metrics" };
 
   return runMachineJob<ServeResult>({
-    kind: "metrics-serve",
-    root,
-    context,
-    argv,
-    arch: options.arch,
-    config,
+    command: ["metrics", "serve"],
+    flags: options.listen === undefined ? [] : ["--listen", options.listen],
+    place: { root, context, arch: options.arch, config, noBuild: options.noBuild },
     purpose: "metrics-serve",
     step,
-    noBuild: options.noBuild,
     runJob: async (job, run) => {
       const started = performance.now();
       const recorder = await run.record({ config: config.name, suite: job.purpose, listen: options.listen });

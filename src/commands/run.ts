@@ -177,21 +177,14 @@ export async function runRun(options: RunOptions, context: CommandContext): Prom
   const restoreTerminal = () => {
     if (isRaw) Deno.stdin.setRaw(false);
   };
-  const argv = ["sis", "run", "--arch", options.arch, "--config", config.name];
-  if (options.memory !== undefined) argv.push("--memory-mib", String(options.memory));
-  if (options.noBuild) argv.push("--no-build");
   const step = { name: "the session ended cleanly", command: "sis run" };
 
   return runMachineJob<ConsoleResult>({
-    kind: "run",
-    root,
-    context,
-    argv,
-    arch: options.arch,
-    config,
+    command: ["run"],
+    flags: options.memory === undefined ? [] : ["--memory-mib", String(options.memory)],
+    place: { root, context, arch: options.arch, config, noBuild: options.noBuild },
     purpose: "console",
     step,
-    noBuild: options.noBuild,
     // The engine's signal policy: the first SIGTERM (or SIGINT from another
     // terminal) stops QEMU, the console sees it end, the terminal is restored
     // on the way out; a second exits at once, restoring the terminal first.

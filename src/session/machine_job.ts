@@ -31,17 +31,23 @@ export interface MachineJobOutcome<R extends JobResult = JobResult> {
   error?: unknown;
 }
 
-export interface MachineRunSpec<R extends JobResult> {
-  /** Manifest and results `kind`: `run`, `metrics-serve`. */
-  kind: string;
+/** Where the one machine runs: the project, the command's context, and the kernel to boot. */
+export interface MachinePlace {
   root: string;
   context: CommandContext;
-  argv: readonly string[];
   arch: Arch;
   config: MachineConfig;
+  noBuild: boolean;
+}
+
+export interface MachineRunSpec<R extends JobResult> {
+  /** The command's words (`["run"]`, `["metrics", "serve"]`): its argv, and joined by `-` the manifest and results `kind`. */
+  command: readonly string[];
+  /** The command's own flags, for the manifest's argv (`--arch`, `--config` and `--no-build` are added). */
+  flags: readonly string[];
+  place: MachinePlace;
   purpose: string;
   step: VerdictStep;
-  noBuild: boolean;
   /** Restores the terminal before a second signal exits at once (`sis run`). */
   beforeExit?: () => void;
   runJob(job: MachineJob, run: JobContext): Promise<MachineJobOutcome<R>>;
@@ -58,24 +64,35 @@ export interface MachineRunSpec<R extends JobResult> {
  * and the exit code, exactly as for the commands with many jobs.
  */
 export function runMachineJob<R extends JobResult>(spec: MachineRunSpec<R>): Promise<number> {
+  const { root, context, arch, config, noBuild } = spec.place;
+  const kind = spec.command.join("-");
   const job: MachineJob = {
-    name: `${spec.arch}-${spec.config.name}-${spec.purpose}`,
-    arch: spec.arch,
-    config: spec.config,
+    name: `${arch}-${config.name}-${spec.purpose}`,
+    arch,
+    config,
     purpose: spec.purpose,
   };
   return runEngine<MachineJob, MachineJobOutcome>({
-    kind: spec.kind,
-    root: spec.root,
-    context: spec.context,
-    argv: spec.argv,
+    kind,
+    root,
+    context,
+    argv: [
+      "sis",
+      ...spec.command,
+      "--arch",
+      arch,
+      "--config",
+      config.name,
+      ...spec.flags,
+      ...(noBuild ? ["--no-build"] : []),
+    ],
     jobs: [job],
-    kernels: { noBuild: spec.noBuild },
+    kernels: { noBuild },
     parallel: 1,
     outputs: {},
-    manifest: { arches: [spec.arch], configs: [{ ...spec.config }] },
+    manifest: { arches: [arch], configs: [{ ...config }] },
     beforeExit: spec.beforeExit,
-    started: ({ runId, bundleDir }) => `sis: ${spec.kind} ${runId}: ${job.name}, bundle ${bundleDir}\n`,
+    started: ({ runId, bundleDir }) => `sis: ${kind} ${runId}: ${job.name}, bundle ${bundleDir}\n`,
     runJob: (planned, run) => spec.runJob(planned, run),
     notRun: (planned, why) => ({
       result: verdict(planned, spec.step, {
@@ -87,10 +104,8 @@ export function runMachineJob<R extends JobResult>(spec: MachineRunSpec<R>): Pro
     }),
     finish: (outcomes, info) => {
       const [outcome] = outcomes;
-      if (outcome.error !== undefined && !info.interrupted) {
-        spec.context.stderr.write(formatError(outcome.error));
-      }
-      const results = jobRunResults(spec.kind, outcomes.map((one) => one.result), info);
+      if (outcome.error !== undefined && !info.interrupted) context.stderr.write(formatError(outcome.error));
+      const results = jobRunResults(kind, outcomes.map((one) => one.result), info);
       return { json: results, report: results, exitCode: outcome.exitCode };
     },
     launch: spec.launch,

@@ -4,16 +4,8 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import {
-  bundleResults,
-  isQemuAlive,
-  pollFor,
-  qemuPids,
-  ROOT,
-  sis,
-  SisProcess,
-  suitesDir,
-} from "./_harness.ts";
+import { isQemuAlive, pollFor, qemuPids, ROOT, sis, SisProcess, suitesDir } from "./_harness.ts";
+import { bundleResults } from "./_harness.ts";
 
 /** A suite whose second command never ends: a run of it is always mid-command when signalled. */
 const SLOW_SUITE = `

@@ -3,16 +3,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { ARCHES } from "../../src/arch.ts";
-import {
-  bundleResults,
-  isQemuAlive,
-  pollFor,
-  qemuPids,
-  ROOT,
-  sis,
-  SisProcess,
-  suitesDir,
-} from "./_harness.ts";
+import { isQemuAlive, pollFor, qemuPids, ROOT, sis, SisProcess, suitesDir } from "./_harness.ts";
+import { bundleResults } from "./_harness.ts";
 
 /** A suite whose second command never ends; used for hang, signal and kill tests. */
 const SLOW_SUITE = `
