@@ -152,6 +152,56 @@ function recordedConsole(
   };
 }
 
+/** What a session's end makes of the job: status, `end`, exit code, and the line sis prints. */
+export interface SessionVerdict {
+  end: SessionEnd;
+  status: ConsoleResult["status"];
+  kernel?: KernelFailure;
+  messages?: string[];
+  exitCode: number;
+  /** Printed as `sis: <line>` (none when the run was stopped: the engine says why). */
+  line?: string;
+}
+
+/**
+ * Judges a finished console session (the table in docs/ENGINE.md): a stop
+ * is `interrupted`; Ctrl-] or `poweroff 0` passed; another poweroff code
+ * failed with that code as the exit code (as virtme-ng passes a guest's code
+ * through); a panic is a kernel failure (4); any other end of QEMU an error (1).
+ */
+export function judgeSession(session: {
+  stoppedBecause?: string;
+  consoleEnd: ConsoleEnd;
+  outcome: ExitOutcome;
+  panic: { report: string[]; record?: Record<string, unknown>; message: string };
+}): SessionVerdict {
+  const { outcome, panic } = session;
+  if (session.stoppedBecause !== undefined) {
+    const kernel: KernelFailure = { kind: "interrupted", message: session.stoppedBecause };
+    return { end: "interrupted", status: "interrupted", kernel, exitCode: 0 };
+  }
+  if (session.consoleEnd.kind === "escape") {
+    const messages = ["left the console with Ctrl-]"];
+    return { end: "left", status: "passed", messages, exitCode: 0, line: "left the console; QEMU stopped" };
+  }
+  const line = `machine ended: ${JSON.stringify(outcome)}`;
+  if (outcome.kind === "panic") {
+    const { report, record, message } = panic;
+    const kernel: KernelFailure = { kind: "panic", message: `kernel panicked: ${message}`, report, record };
+    return { end: "panic", status: "error", kernel, exitCode: 4, line };
+  }
+  if (outcome.kind === "poweroff") {
+    const messages = [`the kernel powered off with code ${outcome.code}`];
+    const status = outcome.code === 0 ? "passed" : "failed";
+    return { end: "poweroff", status, messages, exitCode: outcome.code, line };
+  }
+  const kernel: KernelFailure = {
+    kind: "exited",
+    message: `the machine ended without a poweroff: ${JSON.stringify(outcome)}`,
+  };
+  return { end: "exited", status: "error", kernel, exitCode: 1, line };
+}
+
 /**
  * Boots and attaches, as a one-job plan on the run engine (bundle, signals,
  * exit code). Verdict and exit code (docs/ENGINE.md): left with Ctrl-] or
@@ -224,54 +274,14 @@ export async function runRun(options: RunOptions, context: CommandContext): Prom
         recorder.close();
       }
       const outcome = exit.outcome as ExitOutcome;
-      let end: SessionEnd;
-      let judged: { status: ConsoleResult["status"]; kernel?: KernelFailure; messages?: string[] };
-      let exitCode: number;
-      if (run.stop.isStopped) {
-        // The engine says why on its own line; this one only leaves the console's line.
-        context.stderr.write("\r\n");
-        end = "interrupted";
-        judged = { status: "interrupted", kernel: { kind: "interrupted", message: run.stop.reason } };
-        exitCode = 0;
-      } else if (consoleEnd.kind === "escape") {
-        context.stderr.write(`\r\nsis: left the console; QEMU stopped\n`);
-        end = "left";
-        judged = { status: "passed", messages: ["left the console with Ctrl-]"] };
-        exitCode = 0;
-      } else {
-        context.stderr.write(`\r\nsis: machine ended: ${JSON.stringify(outcome)}\n`);
-        if (outcome.kind === "panic") {
-          const { record, message } = describePanic(watched.panicReport);
-          end = "panic";
-          judged = {
-            status: "error",
-            kernel: {
-              kind: "panic",
-              message: `kernel panicked: ${message}`,
-              report: watched.panicReport,
-              record,
-            },
-          };
-          exitCode = 4;
-        } else if (outcome.kind === "poweroff") {
-          // The kernel's own poweroff code is passed through (0 passed, 3 environment, ...).
-          end = "poweroff";
-          judged = outcome.code === 0
-            ? { status: "passed", messages: ["the kernel powered off with code 0"] }
-            : { status: "failed", messages: [`the kernel powered off with code ${outcome.code}`] };
-          exitCode = outcome.code;
-        } else {
-          end = "exited";
-          judged = {
-            status: "error",
-            kernel: {
-              kind: "exited",
-              message: `the machine ended without a poweroff: ${JSON.stringify(outcome)}`,
-            },
-          };
-          exitCode = 1;
-        }
-      }
+      const { end, line, exitCode, ...judged } = judgeSession({
+        stoppedBecause: run.stop.isStopped ? run.stop.reason : undefined,
+        consoleEnd,
+        outcome,
+        panic: { report: watched.panicReport, ...describePanic(watched.panicReport) },
+      });
+      // `\r\n` first: the console's last line may have no end (a prompt). A stop's line is the engine's.
+      context.stderr.write(line === undefined ? "\r\n" : `\r\nsis: ${line}\n`);
       const result: ConsoleResult = {
         ...verdict(job, step, {
           ...judged,
