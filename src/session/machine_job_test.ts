@@ -1,13 +1,10 @@
 /** Unit tests for one-machine jobs on the engine with the fake kernel: the bundle and results.json, an early failure's error line and exit code, a stop. */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import { join } from "node:path";
-import { testContext } from "../context.ts";
-import { BUILTIN_CONFIGS } from "../qemu/profiles.ts";
 import type { JobContext } from "../runs/engine.ts";
 import { RunStop } from "../runs/signals.ts";
-import { buildPaths } from "../toolchain/build.ts";
 import { Session } from "./driver.ts";
 import { FakeKernel } from "./fake_kernel.ts";
+import { fakeMachine, runFakeMachineJob } from "./fake_machine.ts";
 import {
   failedEarly,
   type MachineJob,
@@ -18,47 +15,17 @@ import {
 
 const step = { name: "the session ended cleanly", command: "sis run" };
 
-/** Runs one job in a fresh root holding a dummy installed kernel (no sources: nothing is built). */
-async function runOne(
-  runJob: (job: MachineJob, run: JobContext) => Promise<MachineJobOutcome>,
-  stop?: RunStop,
-) {
-  const root = await Deno.makeTempDir({ prefix: "sis-machine-job-" });
-  const { elf } = buildPaths(root, "riscv64");
-  await Deno.mkdir(join(elf, ".."), { recursive: true });
-  await Deno.writeFile(elf, new Uint8Array([0x7f, 0x45, 0x4c, 0x46]));
-  const context = testContext({ cwd: root });
-  try {
-    const code = await runMachineJob({
-      command: ["run"],
-      flags: ["--memory-mib", "64"],
-      place: { root, context, arch: "riscv64", config: BUILTIN_CONFIGS.default, noBuild: true },
-      purpose: "console",
-      step,
-      runJob,
-      stop,
-      launch: () => {
-        const kernel = new FakeKernel();
-        return Promise.resolve({
-          chunks: kernel.chunks,
-          write: (bytes: Uint8Array) => kernel.write(bytes),
-          argv: ["fake-qemu"],
-          pid: 4242,
-          shutdown: () => Promise.resolve({ code: 0, signal: null, outcome: { kind: "poweroff", code: 0 } }),
-        });
-      },
-    });
-    const [bundle] = [...Deno.readDirSync(join(root, "runs"))].map((entry) => join(root, "runs", entry.name));
-    const read = (path: string) => JSON.parse(Deno.readTextFileSync(join(bundle, path)));
-    return {
-      code,
-      stderr: context.stderr.text,
-      results: read("results.json"),
-      manifest: read("manifest.json"),
-    };
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+/** Runs one job on a fresh fake kernel. */
+function runOne(runJob: (job: MachineJob, run: JobContext) => Promise<MachineJobOutcome>, stop?: RunStop) {
+  return runFakeMachineJob({
+    command: ["run"],
+    flags: ["--memory-mib", "64"],
+    purpose: "console",
+    step,
+    runJob,
+    stop,
+    launch: () => fakeMachine(new FakeKernel()),
+  });
 }
 
 Deno.test("runMachineJob() writes a one-job bundle whose results.json carries the job's verdict and exit code", async () => {
@@ -83,22 +50,16 @@ Deno.test("runMachineJob() writes a one-job bundle whose results.json carries th
     "64",
     "--no-build",
   ]);
-  assertEquals(manifest.jobs.map((job: { name: string; qemuPid: number }) => [job.name, job.qemuPid]), [[
-    "riscv64-default-console",
-    4242,
-  ]]);
+  assertEquals(manifest.jobs.map((job) => [job.name, job.qemuPid]), [["riscv64-default-console", 4242]]);
   assertEquals(results.kind, "run");
-  assertEquals(results.jobs.map((job: { status: string; suite: string }) => [job.status, job.suite]), [[
-    "failed",
-    "console",
-  ]]);
+  assertEquals(results.jobs.map((job) => [job.status, job.suite]), [["failed", "console"]]);
   assertEquals(results.jobs[0].steps[0].status, "failed");
   assertEquals(results.jobs[0].steps[0].messages, ["powered off with 3"]);
   assertEquals(results.summary.failed, 1);
 });
 
 Deno.test("a one-machine job that fails on the way up prints its error once and exits with its code", async () => {
-  const { code, stderr, results } = await runOne(async (job, run) => {
+  const { code, context, results } = await runOne(async (job, run) => {
     await run.record({});
     const session = new Session(await run.launch({ config: job.config }), { commandTimeoutMs: 1000 });
     await session.boot();
@@ -112,14 +73,14 @@ Deno.test("a one-machine job that fails on the way up prints its error once and 
     }
   });
   assertEquals(code, 4);
-  assertEquals(stderr.match(/^error: kernel panicked at stage "command 1": boom$/gm)?.length, 1, stderr);
-  assertEquals([results.jobs[0].status, results.jobs[0].kernel.kind], ["error", "panic"]);
+  assertEquals(context.stderr.text.match(/^error: kernel panicked at stage "command 1": boom$/gm)?.length, 1);
+  assertEquals([results.jobs[0].status, results.jobs[0].kernel?.kind], ["error", "panic"]);
   assertEquals(results.summary.kernelFailures, 1);
 });
 
 Deno.test("a one-machine job stopped by a signal is interrupted; the run still writes results.json and exits 130", async () => {
   const stop = new RunStop();
-  const { code, stderr, results } = await runOne(async (job, run) => {
+  const { code, context, results } = await runOne(async (job, run) => {
     await run.record({});
     stop.interrupt("SIGINT");
     try {
@@ -133,5 +94,5 @@ Deno.test("a one-machine job stopped by a signal is interrupted; the run still w
   assertEquals(code, 130);
   assertEquals(results.interrupted, "SIGINT");
   assertEquals([results.jobs[0].status, results.jobs[0].steps[0].status], ["interrupted", "skipped"]);
-  ok(!stderr.includes("error:"), stderr);
+  ok(!context.stderr.text.includes("error:"), context.stderr.text);
 });
