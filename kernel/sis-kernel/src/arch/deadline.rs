@@ -69,7 +69,8 @@ pub fn set_timer_deadline(deadline_ns: Option<u64>) {
 /// other is replaced. With interrupts masked.
 pub fn arm_timer_by(deadline_ns: u64) {
     let armed = armed_ns().load(Ordering::Relaxed);
-    if armed <= deadline_ns && armed > super::monotonic_ns() {
+    let armed = (armed != DISARMED).then_some(armed);
+    if sis_sched::armed_timer_covers(armed, deadline_ns, super::monotonic_ns()) {
         return;
     }
     set_timer_deadline(Some(deadline_ns));
