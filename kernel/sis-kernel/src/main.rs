@@ -32,7 +32,7 @@ mod sync;
 mod stress;
 mod user;
 
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use arch::BootInfo;
 
@@ -96,9 +96,12 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     log_event!("sched", "started", Info, cpus = sched::cpus().len() as u64, slice_ms = sched::SLICE_NS / 1_000_000);
     // Only finds and resets the NIC; DHCP runs later in the `net` task.
     // Before the shell starts, so "net: interface up" always comes before
-    // "shell: ready" (the shell may start at once on another CPU).
+    // "shell: ready" (the shell may start at once on another CPU). The
+    // secondaries joined but wait for DEVICES_READY (`secondary_main`).
     rng::init(&boot.devices);
     net::init(&boot.devices);
+    DEVICES_READY.store(true, Ordering::Release);
+    arch::wake_secondaries();
     sched::spawn("shell", shell::task).expect("a stack slot for the shell");
     sched::spawn("sampler", sampler_task).expect("a stack slot for the sampler");
     sched::idle_loop()
@@ -112,8 +115,21 @@ pub fn secondary_main() -> ! {
     while !sched::is_running() {
         arch::wait_for_event(Some(arch::monotonic_ns().saturating_add(SECONDARY_POLL_NS)));
     }
-    sched::join_secondary()
+    // Joined (so `cpus` counts it), but idle in `arch::wait_for_start`
+    // until the boot CPU has set up the PCI devices: on x86_64 that keeps
+    // this CPU off MMIO while the memory map changes (docs/boot-x86_64.md).
+    // Quiet first: the boot CPU starts that setup once every CPU joined.
+    arch::quiet_before_start();
+    sched::join_secondary();
+    while !DEVICES_READY.load(Ordering::Acquire) {
+        // Idle time, as in the idle loop (`cpus`, sis_cpu_idle_seconds_total).
+        cpu_time::idle_section(arch::cpu_index(), arch::wait_for_start);
+    }
+    sched::idle_loop()
 }
+
+/// Set by the boot CPU once `rng::init` and `net::init` are done.
+static DEVICES_READY: AtomicBool = AtomicBool::new(false);
 
 /// Background task: wakes once a second so `ps` shows a second task moving
 /// and the metrics see the scheduler at work.

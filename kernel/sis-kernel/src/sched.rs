@@ -234,9 +234,9 @@ pub fn wait_for_cpus(count: usize, timeout_ns: u64) -> bool {
     }
 }
 
-/// Makes the calling secondary CPU's context its idle task and runs the
-/// idle loop: from here on this CPU runs tasks too.
-pub fn join_secondary() -> ! {
+/// Makes the calling secondary CPU's context its idle task (it counts as
+/// joined from here); `idle_loop` then has it run tasks too.
+pub fn join_secondary() {
     let cpu = arch::cpu_index();
     let now = arch::monotonic_ns();
     {
@@ -248,7 +248,6 @@ pub fn join_secondary() -> ! {
         scheduler.cpus[cpu] = CpuSlot::joined(pid, scheduler.tasks.len() - 1);
     }
     CPUS_JOINED.fetch_add(1, Ordering::AcqRel);
-    idle_loop()
 }
 
 /// Every task stack slot is in use.

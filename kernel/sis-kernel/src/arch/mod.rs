@@ -45,6 +45,12 @@
 //! - `fn halt() -> !`: stop this CPU for good with interrupts off.
 //! - `fn trigger_fault() -> !`: touch an unmapped address (the `fault` command).
 //! - `fn cpus_online() -> usize`: CPUs that reached the kernel (boot CPU included).
+//! - The secondaries' start, for `crate::secondary_main`:
+//!   `fn quiet_before_start()` (before joining, interrupts off),
+//!   `fn wait_for_start()` (sleep until the boot CPU's go or any interrupt;
+//!   may return early) and `fn wake_secondaries()` (the boot CPU's go). On
+//!   x86_64 the waiting CPU has its timer disarmed and halts, touching no
+//!   device, until an IPI; the others poll with their timer.
 //! - `struct TrapFrame`: the trapped context of an exception, with
 //!   `fn for_each_register(&self, visit: &mut dyn FnMut(&'static str, u64))`,
 //!   `fn program_counter(&self) -> u64`, `fn frame_pointer(&self) -> u64`.

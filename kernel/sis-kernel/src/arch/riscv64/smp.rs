@@ -78,3 +78,20 @@ pub extern "C" fn secondary_main(_hart_id: usize, index: usize) -> ! {
     idle::init_secondary();
     crate::secondary_main()
 }
+
+/// How often a secondary waiting for the boot CPU's go looks again.
+const START_POLL_NS: u64 = 500_000;
+
+/// A secondary waiting for the boot CPU's go (`crate::secondary_main`),
+/// interrupts off: sleeps until its next poll (no IPI is needed here; only
+/// x86_64 must keep its secondaries off MMIO meanwhile).
+pub fn wait_for_start() {
+    super::wait_for_event(Some(super::monotonic_ns().saturating_add(START_POLL_NS)));
+}
+
+/// Nothing to quiet before joining: only x86_64 must keep its secondaries
+/// off devices while the boot CPU sets them up.
+pub fn quiet_before_start() {}
+
+/// The go for `wait_for_start`: nothing to send, the secondaries poll.
+pub fn wake_secondaries() {}

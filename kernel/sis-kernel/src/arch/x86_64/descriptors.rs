@@ -11,6 +11,8 @@ use core::ptr::addr_of_mut;
 pub const TIMER_VECTOR: u8 = 0x20;
 /// COM1 receive interrupt, routed through the I/O APIC.
 pub const UART_VECTOR: u8 = 0x21;
+/// The boot CPU's "go" to the secondaries (`smp::wake_secondaries`).
+pub const WAKE_VECTOR: u8 = 0x22;
 /// The legacy PICs are remapped here (and masked), clear of exceptions and of our vectors.
 pub const PIC_VECTOR_BASE: u8 = 0xe0;
 /// Local APIC spurious-interrupt vector (its low 4 bits must be 1s on old APICs).

@@ -249,3 +249,32 @@ fn bring_up(platform: &Platform, memory: &MemoryMap) -> Trampoline {
     }
 }
 
+/// Before a secondary tells the boot CPU it joined (interrupts off):
+/// disarms its timer and takes an interrupt already pending (its EOI is a
+/// device write), so from then on until the go nothing makes this CPU
+/// touch a device. QEMU 7.2's multi-threaded TCG crashes (SIGSEGV in
+/// `memory_region_dispatch_write`) when a vCPU writes MMIO while another
+/// changes the memory map, as the boot CPU's PCI setup does
+/// (docs/boot-x86_64.md).
+pub fn quiet_before_start() {
+    crate::arch::deadline::set_timer_deadline(None);
+    // SAFETY: `sti` takes effect after the next instruction, so a pending
+    // interrupt is taken at the `nop` (its handler runs, on this stack);
+    // `cli` restores the caller's interrupts-off state.
+    unsafe { core::arch::asm!("sti", "nop", "cli", options(nomem, nostack)) };
+}
+
+/// A secondary waiting for the boot CPU's go (`crate::secondary_main`),
+/// interrupts off, after `quiet_before_start`: halts until
+/// `wake_secondaries`' IPI (or any interrupt; the caller re-checks), with
+/// no device access at all.
+pub fn wait_for_start() {
+    timer::wait_for_event(None);
+}
+
+/// Sends the secondaries the go (`wait_for_start`): a fixed IPI on
+/// `WAKE_VECTOR` to every CPU but this one.
+pub fn wake_secondaries() {
+    // ICR low word: fixed delivery (000), level assert (bit 14), the vector.
+    apic::send_ipi_to_others(0x4000 | u32::from(descriptors::WAKE_VECTOR));
+}
