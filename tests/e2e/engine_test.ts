@@ -4,17 +4,8 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import {
-  isQemuAlive,
-  pollFor,
-  qemuPids,
-  ROOT,
-  sis,
-  SisProcess,
-  SLOW_SUITE,
-  stopSis,
-  suitesDir,
-} from "./_harness.ts";
+import { isQemuAlive, pollFor, qemuPids, ROOT, sis, SisProcess, suitesDir } from "./_harness.ts";
+import { SLOW_SUITE, stopSis } from "./_harness.ts";
 
 /** Ends a spawned sis that a failed assertion left running, by SIGKILL: these tests are about its signal handling. */
 const stop = (process: SisProcess | undefined) => stopSis(process, "SIGKILL");

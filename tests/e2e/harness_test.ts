@@ -3,17 +3,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { ARCHES } from "../../src/arch.ts";
-import {
-  isQemuAlive,
-  pollFor,
-  qemuPids,
-  ROOT,
-  sis,
-  SisProcess,
-  SLOW_SUITE,
-  stopSis,
-  suitesDir,
-} from "./_harness.ts";
+import { isQemuAlive, pollFor, qemuPids, ROOT, sis, SisProcess, suitesDir } from "./_harness.ts";
+import { SLOW_SUITE, stopSis } from "./_harness.ts";
 
 /** Ends a spawned sis that a failed assertion left running, by SIGTERM so that it stops its QEMU too. */
 const stop = (process: SisProcess | undefined) => stopSis(process, "SIGTERM");
