@@ -8,7 +8,7 @@ import { BUILTIN_CONFIGS } from "../qemu/profiles.ts";
 import { toJunitXml } from "../report/junit.ts";
 import { testContext } from "../context.ts";
 import type { BootedMachine } from "../runs/engine.ts";
-import { fakeKernelBuilder, fakeMachine } from "../session/fake_machine.ts";
+import { fakeKernelBuilder } from "../session/fake_builder.ts";
 import { loadRecordedRun, parseModes, parseRates, resolveSeed } from "./request.ts";
 import { FakeChaosKernel, type FakeDefect } from "./fake_chaos_kernel.ts";
 import { CHAOS_MODES } from "./modes.ts";
@@ -22,7 +22,7 @@ function fakeLaunch(defects: Record<string, FakeDefect> = {}, launched: string[]
   return (options: { arch: string }): Promise<BootedMachine> => {
     launched.push(options.arch);
     const kernel = new FakeChaosKernel({ defect: defects[options.arch] });
-    return Promise.resolve(fakeMachine(kernel, ["fake-qemu", options.arch]));
+    return Promise.resolve(kernel.machine(["fake-qemu", options.arch]));
   };
 }
 

@@ -1,27 +1,49 @@
-/** `sis metrics serve`: boot a kernel with its NIC and keep the kernel's own HTTP `/metrics` reachable on a loopback port until Ctrl-C. */
+/** `sis metrics serve`: boot a kernel with its NIC and keep the kernel's own HTTP `/metrics` reachable on a loopback port until Ctrl-C; a one-job plan on the run engine. */
 import type { CommandContext } from "../context.ts";
+import { EnvironmentError, FailedError, UsageError } from "../errors.ts";
+import { loadSettings, selectConfigs } from "../qemu/config.ts";
+import type { ExitOutcome } from "../qemu/profiles.ts";
+import type { JobResult, KernelFailure } from "../report/results.ts";
+import type { JobContext } from "../runs/engine.ts";
+import { Session } from "../session/driver.ts";
+import {
+  failedEarly,
+  type MachineJob,
+  type MachineJobOutcome,
+  runMachineJob,
+  verdict,
+  type VerdictStep,
+} from "../session/machine_job.ts";
+import { jobFailureOf } from "../session/runner.ts";
+import { systemProbe } from "../toolchain/probe.ts";
+import { findProjectRoot } from "../toolchain/project.ts";
 import type { MetricsOptions } from "./metrics.ts";
 
 type ServeOptions = Extract<MetricsOptions, { action: "serve" }>;
 
+/** The serve job's result: the shared job result plus where and how long it served. */
+export interface ServeResult extends JobResult {
+  /** The `/metrics` URL printed on stdout, once the kernel answered on it. */
+  url?: string;
+  /** From the URL being printed to the end of the machine. */
+  servedMs?: number;
+}
+
+/** The serve job's one step: what its verdict is about. */
+const SERVE_STEP: VerdictStep = { name: "served /metrics until stopped", command: "GET /metrics" };
+
 /**
  * Boots, waits for the interface's address (`ifconfig --wait`), checks
- * `/healthz` through the forward, prints the URL, then waits for the
- * machine to end or for the engine's signal policy (src/runs/signals.ts,
- * as `sis run`): the first SIGINT/SIGTERM stops QEMU and exits 130/143, a
- * second exits at once. Exit 4 if the kernel panicked, 1 if it ended
- * otherwise.
+ * `/healthz` through the forward, prints the URL, then reads the console
+ * until the machine ends or the engine's signal policy stops it (the first
+ * SIGINT/SIGTERM stops QEMU and exits 130/143, a second exits at once).
+ *
+ * Verdict (docs/ENGINE.md): the job passed when it served until the user
+ * stopped it; it failed when the kernel panicked (exit 4) or the machine
+ * ended otherwise (exit 1), or when it never got to serve (the error's own
+ * code: 4 for a panic or hang on the way up, 1 when HTTP never answered).
  */
 export async function runMetricsServe(options: ServeOptions, context: CommandContext): Promise<number> {
-  const { UsageError, EnvironmentError, FailedError } = await import("../errors.ts");
-  const { systemProbe } = await import("../toolchain/probe.ts");
-  const { findProjectRoot } = await import("../toolchain/project.ts");
-  const { loadSettings, selectConfigs } = await import("../qemu/config.ts");
-  const { Machine } = await import("../qemu/machine.ts");
-  const { Session } = await import("../session/driver.ts");
-  const { ensureKernels } = await import("../runs/kernels.ts");
-  const { installRunSignals, RunStop, signalExitCode } = await import("../runs/signals.ts");
-
   let port: number | undefined;
   if (options.listen !== undefined) {
     const match = /^127\.0\.0\.1:(\d{1,5})$/.exec(options.listen);
@@ -47,49 +69,121 @@ export async function runMetricsServe(options: ServeOptions, context: CommandCon
       fix: "use --config default (or any config with a NIC)",
     });
   }
-  const kernels = await ensureKernels(root, [options.arch], context, { noBuild: options.noBuild });
-  const machine = await Machine.launch({
-    arch: options.arch,
-    config,
-    kernelPath: kernels[options.arch].path,
-    qemuBinary: settings.qemuBinaries[options.arch],
-    metricsPort: port,
+
+  return runMachineJob<ServeResult>({
+    command: ["metrics", "serve"],
+    flags: options.listen === undefined ? [] : ["--listen", options.listen],
+    place: { root, context, arch: options.arch, config, noBuild: options.noBuild },
+    purpose: "metrics-serve",
+    step: SERVE_STEP,
+    runJob: (job, run) =>
+      serveJob(job, run, {
+        port,
+        listen: options.listen,
+        qemuBinary: settings.qemuBinaries[job.arch],
+        context,
+      }),
   });
-  const stop = new RunStop();
-  stop.signal.addEventListener("abort", () => void machine.shutdown());
-  const removeSignals = installRunSignals(stop, { stderr: context.stderr });
+}
+
+export interface ServeJobOptions {
+  /** The host port for `/metrics` (`--listen`); a free one when undefined. */
+  port?: number;
+  listen?: string;
+  qemuBinary?: string;
+  context: CommandContext;
+}
+
+/**
+ * The serve job: boot, address, `/healthz`, the URL on stdout, then the
+ * console until the machine ends or the run is stopped; judged as
+ * {@link runMetricsServe} says.
+ */
+export async function serveJob(
+  job: MachineJob,
+  run: JobContext,
+  options: ServeJobOptions,
+): Promise<MachineJobOutcome<ServeResult>> {
+  const { context } = options;
+  const started = performance.now();
+  const recorder = await run.record({ config: job.config.name, suite: job.purpose, listen: options.listen });
+  let machine: Awaited<ReturnType<typeof run.launch>> | undefined;
+  let url: string | undefined;
+  let servingSince = 0;
+  let ended: unknown;
   try {
-    const session = new Session(machine, { bootTimeoutMs: 30_000, commandTimeoutMs: 30_000 });
+    machine = await run.launch({
+      config: job.config,
+      qemuBinary: options.qemuBinary,
+      metricsPort: options.port,
+    });
+    const session = new Session(machine, {
+      bootTimeoutMs: 30_000,
+      commandTimeoutMs: 30_000,
+      onEvent: (event) => recorder.event(event),
+    });
     await session.boot();
     await session.enableFraming();
     const address = await session.run("ifconfig --wait");
     if (address.status !== 0) {
-      throw new FailedError(`the kernel on "${options.arch}" has no address: ${address.output.join(" | ")}`);
+      throw new FailedError(`the kernel on "${job.arch}" has no address: ${address.output.join(" | ")}`);
     }
-    const url = `http://127.0.0.1:${machine.forwards!.metrics}/metrics`;
-    const health = await fetch(url.replace(/metrics$/, "healthz")).then((response) => response.text()).catch(
-      () => "",
-    );
+    const metricsUrl = `http://127.0.0.1:${machine.forwards!.metrics}/metrics`;
+    const health = await fetch(metricsUrl.replace(/metrics$/, "healthz"))
+      .then((response) => response.text())
+      .catch(() => "");
     if (health !== "ok\n") {
-      throw new FailedError(`the kernel on "${options.arch}" does not answer HTTP at ${url}`);
+      throw new FailedError(`the kernel on "${job.arch}" does not answer HTTP at ${metricsUrl}`);
     }
+    url = metricsUrl;
+    servingSince = performance.now();
+    recorder.event({ kind: "serving", url, atMs: Math.round(servingSince - started) });
     context.stdout.write(`${url}\n`);
     context.stderr.write(
-      `sis: serving ${options.arch} (${config.name}), QEMU pid ${machine.pid}; Ctrl-C stops it\n`,
+      `sis: serving ${job.arch} (${job.config.name}), QEMU pid ${machine.pid}; Ctrl-C stops it\n`,
     );
-    const exit = await machine.exited;
-    if (stop.interruptedBy) {
-      context.stderr.write(`sis: ${stop.interruptedBy}: QEMU stopped\n`);
-      return signalExitCode(stop.interruptedBy);
-    }
-    context.stderr.write(`sis: machine ended: ${JSON.stringify(exit.outcome)}\n`);
-    return exit.outcome.kind === "panic" ? 4 : 1;
+    // Never returns: the machine's end (a stop's shutdown, a panic, an exit) is thrown.
+    await session.untilEnd();
   } catch (error) {
-    // A signal during boot ends the session with an error; report the signal.
-    if (stop.interruptedBy) return signalExitCode(stop.interruptedBy);
-    throw error;
+    ended = error;
   } finally {
-    removeSignals();
-    await machine.shutdown();
+    recorder.close();
   }
+  const exit = machine ? await machine.shutdown() : undefined;
+  const exitOutcome = exit?.outcome as ExitOutcome | undefined;
+  const servedMs = url === undefined ? undefined : Math.round(performance.now() - servingSince);
+  let judged: { status: ServeResult["status"]; kernel?: KernelFailure; messages?: string[] };
+  let exitCode: number;
+  let error: unknown;
+  if (url === undefined) {
+    ({ exitCode, error, ...judged } = failedEarly(ended, run.stop));
+  } else if (run.stop.interruptedBy) {
+    // Served until the user stopped it: the job's purpose, done.
+    const seconds = (servedMs! / 1000).toFixed(1);
+    judged = {
+      status: "passed",
+      messages: [`served ${url} for ${seconds} s until ${run.stop.interruptedBy}`],
+    };
+    exitCode = 0;
+  } else {
+    // The machine ended by itself (or a full disk stopped the run) while serving.
+    const kernel = jobFailureOf(ended, run.stop);
+    if (kernel.kind !== "interrupted") {
+      context.stderr.write(`sis: machine ended: ${JSON.stringify(exitOutcome)}\n`);
+    }
+    judged = { status: kernel.kind === "interrupted" ? "interrupted" : "error", kernel };
+    exitCode = kernel.kind === "panic" || exitOutcome?.kind === "panic" ? 4 : 1;
+  }
+  const result: ServeResult = {
+    ...verdict(job, SERVE_STEP, {
+      ...judged,
+      durationMs: Math.round(performance.now() - started),
+      qemuExit: exit ? { code: exit.code, signal: exit.signal, outcome: exit.outcome } : undefined,
+      bundleDir: recorder.dir,
+    }),
+    url,
+    servedMs,
+  };
+  await recorder.finish(result);
+  return { result, exitCode, error };
 }

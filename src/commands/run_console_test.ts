@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { attachConsole } from "./run.ts";
+import type { ExitOutcome } from "../qemu/profiles.ts";
+import { attachConsole, type ConsoleEnd, judgeSession } from "./run.ts";
 
 /** A machine whose output is `chunks` and which records what was written to it. */
 function fakeMachine(chunks: string[]) {
@@ -35,7 +36,7 @@ Deno.test("attachConsole sends typed input when the prompt and a log line arrive
     "sis> \r\n[INFO] net: address address=10.0.2.15/24 source=dhcp\r\n",
   ]);
   const input = ReadableStream.from([new TextEncoder().encode("poweroff 3\r")]);
-  await attachConsole(machine, input, sink as never);
+  await attachConsole(machine, input, sink);
   assertEquals({ written, whileRunning: result.whileRunning }, {
     written: ["poweroff 3\r"],
     whileRunning: true,
@@ -45,6 +46,46 @@ Deno.test("attachConsole sends typed input when the prompt and a log line arrive
 Deno.test("attachConsole finds a prompt split across chunks", async () => {
   const { machine, written, result } = fakeMachine(["boot\r\nsi", "s> "]);
   const input = ReadableStream.from([new TextEncoder().encode("x")]);
-  await attachConsole(machine, input, sink as never);
+  await attachConsole(machine, input, sink);
   assertEquals({ written, whileRunning: result.whileRunning }, { written: ["x"], whileRunning: true });
+});
+
+Deno.test("judgeSession() gives each way a session ends its status, end, exit code and line", () => {
+  const panic = { report: ["message: boom"], message: "boom" };
+  const machineExit = { kind: "machine-exit" } as const;
+  const judge = (
+    consoleEnd: ConsoleEnd,
+    outcome: ExitOutcome,
+    stoppedBecause?: string,
+  ) => {
+    const { end, status, exitCode, line, kernel } = judgeSession({
+      consoleEnd,
+      outcome,
+      panic,
+      stoppedBecause,
+    });
+    return [end, status, exitCode, line, kernel?.kind];
+  };
+  assertEquals(
+    [
+      judge({ kind: "escape" }, { kind: "killed", signal: "SIGKILL" }),
+      judge(machineExit, { kind: "poweroff", code: 0 }),
+      judge(machineExit, { kind: "poweroff", code: 3 }),
+      judge(machineExit, { kind: "panic" }),
+      judge(machineExit, { kind: "qemu-error", status: 1 }),
+      judge(machineExit, { kind: "killed", signal: "SIGKILL" }, "interrupted by SIGTERM"),
+    ],
+    [
+      ["left", "passed", 0, "left the console; QEMU stopped", undefined],
+      ["poweroff", "passed", 0, 'machine ended: {"kind":"poweroff","code":0}', undefined],
+      ["poweroff", "failed", 3, 'machine ended: {"kind":"poweroff","code":3}', undefined],
+      ["panic", "error", 4, 'machine ended: {"kind":"panic"}', "panic"],
+      ["exited", "error", 1, 'machine ended: {"kind":"qemu-error","status":1}', "exited"],
+      ["interrupted", "interrupted", 0, undefined, "interrupted"],
+    ],
+  );
+  assertEquals(
+    judgeSession({ consoleEnd: machineExit, outcome: { kind: "panic" }, panic }).kernel?.message,
+    "kernel panicked: boom",
+  );
 });

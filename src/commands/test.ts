@@ -84,9 +84,9 @@ export async function runTest(options: TestOptions, context: CommandContext): Pr
   const { loadSettings, selectConfigs } = await import("../qemu/config.ts");
   const { loadSuites, matchesFilter, selectSuites } = await import("../session/suite.ts");
   const { notRunJob, planJobs, runSuiteJob } = await import("../session/runner.ts");
-  const { runEngine } = await import("../runs/engine.ts");
+  const { jobRunResults, runEngine } = await import("../runs/engine.ts");
   const { LiveReporter, PlainReporter } = await import("../report/progress.ts");
-  const { runExitCode, summarize } = await import("../report/results.ts");
+  const { runExitCode } = await import("../report/results.ts");
 
   const root = await findProjectRoot(context.cwd, context.env, systemProbe);
   const settings = await loadSettings(root);
@@ -133,18 +133,7 @@ export async function runTest(options: TestOptions, context: CommandContext): Pr
       if (result.status === "interrupted" && result.durationMs === 0) reporter.jobFinished(result);
     },
     finish: (results, info) => {
-      const run = {
-        schema: 1 as const,
-        kind: "test",
-        runId: info.runId,
-        startedAt: info.startedAt,
-        durationMs: info.durationMs,
-        jobs: results,
-        summary: summarize(results),
-        shard: options.shard,
-        interrupted: info.interrupted,
-        kernels: info.kernels,
-      };
+      const run = { ...jobRunResults("test", results, info), shard: options.shard };
       reporter.runFinished(run);
       return { json: run, report: run, exitCode: runExitCode(run.summary) };
     },

@@ -6,7 +6,7 @@ import { testContext } from "../context.ts";
 import { BUILTIN_CONFIGS } from "../qemu/profiles.ts";
 import type { BootedMachine } from "../runs/engine.ts";
 import type { KernelRequest } from "../runs/kernels.ts";
-import { fakeKernelBuilder, fakeMachine } from "../session/fake_machine.ts";
+import { fakeKernelBuilder } from "../session/fake_builder.ts";
 import { FakeFuzzKernel, type FakeFuzzOptions } from "./fake_fuzz_kernel.ts";
 import { parseRepro } from "./repro.ts";
 import type { FuzzArchResult, ReplayArchResult } from "./results.ts";
@@ -17,7 +17,7 @@ function fakeLaunch(options: FakeFuzzOptions, kernels: FakeFuzzKernel[] = []) {
   return (): Promise<BootedMachine> => {
     const kernel = new FakeFuzzKernel(options);
     kernels.push(kernel);
-    return Promise.resolve(fakeMachine(kernel, ["fake-qemu"]));
+    return Promise.resolve(kernel.machine(["fake-qemu"]));
   };
 }
 

@@ -4,7 +4,7 @@ import type { Arch } from "../arch.ts";
 import type { CommandContext } from "../context.ts";
 import { EnvironmentError, InterruptedError } from "../errors.ts";
 import { type LaunchOptions, Machine, shutdownAllMachines } from "../qemu/machine.ts";
-import type { RunResults } from "../report/results.ts";
+import { type JobResult, type RunResults, summarize } from "../report/results.ts";
 import { VERSION } from "../version.ts";
 import { type JobRecorder, RunBundle } from "./bundle.ts";
 import { diskError } from "../disk_errors.ts";
@@ -107,6 +107,8 @@ export interface EngineSpec<J extends EngineJob, R> {
   /** Printed to stderr once the bundle exists (the first line tests and users look for). */
   started?(info: { bundleDir: string; runId: string; jobs: number }): string;
   finish(results: R[], info: RunInfo): Finished | Promise<Finished>;
+  /** Called on the second signal right before sis exits (`sis run` restores the terminal's cooked mode). */
+  beforeExit?: () => void;
   /** Unit tests: a fake kernel and a fake cargo, and a stop to trigger by hand. */
   launch?: Launcher;
   stop?: RunStop;
@@ -134,7 +136,7 @@ export async function runEngine<J extends EngineJob, R>(spec: EngineSpec<J, R>):
     : spec.asked;
   const jobs = selectJobs(filtered, { shard: spec.shard, asked });
   const stop = spec.stop ?? new RunStop();
-  const removeSignals = installRunSignals(stop, { stderr: context.stderr });
+  const removeSignals = installRunSignals(stop, { stderr: context.stderr, beforeExit: spec.beforeExit });
   // Every way of stopping (signal, disk) ends the machines at once; their
   // sessions then fail and each job ends with what it had.
   stop.signal.addEventListener("abort", () => void shutdownAllMachines());
@@ -216,6 +218,21 @@ export async function runEngine<J extends EngineJob, R>(spec: EngineSpec<J, R>):
   } finally {
     removeSignals();
   }
+}
+
+/** The shared results shape (`RunResults`, schema 1) of a run whose jobs are {@link JobResult}s (`sis test`, `sis run`, `sis metrics serve`). */
+export function jobRunResults(kind: string, jobs: JobResult[], info: RunInfo): RunResults {
+  return {
+    schema: 1,
+    kind,
+    runId: info.runId,
+    startedAt: info.startedAt,
+    durationMs: info.durationMs,
+    jobs,
+    summary: summarize(jobs),
+    interrupted: info.interrupted,
+    kernels: info.kernels,
+  };
 }
 
 function jobContext<J extends EngineJob>(

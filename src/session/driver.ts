@@ -265,6 +265,17 @@ export class Session {
     }
   }
 
+  /**
+   * Reads the console until the machine ends, for a job that keeps a kernel
+   * up for as long as its user wants (`sis metrics serve`). It never returns:
+   * a panic throws {@link SessionPanicError} with its report, the end of the
+   * machine {@link KernelExitedError}, as in every other wait. No deadline: a
+   * quiet kernel is not hung here, it is serving.
+   */
+  async untilEnd(): Promise<never> {
+    for (;;) await this.#next(Infinity, () => "");
+  }
+
   /** Sends raw text (for the interactive console or fuzzing); no framing expectations. */
   async send(text: string): Promise<void> {
     await this.#port.write(encoder.encode(text));
@@ -296,7 +307,8 @@ export class Session {
           serialTail: this.serialTail,
         });
       }
-      const result = await this.#port.chunks.next(remaining);
+      // No deadline (untilEnd) waits without a timer: setTimeout(Infinity) would fire at once.
+      const result = await this.#port.chunks.next(Number.isFinite(remaining) ? remaining : undefined);
       if (result === undefined) continue; // Timed out: the loop throws the hang.
       if (result.done) {
         this.#isEnded = true;
@@ -381,12 +393,7 @@ export class Session {
         this.#accept(this.#parser.feed(result.value));
       }
     }
-    const record = findFatalRecord(report);
-    const message = typeof record?.message === "string"
-      ? record.message
-      : typeof record?.msg === "string"
-      ? record.msg
-      : report.find((line) => line.trim() !== "") ?? "no report";
+    const { record, message } = describePanic(report);
     throw new SessionPanicError(
       `kernel panicked at stage "${stage}": ${message}`,
       stage,
@@ -410,4 +417,15 @@ export function findFatalRecord(lines: string[]): Record<string, unknown> | unde
     }
   }
   return undefined;
+}
+
+/** A panic report's FATAL record and its one-line message (the record's, else the report's first line). */
+export function describePanic(report: string[]): { record?: Record<string, unknown>; message: string } {
+  const record = findFatalRecord(report);
+  const message = typeof record?.message === "string"
+    ? record.message
+    : typeof record?.msg === "string"
+    ? record.msg
+    : report.find((line) => line.trim() !== "") ?? "no report";
+  return { record, message };
 }

@@ -151,3 +151,34 @@ Deno.test("Session keeps waiting while a command makes progress, and caps it", a
   });
   kernel.stop();
 });
+
+Deno.test("Session.untilEnd() waits through a quiet kernel without a deadline, then throws its panic", async () => {
+  const kernel = new FakeKernel();
+  const session = await framedSession(kernel, { commandTimeoutMs: 50, bootTimeoutMs: 50 });
+  // Count the waits: one untimed wait, not a loop of timers that fire at once.
+  let waits = 0;
+  const next = kernel.chunks.next.bind(kernel.chunks);
+  kernel.chunks.next = (timeoutMs?: number) => {
+    waits++;
+    return next(timeoutMs);
+  };
+  let settled = false;
+  const watching = session.untilEnd().finally(() => (settled = true));
+  // Past every configured timeout (50 ms) the silent kernel is still being served, not hung.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assertEquals({ settled, waits }, { settled: false, waits: 1 });
+  kernel.chunks.push(new TextEncoder().encode('\x01sis:panic\r\n{"level":"FATAL","message":"ticker"}\r\n'));
+  kernel.chunks.close();
+  await rejects(watching, (error: unknown) => {
+    ok(error instanceof SessionPanicError);
+    assertEquals(error.record?.message, "ticker");
+    return true;
+  });
+});
+
+Deno.test("Session.untilEnd() reports a machine that ends without a panic as an exit", async () => {
+  const kernel = new FakeKernel();
+  const session = await framedSession(kernel);
+  kernel.chunks.close();
+  await rejects(session.untilEnd(), KernelExitedError);
+});

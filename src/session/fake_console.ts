@@ -1,5 +1,6 @@
-/** The serial console half every scripted feature kernel shares (docs/PROTOCOL.md): banner and prompt, line assembly, `frame on`, frame numbering, a panic that ends the stream; subclasses answer the framed commands. */
+/** The serial console half every scripted feature kernel shares (docs/PROTOCOL.md): banner and prompt, line assembly, `frame on`, frame numbering, a panic that ends the stream, and the machine the engine sees; subclasses answer the framed commands. */
 import { AsyncQueue } from "../qemu/socket.ts";
+import type { BootedMachine } from "../runs/engine.ts";
 import type { ConsolePort } from "./driver.ts";
 
 const encoder = new TextEncoder();
@@ -25,6 +26,22 @@ export abstract class FakeConsoleKernel implements ConsolePort {
   /** Whether the fake panicked (its "QEMU" would have exited with 101). */
   get hasPanicked(): boolean {
     return this.#hasPanicked;
+  }
+
+  /** This kernel as the engine sees a QEMU: its console, and an exit that says whether it panicked (101) or powered off. */
+  machine(argv: readonly string[]): BootedMachine {
+    return {
+      chunks: this.chunks,
+      write: (bytes: Uint8Array) => this.write(bytes),
+      argv,
+      pid: 4242,
+      shutdown: () =>
+        Promise.resolve(
+          this.hasPanicked
+            ? { code: 101, signal: null, outcome: { kind: "panic" } }
+            : { code: 0, signal: null, outcome: { kind: "poweroff", code: 0 } },
+        ),
+    };
   }
 
   write(bytes: Uint8Array): Promise<void> {

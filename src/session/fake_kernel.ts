@@ -8,7 +8,8 @@ import type { ConsolePort } from "./driver.ts";
  * Commands: `echo`, `cat` (ENOENT), `chatty` (a log record mid-output),
  * `panic [msg]` (marker, report, FATAL record, then the stream ends),
  * `hang` (never answers), `drip <n> <gap_ms>` (n lines, one per gap, then
- * the end), `die` (stream ends without a marker); anything
+ * the end), `die` (stream ends without a marker), `ifconfig [--wait]` (the
+ * address DHCP gave, as the kernel prints it); anything
  * else is an unknown command (127). `chunkSize` splits every write to
  * exercise reassembly.
  */
@@ -136,6 +137,8 @@ export class FakeKernel implements ConsolePort {
         return { lines: [words.join(" ")], status: 0 };
       case "cat":
         return { lines: [`error: ENOENT: ${words[0]}: no such file or directory`], status: 2 };
+      case "ifconfig":
+        return { lines: ["eth0: inet 10.0.2.15/24 gw 10.0.2.2"], status: 0 };
       case "chatty":
         return { lines: ["first", "second"], status: 0, logAfter: 0 };
       default:

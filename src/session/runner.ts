@@ -5,6 +5,7 @@ import type { MachineConfig } from "../qemu/profiles.ts";
 import type { ProgressReporter } from "../report/progress.ts";
 import type { JobResult, KernelFailure, StepResult } from "../report/results.ts";
 import { type BootedMachine, type EngineJob, type JobContext, throwIfStopped } from "../runs/engine.ts";
+import type { RunStop } from "../runs/signals.ts";
 import { KernelExitedError, Session, SessionPanicError } from "./driver.ts";
 import { checkExpectations, expectationFor, type Step, type Suite } from "./suite.ts";
 
@@ -76,6 +77,21 @@ export function kernelFailureOf(error: unknown): KernelFailure {
     return { kind: "exited", message: error.message, stage: error.stage, report: tail };
   }
   return { kind: "boot", message: error instanceof Error ? error.message : String(error), report: tail };
+}
+
+/**
+ * What an error that ended a job's machine means: the run's stop
+ * (`interrupted`: a signal or a full disk shut the machine down under the
+ * job) or the kernel's failure. A bug in sis (an untyped error) and a missing
+ * tool (exit 3, unless the run was stopped anyway) are rethrown.
+ */
+export function jobFailureOf(error: unknown, stop: RunStop): KernelFailure {
+  // Anything that is not a typed error is a bug in sis: the job's `finally`
+  // still tears QEMU down, and the error surfaces with its stack.
+  if (!(error instanceof SisError) && !(error instanceof Error && error.name === "QmpError")) throw error;
+  // A missing QEMU is the machine's problem, not the kernel's: the run stops with exit 3.
+  if (error instanceof EnvironmentError && !stop.isStopped) throw error;
+  return stop.isStopped ? { kind: "interrupted", message: stop.reason } : kernelFailureOf(error);
 }
 
 function stepResult(job: Job, step: Step, status: StepResult["status"], messages: string[]): StepResult {
@@ -179,13 +195,7 @@ export async function runSuiteJob(job: Job, run: JobContext, options: SuiteJobOp
       }
     }
   } catch (error) {
-    // Anything that is not a typed error is a bug in sis: `finally` still
-    // tears QEMU down, and the error surfaces with its stack.
-    if (!(error instanceof SisError) && !(error instanceof Error && error.name === "QmpError")) throw error;
-    // A missing QEMU is the machine's problem, not the kernel's: the run stops with exit 3.
-    if (error instanceof EnvironmentError && !run.stop.isStopped) throw error;
-    // Stopped by a signal or a full disk: the machine was shut down under the session.
-    failure = run.stop.isStopped ? { kind: "interrupted", message: run.stop.reason } : kernelFailureOf(error);
+    failure = jobFailureOf(error, run.stop);
     recorder.event({ ...failure, kind: "kernel-failure", failure: failure.kind });
     const why = `not run: kernel ${failure.kind}${failure.stage ? ` at ${failure.stage}` : ""}`;
     const ran = steps.length;

@@ -8,7 +8,7 @@ import { testContext } from "../context.ts";
 import { runEngine } from "../runs/engine.ts";
 import { RunStop } from "../runs/signals.ts";
 import { FakeKernel } from "./fake_kernel.ts";
-import { fakeKernelBuilder } from "./fake_machine.ts";
+import { fakeKernelBuilder } from "./fake_builder.ts";
 import { type BootedMachine, type Job, notRunJob, planJobs, runSuiteJob } from "./runner.ts";
 import { parseSuite } from "./suite.ts";
 

@@ -1,6 +1,7 @@
 /** Helpers for the harness end-to-end tests: spawn `sis` as a user would, find its QEMU by pid, poll without sleeping blindly. */
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import type { RunResults } from "../../src/report/results.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
@@ -142,4 +143,14 @@ export async function suitesDir(suites: Record<string, string>): Promise<string>
     await Deno.writeTextFile(join(dir, `${name}.yaml`), text);
   }
   return dir;
+}
+
+/**
+ * The results.json of the run whose stderr is given (the bundle sis named
+ * in its first line), and the bundle folder: what `sis report merge` reads.
+ */
+export async function bundleResults(stderr: string): Promise<{ dir: string; results: RunResults }> {
+  const dir = /bundle (\S+)\n/.exec(stderr)?.[1];
+  if (dir === undefined) throw new Error(`sis named no run bundle on stderr:\n${stderr}`);
+  return { dir, results: JSON.parse(await Deno.readTextFile(join(dir, "results.json"))) };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { isQemuAlive, pollFor, qemuPids, ROOT, sis, SisProcess, suitesDir } from "./_harness.ts";
-import { SLOW_SUITE, stopSis } from "./_harness.ts";
+import { bundleResults, SLOW_SUITE, stopSis } from "./_harness.ts";
 
 /** Ends a spawned sis that a failed assertion left running, by SIGKILL: these tests are about its signal handling. */
 const stop = (process: SisProcess | undefined) => stopSis(process, "SIGKILL");
@@ -319,6 +319,13 @@ Deno.test("SIGTERM to sis run stops QEMU and exits 143", async () => {
     assert.equal(finished.code, 143, finished.stderr);
     assert.match(finished.stderr, /SIGTERM: QEMU stopped/);
     assert.equal(isQemuAlive(pid), false);
+    // The engine wrote the interrupted session's results before exiting.
+    const { results } = await bundleResults(finished.stderr);
+    const [job] = results.jobs as (typeof results.jobs[number] & { end: string })[];
+    assert.deepEqual(
+      { interrupted: results.interrupted, status: job.status, end: job.end, kernel: job.kernel?.kind },
+      { interrupted: "SIGTERM", status: "interrupted", end: "interrupted", kernel: "interrupted" },
+    );
   } finally {
     await process.child.stdin.close().catch(() => {});
     await stop(process);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { ARCHES } from "../../src/arch.ts";
 import { isQemuAlive, pollFor, qemuPids, ROOT, sis, SisProcess, suitesDir } from "./_harness.ts";
-import { SLOW_SUITE, stopSis } from "./_harness.ts";
+import { bundleResults, SLOW_SUITE, stopSis } from "./_harness.ts";
 
 /** Ends a spawned sis that a failed assertion left running, by SIGTERM so that it stops its QEMU too. */
 const stop = (process: SisProcess | undefined) => stopSis(process, "SIGTERM");
@@ -316,6 +316,18 @@ Deno.test("sis run attaches the console, Ctrl-] leaves, and QEMU is gone afterwa
     assert.equal(finished.code, 0, finished.stderr);
     assert.match(finished.stderr, /left the console; QEMU stopped/);
     assert.equal(isQemuAlive(pid), false);
+    // The session is a one-job run on the engine: its bundle holds the console's bytes and the verdict.
+    const { dir, results } = await bundleResults(finished.stderr);
+    assert.equal(results.kind, "run");
+    const [job] = results.jobs as (typeof results.jobs[number] & { end: string })[];
+    assert.deepEqual(
+      { jobs: results.jobs.length, name: job.name, status: job.status, end: job.end, kernel: job.kernel },
+      { jobs: 1, name: "riscv64-default-console", status: "passed", end: "left", kernel: undefined },
+    );
+    assert.deepEqual(results.summary, { passed: 1, failed: 0, skipped: 0, pending: 0, kernelFailures: 0 });
+    assert.match(await Deno.readTextFile(join(dir, job.name, "serial.raw")), /^console works\r?$/m);
+    const manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+    assert.equal(manifest.jobs[0].qemuPid, pid);
   } finally {
     await input.close().catch(() => {});
     await stop(process);
@@ -332,12 +344,41 @@ for (const arch of ARCHES) {
       // The kernel's poweroff code is sis run's exit code.
       assert.equal(finished.code, 3, finished.stderr);
       assert.match(finished.stderr, /machine ended: \{"kind":"poweroff","code":3\}/);
+      // A code other than 0 is the session's failure, named in the step.
+      const { results } = await bundleResults(finished.stderr);
+      const [job] = results.jobs as (typeof results.jobs[number] & { end: string })[];
+      assert.deepEqual(
+        { status: job.status, end: job.end, messages: job.steps[0].messages, failed: results.summary.failed },
+        { status: "failed", end: "poweroff", messages: ["the kernel powered off with code 3"], failed: 1 },
+      );
     } finally {
       await input.close().catch(() => {});
       await stop(process);
     }
   });
 }
+
+Deno.test("sis run exits 4 on a panic typed at its console, and results.json carries the panic report", async () => {
+  const process = new SisProcess(["run", "--arch", "riscv64"], {}, "piped");
+  const input = process.child.stdin.getWriter();
+  try {
+    await input.write(new TextEncoder().encode("panic boom\r"));
+    const finished = await endsWithin(process, RUN_END_BOUND_MS);
+    assert.equal(finished.code, 4, finished.stderr);
+    assert.match(finished.stderr, /machine ended: \{"kind":"panic"\}/);
+    const { results } = await bundleResults(finished.stderr);
+    const [job] = results.jobs as (typeof results.jobs[number] & { end: string })[];
+    assert.deepEqual(
+      { status: job.status, end: job.end, kind: job.kernel?.kind, message: job.kernel?.message },
+      { status: "error", end: "panic", kind: "panic", message: "kernel panicked: boom" },
+    );
+    assert.equal(job.kernel?.record?.level, "FATAL");
+    assert.equal(results.summary.kernelFailures, 1);
+  } finally {
+    await input.close().catch(() => {});
+    await stop(process);
+  }
+});
 
 Deno.test("under GitHub Actions a failing step gives an ::error annotation and a step summary", async () => {
   const dir = await suitesDir({

@@ -15,7 +15,7 @@ import { BUILTIN_CONFIGS, type HostForwards, type MachineConfig } from "../../sr
 import { type CommandResult, Session } from "../../src/session/driver.ts";
 import { findPrometheus, findPromtool, ignoreWithout, pipeThrough, requireTool } from "../_tools.ts";
 import { bootFramed } from "./_boot.ts";
-import { isQemuAlive, pollFor, ROOT, sis, SisProcess } from "./_harness.ts";
+import { bundleResults, isQemuAlive, pollFor, ROOT, sis, SisProcess } from "./_harness.ts";
 
 const promtool = await findPromtool();
 const prometheus = await findPrometheus();
@@ -363,6 +363,17 @@ Deno.test("sis metrics serve keeps /metrics reachable on the --listen port until
     const finished = await serve.done;
     assert.equal(finished.code, 130, finished.stderr);
     assert.equal(isQemuAlive(pid), false, "QEMU was stopped");
+    // Serving until the user stops it is the job's purpose: it passed, in a run stopped by SIGINT.
+    assert.equal(finished.stdout, `${url}\n`);
+    const { dir, results } = await bundleResults(finished.stderr);
+    const [job] = results.jobs as (typeof results.jobs[number] & { url: string })[];
+    assert.deepEqual(
+      { kind: results.kind, interrupted: results.interrupted, status: job.status, url: job.url },
+      { kind: "metrics-serve", interrupted: "SIGINT", status: "passed", url },
+    );
+    assert.match(job.steps[0].messages[0], /^served http:\S+ for \d+\.\d s until SIGINT$/);
+    const events = await Deno.readTextFile(join(dir, job.name, "events.ndjson"));
+    assert.ok(events.includes(`"kind":"serving","url":"${url}"`), events.slice(-500));
   } finally {
     try {
       serve.child.kill("SIGKILL");
