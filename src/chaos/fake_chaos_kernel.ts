@@ -112,7 +112,7 @@ export class FakeChaosKernel extends FakeConsoleKernel {
     let text = `\x01sis:begin ${seq} ${line}\r\n`;
     for (const record of this.#log) text += `\x01sis:log ${record}\r\n`;
     if (result === "panic") {
-      this.panic(
+      this.endWithPanic(
         text + `\x01sis:panic\r\n!!! KERNEL PANIC !!!\r\nmessage: chaos: random panic\r\n` +
           `{"level":"FATAL","subsystem":"panic","message":"chaos: random panic","location":"chaos.rs:1:1"}\r\n`,
       );

@@ -54,7 +54,7 @@ export class FakeFuzzKernel extends FakeConsoleKernel {
 
   /** The panic marker, report (with `userLine`, if any) and FATAL record; then the "QEMU" exits. */
   #panic(before: string, message: string, userLine: string): void {
-    this.panic(
+    this.endWithPanic(
       before + `\x01sis:panic\r\n!!! KERNEL PANIC !!!\r\nmessage:  ${message}\r\n${userLine}` +
         `{"level":"FATAL","subsystem":"panic","message":${JSON.stringify(message)}}\r\n`,
     );

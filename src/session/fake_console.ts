@@ -65,7 +65,7 @@ export abstract class FakeConsoleKernel implements ConsolePort {
   }
 
   /** Sends `text` (the frame so far, the panic marker and report) and ends the stream, as a panicked kernel's QEMU exits. */
-  protected panic(text: string): void {
+  protected endWithPanic(text: string): void {
     this.#hasPanicked = true;
     this.emit(text);
     this.chunks.close();
