@@ -14,9 +14,12 @@
  * - Context-switch p50 (`sis_ctx_switch_p50_seconds` after a fixed
  *   sleep/echo workload), against the kernels under `--reference DIR`
  *   (a checkout with build/<arch>/sis-kernel.elf, e.g. main's) when given.
+ * - Whole context switches per second: `spin --tasks 2 --yield` on one CPU,
+ *   where each unit of work is a `yield_now` that hands the CPU to the
+ *   other task (the reference too, if its kernel has `--yield`).
  *
  * Usage: deno run -A bench/sched.ts [--runs N] [--ms M] [--reference DIR]
- *          [--only speedup,latency,boot,switch] [--arch aarch64,riscv64,x86_64]
+ *          [--only speedup,latency,boot,switch,yield] [--arch aarch64,riscv64,x86_64]
  * (`--only` and `--arch` pick sections and archs, for a quick look at one
  * figure on a shared machine; the default is every section on every arch.)
  */
@@ -132,7 +135,24 @@ async function contextSwitchP50(arch: Arch, path: string): Promise<number> {
   }
 }
 
-const SECTIONS = ["speedup", "latency", "boot", "switch"] as const;
+/** Yields per second of `spin --tasks 2 --yield` on one CPU, or undefined if the kernel has no `--yield`. */
+async function yieldsPerSecond(arch: Arch, path: string, durationMs: number): Promise<number | undefined> {
+  const { machine, session } = await bootToPrompt(arch, path, withCpus(1));
+  try {
+    await session.enableFraming();
+    const result = await session.run(`spin --tasks 2 --ms ${durationMs} --yield`, 120_000);
+    if (result.status !== 0) return undefined;
+    const work = Number(/ work (\d+) /.exec(result.output[0])?.[1]);
+    if (!Number.isFinite(work) || work <= 0) {
+      throw new Error(`${arch}: unexpected spin output: ${result.output[0]}`);
+    }
+    return work / (durationMs / 1000);
+  } finally {
+    await machine.shutdown();
+  }
+}
+
+const SECTIONS = ["speedup", "latency", "boot", "switch", "yield"] as const;
 function listArgument<T extends string>(name: string, allowed: readonly T[]): readonly T[] {
   const value = argument(name);
   if (value === undefined) return allowed;
@@ -252,5 +272,42 @@ if (sections.includes("switch")) {
       ? `  reference ${us(median(theirs))}  ${median(ours) <= median(theirs) ? "ok" : "ABOVE REFERENCE"}`
       : "";
     console.log(`${arch.padEnd(9)} p50 ${us(median(ours))}${versus}`);
+  }
+}
+
+if (sections.includes("yield")) {
+  console.log(
+    `\nwhole context switches: spin --tasks 2 --ms ${durationMs} --yield on 1 CPU (median of ${runs})${
+      reference ? ` vs ${reference}` : ""
+    }`,
+  );
+  const perSwitch = (perSecond: number) => `${(1e9 / perSecond).toFixed(0)} ns`;
+  for (const arch of arches) {
+    const path = kernelPath(arch);
+    if (!path) continue;
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
+    for (let run = 0; run < runs; run++) {
+      const mine = await yieldsPerSecond(arch, path, durationMs);
+      if (mine === undefined) throw new Error(`${arch}: this kernel has no spin --yield`);
+      ours.push(mine);
+      if (referencePath) {
+        const other = await yieldsPerSecond(arch, referencePath, durationMs);
+        if (other !== undefined) theirs.push(other);
+      }
+    }
+    const versus = referencePath
+      ? theirs.length > 0
+        ? `  reference ${(median(theirs) / 1e6).toFixed(2)} M/s (${perSwitch(median(theirs))})  ${
+          (median(ours) / median(theirs)).toFixed(1)
+        }x`
+        : "  reference has no --yield"
+      : "";
+    console.log(
+      `${arch.padEnd(9)} ${(median(ours) / 1e6).toFixed(2)} M switches/s (${
+        perSwitch(median(ours))
+      })${versus}`,
+    );
   }
 }

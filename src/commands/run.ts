@@ -88,6 +88,9 @@ export async function attachConsole(
       await shellReady;
       const escape = value.indexOf(ESCAPE_BYTE);
       const bytes = escape >= 0 ? value.subarray(0, escape) : value;
+      // A write fails only once QEMU's serial socket has closed, i.e. the
+      // machine is ending: `machineDone` reports that end, so the bytes the
+      // user typed into a dying machine are dropped with it.
       if (bytes.length > 0) await machine.write(bytes).catch(() => {});
       if (escape >= 0) return { kind: "escape" };
     }

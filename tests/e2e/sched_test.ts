@@ -91,6 +91,30 @@ for (const arch of ARCHES) {
     });
   });
 
+  Deno.test(`kernel on ${arch} with one CPU: spin --yield counts whole context switches`, async () => {
+    await withKernel(arch, BUILTIN_CONFIGS["smp-off"], async (session) => {
+      const switches = async () => {
+        const lines = await ok(session, "metricsctl --format prometheus");
+        return Number(lines.find((line) => line.startsWith("sis_ctx_switches_total "))?.split(" ")[1]);
+      };
+      const before = await switches();
+      const [line] = await ok(session, "spin --tasks 2 --ms 200 --yield");
+      const after = await switches();
+      const match = /^spin: 2 tasks, 200 ms, work (\d+) \(per task: (\d+) (\d+)\)$/.exec(line);
+      assert.ok(match, line);
+      const [work, first, second] = match.slice(1).map(Number);
+      assert.ok(first > 0 && second > 0 && work === first + second, line);
+      // Two ready tasks on one CPU: every yield hands it to the other one,
+      // so the kernel counted a switch per unit of work, but for the last
+      // stretch (under 1,024 yields) of the task that finished second alone.
+      assert.ok(work > 10_000, line);
+      assert.ok(after - before >= work - 1024, `${after - before} switches for ${work} yields`);
+      // Taking turns, the two did the same work to within a clock check
+      // (each stores its count every 1,024 yields).
+      assert.ok(Math.abs(first - second) <= 1024, line);
+    });
+  });
+
   Deno.test(`kernel on ${arch} with -smp 4: ps shows tasks running on more than one CPU`, async () => {
     await withKernel(arch, BUILTIN_CONFIGS.smp, async (session) => {
       await ok(session, "spin --tasks 4 --ms 60000 --background");

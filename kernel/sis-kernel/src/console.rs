@@ -11,7 +11,8 @@
 use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::{arch, sync::InterruptsMasked};
+use crate::sync::{rank, InterruptsMasked};
+use crate::{arch, percpu};
 
 /// Whether machine mode (`frame on`) is active: input is not echoed and log
 /// lines carry the `\x01sis:log ` prefix (docs/PROTOCOL.md).
@@ -37,9 +38,11 @@ static OUTPUT_DEPTH: AtomicUsize = AtomicUsize::new(0);
 
 /// Runs `write` holding the console output lock, interrupts masked. The lock
 /// is reentrant on one CPU (a log record written while a marker is being
-/// written, say); it is the innermost lock of the lock order (sync.rs), so
-/// nothing is taken under it but the log ring's own. The panic path does not
-/// take it: it writes to the UART directly.
+/// written, say); it is the innermost lock of the lock order
+/// (`rank::CONSOLE_OUTPUT`, checked on the outermost acquire like an
+/// `IrqMutex`), so nothing ranked is taken under it (the log ring's lock is
+/// only ever tried). The panic path does not take it: it writes to the UART
+/// directly.
 pub fn locked<R>(write: impl FnOnce() -> R) -> R {
     let _masked = InterruptsMasked::new();
     let me = arch::cpu_index() + 1;
@@ -49,13 +52,16 @@ pub fn locked<R>(write: impl FnOnce() -> R) -> R {
         OUTPUT_DEPTH.fetch_sub(1, Ordering::Relaxed);
         return result;
     }
+    percpu::check_lock_order(rank::CONSOLE_OUTPUT);
     while OUTPUT_OWNER.compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed).is_err() {
         // The panicking CPU may hold it forever: stop rather than wait.
         crate::panic::stop_if_other_cpu_panicking();
         core::hint::spin_loop();
     }
+    percpu::note_locked(rank::CONSOLE_OUTPUT);
     crate::panic::stop_if_other_cpu_panicking();
     let result = write();
+    percpu::note_unlocked(rank::CONSOLE_OUTPUT);
     OUTPUT_OWNER.store(0, Ordering::Release);
     result
 }

@@ -13,8 +13,8 @@ use sis_observe::metrics::{
     write_metrics, Counter, Gauge, KernelMetrics, Label, Metric, MetricFormat, NetworkMetrics, ResourceMetrics,
 };
 use sis_syscall::{Errno, Outcome, Sysno};
-use spin::Mutex;
 
+use crate::sync::{rank, IrqMutex};
 use crate::{arch, build_info, cpu_time, fs, heap, sched, user};
 
 static BUILD_LABELS: [Label; 3] = [
@@ -26,8 +26,9 @@ static BUILD_LABELS: [Label; 3] = [
 static METRICS: KernelMetrics = KernelMetrics::new(&BUILD_LABELS);
 static NETWORK: NetworkMetrics = NetworkMetrics::new();
 /// The NIC's frame counters as last published, so only the difference is
-/// added to `sis_net_*_total` (which the null device feeds too).
-static PUBLISHED_LINK: Mutex<sis_net::LinkCounters> = Mutex::new(sis_net::LinkCounters {
+/// added to `sis_net_*_total` (which the null device feeds too). Taken
+/// under the network stack's lock; takes nothing.
+static PUBLISHED_LINK: IrqMutex<sis_net::LinkCounters, { rank::NET_PUBLISHED }> = IrqMutex::new(sis_net::LinkCounters {
     rx_packets: 0,
     rx_bytes: 0,
     rx_errors: 0,

@@ -67,12 +67,30 @@ enum Body {
 }
 
 /// What the scheduler knows about one CPU.
+///
+/// The `*_at` fields are where those tasks sat in the table when they were
+/// noted: every switch needs them, and searching the table for them on
+/// each switch was a good part of its cost. A removal can move a task, so
+/// each is checked before use and a stale one costs a search (`find`).
 #[derive(Clone, Copy)]
 struct CpuSlot {
     /// The task running there (None before the CPU joined).
     running: Option<Pid>,
+    running_at: usize,
     /// The task it just switched away from, until `finish_switch`.
     switching_from: Option<Pid>,
+    switching_from_at: usize,
+    /// Where this CPU's idle task sits.
+    idle_at: usize,
+}
+
+impl CpuSlot {
+    const OFFLINE: CpuSlot = CpuSlot { running: None, running_at: 0, switching_from: None, switching_from_at: 0, idle_at: 0 };
+
+    /// A CPU that joined: its idle task (pid `idle`, at `idle_at`) runs.
+    fn joined(idle: Pid, idle_at: usize) -> CpuSlot {
+        CpuSlot { running: Some(idle), running_at: idle_at, idle_at, ..CpuSlot::OFFLINE }
+    }
 }
 
 struct Scheduler {
@@ -85,12 +103,38 @@ struct Scheduler {
 }
 
 impl Scheduler {
-    fn index_of(&self, pid: Pid) -> usize {
-        self.tasks.iter().position(|task| task.entry.pid == pid).expect("a scheduled pid is in the table")
+    /// The index of the task `is_it` accepts, looked for at `hint` first.
+    fn find(&self, hint: usize, is_it: impl Fn(&Entry) -> bool) -> Option<usize> {
+        if self.tasks.get(hint).is_some_and(|task| is_it(&task.entry)) {
+            return Some(hint);
+        }
+        self.tasks.iter().position(|task| is_it(&task.entry))
+    }
+
+    fn index_of(&self, pid: Pid, hint: usize) -> usize {
+        self.find(hint, |entry| entry.pid == pid).expect("a scheduled pid is in the table")
     }
 
     fn current_index(&self, cpu: usize) -> usize {
-        self.index_of(self.cpus[cpu].running.expect("this CPU joined the scheduler"))
+        let slot = &self.cpus[cpu];
+        self.index_of(slot.running.expect("this CPU joined the scheduler"), slot.running_at)
+    }
+
+    fn idle_index(&self, cpu: usize) -> usize {
+        self.find(self.cpus[cpu].idle_at, |entry| entry.idle_of_cpu == Some(cpu))
+            .expect("every CPU in the scheduler has an idle task")
+    }
+
+    /// Keeps the hints right after `swap_remove` moved the task at `from`
+    /// (the old last index) to `to`.
+    fn moved(&mut self, from: usize, to: usize) {
+        for slot in &mut self.cpus {
+            for at in [&mut slot.running_at, &mut slot.switching_from_at, &mut slot.idle_at] {
+                if *at == from {
+                    *at = to;
+                }
+            }
+        }
     }
 
     fn pick(&self) -> Option<usize> {
@@ -164,8 +208,8 @@ pub fn init() {
     let cpu = arch::cpu_index();
     let mut tasks = Vec::new();
     tasks.push(idle_task(cpu, 0, arch::monotonic_ns()));
-    let mut cpus = [CpuSlot { running: None, switching_from: None }; MAX_CPUS];
-    cpus[cpu].running = Some(0);
+    let mut cpus = [CpuSlot::OFFLINE; MAX_CPUS];
+    cpus[cpu] = CpuSlot::joined(0, 0);
     *SCHEDULER.lock() = Some(Scheduler { tasks, cpus, next_pid: 1, cursor: 0 });
     CPUS_JOINED.store(1, Ordering::Release);
     IS_STARTED.store(true, Ordering::Release);
@@ -201,7 +245,7 @@ pub fn join_secondary() -> ! {
         let pid = scheduler.next_pid;
         scheduler.next_pid += 1;
         scheduler.tasks.push(idle_task(cpu, pid, now));
-        scheduler.cpus[cpu].running = Some(pid);
+        scheduler.cpus[cpu] = CpuSlot::joined(pid, scheduler.tasks.len() - 1);
     }
     CPUS_JOINED.fetch_add(1, Ordering::AcqRel);
     idle_loop()
@@ -376,9 +420,13 @@ pub fn on_timer_interrupt() {
     let should_switch = {
         let mut guard = SCHEDULER.lock();
         let Some(scheduler) = guard.as_mut() else { return };
-        scheduler.wake_sleepers(now);
+        if let Some(next_wake_ns) = scheduler.wake_sleepers(now) {
+            // Wake the next sleeper on time even while a task runs here
+            // (an idle CPU arms for it too; the earlier interrupt wins).
+            arch::arm_timer_by(next_wake_ns);
+        }
         let Some(running) = scheduler.cpus[cpu].running else { return };
-        let current = &scheduler.tasks[scheduler.index_of(running)];
+        let current = &scheduler.tasks[scheduler.index_of(running, scheduler.cpus[cpu].running_at)];
         if current.entry.idle_of_cpu.is_some() {
             // The idle loop re-arms the timer itself and looks for work.
             return;
@@ -407,14 +455,26 @@ fn current_is_idle() -> bool {
     let cpu = arch::cpu_index();
     let guard = SCHEDULER.lock();
     let Some(scheduler) = guard.as_ref() else { return true };
-    scheduler.cpus[cpu].running.is_none_or(|pid| scheduler.tasks[scheduler.index_of(pid)].entry.idle_of_cpu.is_some())
+    let slot = &scheduler.cpus[cpu];
+    slot.running.is_none_or(|pid| scheduler.tasks[scheduler.index_of(pid, slot.running_at)].entry.idle_of_cpu.is_some())
 }
 
-/// Arms this CPU's timer for the end of the running task's slice.
+/// Makes this CPU's timer fire by the end of the running task's slice (a
+/// slice that is over, because nothing else could run, starts again).
 fn arm_slice_timer() {
-    if !current_is_idle() {
-        arch::set_timer_deadline(Some(arch::monotonic_ns().saturating_add(SLICE_NS)));
-    }
+    let cpu = arch::cpu_index();
+    let now = arch::monotonic_ns();
+    let slice_end = {
+        let guard = SCHEDULER.lock();
+        let Some(scheduler) = guard.as_ref() else { return };
+        let Some(running) = scheduler.cpus[cpu].running else { return };
+        let task = &scheduler.tasks[scheduler.index_of(running, scheduler.cpus[cpu].running_at)];
+        if task.entry.idle_of_cpu.is_some() {
+            return;
+        }
+        task.switched_in_at_ns.saturating_add(SLICE_NS)
+    };
+    arch::arm_timer_by(if slice_end > now { slice_end } else { now.saturating_add(SLICE_NS) });
 }
 
 /// Puts the current task in `new_state` (`wake_at_ns` for sleepers) and
@@ -428,7 +488,7 @@ fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn(u64) ->
     let cpu = arch::cpu_index();
     let now = arch::monotonic_ns();
     let (from, to) = {
-        let mut guard = SCHEDULER.lock();
+        let mut guard = crate::sync::lock_masked(&SCHEDULER, &masked);
         let scheduler = guard.as_mut().expect("scheduler is running");
         let current = scheduler.current_index(cpu);
         let new_state = if new_state != State::Ready && new_state != State::Exited && !still_blocked(now) {
@@ -440,11 +500,7 @@ fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn(u64) ->
             Some(next) => next,
             // Nothing else can run: a yielding task keeps going.
             None if new_state == State::Ready => return,
-            None => scheduler
-                .tasks
-                .iter()
-                .position(|task| task.entry.idle_of_cpu == Some(cpu))
-                .expect("every CPU in the scheduler has an idle task"),
+            None => scheduler.idle_index(cpu),
         };
         if next == current {
             return;
@@ -466,7 +522,11 @@ fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn(u64) ->
         if to_task.entry.idle_of_cpu.is_none() {
             scheduler.cursor = to_pid;
         }
-        scheduler.cpus[cpu] = CpuSlot { running: Some(to_pid), switching_from: Some(from_pid) };
+        let slot = &mut scheduler.cpus[cpu];
+        slot.running = Some(to_pid);
+        slot.running_at = next;
+        slot.switching_from = Some(from_pid);
+        slot.switching_from_at = current;
         (from, to)
     };
     percpu::this_cpu().switch_started_ns.store(now, Ordering::Relaxed);
@@ -501,16 +561,17 @@ fn finish_switch() {
         let is_idle = scheduler.tasks[current].entry.idle_of_cpu.is_some();
         let mut exited = None;
         if let Some(previous_pid) = scheduler.cpus[cpu].switching_from.take() {
-            let previous = scheduler.index_of(previous_pid);
+            let previous = scheduler.index_of(previous_pid, scheduler.cpus[cpu].switching_from_at);
             scheduler.tasks[previous].entry.is_on_cpu = false;
             if scheduler.tasks[previous].entry.state == State::Exited {
                 // Nothing runs on its stack any more: free it outside the lock.
                 exited = Some(scheduler.tasks.swap_remove(previous));
+                scheduler.moved(scheduler.tasks.len(), previous);
                 REAPED.fetch_add(1, Ordering::Relaxed);
             }
         }
         if !is_idle {
-            arch::set_timer_deadline(Some(now.saturating_add(SLICE_NS)));
+            arch::arm_timer_by(now.saturating_add(SLICE_NS));
         }
         exited
     };

@@ -1,6 +1,9 @@
 //! The CPU-bound workload behind `spin`: N tasks that each do integer work
 //! for M milliseconds and count it, so preemption (the shell keeps
 //! answering) and SMP (work scales with CPUs) can be seen and measured.
+//! With `--yield` a unit of work is one `yield_now` instead, so two tasks
+//! on one CPU hand it to each other and the work counts whole context
+//! switches (bench/sched.ts reads the time per switch from it).
 //!
 //! One job at a time: its settings and per-task counts live in statics,
 //! because tasks start from a plain `fn()`.
@@ -28,6 +31,7 @@ static FINISHED: AtomicUsize = AtomicUsize::new(0);
 static TASKS: AtomicUsize = AtomicUsize::new(0);
 static WORK: [AtomicU64; MAX_TASKS] = [const { AtomicU64::new(0) }; MAX_TASKS];
 static IS_BACKGROUND: AtomicBool = AtomicBool::new(false);
+static IS_YIELDING: AtomicBool = AtomicBool::new(false);
 
 #[derive(Debug)]
 pub enum StartError {
@@ -38,7 +42,7 @@ pub enum StartError {
 }
 
 /// Starts `tasks` workers for `duration_ms` (fewer if stack slots run out).
-pub fn start(tasks: usize, duration_ms: u64, background: bool) -> Result<(), StartError> {
+pub fn start(tasks: usize, duration_ms: u64, background: bool, yielding: bool) -> Result<(), StartError> {
     if IS_ACTIVE.swap(true, Ordering::AcqRel) {
         return Err(StartError::Busy);
     }
@@ -49,6 +53,7 @@ pub fn start(tasks: usize, duration_ms: u64, background: bool) -> Result<(), Sta
     FINISHED.store(0, Ordering::Relaxed);
     TASKS.store(tasks, Ordering::Relaxed);
     IS_BACKGROUND.store(background, Ordering::Relaxed);
+    IS_YIELDING.store(yielding, Ordering::Relaxed);
     DURATION_NS.store(duration_ms * 1_000_000, Ordering::Relaxed);
     ENDS_AT_NS.store(arch::monotonic_ns().saturating_add(duration_ms * 1_000_000), Ordering::Release);
     for started in 0..tasks {
@@ -86,7 +91,20 @@ fn worker() {
     let ends_at = ENDS_AT_NS.load(Ordering::Acquire);
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ slot as u64;
     let mut units: u64 = 0;
+    let yielding = IS_YIELDING.load(Ordering::Relaxed);
     loop {
+        if yielding {
+            sched::yield_now();
+            units += 1;
+            if units % UNITS_PER_CLOCK_READ != 0 {
+                continue;
+            }
+            WORK[slot].store(units, Ordering::Relaxed);
+            if arch::monotonic_ns() >= ends_at {
+                break;
+            }
+            continue;
+        }
         for _ in 0..UNITS_PER_CLOCK_READ {
             for _ in 0..64 {
                 state ^= state << 13;

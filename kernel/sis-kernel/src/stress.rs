@@ -13,8 +13,8 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use sis_vfs::WriteMode;
-use spin::Mutex;
 
+use crate::sync::{rank, IrqMutex};
 use crate::{arch, fs, metrics, sched};
 
 /// What each iteration does.
@@ -71,7 +71,8 @@ const TICK_NS: u64 = 10_000_000;
 /// A progress record every this many iterations: log churn without flooding the console.
 const LOG_EVERY: u64 = 1024;
 
-static CONFIG: Mutex<Config> = Mutex::new(Config { workload: Workload::Mixed, intensity: 10, leak_bytes: 0 });
+/// Copied in and out whole; nothing is taken under it.
+static CONFIG: IrqMutex<Config, { rank::STRESS_CONFIG }> = IrqMutex::new(Config { workload: Workload::Mixed, intensity: 10, leak_bytes: 0 });
 static IS_RUNNING: AtomicBool = AtomicBool::new(false);
 static IS_TASK_ALIVE: AtomicBool = AtomicBool::new(false);
 static CHILDREN: AtomicU32 = AtomicU32::new(0);

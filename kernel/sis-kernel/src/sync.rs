@@ -97,3 +97,27 @@ unsafe impl<const RANK: u8> lock_api::RawMutex for RawIrqSpinLock<RANK> {
 
 /// A spin lock that masks interrupts while held, ranked in the lock order.
 pub type IrqMutex<T, const RANK: u8> = lock_api::Mutex<RawIrqSpinLock<RANK>, T>;
+
+/// Takes `mutex` on a path that already holds `InterruptsMasked`: the same
+/// as `lock`, less reading the interrupt state (on x86_64 `pushf` makes
+/// TCG compute every flag), which the scheduler's switch path pays on
+/// every context switch. The guard restores nothing; `masked` does.
+pub fn lock_masked<'a, T, const RANK: u8>(
+    mutex: &'a IrqMutex<T, RANK>,
+    _masked: &'a InterruptsMasked,
+) -> lock_api::MutexGuard<'a, RawIrqSpinLock<RANK>, T> {
+    // SAFETY: `raw()` is only used to acquire; the guard made right after
+    // owns the acquisition and releases it through `unlock`.
+    let raw = unsafe { mutex.raw() };
+    percpu::check_lock_order(RANK);
+    while !raw.try_acquire() {
+        while raw.locked.load(Ordering::Relaxed) {
+            core::hint::spin_loop();
+        }
+    }
+    percpu::note_locked(RANK);
+    // Interrupts were off (`_masked` proves it): `unlock` leaves them off.
+    raw.interrupts_were_enabled.store(false, Ordering::Relaxed);
+    // SAFETY: this CPU acquired the lock just above.
+    unsafe { mutex.make_guard_unchecked() }
+}

@@ -128,6 +128,16 @@ pub fn is_slice_over(switched_in_at_ns: u64, now_ns: u64, slice_ns: u64) -> bool
     now_ns.saturating_sub(switched_in_at_ns) >= slice_ns
 }
 
+/// Whether a timer already armed for `armed_ns` (None: disarmed) fires by
+/// `wanted_ns`, so it need not be programmed again: it is still pending
+/// (after `now_ns`) and no later than wanted. A deadline at or before
+/// `now_ns` has fired or is firing, so it covers nothing more. Firing
+/// earlier than wanted is harmless: every timer interrupt re-checks what it
+/// is for (slice over, sleeper due) and arms the next deadline.
+pub fn armed_timer_covers(armed_ns: Option<u64>, wanted_ns: u64, now_ns: u64) -> bool {
+    armed_ns.is_some_and(|armed| armed > now_ns && armed <= wanted_ns)
+}
+
 impl AsRef<Entry> for Entry {
     fn as_ref(&self) -> &Entry {
         self

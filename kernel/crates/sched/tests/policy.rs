@@ -1,7 +1,7 @@
 //! The scheduler's policy on the host, time from `MockTimer`.
 
 use sis_hal::timer::{MockTimer, Timer};
-use sis_sched::{has_runnable, is_slice_over, pick, wake_input_waiters, wake_sleepers, Entry, State};
+use sis_sched::{armed_timer_covers, has_runnable, is_slice_over, pick, wake_input_waiters, wake_sleepers, Entry, State};
 
 const SLICE_NS: u64 = 10_000_000;
 
@@ -109,4 +109,23 @@ fn exited_and_sleeping_tasks_are_never_picked() {
     entries[1].state = State::Sleeping;
     entries[1].wake_at_ns = u64::MAX;
     assert_eq!(pick(&entries, 0), None);
+}
+
+#[test]
+fn an_earlier_pending_deadline_covers_a_later_one_and_nothing_else_does() {
+    let mut timer = MockTimer::new();
+    timer.advance_ns(1_000);
+    let now = timer.now_ns();
+    // Pending and earlier (or the same): no need to program the timer.
+    assert!(armed_timer_covers(Some(now + 5), now + 10, now));
+    assert!(armed_timer_covers(Some(now + 10), now + 10, now));
+    // Later than wanted: must be moved earlier.
+    assert!(!armed_timer_covers(Some(now + 11), now + 10, now));
+    // Fired (or firing) already, or never armed: must be programmed.
+    assert!(!armed_timer_covers(Some(now), now + 10, now));
+    assert!(!armed_timer_covers(Some(now - 1), now + 10, now));
+    assert!(!armed_timer_covers(None, now + 10, now));
+    // Time moves on: the kept deadline stops covering once it is reached.
+    timer.advance_ns(5);
+    assert!(!armed_timer_covers(Some(now + 5), now + 10, timer.now_ns()));
 }

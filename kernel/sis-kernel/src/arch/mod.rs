@@ -18,8 +18,13 @@
 //!   `fn interrupts_restore(bool)`, `fn interrupts_enable()`: this CPU's
 //!   interrupt mask. Interrupts are off from reset until the idle loop or a
 //!   new task enables them.
-//! - `fn set_timer_deadline(deadline_ns: Option<u64>)`: this CPU's one-shot
-//!   timer interrupt at `monotonic_ns() == deadline_ns` (None: disarmed).
+//! - `fn program_deadline(deadline_ns: Option<u64>)`, for the arch layer
+//!   only: this CPU's one-shot timer interrupt at `monotonic_ns() ==
+//!   deadline_ns` (None: disarmed). Everything arms the timer through
+//!   `deadline.rs` instead, which remembers what is armed: `CpuTimer` (the
+//!   `sis_hal::Timer`), `set_timer_deadline` (the interrupt handlers'
+//!   disarm) and `arm_timer_by` (the scheduler's and the idle loop's "fire
+//!   no later than").
 //! - Interrupts: the arch entry saves the whole interrupted state on the
 //!   interrupted task's own stack, acknowledges the interrupt (end of
 //!   interrupt included) and calls `crate::sched::on_timer_interrupt()` or
@@ -29,8 +34,6 @@
 //!   (polled: `read` never blocks, `write` waits for room and takes all).
 //! - `fn console_write(bytes: &[u8])`: the same polled output as a plain
 //!   function. No lock, no heap: the panic path and early boot call it.
-//! - The timer driver is a `sis_hal::Timer` (`timer::CpuTimer`: the shared
-//!   clock, this CPU's deadline); `set_timer_deadline` below goes through it.
 //! - `fn monotonic_ns() -> u64`: nanoseconds since boot, never goes back.
 //! - `fn wait_for_event(deadline_ns: Option<u64>)`: called with interrupts
 //!   off; idles the CPU (wfi/hlt) until a console byte may have arrived,
@@ -109,6 +112,9 @@ compile_error!("sis-kernel supports aarch64, riscv64 and x86_64 only");
 
 pub use imp::*;
 pub use sis_mem::MemoryMap;
+
+mod deadline;
+pub use deadline::arm_timer_by;
 
 /// A device's MMIO base: the firmware's (device tree or ACPI) when it
 /// described the device inside `window` (the range the page tables map as

@@ -18,15 +18,20 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use sis_abi::Errno;
 use sis_net::smoltcp::time::Instant;
 use sis_net::{InterfaceInfo, LinkCounters, NetStack, ServiceCounters, SocketInfo, StackConfig};
-use spin::Mutex;
 
 pub use discover::Location;
 pub use null::{mtu, send, stats};
 
 use crate::arch::{self, DeviceWindows};
+use crate::sync::{rank, IrqMutex};
 
-static STACK: Mutex<Option<NetStack<virtio::VirtioNic>>> = Mutex::new(None);
-static LOCATION: Mutex<Option<Location>> = Mutex::new(None);
+/// Outermost in the lock order: the `net` task answers `GET /metrics` inside
+/// its poll, so the metrics' reads (file system, scheduler, heap) and the
+/// published counters are taken under it (docs/kernel-smp.md).
+static STACK: IrqMutex<Option<NetStack<virtio::VirtioNic>>, { rank::NET_STACK }> = IrqMutex::new(None);
+/// Where the NIC was found: written once by `init`, before `HAS_INTERFACE`,
+/// and only read after, so a `Once` rather than a lock.
+static LOCATION: spin::Once<Location> = spin::Once::new();
 static HAS_INTERFACE: AtomicBool = AtomicBool::new(false);
 
 /// The interface's name in `ifconfig` and `netstat`.
@@ -63,7 +68,7 @@ pub fn init(windows: &DeviceWindows) {
     let mut stack = NetStack::new(nic, StackConfig::new(mac, seed), now());
     stack.set_drop_policy(drop_policy());
     *STACK.lock() = Some(stack);
-    *LOCATION.lock() = Some(location);
+    LOCATION.call_once(|| location);
     HAS_INTERFACE.store(true, Ordering::Release);
     log_event!("net", "interface up", Info, name = INTERFACE_NAME, driver = "virtio-net");
     if crate::sched::spawn("net", task::run).is_err() {
@@ -107,7 +112,7 @@ pub struct InterfaceReport {
 
 pub fn interface() -> Result<InterfaceReport, Errno> {
     let info = with_stack(|stack| stack.interface_info())?;
-    Ok(InterfaceReport { info, location: *LOCATION.lock() })
+    Ok(InterfaceReport { info, location: LOCATION.get().copied() })
 }
 
 /// What `netstat` prints.

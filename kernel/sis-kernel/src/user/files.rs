@@ -15,6 +15,7 @@ use sis_syscall::UserRange;
 use sis_vfs::WriteMode;
 
 use super::memory::UserMemory;
+use crate::sync::{rank, IrqMutex};
 use crate::{console, fs};
 
 /// Most bytes a redirected `run` keeps (`run hello > /out`); a write past
@@ -29,8 +30,13 @@ pub enum Sink {
     /// Dropped (`run --background`: its output would land inside other
     /// commands' output, as `cmd >/dev/null &` avoids in a POSIX shell).
     Discard,
-    Capture(Arc<spin::Mutex<Vec<u8>>>),
+    Capture(Arc<Captured>),
 }
+
+/// A redirected `run`'s output so far. Its lock is taken with no other held;
+/// the heap (and the chaos hook's queue) are taken under it, since a write
+/// reserves room and the shell copies the bytes out.
+pub type Captured = IrqMutex<Vec<u8>, { rank::USER_OUTPUT }>;
 
 pub enum File {
     /// fd 0: processes run without input (as under kunit or a CI runner);
@@ -61,7 +67,6 @@ impl File {
             }
             File::Output(Sink::Discard) => Ok(buffer.len),
             File::Output(Sink::Capture(kept)) => {
-                let _masked = crate::sync::InterruptsMasked::new();
                 let mut kept = kept.lock();
                 if kept.len() as u64 + buffer.len > CAPTURE_MAX as u64 {
                     return Err(Errno::ENOSPC);

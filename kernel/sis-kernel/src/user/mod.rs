@@ -22,7 +22,7 @@ use alloc::boxed::Box;
 
 use sis_abi::Errno;
 
-pub use files::Sink;
+pub use files::{Captured, Sink};
 use process::Process;
 
 mod programs {

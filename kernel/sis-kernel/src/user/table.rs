@@ -10,7 +10,7 @@ pub use sis_syscall::processes::{ProcessInfo, Slot, KERNEL_PARENT, NONE, ORPHAN}
 use sis_syscall::processes::ProcessTable;
 
 use crate::sched;
-use crate::sync::InterruptsMasked;
+use crate::sync::{rank, IrqMutex};
 
 /// Processes that can exist at once (running or awaiting their waiter).
 pub const MAX_PROCESSES: usize = 32;
@@ -20,13 +20,14 @@ pub const MAX_PROCESSES: usize = 32;
 const WAIT_RECHECK_NS: u64 = 100_000_000;
 
 static TABLE: ProcessTable<MAX_PROCESSES> = ProcessTable::new();
-static LIFECYCLE: spin::Mutex<()> = spin::Mutex::new(());
+/// Innermost but for the console: nothing is taken under it (the table's
+/// bookkeeping allocates nothing), and no lock is held when it is taken.
+static LIFECYCLE: IrqMutex<(), { rank::PROCESS_TABLE }> = IrqMutex::new(());
 
-/// Runs `f` holding the lifecycle lock with interrupts masked (so a holder
-/// is never preempted while another CPU spins). Never held across a switch
+/// Runs `f` holding the lifecycle lock (interrupts masked, so a holder is
+/// never preempted while another CPU spins). Never held across a switch
 /// or a wake-up.
 fn serialized<R>(f: impl FnOnce() -> R) -> R {
-    let _masked = InterruptsMasked::new();
     let _guard = LIFECYCLE.lock();
     f()
 }

@@ -126,7 +126,7 @@ pub fn dispatch() {
     match intid {
         timer::VIRTUAL_TIMER_INTID => {
             // Level triggered: disarm before EOI, or it fires again at once.
-            timer::set_timer_deadline(None);
+            crate::arch::deadline::set_timer_deadline(None);
             gic::end_of_interrupt(intid);
             crate::sched::on_timer_interrupt();
         }

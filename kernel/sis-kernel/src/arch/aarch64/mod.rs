@@ -36,7 +36,8 @@ pub use exit::{halt, poweroff, trigger_fault};
 pub use irq::{cpu_index, interrupts_disable, interrupts_enable, interrupts_restore};
 pub use mmu::task_stack_area;
 pub use smp::cpus_online;
-pub use timer::{monotonic_ns, set_timer_deadline, wait_for_event};
+pub use timer::{monotonic_ns, wait_for_event};
+pub(in crate::arch) use timer::program_deadline;
 pub use trap::TrapFrame;
 
 pub const NAME: &str = "aarch64";

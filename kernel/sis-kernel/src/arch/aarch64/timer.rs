@@ -103,7 +103,7 @@ fn deadline_ticks(deadline_ns: u64) -> u64 {
 
 /// Raises this CPU's timer interrupt once `monotonic_ns()` reaches
 /// `deadline_ns`; `None` disarms it (which also drops its level-triggered line).
-fn program_deadline(deadline_ns: Option<u64>) {
+pub(in crate::arch) fn program_deadline(deadline_ns: Option<u64>) {
     match deadline_ns {
         Some(deadline) => {
             let compare = deadline_ticks(deadline);
@@ -126,38 +126,6 @@ fn program_deadline(deadline_ns: Option<u64>) {
     }
 }
 
-/// This CPU's timer as a `sis_hal::Timer`: `now_ns` is the clock all CPUs
-/// share, the deadline is this CPU's own EL1 virtual timer. The arch contract's
-/// `set_timer_deadline` (what the scheduler calls) goes through it.
-pub struct CpuTimer;
-
-impl sis_hal::Timer for CpuTimer {
-    fn now_ns(&self) -> u64 {
-        monotonic_ns()
-    }
-
-    fn set_deadline_ns(&mut self, deadline_ns: u64) -> Result<(), sis_hal::DeviceError> {
-        program_deadline(Some(deadline_ns));
-        Ok(())
-    }
-
-    fn cancel_deadline(&mut self) {
-        program_deadline(None);
-    }
-}
-
-/// The arch contract's form of [`CpuTimer`]: `None` disarms.
-pub fn set_timer_deadline(deadline_ns: Option<u64>) {
-    use sis_hal::Timer;
-    match deadline_ns {
-        // Never fails: every deadline is representable (late ones saturate).
-        Some(deadline) => {
-            let _ = CpuTimer.set_deadline_ns(deadline);
-        }
-        None => CpuTimer.cancel_deadline(),
-    }
-}
-
 /// Called with IRQs masked: sleeps in WFI until a console byte may be
 /// waiting, the deadline passed, or another interrupt is pending; returns
 /// with IRQs still masked (the caller unmasks, and the handler runs then).
@@ -177,7 +145,7 @@ pub fn wait_for_event(deadline_ns: Option<u64>) {
         if monotonic_ns() >= deadline {
             return;
         }
-        set_timer_deadline(Some(deadline));
+        crate::arch::arm_timer_by(deadline);
     }
     // SAFETY: WFI only suspends this CPU until a wake-up event; DSB first so
     // earlier stores (e.g. console output) are not held back while asleep.

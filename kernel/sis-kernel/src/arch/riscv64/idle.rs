@@ -42,7 +42,9 @@ pub fn wait_for_event(deadline_ns: Option<u64>) {
             return;
         }
     }
-    timer::program_deadline(deadline_ns);
+    if let Some(deadline) = deadline_ns {
+        crate::arch::arm_timer_by(deadline);
+    }
     // A byte may already wait in the UART whose PLIC request was claimed
     // (QEMU's PLIC re-pends a level source only when the UART updates its
     // line), so WFI might sleep past it: look at the UART itself (the boot

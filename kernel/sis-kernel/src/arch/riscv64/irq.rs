@@ -14,7 +14,7 @@
 
 use core::arch::{asm, global_asm};
 
-use super::{boot, plic, timer, uart};
+use super::{boot, plic, uart};
 
 /// Bytes of the interrupt frame: x0-x31 slots, sepc, sstatus, f0-f31, fcsr, padding.
 pub const IRQ_FRAME_BYTES: usize = 544;
@@ -195,7 +195,7 @@ pub(super) fn dispatch(scause: u64) {
     match scause & !(1 << 63) {
         INTERRUPT_SUPERVISOR_TIMER => {
             // STIP stays pending until the timer is set again: cancel it first.
-            timer::program_deadline(None);
+            crate::arch::deadline::set_timer_deadline(None);
             crate::sched::on_timer_interrupt();
         }
         INTERRUPT_SUPERVISOR_EXTERNAL => {

@@ -71,7 +71,7 @@ fn ns_to_ticks_ceiling(ns: u64, hz: u64) -> u64 {
 
 /// Raise sip.STIP once `monotonic_ns()` reaches `deadline_ns`, or never
 /// (`None`); either way a stale pending STIP is cleared (SBI spec 6.1).
-pub fn program_deadline(deadline_ns: Option<u64>) {
+pub(in crate::arch) fn program_deadline(deadline_ns: Option<u64>) {
     let ticks = match deadline_ns {
         Some(ns) => BOOT_TICKS
             .load(Ordering::Relaxed)
@@ -84,34 +84,3 @@ pub fn program_deadline(deadline_ns: Option<u64>) {
     }
 }
 
-/// This CPU's timer as a `sis_hal::Timer`: `now_ns` is the clock all CPUs
-/// share, the deadline is this CPU's own SBI timer. The arch contract's
-/// `set_timer_deadline` (what the scheduler calls) goes through it.
-pub struct CpuTimer;
-
-impl sis_hal::Timer for CpuTimer {
-    fn now_ns(&self) -> u64 {
-        monotonic_ns()
-    }
-
-    fn set_deadline_ns(&mut self, deadline_ns: u64) -> Result<(), sis_hal::DeviceError> {
-        program_deadline(Some(deadline_ns));
-        Ok(())
-    }
-
-    fn cancel_deadline(&mut self) {
-        program_deadline(None);
-    }
-}
-
-/// The arch contract's form of [`CpuTimer`]: `None` disarms.
-pub fn set_timer_deadline(deadline_ns: Option<u64>) {
-    use sis_hal::Timer;
-    match deadline_ns {
-        // Never fails: every deadline is representable (late ones saturate).
-        Some(deadline) => {
-            let _ = CpuTimer.set_deadline_ns(deadline);
-        }
-        None => CpuTimer.cancel_deadline(),
-    }
-}

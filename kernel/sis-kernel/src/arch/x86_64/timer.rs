@@ -115,7 +115,7 @@ pub fn monotonic_ns() -> u64 {
 /// Raises TIMER_VECTOR on this CPU once `monotonic_ns()` reaches
 /// `deadline_ns` (one-shot local APIC timer); `None` stops it. Deadlines
 /// beyond the counter's width (~4 s at 1 GHz) fire early: callers re-check.
-fn program_deadline(deadline_ns: Option<u64>) {
+pub(in crate::arch) fn program_deadline(deadline_ns: Option<u64>) {
     match deadline_ns {
         Some(deadline) => {
             let remaining_ns = deadline.saturating_sub(monotonic_ns());
@@ -123,38 +123,6 @@ fn program_deadline(deadline_ns: Option<u64>) {
             apic::timer_start(ticks.clamp(1, u128::from(u32::MAX)) as u32, true);
         }
         None => apic::timer_start(0, false),
-    }
-}
-
-/// This CPU's timer as a `sis_hal::Timer`: `now_ns` is the clock all CPUs
-/// share, the deadline is this CPU's own local APIC timer (one-shot). The arch contract's
-/// `set_timer_deadline` (what the scheduler calls) goes through it.
-pub struct CpuTimer;
-
-impl sis_hal::Timer for CpuTimer {
-    fn now_ns(&self) -> u64 {
-        monotonic_ns()
-    }
-
-    fn set_deadline_ns(&mut self, deadline_ns: u64) -> Result<(), sis_hal::DeviceError> {
-        program_deadline(Some(deadline_ns));
-        Ok(())
-    }
-
-    fn cancel_deadline(&mut self) {
-        program_deadline(None);
-    }
-}
-
-/// The arch contract's form of [`CpuTimer`]: `None` disarms.
-pub fn set_timer_deadline(deadline_ns: Option<u64>) {
-    use sis_hal::Timer;
-    match deadline_ns {
-        // Never fails: every deadline is representable (late ones saturate).
-        Some(deadline) => {
-            let _ = CpuTimer.set_deadline_ns(deadline);
-        }
-        None => CpuTimer.cancel_deadline(),
     }
 }
 
@@ -176,7 +144,7 @@ pub fn wait_for_event(deadline_ns: Option<u64>) {
         if monotonic_ns() >= deadline {
             return;
         }
-        set_timer_deadline(Some(deadline));
+        crate::arch::arm_timer_by(deadline);
     }
     // SAFETY: the IDT handles every vector; `hlt` resumes after the
     // interrupt, and `cli` restores the caller's interrupts-off state.

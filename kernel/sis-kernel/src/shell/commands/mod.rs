@@ -64,7 +64,7 @@ pub static COMMANDS: &[Command] = &[
     Command { name: "cpus", usage: "cpus", summary: "CPUs online, busy and idle time per CPU", run: system::cpus },
     Command { name: "ps", usage: "ps", summary: "list tasks", run: tasks::ps },
     Command { name: "sleep", usage: "sleep <ms>", summary: "sleep, letting other tasks run", run: tasks::sleep },
-    Command { name: "spin", usage: "spin --tasks N --ms M [--background]", summary: "run N busy tasks for M ms, print the work done", run: tasks::spin },
+    Command { name: "spin", usage: "spin --tasks N --ms M [--background] [--yield]", summary: "run N busy tasks for M ms, print the work done (--yield: each unit is a yield)", run: tasks::spin },
     Command { name: "programs", usage: "programs", summary: "list the embedded user programs and their checked ELF segments", run: user::programs },
     Command { name: "run", usage: "run [--repeat N | --background] <program> [args...]", summary: "run a user program as a process and wait for it", run: user::run },
     Command { name: "kill", usage: "kill <pid>", summary: "end a user process (see ps)", run: user::kill },

@@ -221,7 +221,7 @@ pub fn random(invocation: &mut Invocation<'_>) -> CommandResult {
     Ok(())
 }
 
-/// Takes a rank-3 lock, then a rank-1 lock: the inversion the lock-order
+/// Takes the scheduler's rank, then the file system's: the inversion the lock-order
 /// check exists for. Only where the check is compiled in (debug builds, and
 /// release builds with `lock-order-check`); two locks of its own, so no real lock is
 /// held when the check panics. tests/e2e/lockorder_test.ts runs it.

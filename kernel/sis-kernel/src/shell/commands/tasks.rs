@@ -45,17 +45,19 @@ pub fn sleep(invocation: &mut Invocation<'_>) -> CommandResult {
     Ok(())
 }
 
-/// `spin --tasks N --ms M [--background]`.
+/// `spin --tasks N --ms M [--background] [--yield]`.
 pub fn spin(invocation: &mut Invocation<'_>) -> CommandResult {
     let mut tasks: Option<usize> = None;
     let mut duration_ms: Option<u64> = None;
     let mut background = false;
+    let mut yielding = false;
     let mut args = invocation.args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--tasks" => tasks = Some(parse_number(args.next().ok_or(CommandError::Usage)?)?),
             "--ms" => duration_ms = Some(parse_number(args.next().ok_or(CommandError::Usage)?)?),
             "--background" | "&" => background = true,
+            "--yield" => yielding = true,
             _ => return Err(CommandError::Usage),
         }
     }
@@ -66,7 +68,7 @@ pub fn spin(invocation: &mut Invocation<'_>) -> CommandResult {
             alloc::format!("--tasks must be 1-{} and --ms 1-{}", spin::MAX_TASKS, spin::MAX_DURATION_MS),
         );
     }
-    match spin::start(tasks, duration_ms, background) {
+    match spin::start(tasks, duration_ms, background, yielding) {
         Ok(()) => {}
         Err(spin::StartError::Busy) => {
             return fail(Errno::EBUSY, "a spin job is running; wait for its `spin done` log record")

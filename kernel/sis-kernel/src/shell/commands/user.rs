@@ -10,7 +10,7 @@ use sis_abi::Errno;
 
 use super::{fail, join_words, parse_number, printable, CommandError, CommandResult, Invocation};
 use crate::shell::Output;
-use crate::user::{self, table, Sink, SpawnError};
+use crate::user::{self, table, Captured, Sink, SpawnError};
 use crate::sched;
 
 /// Most runs one `run --repeat` line makes.
@@ -86,7 +86,7 @@ pub fn run(invocation: &mut Invocation<'_>) -> CommandResult {
         let sink = if background {
             Sink::Discard
         } else if capture {
-            Sink::Capture(alloc::sync::Arc::new(spin::Mutex::new(alloc::vec::Vec::new())))
+            Sink::Capture(alloc::sync::Arc::new(Captured::new(alloc::vec::Vec::new())))
         } else {
             Sink::Console
         };
@@ -107,7 +107,9 @@ pub fn run(invocation: &mut Invocation<'_>) -> CommandResult {
         }
         let status = table::wait_slot(child.slot);
         if let Sink::Capture(kept) = sink {
-            let kept = kept.lock();
+            // Taken out whole, so the text is made with the lock released
+            // (a background grandchild may still hold the sink).
+            let kept = core::mem::take(&mut *kept.lock());
             let _ = invocation.out.write_str(&alloc::string::String::from_utf8_lossy(&kept));
         }
         if status != 0 {
