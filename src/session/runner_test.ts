@@ -7,8 +7,8 @@ import type { JobResult } from "../report/results.ts";
 import { testContext } from "../context.ts";
 import { runEngine } from "../runs/engine.ts";
 import { RunStop } from "../runs/signals.ts";
+import { buildPaths } from "../toolchain/build.ts";
 import { FakeKernel } from "./fake_kernel.ts";
-import { fakeKernelBuilder } from "./fake_builder.ts";
 import { type BootedMachine, type Job, notRunJob, planJobs, runSuiteJob } from "./runner.ts";
 import { parseSuite } from "./suite.ts";
 
@@ -55,7 +55,13 @@ export async function runFake(root: string, jobs: Job[], shutdowns: string[], st
     outputs: {},
     launch: fakeLaunch(shutdowns, stop),
     stop,
-    build: fakeKernelBuilder(root),
+    build: async (arches) => {
+      for (const arch of arches) {
+        const { elf } = buildPaths(root, arch);
+        await Deno.mkdir(join(elf, ".."), { recursive: true });
+        await Deno.writeFile(elf, new Uint8Array([0x7f, 0x45, 0x4c, 0x46]));
+      }
+    },
     runJob: (job, run) =>
       runSuiteJob(job, run, {
         qemuBinaries: {},
