@@ -6,7 +6,7 @@ import type { RunResults } from "../report/results.ts";
 import type { BootedMachine, JobContext } from "../runs/engine.ts";
 import type { RunStop } from "../runs/signals.ts";
 import { buildPaths } from "../toolchain/build.ts";
-import { FakeKernel } from "./fake_kernel.ts";
+import type { FakeKernel } from "./fake_kernel.ts";
 import { type MachineJob, type MachineJobOutcome, runMachineJob, type VerdictStep } from "./machine_job.ts";
 
 /** A machine on the fake kernel; `kernels` collects every one booted, so a test can act on it. */

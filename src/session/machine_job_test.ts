@@ -5,13 +5,7 @@ import { RunStop } from "../runs/signals.ts";
 import { Session } from "./driver.ts";
 import { FakeKernel } from "./fake_kernel.ts";
 import { fakeMachine, runFakeMachineJob } from "./fake_machine.ts";
-import {
-  failedEarly,
-  type MachineJob,
-  type MachineJobOutcome,
-  runMachineJob,
-  verdict,
-} from "./machine_job.ts";
+import { failedEarly, type MachineJob, type MachineJobOutcome, verdict } from "./machine_job.ts";
 
 const step = { name: "the session ended cleanly", command: "sis run" };
 
