@@ -1,7 +1,7 @@
 /** Boot benchmark: spawn to `sis> ` per arch, against a bare QEMU start of a minimal image in the same run, with the ratio. */
 import { join } from "node:path";
 import { type Arch, ARCHES } from "../src/arch.ts";
-import { PROFILES } from "../src/qemu/profiles.ts";
+import { BUILTIN_CONFIGS, type MachineConfig, PROFILES } from "../src/qemu/profiles.ts";
 import { MINIMAL_IMAGES } from "./_minimal.ts";
 import { bootToPrompt, kernelPath, median, ms, runsArgument } from "./_common.ts";
 
@@ -40,6 +40,38 @@ export async function bareStart(arch: Arch, image: string, cpus = 2): Promise<nu
   return performance.now() - started;
 }
 
+/**
+ * `runs` timings (ms) of one arch: a bare QEMU start of the minimal image
+ * (written into `scratchDir`), spawn to `sis> ` of `kernel`, and of
+ * `referenceKernel` when given, all on `config`'s CPU count, interleaved
+ * run by run so that host load falls on every side alike.
+ */
+export async function measureBoot(
+  arch: Arch,
+  kernel: string,
+  runs: number,
+  options: { scratchDir: string; config?: MachineConfig; referenceKernel?: string },
+): Promise<{ bare: number[]; boot: number[]; reference: number[] }> {
+  const config = options.config ?? BUILTIN_CONFIGS.default;
+  const image = join(options.scratchDir, `${arch}.bin`);
+  await Deno.writeFile(image, MINIMAL_IMAGES[arch]);
+  const bare: number[] = [];
+  const boot: number[] = [];
+  const reference: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    bare.push(await bareStart(arch, image, config.cpus));
+    const ours = await bootToPrompt(arch, kernel, config);
+    boot.push(ours.ms);
+    await ours.machine.shutdown();
+    if (options.referenceKernel) {
+      const theirs = await bootToPrompt(arch, options.referenceKernel, config);
+      reference.push(theirs.ms);
+      await theirs.machine.shutdown();
+    }
+  }
+  return { bare, boot, reference };
+}
+
 export async function benchBoot(runs: number): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "sis-bench-" });
   try {
@@ -48,16 +80,7 @@ export async function benchBoot(runs: number): Promise<void> {
     for (const arch of ARCHES) {
       const path = kernelPath(arch);
       if (!path) continue;
-      const image = join(dir, `${arch}.bin`);
-      await Deno.writeFile(image, MINIMAL_IMAGES[arch]);
-      const bare: number[] = [];
-      const boot: number[] = [];
-      for (let run = 0; run < runs; run++) {
-        bare.push(await bareStart(arch, image));
-        const { machine, ms: bootMs } = await bootToPrompt(arch, path);
-        boot.push(bootMs);
-        await machine.shutdown();
-      }
+      const { bare, boot } = await measureBoot(arch, path, runs, { scratchDir: dir });
       const ratio = median(boot) / median(bare);
       const verdict = median(boot) <= 300 && ratio <= 2 ? "ok" : "OVER TARGET";
       console.log(

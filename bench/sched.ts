@@ -27,8 +27,7 @@ import { join } from "node:path";
 import { type Arch, ARCHES } from "../src/arch.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "../src/qemu/profiles.ts";
 import type { Session } from "../src/session/driver.ts";
-import { bareStart } from "./boot.ts";
-import { MINIMAL_IMAGES } from "./_minimal.ts";
+import { measureBoot } from "./boot.ts";
 import { bootToPrompt, kernelPath, median, ms, quantile, runsArgument } from "./_common.ts";
 
 function argument(name: string): string | undefined {
@@ -234,23 +233,12 @@ if (sections.includes("boot")) {
     for (const arch of arches) {
       const path = kernelPath(arch);
       if (!path) continue;
-      const image = join(dir, `${arch}.bin`);
-      await Deno.writeFile(image, MINIMAL_IMAGES[arch]);
-      const bare: number[] = [];
-      const boot: number[] = [];
-      const referenceBoot: number[] = [];
       const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
-      for (let run = 0; run < runs; run++) {
-        bare.push(await bareStart(arch, image, 4));
-        const { machine, ms: bootMs } = await bootToPrompt(arch, path, withCpus(4));
-        boot.push(bootMs);
-        await machine.shutdown();
-        if (referencePath) {
-          const theirs = await bootToPrompt(arch, referencePath, withCpus(4));
-          referenceBoot.push(theirs.ms);
-          await theirs.machine.shutdown();
-        }
-      }
+      const { bare, boot, reference: referenceBoot } = await measureBoot(arch, path, runs, {
+        scratchDir: dir,
+        config: withCpus(4),
+        referenceKernel: referencePath,
+      });
       const ratio = median(boot) / median(bare);
       const versus = referencePath ? `  reference ${ms(median(referenceBoot))}` : "";
       console.log(

@@ -1,6 +1,5 @@
 /** A scripted kernel with the chaos shell commands (docs/CHAOS.md semantics, simpler generator), for checker and runner tests without QEMU; it can also be built broken on purpose. */
-import { AsyncQueue } from "../qemu/socket.ts";
-import type { ConsolePort } from "../session/driver.ts";
+import { FakeConsoleKernel } from "../session/fake_console.ts";
 import { chaosDraws } from "./generator.ts";
 import { CHAOS_MODES, type ChaosMode, MODE_SPECS } from "./modes.ts";
 
@@ -35,9 +34,6 @@ export interface FakeChaosOptions {
   clock?: { now: () => number; advance: (ms: number) => void };
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /** The kernel's human log format: `[WARN] chaos: injected mode=... seq=1`. */
 function human(fields: Record<string, unknown>): string {
   const { level, subsystem, status, ts: _ts, ...rest } = fields;
@@ -45,11 +41,7 @@ function human(fields: Record<string, unknown>): string {
   return `[${level}] ${subsystem}: ${status} ${pairs}`;
 }
 
-export class FakeChaosKernel implements ConsolePort {
-  readonly chunks = new AsyncQueue<Uint8Array>();
-  #line = "";
-  #isFramed = false;
-  #seq = 0;
+export class FakeChaosKernel extends FakeConsoleKernel {
   #isJson = false;
   #mode: ChaosMode | "none" = "none";
   #rate = 10;
@@ -63,34 +55,12 @@ export class FakeChaosKernel implements ConsolePort {
   #files = new Map<string, string>();
   #options: FakeChaosOptions;
   #log: string[] = [];
-  #hasPanicked = false;
   #tx = { packets: 0, bytes: 0 };
 
-  /** Whether the fake panicked (its "QEMU" would have exited with 101). */
-  get hasPanicked(): boolean {
-    return this.#hasPanicked;
-  }
-
   constructor(options: FakeChaosOptions = {}) {
+    super("SIS kernel 0.1.0 booting on fake-chaos");
     this.#options = options;
     this.#resetStats();
-    this.#emit("SIS kernel 0.1.0 booting on fake-chaos\r\nsis> ");
-  }
-
-  write(bytes: Uint8Array): Promise<void> {
-    for (const char of decoder.decode(bytes)) {
-      if (this.chunks.isClosed) break;
-      if (char === "\r" || char === "\n") {
-        const line = this.#line;
-        this.#line = "";
-        this.#execute(line);
-      } else this.#line += char;
-    }
-    return Promise.resolve();
-  }
-
-  #emit(text: string): void {
-    this.chunks.push(encoder.encode(text));
   }
 
   #resetStats(): void {
@@ -136,30 +106,20 @@ export class FakeChaosKernel implements ConsolePort {
     return { errno };
   }
 
-  #execute(line: string): void {
-    if (!this.#isFramed) {
-      if (line === "frame on") {
-        this.#isFramed = true;
-        this.#emit("\r\n\x01sis:ready\r\nsis> ");
-      } else this.#emit("\r\nsis> ");
-      return;
-    }
-    const seq = ++this.#seq;
+  protected answer(seq: number, line: string): void {
     this.#log = [];
     const result = this.#run(line.split(" ").filter((word) => word !== ""));
     let text = `\x01sis:begin ${seq} ${line}\r\n`;
     for (const record of this.#log) text += `\x01sis:log ${record}\r\n`;
     if (result === "panic") {
-      this.#hasPanicked = true;
-      this.#emit(
+      this.endWithPanic(
         text + `\x01sis:panic\r\n!!! KERNEL PANIC !!!\r\nmessage: chaos: random panic\r\n` +
           `{"level":"FATAL","subsystem":"panic","message":"chaos: random panic","location":"chaos.rs:1:1"}\r\n`,
       );
-      this.chunks.close();
       return;
     }
     for (const output of result.lines) text += `${output}\r\n`;
-    this.#emit(`${text}\x01sis:end ${seq} ${result.status}\r\nsis> `);
+    this.emit(`${text}\x01sis:end ${seq} ${result.status}\r\nsis> `);
   }
 
   #fail(errno: string): { lines: string[]; status: number } {

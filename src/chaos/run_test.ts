@@ -1,14 +1,14 @@
 /** Tests of the chaos orchestration against fake machines: bundles, parallel cells, replay loading and comparison, reports. */
 import { deepStrictEqual as assertEquals, equal, ok, rejects } from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { UsageError } from "../errors.ts";
 import { BUILTIN_CONFIGS } from "../qemu/profiles.ts";
 import { toJunitXml } from "../report/junit.ts";
 import { testContext } from "../context.ts";
 import type { BootedMachine } from "../runs/engine.ts";
-import { buildPaths } from "../toolchain/build.ts";
+import { fakeKernelBuilder } from "../session/fake_builder.ts";
 import { loadRecordedRun, parseModes, parseRates, resolveSeed } from "./request.ts";
 import { FakeChaosKernel, type FakeDefect } from "./fake_chaos_kernel.ts";
 import { CHAOS_MODES } from "./modes.ts";
@@ -22,18 +22,7 @@ function fakeLaunch(defects: Record<string, FakeDefect> = {}, launched: string[]
   return (options: { arch: string }): Promise<BootedMachine> => {
     launched.push(options.arch);
     const kernel = new FakeChaosKernel({ defect: defects[options.arch] });
-    return Promise.resolve({
-      chunks: kernel.chunks,
-      write: (bytes: Uint8Array) => kernel.write(bytes),
-      argv: ["fake-qemu", options.arch],
-      pid: 4242,
-      shutdown: () =>
-        Promise.resolve(
-          kernel.hasPanicked
-            ? { code: 101, signal: null, outcome: { kind: "panic" } }
-            : { code: 0, signal: null, outcome: { kind: "poweroff", code: 0 } },
-        ),
-    });
+    return Promise.resolve(kernel.machine(["fake-qemu", options.arch]));
   };
 }
 
@@ -50,13 +39,7 @@ async function run(
     context: testContext({ cwd: root }),
     argv: ["sis", "chaos"],
     launch: fakeLaunch(defects),
-    build: async (arches, request) => {
-      for (const arch of arches) {
-        const { elf } = buildPaths(root, arch, request.outDir);
-        await mkdir(dirname(elf), { recursive: true });
-        await writeFile(elf, new Uint8Array([0x7f, 0x45, 0x4c, 0x46]));
-      }
-    },
+    build: fakeKernelBuilder(root),
     qemuBinaries: {},
     config: BUILTIN_CONFIGS.default,
     bootTimeoutMs: 1000,

@@ -7,22 +7,14 @@ import { choice, integer, string } from "@optique/core/valueparser";
 import type { InferValue } from "@optique/core/parser";
 import { ARCH_CHOICES, expandArch } from "../arch.ts";
 import type { CommandContext } from "../context.ts";
-
+import { bootTimeoutOption, configOption, jobsOption, loadOneConfig, seedOption } from "./_boot_options.ts";
 import { CHAOS_MODES } from "../chaos/mode_names.ts";
 
 /** Options every chaos subcommand shares: where to boot, how long to wait, where to write results. */
 function shared() {
   return {
-    config: withDefault(
-      option("--config", string({ metavar: "CONFIG" }), {
-        description:
-          message`Machine config to boot (default, lowmem, smp-off, smp, no-network, sis.yaml ones).`,
-      }),
-      "default",
-    ),
-    jobs: optional(option("--jobs", integer({ min: 1, metavar: "N" }), {
-      description: message`Boots at once (default: the number of CPU cores).`,
-    })),
+    config: configOption(),
+    jobs: jobsOption(),
     json: optional(option("--json", string({ metavar: "FILE" }), {
       description: message`Write the chaos results as JSON to FILE.`,
     })),
@@ -32,9 +24,7 @@ function shared() {
     timeoutMs: optional(option("--timeout-ms", integer({ min: 1, metavar: "MS" }), {
       description: message`Per-command timeout; no end marker within it is a hang (default 10000).`,
     })),
-    bootTimeoutMs: optional(option("--boot-timeout-ms", integer({ min: 1, metavar: "MS" }), {
-      description: message`Time to reach the shell prompt (default 10000).`,
-    })),
+    bootTimeoutMs: bootTimeoutOption(),
     noBuild: withDefault(
       flag("--no-build", {
         description: message`Use the chaos kernels in build/chaos as they are; build only missing ones.`,
@@ -52,13 +42,7 @@ function shared() {
 
 function workloadOptions() {
   return {
-    seed: withDefault(
-      option("--seed", string({ metavar: "SEED" }), {
-        description:
-          message`Generator seed (u64, decimal or 0x hex), or ${"random"}; default 42, so CI repeats.`,
-      }),
-      "42",
-    ),
+    seed: seedOption(),
     ops: optional(option("--ops", integer({ min: 1, max: 10_000, metavar: "N" }), {
       description: message`Operations in the faulted workload (default 40).`,
     })),
@@ -159,10 +143,6 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 export async function runChaos(options: ChaosOptions, context: CommandContext): Promise<number> {
   const { resolve } = await import("node:path");
   const pc = (await import("picocolors")).default;
-  const { systemProbe } = await import("../toolchain/probe.ts");
-  const { findProjectRoot } = await import("../toolchain/project.ts");
-  const { loadSettings, selectConfigs } = await import("../qemu/config.ts");
-  const { UsageError } = await import("../errors.ts");
   const { DEFAULT_CONFIDENCE } = await import("../chaos/binomial.ts");
   const { loadRecordedRun, parseModes, parseRates, planCells, resolveSeed } = await import(
     "../chaos/request.ts"
@@ -170,13 +150,7 @@ export async function runChaos(options: ChaosOptions, context: CommandContext): 
   const { runChaosCells } = await import("../chaos/run.ts");
   const { cellLine, chaosTable, PLAIN } = await import("../chaos/table.ts");
 
-  const root = await findProjectRoot(context.cwd, context.env, systemProbe);
-  const settings = await loadSettings(root);
-  const configs = selectConfigs(settings, options.config);
-  if (configs.length !== 1) {
-    throw new UsageError(`--config must name one config for sis chaos, not "${options.config}"`);
-  }
-  const config = configs[0];
+  const { root, settings, config } = await loadOneConfig(context, options.config, "chaos");
   const recording = options.action === "replay"
     ? await loadRecordedRun(resolve(context.cwd, options.bundle), options.cell)
     : undefined;

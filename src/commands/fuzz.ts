@@ -7,20 +7,13 @@ import { choice, integer, string } from "@optique/core/valueparser";
 import type { InferValue } from "@optique/core/parser";
 import { ARCH_CHOICES, expandArch } from "../arch.ts";
 import type { CommandContext } from "../context.ts";
+import { bootTimeoutOption, configOption, jobsOption, loadOneConfig, seedOption } from "./_boot_options.ts";
 
 /** Options both subcommands share: where to boot, how long to wait, where to write results. */
 function shared() {
   return {
-    config: withDefault(
-      option("--config", string({ metavar: "CONFIG" }), {
-        description:
-          message`Machine config to boot (default, lowmem, smp-off, smp, no-network, sis.yaml ones).`,
-      }),
-      "default",
-    ),
-    jobs: optional(option("--jobs", integer({ min: 1, metavar: "N" }), {
-      description: message`Kernels booted at once (default: the number of CPU cores).`,
-    })),
+    config: configOption(),
+    jobs: jobsOption(),
     json: optional(option("--json", string({ metavar: "FILE" }), {
       description: message`Write the fuzz results as JSON to FILE.`,
     })),
@@ -31,9 +24,7 @@ function shared() {
       description:
         message`No output from the fuzzer for this long is a kernel hang (default 30000; it prints every second).`,
     })),
-    bootTimeoutMs: optional(option("--boot-timeout-ms", integer({ min: 1, metavar: "MS" }), {
-      description: message`Time to reach the shell prompt (default 10000).`,
-    })),
+    bootTimeoutMs: bootTimeoutOption(),
     noBuild: withDefault(
       flag("--no-build", {
         description: message`Boot the installed kernels as they are; build only missing ones.`,
@@ -54,13 +45,7 @@ const syscallsSubcommand = command(
       }),
       "all" as const,
     ),
-    seed: withDefault(
-      option("--seed", string({ metavar: "SEED" }), {
-        description:
-          message`Generator seed (u64, decimal or 0x hex), or ${"random"}; default 42, so CI repeats.`,
-      }),
-      "42",
-    ),
+    seed: seedOption(),
     calls: optional(option("--calls", integer({ min: 1, metavar: "N" }), {
       description: message`Calls per arch (default 100000; with --control, --time 60s).`,
     })),
@@ -114,9 +99,6 @@ const DEFAULT_HANG_TIMEOUT_MS = 30_000;
 /** Runs `sis fuzz ...` on the run engine. Heavy modules load only now to keep `--help` fast. */
 export async function runFuzzCommand(options: FuzzOptions, context: CommandContext): Promise<number> {
   const { resolve, relative } = await import("node:path");
-  const { systemProbe } = await import("../toolchain/probe.ts");
-  const { findProjectRoot } = await import("../toolchain/project.ts");
-  const { loadSettings, selectConfigs } = await import("../qemu/config.ts");
   const { UsageError } = await import("../errors.ts");
   const { resolveSeed } = await import("../chaos/request.ts");
   const { parseDuration } = await import("../soak/options.ts");
@@ -144,17 +126,12 @@ export async function runFuzzCommand(options: FuzzOptions, context: CommandConte
     const calls = timeMs === undefined ? options.calls ?? DEFAULT_CALLS : undefined;
     work = { specs: expandArch(options.arch).map((arch) => ({ arch, seed, calls, timeMs })) };
   }
-  const root = await findProjectRoot(context.cwd, context.env, systemProbe);
-  const settings = await loadSettings(root);
-  const configs = selectConfigs(settings, options.config);
-  if (configs.length !== 1) {
-    throw new UsageError(`--config must name one config for sis fuzz, not "${options.config}"`);
-  }
+  const { root, settings, config } = await loadOneConfig(context, options.config, "fuzz");
   const { code } = await runFuzz(work, {
     root,
     context,
     argv: ["sis", "fuzz", ...rebuildArgv(options)],
-    config: configs[0],
+    config,
     qemuBinaries: settings.qemuBinaries,
     bootTimeoutMs: options.bootTimeoutMs ?? settings.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS,
     commandTimeoutMs: settings.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,

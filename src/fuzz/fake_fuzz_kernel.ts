@@ -1,6 +1,5 @@
 /** A scripted kernel with `run fuzz` and `syscalls --json` (the real program's output lines, the generator mirrored), for orchestration tests without QEMU; it can crash on a chosen call, optionally only after other chosen calls ran in the same process. */
-import { AsyncQueue } from "../qemu/socket.ts";
-import type { ConsolePort } from "../session/driver.ts";
+import { FakeConsoleKernel } from "../session/fake_console.ts";
 import { callName, generateCall, type Layout } from "./generator.ts";
 
 export interface FakeFuzzOptions {
@@ -24,9 +23,6 @@ const LAYOUT: Layout = {
   unmapped: 0x2f00000000n,
 };
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /** The indices a plan.rs argument text selects, or undefined when it is not one. */
 function selectedIndices(args: string): { seed: bigint; indices: number[] } | undefined {
   const fields = Object.fromEntries(args.split(" ").filter(Boolean).map((word) => word.split("=")));
@@ -43,52 +39,25 @@ function selectedIndices(args: string): { seed: bigint; indices: number[] } | un
   return { seed, indices: Array.from({ length: Number(fields.calls) }, (_, at) => start + at) };
 }
 
-export class FakeFuzzKernel implements ConsolePort {
-  readonly chunks = new AsyncQueue<Uint8Array>();
-  #line = "";
-  #isFramed = false;
-  #seq = 0;
+export class FakeFuzzKernel extends FakeConsoleKernel {
   #options: FakeFuzzOptions;
   #counts: Record<string, Record<string, number>> = {};
   #calls = 0;
-  #hasPanicked = false;
   #cleanupPanic = false;
   /** Every `run fuzz` argument text, in order (the tests check what was replayed). */
   readonly runs: string[] = [];
 
-  get hasPanicked(): boolean {
-    return this.#hasPanicked;
-  }
-
   constructor(options: FakeFuzzOptions = {}) {
+    super("SIS kernel 0.1.0 booting on fake-fuzz");
     this.#options = options;
-    this.#emit("SIS kernel 0.1.0 booting on fake-fuzz\r\nsis> ");
-  }
-
-  write(bytes: Uint8Array): Promise<void> {
-    for (const char of decoder.decode(bytes)) {
-      if (this.chunks.isClosed) break;
-      if (char === "\r" || char === "\n") {
-        const line = this.#line;
-        this.#line = "";
-        this.#execute(line);
-      } else this.#line += char;
-    }
-    return Promise.resolve();
-  }
-
-  #emit(text: string): void {
-    if (!this.chunks.isClosed) this.chunks.push(encoder.encode(text));
   }
 
   /** The panic marker, report (with `userLine`, if any) and FATAL record; then the "QEMU" exits. */
   #panic(before: string, message: string, userLine: string): void {
-    this.#hasPanicked = true;
-    this.#emit(
+    this.endWithPanic(
       before + `\x01sis:panic\r\n!!! KERNEL PANIC !!!\r\nmessage:  ${message}\r\n${userLine}` +
         `{"level":"FATAL","subsystem":"panic","message":${JSON.stringify(message)}}\r\n`,
     );
-    this.chunks.close();
   }
 
   #count(name: string, outcome: string): void {
@@ -97,15 +66,7 @@ export class FakeFuzzKernel implements ConsolePort {
     this.#calls++;
   }
 
-  #execute(line: string): void {
-    if (!this.#isFramed) {
-      if (line === "frame on") {
-        this.#isFramed = true;
-        this.#emit("\r\n\x01sis:ready\r\nsis> ");
-      } else this.#emit("\r\nsis> ");
-      return;
-    }
-    const seq = ++this.#seq;
+  protected answer(seq: number, line: string): void {
     const head = `\x01sis:begin ${seq} ${line}\r\n`;
     if (this.#cleanupPanic) {
       this.#panic(head, "fake: freed twice", "");
@@ -113,17 +74,17 @@ export class FakeFuzzKernel implements ConsolePort {
     }
     if (line === "syscalls --json") {
       const json = JSON.stringify({ calls: this.#calls, by_syscall: this.#counts });
-      this.#emit(`${head}${json}\r\n\x01sis:end ${seq} 0\r\nsis> `);
+      this.emit(`${head}${json}\r\n\x01sis:end ${seq} 0\r\nsis> `);
       return;
     }
     if (!line.startsWith("run fuzz ")) {
-      this.#emit(`${head}unknown command\r\n\x01sis:end ${seq} 127\r\nsis> `);
+      this.emit(`${head}unknown command\r\n\x01sis:end ${seq} 127\r\nsis> `);
       return;
     }
     this.runs.push(line.slice("run fuzz ".length));
     const plan = selectedIndices(line.slice("run fuzz ".length));
     if (!plan) {
-      this.#emit(`${head}fuzz: bad arguments: missing seed=S\r\n\x01sis:end ${seq} 2\r\nsis> `);
+      this.emit(`${head}fuzz: bad arguments: missing seed=S\r\n\x01sis:end ${seq} 2\r\nsis> `);
       return;
     }
     let text = head +
@@ -137,7 +98,7 @@ export class FakeFuzzKernel implements ConsolePort {
       this.#count("progress", "ok");
       if (index === this.#options.hangAt) {
         // The kernel stops answering: the heartbeat so far, then nothing.
-        this.#emit(text);
+        this.emit(text);
         return;
       }
       const needs = this.#options.needs ?? [];
@@ -160,6 +121,6 @@ export class FakeFuzzKernel implements ConsolePort {
     text += `fuzz: done seed=${plan.seed} calls=${calls} failed=${failed} elapsed_ms=${
       Math.max(1, Math.round(calls / 50))
     }\r\n`;
-    this.#emit(`${text}\x01sis:end ${seq} 0\r\nsis> `);
+    this.emit(`${text}\x01sis:end ${seq} 0\r\nsis> `);
   }
 }

@@ -1,11 +1,12 @@
 /** Tests of the fuzz orchestration against fake kernels: chunks and coverage, a crash found, replayed, minimized by ddmin and written, replay's exit code, the control's verdict, a hang. */
 import assert from "node:assert/strict";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { testContext } from "../context.ts";
 import { BUILTIN_CONFIGS } from "../qemu/profiles.ts";
 import type { BootedMachine } from "../runs/engine.ts";
-import { buildPaths } from "../toolchain/build.ts";
+import type { KernelRequest } from "../runs/kernels.ts";
+import { fakeKernelBuilder } from "../session/fake_builder.ts";
 import { FakeFuzzKernel, type FakeFuzzOptions } from "./fake_fuzz_kernel.ts";
 import { parseRepro } from "./repro.ts";
 import type { FuzzArchResult, ReplayArchResult } from "./results.ts";
@@ -16,18 +17,7 @@ function fakeLaunch(options: FakeFuzzOptions, kernels: FakeFuzzKernel[] = []) {
   return (): Promise<BootedMachine> => {
     const kernel = new FakeFuzzKernel(options);
     kernels.push(kernel);
-    return Promise.resolve({
-      chunks: kernel.chunks,
-      write: (bytes: Uint8Array) => kernel.write(bytes),
-      argv: ["fake-qemu"],
-      pid: 4242,
-      shutdown: () =>
-        Promise.resolve(
-          kernel.hasPanicked
-            ? { code: 101, signal: null, outcome: { kind: "panic" } }
-            : { code: 0, signal: null, outcome: { kind: "poweroff", code: 0 } },
-        ),
-    });
+    return Promise.resolve(kernel.machine(["fake-qemu"]));
   };
 }
 
@@ -39,21 +29,14 @@ async function fuzz(
   const root = await Deno.makeTempDir({ prefix: "sis-fuzz-run-" });
   await mkdir(join(root, "kernel", "sis-kernel", "src"), { recursive: true });
   const kernels: FakeFuzzKernel[] = [];
-  const features: string[][] = [];
+  const builds: KernelRequest[] = [];
   const context = testContext({ cwd: root });
   const { code, results } = await runFuzz(work, {
     root,
     context,
     argv: ["sis", "fuzz"],
     launch: fakeLaunch(kernel, kernels),
-    build: async (arches, request) => {
-      features.push([...(request.features ?? [])]);
-      for (const arch of arches) {
-        const { elf } = buildPaths(root, arch, request.outDir);
-        await mkdir(dirname(elf), { recursive: true });
-        await writeFile(elf, new Uint8Array([0x7f, 0x45, 0x4c, 0x46]));
-      }
-    },
+    build: fakeKernelBuilder(root, builds),
     qemuBinaries: {},
     config: BUILTIN_CONFIGS.default,
     bootTimeoutMs: 2000,
@@ -66,7 +49,7 @@ async function fuzz(
     code,
     results: results!,
     kernels,
-    features,
+    features: builds.map((request) => [...(request.features ?? [])]),
     root,
     [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
   };

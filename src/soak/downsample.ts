@@ -36,21 +36,7 @@ function minMaxPreselect(y: ArrayLike<number>, valid: Int32Array, buckets: numbe
     const start = 1 + Math.floor(bucket * perBucket);
     const end = Math.min(1 + Math.floor((bucket + 1) * perBucket), valid.length - 1);
     if (start >= end) continue;
-    let low = valid[start];
-    let high = valid[start];
-    let lowValue = y[low];
-    let highValue = y[high];
-    for (let k = start + 1; k < end; k++) {
-      const value = y[valid[k]];
-      if (value < lowValue) {
-        lowValue = value;
-        low = valid[k];
-      }
-      if (value > highValue) {
-        highValue = value;
-        high = valid[k];
-      }
-    }
+    const [low, high] = extremes(y, valid, start, end);
     if (low === high) picked.push(low);
     else picked.push(Math.min(low, high), Math.max(low, high));
   }
@@ -105,11 +91,24 @@ function lttb(
 
 /** Adds the global minimum and maximum of `valid` to `chosen` if missing, keeping index order. */
 function withExtremes(y: ArrayLike<number>, valid: Int32Array, chosen: number[]): number[] {
-  let low = valid[0];
-  let high = valid[0];
+  const [low, high] = extremes(y, valid, 0, valid.length);
+  const set = new Set(chosen);
+  for (const index of [low, high]) {
+    if (!set.has(index)) {
+      set.add(index);
+      chosen.push(index);
+    }
+  }
+  return chosen.sort((a, b) => a - b);
+}
+
+/** The indices of the lowest and the highest y among `valid[start..end)` (the first of equals), scanned once. */
+function extremes(y: ArrayLike<number>, valid: Int32Array, start: number, end: number): [number, number] {
+  let low = valid[start];
+  let high = valid[start];
   let lowValue = y[low];
   let highValue = y[high];
-  for (let k = 1; k < valid.length; k++) {
+  for (let k = start + 1; k < end; k++) {
     const value = y[valid[k]];
     if (value < lowValue) {
       lowValue = value;
@@ -120,12 +119,5 @@ function withExtremes(y: ArrayLike<number>, valid: Int32Array, chosen: number[])
       high = valid[k];
     }
   }
-  const set = new Set(chosen);
-  for (const index of [low, high]) {
-    if (!set.has(index)) {
-      set.add(index);
-      chosen.push(index);
-    }
-  }
-  return chosen.sort((a, b) => a - b);
+  return [low, high];
 }

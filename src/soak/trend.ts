@@ -87,12 +87,16 @@ export function mannKendall(y: ArrayLike<number>): MannKendall {
     start = end;
   }
   const variance = (n * (n - 1) * (2 * n + 5) - tieTerm) / 18;
-  const z = variance <= 0
-    ? 0
-    : s > 0
-    ? (s - 1) / Math.sqrt(variance)
-    : s < 0
-    ? (s + 1) / Math.sqrt(variance)
-    : 0;
-  return { s, variance, z, pIncreasing: variance <= 0 ? 1 : 1 - normalCdf(z) };
+  return { s, variance, ...kendallScore(s, variance) };
+}
+
+/**
+ * The continuity-corrected normal score of Kendall's S with `variance`, and
+ * its one-sided p-value for an increasing trend; no variance (every value
+ * tied) is no evidence: z 0, p 1.
+ */
+export function kendallScore(s: number, variance: number): { z: number; pIncreasing: number } {
+  if (variance <= 0) return { z: 0, pIncreasing: 1 };
+  const z = s > 0 ? (s - 1) / Math.sqrt(variance) : s < 0 ? (s + 1) / Math.sqrt(variance) : 0;
+  return { z, pIncreasing: 1 - normalCdf(z) };
 }

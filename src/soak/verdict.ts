@@ -17,7 +17,7 @@
  *   is not called a leak: it cannot be told from noise in this run; a
  *   longer soak makes a real leak grow past it.
  */
-import { mannKendall, normalCdf, theilSenIntercept } from "./trend.ts";
+import { kendallScore, mannKendall, theilSenIntercept } from "./trend.ts";
 
 export type Verdict = "leak" | "no leak" | "inconclusive";
 
@@ -131,14 +131,7 @@ function trendOf(blocks: readonly Block[]): { p: number; slope: number } {
       }
     }
   }
-  const z = variance <= 0
-    ? 0
-    : s > 0
-    ? (s - 1) / Math.sqrt(variance)
-    : s < 0
-    ? (s + 1) / Math.sqrt(variance)
-    : 0;
-  const p = variance <= 0 ? 1 : 1 - normalCdf(z);
+  const p = kendallScore(s, variance).pIncreasing;
   const sorted = Float64Array.from(slopes).sort();
   const middle = sorted.length >> 1;
   const slope = sorted.length === 0

@@ -107,6 +107,35 @@ export function isQemuAlive(pid: number): boolean {
   return command.startsWith("qemu-system") && !state.startsWith("Z");
 }
 
+/**
+ * A suite whose second command never ends: a run of it is always
+ * mid-command when signalled, and hangs at that step under a timeout.
+ */
+export const SLOW_SUITE = `
+steps:
+  - name: the shell answers
+    run: echo before
+    expect: { contains: [before] }
+  - name: a command that never ends
+    run: sleep 100000
+  - name: never reached
+    run: echo after
+`;
+
+/**
+ * Ends a spawned sis that a failed assertion left running (a test must not
+ * leak processes) with `signal`, and waits for it to exit.
+ */
+export async function stopSis(process: SisProcess | undefined, signal: Deno.Signal): Promise<void> {
+  if (!process) return;
+  try {
+    process.child.kill(signal);
+  } catch {
+    // Already exited.
+  }
+  await process.done;
+}
+
 /** Writes suite files into a fresh folder for `--suites-dir`. */
 export async function suitesDir(suites: Record<string, string>): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "sis-e2e-suites-" });

@@ -24,23 +24,18 @@ async function readResults(path: string): Promise<ChaosResults> {
   return JSON.parse(await readFile(path, "utf8"));
 }
 
+/** `sis chaos matrix --arch all` plus `flags`, which must exit 0; its results from the JSON written into `out`. */
+async function matrixOnAllArches(out: string, ...flags: string[]) {
+  const json = join(out, "chaos.json");
+  const run = await sis(["chaos", "matrix", "--arch", "all", ...flags, "--json", json]);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  return { run, results: await readResults(json) };
+}
+
 Deno.test("sis chaos matrix --config smp (-smp 4, preemptive SMP) passes every assertion at rate 30 on all three archs", async () => {
   const out = await tempDir();
   try {
-    const run = await sis([
-      "chaos",
-      "matrix",
-      "--arch",
-      "all",
-      "--config",
-      "smp",
-      "--rates",
-      "30",
-      "--json",
-      join(out, "chaos.json"),
-    ]);
-    assert.equal(run.code, 0, run.stdout + run.stderr);
-    const results = await readResults(join(out, "chaos.json"));
+    const { results } = await matrixOnAllArches(out, "--config", "smp", "--rates", "30");
     assert.equal(results.cells.length, ARCHES.length * CHAOS_MODES.length);
     assert.equal(results.summary.passed, results.cells.length);
     for (const cell of results.cells) {
@@ -55,18 +50,7 @@ Deno.test("sis chaos matrix --config smp (-smp 4, preemptive SMP) passes every a
 Deno.test("sis chaos matrix --arch all passes every assertion for every mode and rate on all three archs", async () => {
   const out = await tempDir();
   try {
-    const run = await sis([
-      "chaos",
-      "matrix",
-      "--arch",
-      "all",
-      "--json",
-      join(out, "chaos.json"),
-      "--junit",
-      join(out, "chaos.xml"),
-    ]);
-    assert.equal(run.code, 0, run.stdout + run.stderr);
-    const results = await readResults(join(out, "chaos.json"));
+    const { run, results } = await matrixOnAllArches(out, "--junit", join(out, "chaos.xml"));
     assert.equal(results.cells.length, ARCHES.length * CHAOS_MODES.length * 3);
     assert.equal(results.summary.passed, results.cells.length);
     for (const cell of results.cells) {

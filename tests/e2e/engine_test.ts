@@ -5,30 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { isQemuAlive, pollFor, qemuPids, ROOT, sis, SisProcess, suitesDir } from "./_harness.ts";
-import { bundleResults } from "./_harness.ts";
+import { bundleResults, SLOW_SUITE, stopSis } from "./_harness.ts";
 
-/** A suite whose second command never ends: a run of it is always mid-command when signalled. */
-const SLOW_SUITE = `
-steps:
-  - name: the shell answers
-    run: echo before
-    expect: { contains: [before] }
-  - name: a command that never ends
-    run: sleep 100000
-  - name: never reached
-    run: echo after
-`;
-
-/** Ends a spawned sis that a failed assertion left running. */
-async function stop(process: SisProcess | undefined): Promise<void> {
-  if (!process) return;
-  try {
-    process.child.kill("SIGKILL");
-  } catch {
-    // Already exited.
-  }
-  await process.done;
-}
+/** Ends a spawned sis that a failed assertion left running, by SIGKILL: these tests are about its signal handling. */
+const stop = (process: SisProcess | undefined) => stopSis(process, "SIGKILL");
 
 /** The bundle folder, the job folder's events file once it contains `needle`, and the job's QEMU pid. */
 async function waitMidRun(process: SisProcess, needle: string): Promise<{ bundle: string; pids: number[] }> {

@@ -6,7 +6,7 @@ import { ARCHES } from "../../src/arch.ts";
 import type { FuzzArchResult, FuzzResults, ReplayArchResult } from "../../src/fuzz/results.ts";
 import { FUZZED_SYSCALL_NAMES } from "../../src/fuzz/generator.ts";
 import { parseRepro } from "../../src/fuzz/repro.ts";
-import { isQemuAlive, pollFor, qemuPids, sis, SisProcess } from "./_harness.ts";
+import { isQemuAlive, pollFor, qemuPids, sis, SisProcess, stopSis } from "./_harness.ts";
 
 /** Calls per arch in the gate (the issue's figure; the bench runs 1,000,000). */
 const GATE_CALLS = 100_000;
@@ -16,6 +16,14 @@ const EXPECTED_ERRNOS = ["EFAULT", "EBADF", "EINVAL", "ENOSYS", "ENAMETOOLONG", 
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "sis-e2e-fuzz-" });
+}
+
+/** `sis fuzz syscalls --arch all` plus `flags`, which must exit 0; its results from the JSON written to `json`. */
+async function fuzzAllArches(json: string, ...flags: string[]) {
+  const run = await sis(["fuzz", "syscalls", "--arch", "all", ...flags, "--json", json]);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  const results: FuzzResults = JSON.parse(await readFile(json, "utf8"));
+  return { run, results };
 }
 
 function bundleOf(stderr: string): string {
@@ -31,20 +39,13 @@ function assertNoQemuLeft(bundle: string) {
 Deno.test("sis fuzz syscalls --arch all: 100,000 calls per arch, no kernel crash, every call and errno in the coverage table", async () => {
   const out = await tempDir();
   try {
-    const run = await sis([
-      "fuzz",
-      "syscalls",
-      "--arch",
-      "all",
+    const { run, results } = await fuzzAllArches(
+      join(out, "fuzz.json"),
       "--calls",
       String(GATE_CALLS),
-      "--json",
-      join(out, "fuzz.json"),
       "--junit",
       join(out, "fuzz.xml"),
-    ]);
-    assert.equal(run.code, 0, run.stdout + run.stderr);
-    const results: FuzzResults = JSON.parse(await readFile(join(out, "fuzz.json"), "utf8"));
+    );
     assert.equal(results.kind, "fuzz");
     assert.deepEqual(results.archs.map((arch) => arch.arch).sort(), [...ARCHES]);
     for (const arch of results.archs as FuzzArchResult[]) {
@@ -84,17 +85,7 @@ Deno.test("sis fuzz syscalls --arch all: 100,000 calls per arch, no kernel crash
 Deno.test("the positive control is found, replayed and minimized to at most 5 calls on every arch, and repro.json replays it", async () => {
   const out = await tempDir();
   try {
-    const run = await sis([
-      "fuzz",
-      "syscalls",
-      "--arch",
-      "all",
-      "--control",
-      "--json",
-      join(out, "control.json"),
-    ]);
-    assert.equal(run.code, 0, run.stdout + run.stderr);
-    const results: FuzzResults = JSON.parse(await readFile(join(out, "control.json"), "utf8"));
+    const { run, results } = await fuzzAllArches(join(out, "control.json"), "--control");
     assert.equal(results.archs.length, ARCHES.length);
     for (const arch of results.archs as FuzzArchResult[]) {
       assert.equal(arch.status, "passed", JSON.stringify(arch.problem ?? arch.kernel));
@@ -157,12 +148,7 @@ Deno.test("SIGINT mid-fuzz writes whole results, leaves no QEMU and exits 130", 
     assert.equal(results.interrupted, "SIGINT");
     assert.equal(results.archs[0].status, "interrupted");
   } finally {
-    try {
-      process.child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-    await process.done;
+    await stopSis(process, "SIGKILL");
     await Deno.remove(out, { recursive: true });
   }
 });

@@ -4,30 +4,10 @@ import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { ARCHES } from "../../src/arch.ts";
 import { isQemuAlive, pollFor, qemuPids, ROOT, sis, SisProcess, suitesDir } from "./_harness.ts";
-import { bundleResults } from "./_harness.ts";
+import { bundleResults, SLOW_SUITE, stopSis } from "./_harness.ts";
 
-/** A suite whose second command never ends; used for hang, signal and kill tests. */
-const SLOW_SUITE = `
-steps:
-  - name: the shell answers
-    run: echo before
-    expect: { contains: [before] }
-  - name: a command that outlives the timeout
-    run: sleep 100000
-  - name: never reached
-    run: echo after
-`;
-
-/** Ends a spawned sis that a failed assertion left running (a test must not leak processes). */
-async function stop(process: SisProcess | undefined): Promise<void> {
-  if (!process) return;
-  try {
-    process.child.kill("SIGTERM");
-  } catch {
-    // Already exited.
-  }
-  await process.done;
-}
+/** Ends a spawned sis that a failed assertion left running, by SIGTERM so that it stops its QEMU too. */
+const stop = (process: SisProcess | undefined) => stopSis(process, "SIGTERM");
 
 /**
  * A hang bound, not a speed check: a kernel that never powers off fails the

@@ -6,14 +6,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Arch, ARCHES } from "../../src/arch.ts";
-import { Machine } from "../../src/qemu/machine.ts";
+import type { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "../../src/qemu/profiles.ts";
-import { type CommandResult, Session, SessionPanicError } from "../../src/session/driver.ts";
+import { type CommandResult, type Session, SessionPanicError } from "../../src/session/driver.ts";
 import { CHAOS_BUILD_DIR } from "../../src/chaos/run.ts";
 import { ensureKernels } from "../../src/runs/kernels.ts";
 import { testContext } from "../../src/context.ts";
 import { readElf } from "../../src/parse/elf.ts";
 import { findJq, findPromtool, ignoreWithout, pipeThrough, requireTool } from "../_tools.ts";
+import { bootFramed } from "./_boot.ts";
 import { ROOT } from "./_harness.ts";
 
 const promtool = await findPromtool();
@@ -38,19 +39,10 @@ function config(memoryMiB: number, cpus: number): MachineConfig {
 }
 
 async function boot(arch: Arch, machineConfig: MachineConfig = BUILTIN_CONFIGS.default): Promise<Booted> {
-  const machine = await Machine.launch({
-    arch,
-    config: machineConfig,
-    kernelPath: kernels[arch].path,
-  });
-  const session = new Session(machine, { bootTimeoutMs: 20_000, commandTimeoutMs: 20_000 });
-  try {
-    await session.boot();
-    await session.enableFraming();
-  } catch (error) {
-    await machine.shutdown();
-    throw error;
-  }
+  const { machine, session } = await bootFramed(
+    { arch, config: machineConfig, kernelPath: kernels[arch].path },
+    20_000,
+  );
   return { session, machine, close: async () => void await machine.shutdown() };
 }
 

@@ -14,6 +14,7 @@ import { freeLoopbackPort, Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type HostForwards, type MachineConfig } from "../../src/qemu/profiles.ts";
 import { type CommandResult, Session } from "../../src/session/driver.ts";
 import { findPrometheus, findPromtool, ignoreWithout, pipeThrough, requireTool } from "../_tools.ts";
+import { bootFramed } from "./_boot.ts";
 import { bundleResults, isQemuAlive, pollFor, ROOT, sis, SisProcess } from "./_harness.ts";
 
 const promtool = await findPromtool();
@@ -27,19 +28,10 @@ interface Booted {
 }
 
 async function boot(arch: Arch, config: MachineConfig): Promise<Booted> {
-  const machine = await Machine.launch({
-    arch,
-    config,
-    kernelPath: join(ROOT, "build", arch, "sis-kernel.elf"),
-  });
-  const session = new Session(machine, { bootTimeoutMs: 30_000, commandTimeoutMs: 30_000 });
-  try {
-    await session.boot();
-    await session.enableFraming();
-  } catch (error) {
-    await machine.shutdown();
-    throw error;
-  }
+  const { machine, session } = await bootFramed(
+    { arch, config, kernelPath: join(ROOT, "build", arch, "sis-kernel.elf") },
+    30_000,
+  );
   return { arch, session, machine, forwards: machine.forwards! };
 }
 

@@ -33,17 +33,11 @@ Deno.test({
     // baselines must hold nothing but the changes it makes.
     const CONFIG = "no-network";
     const dir = await mkdtemp(join(tmpdir(), "sis-regress-"));
+    /** `sis regress <action>` on this test's arch, config and baselines, plus `flags`. */
+    const regress = (action: "baseline" | "check", ...flags: string[]) =>
+      sis(["regress", action, "--arch", arch, "--config", CONFIG, "--baseline-dir", dir, ...flags]);
     try {
-      const recorded = await sis([
-        "regress",
-        "baseline",
-        "--arch",
-        arch!,
-        "--config",
-        CONFIG,
-        "--baseline-dir",
-        dir,
-      ]);
+      const recorded = await regress("baseline");
       assert.equal(recorded.code, 0, recorded.stderr);
       const path = join(dir, `${arch}-${CONFIG}.json`);
       const baseline = JSON.parse(await readFile(path, "utf8"));
@@ -54,16 +48,7 @@ Deno.test({
       assert.ok(memory >= 0 && heap === memory + 1 && mounted > heap, templates.join("\n"));
 
       // Unchanged: passes.
-      const same = await sis([
-        "regress",
-        "check",
-        "--arch",
-        arch!,
-        "--config",
-        CONFIG,
-        "--baseline-dir",
-        dir,
-      ]);
+      const same = await regress("check");
       assert.equal(same.code, 0, same.stdout);
 
       // The baseline expects heap before memory: the real boot is "reordered".
@@ -74,18 +59,7 @@ Deno.test({
       changed.splice(mounted, 1);
       changed.splice(1, 0, { kind: "record", template: "WARN boot: slow clock", level: "WARN" });
       await writeFile(path, JSON.stringify({ ...baseline, events: changed }));
-      const check = await sis([
-        "regress",
-        "check",
-        "--arch",
-        arch!,
-        "--config",
-        CONFIG,
-        "--baseline-dir",
-        dir,
-        "--json",
-        join(dir, "f.json"),
-      ]);
+      const check = await regress("check", "--json", join(dir, "f.json"));
       assert.equal(check.code, 1, check.stdout);
       assert.match(check.stdout, /REGRESSION/);
       assert.match(check.stdout, /reordered\s+INFO boot: (memory|heap)/);
@@ -104,34 +78,10 @@ Deno.test({
         allowlist,
         `entries:\n  - kind: any\n    template: "/^(INFO|WARN) (boot|fs):/"\n    reason: test of the allowlist\n    expires: "2999-01-01"\n`,
       );
-      const allowed = await sis([
-        "regress",
-        "check",
-        "--arch",
-        arch!,
-        "--config",
-        CONFIG,
-        "--baseline-dir",
-        dir,
-        "--allowlist",
-        allowlist,
-      ]);
+      const allowed = await regress("check", "--allowlist", allowlist);
       assert.equal(allowed.code, 0, allowed.stdout);
       assert.match(allowed.stdout, /allowed: test of the allowlist/);
-      const expired = await sis([
-        "regress",
-        "check",
-        "--arch",
-        arch!,
-        "--config",
-        CONFIG,
-        "--baseline-dir",
-        dir,
-        "--allowlist",
-        allowlist,
-        "--today",
-        "3000-01-01",
-      ]);
+      const expired = await regress("check", "--allowlist", allowlist, "--today", "3000-01-01");
       assert.equal(expired.code, 1, expired.stdout);
       assert.match(expired.stdout, /expired\s+allowlist entry/);
     } finally {
