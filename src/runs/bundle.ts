@@ -184,6 +184,8 @@ export class RunBundle {
   readonly manifest: RunManifest;
   /** Told of the first failed append in any job's files (see {@link JobRecorder.create}). */
   onWriteError?: (error: unknown, path: string) => void;
+  /** The last manifest save started (`saveManifest` runs them one at a time). */
+  private manifestSaves: Promise<void> = Promise.resolve();
 
   private constructor(id: string, dir: string, manifest: RunManifest) {
     this.id = id;
@@ -230,8 +232,19 @@ export class RunBundle {
     return bundle;
   }
 
+  /**
+   * Saves the manifest as it is when this save's turn comes. One save at a
+   * time: jobs of one run save it without waiting for each other, and two
+   * overlapping atomic writes could land in either order, leaving an older
+   * copy (a job without its `qemuArgv`) as the file.
+   */
   saveManifest(): Promise<void> {
-    return writeJsonAtomically(join(this.dir, "manifest.json"), this.manifest);
+    const save = this.manifestSaves.then(() =>
+      writeJsonAtomically(join(this.dir, "manifest.json"), this.manifest)
+    );
+    // The next save waits for this one either way; its own caller sees the error.
+    this.manifestSaves = save.catch(() => {});
+    return save;
   }
 
   /**

@@ -44,3 +44,31 @@ Deno.test("RunBundle writes manifest, serial bytes with timing, events and resul
     await Deno.remove(runs, { recursive: true });
   }
 });
+
+Deno.test("manifest saves that overlap land in order: the file ends as the manifest ends", async () => {
+  const runs = await Deno.makeTempDir();
+  try {
+    const bundle = await RunBundle.create(runs, {
+      sisVersion: "0",
+      deno: "2",
+      argv: ["sis"],
+      cwd: "/",
+      seed: 1,
+    });
+    // Jobs of one run save the whole manifest as they start and as QEMU
+    // comes up, without waiting for each other: the last state must win,
+    // never an older copy whose write happened to finish last.
+    const saves: Promise<unknown>[] = [];
+    for (let index = 0; index < 200; index++) {
+      saves.push(bundle.startJob(`job-${index}`, { index, qemuArgv: ["qemu", `-name`, `job-${index}`] }));
+      bundle.manifest.jobs[index].qemuArgv = ["qemu", "-name", `job-${index}`, "-started"];
+      saves.push(bundle.saveManifest());
+    }
+    await Promise.all(saves);
+    const manifest = JSON.parse(await Deno.readTextFile(join(bundle.dir, "manifest.json")));
+    assertEquals(manifest.jobs.length, 200);
+    ok(manifest.jobs.every((job: { qemuArgv: string[] }) => job.qemuArgv.at(-1) === "-started"));
+  } finally {
+    await Deno.remove(runs, { recursive: true });
+  }
+});
