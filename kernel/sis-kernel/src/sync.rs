@@ -46,6 +46,19 @@ pub struct RawIrqSpinLock<const RANK: u8> {
 }
 
 impl<const RANK: u8> RawIrqSpinLock<RANK> {
+    /// Spins until this CPU holds the lock (interrupts already masked),
+    /// checking and recording the rank; `unlock` restores `were_enabled`.
+    fn acquire(&self, were_enabled: bool) {
+        percpu::check_lock_order(RANK);
+        while !self.try_acquire() {
+            while self.locked.load(Ordering::Relaxed) {
+                core::hint::spin_loop();
+            }
+        }
+        percpu::note_locked(RANK);
+        self.interrupts_were_enabled.store(were_enabled, Ordering::Relaxed);
+    }
+
     fn try_acquire(&self) -> bool {
         self.locked.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()
     }
@@ -60,15 +73,7 @@ unsafe impl<const RANK: u8> lock_api::RawMutex for RawIrqSpinLock<RANK> {
     type GuardMarker = lock_api::GuardNoSend;
 
     fn lock(&self) {
-        let were_enabled = arch::interrupts_disable();
-        percpu::check_lock_order(RANK);
-        while !self.try_acquire() {
-            while self.locked.load(Ordering::Relaxed) {
-                core::hint::spin_loop();
-            }
-        }
-        percpu::note_locked(RANK);
-        self.interrupts_were_enabled.store(were_enabled, Ordering::Relaxed);
+        self.acquire(arch::interrupts_disable());
     }
 
     fn try_lock(&self) -> bool {
@@ -109,15 +114,8 @@ pub fn lock_masked<'a, T, const RANK: u8>(
     // SAFETY: `raw()` is only used to acquire; the guard made right after
     // owns the acquisition and releases it through `unlock`.
     let raw = unsafe { mutex.raw() };
-    percpu::check_lock_order(RANK);
-    while !raw.try_acquire() {
-        while raw.locked.load(Ordering::Relaxed) {
-            core::hint::spin_loop();
-        }
-    }
-    percpu::note_locked(RANK);
     // Interrupts were off (`_masked` proves it): `unlock` leaves them off.
-    raw.interrupts_were_enabled.store(false, Ordering::Relaxed);
+    raw.acquire(false);
     // SAFETY: this CPU acquired the lock just above.
     unsafe { mutex.make_guard_unchecked() }
 }
