@@ -422,7 +422,7 @@ pub fn on_timer_interrupt() {
         if let Some(next_wake_ns) = scheduler.wake_sleepers(now) {
             // Wake the next sleeper on time even while a task runs here
             // (an idle CPU arms for it too; the earlier interrupt wins).
-            arch::arm_timer_by(next_wake_ns);
+            arch::arm_timer_by(next_wake_ns, now);
         }
         let Some(running) = scheduler.cpus[cpu].running else { return };
         let current = &scheduler.tasks[scheduler.index_of(running, scheduler.cpus[cpu].running_at)];
@@ -473,7 +473,7 @@ fn arm_slice_timer() {
         }
         task.switched_in_at_ns.saturating_add(SLICE_NS)
     };
-    arch::arm_timer_by(if slice_end > now { slice_end } else { now.saturating_add(SLICE_NS) });
+    arch::arm_timer_by(if slice_end > now { slice_end } else { now.saturating_add(SLICE_NS) }, now);
 }
 
 /// Puts the current task in `new_state` (`wake_at_ns` for sleepers) and
@@ -570,7 +570,7 @@ fn finish_switch() {
             }
         }
         if !is_idle {
-            arch::arm_timer_by(now.saturating_add(SLICE_NS));
+            arch::arm_timer_by(now.saturating_add(SLICE_NS), now);
         }
         exited
     };

@@ -66,11 +66,13 @@ pub fn set_timer_deadline(deadline_ns: Option<u64>) {
 
 /// Makes sure this CPU's timer interrupt comes no later than `deadline_ns`:
 /// a pending deadline that is earlier stays (see the file comment), any
-/// other is replaced. With interrupts masked.
-pub fn arm_timer_by(deadline_ns: u64) {
+/// other is replaced. `now_ns` is the caller's recent `monotonic_ns()`
+/// (every caller has just read it; a clock read is a trip out of TCG's
+/// translated code). With interrupts masked.
+pub fn arm_timer_by(deadline_ns: u64, now_ns: u64) {
     let armed = armed_ns().load(Ordering::Relaxed);
     let armed = (armed != DISARMED).then_some(armed);
-    if sis_sched::armed_timer_covers(armed, deadline_ns, super::monotonic_ns()) {
+    if sis_sched::armed_timer_covers(armed, deadline_ns, now_ns) {
         return;
     }
     set_timer_deadline(Some(deadline_ns));

@@ -142,10 +142,11 @@ pub fn wait_for_event(deadline_ns: Option<u64>) {
         return;
     }
     if let Some(deadline) = deadline_ns {
-        if monotonic_ns() >= deadline {
+        let now = monotonic_ns();
+        if now >= deadline {
             return;
         }
-        crate::arch::arm_timer_by(deadline);
+        crate::arch::arm_timer_by(deadline, now);
     }
     // SAFETY: WFI only suspends this CPU until a wake-up event; DSB first so
     // earlier stores (e.g. console output) are not held back while asleep.

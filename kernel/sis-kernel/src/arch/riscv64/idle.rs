@@ -38,12 +38,11 @@ pub fn init_secondary() {
 /// May return early (a spurious wake is harmless).
 pub fn wait_for_event(deadline_ns: Option<u64>) {
     if let Some(deadline) = deadline_ns {
-        if timer::monotonic_ns() >= deadline {
+        let now = timer::monotonic_ns();
+        if now >= deadline {
             return;
         }
-    }
-    if let Some(deadline) = deadline_ns {
-        crate::arch::arm_timer_by(deadline);
+        crate::arch::arm_timer_by(deadline, now);
     }
     // A byte may already wait in the UART whose PLIC request was claimed
     // (QEMU's PLIC re-pends a level source only when the UART updates its

@@ -141,10 +141,11 @@ pub fn wait_for_event(deadline_ns: Option<u64>) {
         return;
     }
     if let Some(deadline) = deadline_ns {
-        if monotonic_ns() >= deadline {
+        let now = monotonic_ns();
+        if now >= deadline {
             return;
         }
-        crate::arch::arm_timer_by(deadline);
+        crate::arch::arm_timer_by(deadline, now);
     }
     // SAFETY: the IDT handles every vector; `hlt` resumes after the
     // interrupt, and `cli` restores the caller's interrupts-off state.
