@@ -123,7 +123,8 @@ pub fn secondary_main() -> ! {
     sched::join_secondary();
     while !DEVICES_READY.load(Ordering::Acquire) {
         // Idle time, as in the idle loop (`cpus`, sis_cpu_idle_seconds_total).
-        cpu_time::idle_section(arch::cpu_index(), arch::wait_for_start);
+        let poll_at = arch::monotonic_ns().saturating_add(SECONDARY_POLL_NS);
+        cpu_time::idle_section(arch::cpu_index(), || arch::wait_for_start(poll_at));
     }
     sched::idle_loop()
 }

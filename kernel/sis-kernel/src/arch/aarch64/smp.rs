@@ -82,14 +82,11 @@ pub extern "C" fn secondary_main(stack_top: usize) -> ! {
     crate::secondary_main()
 }
 
-/// How often a secondary waiting for the boot CPU's go looks again.
-const START_POLL_NS: u64 = 500_000;
-
 /// A secondary waiting for the boot CPU's go (`crate::secondary_main`),
-/// interrupts off: sleeps until its next poll (no IPI is needed here; only
-/// x86_64 must keep its secondaries off MMIO meanwhile).
-pub fn wait_for_start() {
-    super::wait_for_event(Some(super::monotonic_ns().saturating_add(START_POLL_NS)));
+/// interrupts off: sleeps until its next poll at `poll_at_ns` (no IPI is
+/// needed here; only x86_64 must keep its secondaries off MMIO meanwhile).
+pub fn wait_for_start(poll_at_ns: u64) {
+    super::wait_for_event(Some(poll_at_ns));
 }
 
 /// Nothing to quiet before joining: only x86_64 must keep its secondaries
