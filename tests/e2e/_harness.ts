@@ -1,7 +1,12 @@
 /** Helpers for the harness end-to-end tests: spawn `sis` as a user would, find its QEMU by pid, poll without sleeping blindly. */
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import type { Arch } from "../../src/arch.ts";
+import { testContext } from "../../src/context.ts";
 import type { RunResults } from "../../src/report/results.ts";
+import { buildKernel } from "../../src/toolchain/build.ts";
+import { systemProbe } from "../../src/toolchain/probe.ts";
+import { requireLinker, requireRustToolchain } from "../../src/toolchain/rust.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = fileURLToPath(new URL("../../src/cli.ts", import.meta.url));
@@ -153,4 +158,26 @@ export async function bundleResults(stderr: string): Promise<{ dir: string; resu
   const dir = /bundle (\S+)\n/.exec(stderr)?.[1];
   if (dir === undefined) throw new Error(`sis named no run bundle on stderr:\n${stderr}`);
   return { dir, results: JSON.parse(await Deno.readTextFile(join(dir, "results.json"))) };
+}
+
+/**
+ * Builds release kernels with a test-only Cargo `feature` into `outDir`
+ * (beside build/, never over the plain kernels); a failed build throws
+ * with cargo's output.
+ */
+export async function buildFeatureKernels(
+  arches: readonly Arch[],
+  feature: string,
+  outDir: string,
+): Promise<void> {
+  const env = Deno.env.toObject();
+  const progress = testContext().stderr;
+  const toolchain = await requireRustToolchain(env, systemProbe);
+  const linker = await requireLinker(env, systemProbe);
+  await buildKernel(
+    { root: ROOT, arches: [...arches], features: [feature], profile: "release", outDir },
+    { toolchain, linkerVersion: linker.version, probe: systemProbe, env, progress, isTerminal: false },
+  ).catch((error) => {
+    throw new Error(`${feature} build failed: ${error}\n${progress.text}`);
+  });
 }

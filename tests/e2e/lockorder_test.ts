@@ -20,35 +20,15 @@ import { type Arch, ARCHES } from "../../src/arch.ts";
 import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "../../src/qemu/profiles.ts";
 import { Session, SessionPanicError } from "../../src/session/driver.ts";
-import { buildKernel, buildPaths } from "../../src/toolchain/build.ts";
-import { systemProbe } from "../../src/toolchain/probe.ts";
-import { requireLinker, requireRustToolchain } from "../../src/toolchain/rust.ts";
-import { testContext } from "../../src/context.ts";
-import { ROOT } from "./_harness.ts";
+import { buildPaths } from "../../src/toolchain/build.ts";
+import { buildFeatureKernels, ROOT } from "./_harness.ts";
 import { ok } from "./_user.ts";
 
 /** Checking kernels go beside the plain ones, never over them. */
 const CHECK_BUILD_DIR = "build/lock-order-check";
 
 /** Builds the checking kernels of every arch once, for both tests. */
-const built: Promise<void> = (async () => {
-  const env = Deno.env.toObject();
-  const progress = testContext().stderr;
-  const toolchain = await requireRustToolchain(env, systemProbe);
-  const linker = await requireLinker(env, systemProbe);
-  await buildKernel(
-    {
-      root: ROOT,
-      arches: [...ARCHES],
-      features: ["lock-order-check"],
-      profile: "release",
-      outDir: CHECK_BUILD_DIR,
-    },
-    { toolchain, linkerVersion: linker.version, probe: systemProbe, env, progress, isTerminal: false },
-  ).catch((error) => {
-    throw new Error(`lock-order-check build failed: ${error}\n${progress.text}`);
-  });
-})();
+const built: Promise<void> = buildFeatureKernels(ARCHES, "lock-order-check", CHECK_BUILD_DIR);
 // Awaited by each test; marked handled here so a quick failure (no
 // toolchain) is reported by the tests, not as an unhandled rejection.
 built.catch(() => {});

@@ -11,11 +11,8 @@ import assert from "node:assert/strict";
 import { Machine } from "../../src/qemu/machine.ts";
 import type { MachineConfig } from "../../src/qemu/profiles.ts";
 import { Session } from "../../src/session/driver.ts";
-import { buildKernel, buildPaths } from "../../src/toolchain/build.ts";
-import { systemProbe } from "../../src/toolchain/probe.ts";
-import { requireLinker, requireRustToolchain } from "../../src/toolchain/rust.ts";
-import { testContext } from "../../src/context.ts";
-import { ROOT } from "./_harness.ts";
+import { buildPaths } from "../../src/toolchain/build.ts";
+import { buildFeatureKernels, ROOT } from "./_harness.ts";
 
 /** Test kernels go beside the plain ones, never over them. */
 const LATE_BUILD_DIR = "build/late-secondary";
@@ -32,22 +29,7 @@ const FOUR_CPUS: MachineConfig = {
 const DMESG_ATTEMPTS = 200;
 
 Deno.test("x86_64: secondaries that check in late park with a log line and the kernel runs on", async () => {
-  const env = Deno.env.toObject();
-  const progress = testContext().stderr;
-  const toolchain = await requireRustToolchain(env, systemProbe);
-  const linker = await requireLinker(env, systemProbe);
-  await buildKernel(
-    {
-      root: ROOT,
-      arches: ["x86_64"],
-      features: ["late-secondary"],
-      profile: "release",
-      outDir: LATE_BUILD_DIR,
-    },
-    { toolchain, linkerVersion: linker.version, probe: systemProbe, env, progress, isTerminal: false },
-  ).catch((error) => {
-    throw new Error(`late-secondary build failed: ${error}\n${progress.text}`);
-  });
+  await buildFeatureKernels(["x86_64"], "late-secondary", LATE_BUILD_DIR);
   const machine = await Machine.launch({
     arch: "x86_64",
     config: FOUR_CPUS,
