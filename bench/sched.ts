@@ -171,6 +171,31 @@ const durationMs = Number(argument("--ms") ?? 2000);
 const reference = argument("--reference");
 const us = (value: number) => `${value.toFixed(1)} us`;
 
+/**
+ * `measure` on this arch's kernel `runs` times, alternating with the
+ * `--reference` kernel when given (so both see the same host load). A
+ * reference kernel that cannot do it (undefined) is left out; ours must.
+ */
+async function oursAndReference(
+  arch: Arch,
+  path: string,
+  measure: (path: string) => Promise<number | undefined>,
+): Promise<{ ours: number[]; theirs: number[]; referencePath?: string }> {
+  const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const mine = await measure(path);
+    if (mine === undefined) throw new Error(`${arch}: ${path} cannot run this measurement`);
+    ours.push(mine);
+    if (referencePath) {
+      const other = await measure(referencePath);
+      if (other !== undefined) theirs.push(other);
+    }
+  }
+  return { ours, theirs, referencePath };
+}
+
 if (sections.includes("speedup")) {
   console.log(
     `SMP speedup: spin --tasks 2 --ms ${durationMs}, -smp 2 over -smp 1 (median of ${runs}; target >= 1.6x)`,
@@ -261,13 +286,11 @@ if (sections.includes("switch")) {
   for (const arch of arches) {
     const path = kernelPath(arch);
     if (!path) continue;
-    const ours: number[] = [];
-    const theirs: number[] = [];
-    const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
-    for (let run = 0; run < runs; run++) {
-      ours.push(await contextSwitchP50(arch, path));
-      if (referencePath) theirs.push(await contextSwitchP50(arch, referencePath));
-    }
+    const { ours, theirs, referencePath } = await oursAndReference(
+      arch,
+      path,
+      (kernel) => contextSwitchP50(arch, kernel),
+    );
     const versus = referencePath
       ? `  reference ${us(median(theirs))}  ${median(ours) <= median(theirs) ? "ok" : "ABOVE REFERENCE"}`
       : "";
@@ -285,18 +308,11 @@ if (sections.includes("yield")) {
   for (const arch of arches) {
     const path = kernelPath(arch);
     if (!path) continue;
-    const ours: number[] = [];
-    const theirs: number[] = [];
-    const referencePath = reference ? join(reference, "build", arch, "sis-kernel.elf") : undefined;
-    for (let run = 0; run < runs; run++) {
-      const mine = await yieldsPerSecond(arch, path, durationMs);
-      if (mine === undefined) throw new Error(`${arch}: this kernel has no spin --yield`);
-      ours.push(mine);
-      if (referencePath) {
-        const other = await yieldsPerSecond(arch, referencePath, durationMs);
-        if (other !== undefined) theirs.push(other);
-      }
-    }
+    const { ours, theirs, referencePath } = await oursAndReference(
+      arch,
+      path,
+      (kernel) => yieldsPerSecond(arch, kernel, durationMs),
+    );
     const versus = referencePath
       ? theirs.length > 0
         ? `  reference ${(median(theirs) / 1e6).toFixed(2)} M/s (${perSwitch(median(theirs))})  ${
