@@ -3,8 +3,10 @@
 //!
 //! Each CPU has an idle task (the boot context on the boot CPU, the
 //! secondary's entry context elsewhere) that wakes sleepers, and otherwise
-//! sleeps the CPU in `arch::wait_for_event` until the next deadline, a
-//! received byte or the next poll for work another CPU made ready.
+//! sleeps the CPU in `arch::wait_for_event` until the next deadline of a
+//! task that went to sleep on it, a received byte (boot CPU) or a wake-up
+//! IPI: a CPU that queues work while others sleep idle wakes one per task
+//! (`arch::wake_cpu`), so an idle CPU never polls for work.
 //!
 //! Preemption: every CPU running a task arms its timer for the end of the
 //! slice (`SLICE_NS`); the tick (`on_timer_interrupt`, from the arch's IRQ
@@ -42,9 +44,9 @@ use crate::{arch, console};
 /// How long a task runs before the tick hands the CPU to the next ready one.
 pub const SLICE_NS: u64 = 10_000_000;
 
-/// How often an idle CPU looks for tasks another CPU made ready (there is
-/// no wake-up IPI yet; docs/kernel-smp.md).
-const IDLE_POLL_NS: u64 = 10_000_000;
+/// How often the boot CPU's idle loop looks at the console UART, in case an
+/// edge-triggered receive interrupt was missed.
+const CONSOLE_POLL_NS: u64 = 10_000_000;
 
 /// One task. What every switch reads and writes comes first and the saved
 /// registers right after, so a switch touches few cache lines of each task
@@ -57,7 +59,6 @@ struct Task {
     switched_in_at_ns: u64,
     runtime_ns: u64,
     switches_in: u64,
-    last_cpu: usize,
     /// It may leave a process's tables active on its CPU (it runs a user
     /// process: `spawn_with_argument`). Every other task runs on the
     /// kernel's tables, which the switch into it put back, so switching
@@ -92,10 +93,14 @@ struct CpuSlot {
     /// `sis_ctx_switch_*` metrics. Kept here rather than in the per-CPU
     /// area: the switch path touches this line anyway.
     switch_started_ns: u64,
+    /// Its idle loop found nothing to run and sleeps (or is about to), and
+    /// no wake-up was sent to it since: queued work must wake it.
+    is_waiting: bool,
 }
 
 impl CpuSlot {
-    const OFFLINE: CpuSlot = CpuSlot { running: None, switching_from: None, idle: 0, switch_started_ns: 0 };
+    const OFFLINE: CpuSlot =
+        CpuSlot { running: None, switching_from: None, idle: 0, switch_started_ns: 0, is_waiting: false };
 
     /// A CPU that joined: its idle task (at `idle`) runs.
     fn joined(idle: Slot) -> CpuSlot {
@@ -155,9 +160,24 @@ impl Scheduler {
         !self.ready.is_empty()
     }
 
-    /// Readies sleepers whose deadline passed; returns the next deadline.
-    fn wake_sleepers(&mut self, now: u64) -> Option<u64> {
-        sis_sched::wake_sleepers(&mut self.tasks, &mut self.ready, now)
+    /// Readies sleepers whose deadline passed; returns the next deadline
+    /// of the sleepers on `cpu`'s timer.
+    fn wake_sleepers(&mut self, now: u64, cpu: usize) -> Option<u64> {
+        sis_sched::wake_sleepers(&mut self.tasks, &mut self.ready, now, cpu)
+    }
+
+    /// After `waker` queued work: the waiting CPUs to wake for it, each
+    /// marked woken (send the IPIs with `wake_cpus`, after the lock).
+    fn claim_cpus_to_wake(&mut self, waker: usize) -> u64 {
+        let waker_is_idle = self.cpus[waker].running == Some(self.cpus[waker].idle);
+        let waiting = self.cpus.map(|slot| slot.is_waiting);
+        let mask = sis_sched::cpus_to_wake(self.ready.len(), waker, waker_is_idle, &waiting);
+        for (cpu, slot) in self.cpus.iter_mut().enumerate() {
+            if mask & (1 << cpu) != 0 {
+                slot.is_waiting = false;
+            }
+        }
+        mask
     }
 }
 
@@ -181,6 +201,13 @@ static CPUS_JOINED: AtomicUsize = AtomicUsize::new(0);
 static SPAWNED: AtomicU64 = AtomicU64::new(0);
 static REAPED: AtomicU64 = AtomicU64::new(0);
 
+/// Sends the wake-up IPI to every CPU in `mask` (`claim_cpus_to_wake`).
+fn wake_cpus(mask: u64) {
+    for cpu in (0..MAX_CPUS).filter(|&cpu| mask & (1 << cpu) != 0) {
+        arch::wake_cpu(cpu);
+    }
+}
+
 /// A task as `ps` shows it.
 #[derive(Clone, Copy, Debug)]
 pub struct TaskInfo {
@@ -198,7 +225,6 @@ fn idle_task(cpu: usize, pid: Pid, now: u64) -> Box<Task> {
         switched_in_at_ns: now,
         runtime_ns: 0,
         switches_in: 0,
-        last_cpu: cpu,
         may_leave_user_tables: false,
         context: arch::Context::default(),
         name: "idle",
@@ -281,7 +307,6 @@ fn spawn_body(name: &'static str, body: Body) -> Result<Pid, NoStack> {
         switched_in_at_ns: 0,
         runtime_ns: 0,
         switches_in: 0,
-        last_cpu: 0,
         may_leave_user_tables: matches!(body, Body::WithArgument(..)),
         context: arch::Context::new(stack_top, task_entry),
         name,
@@ -297,8 +322,11 @@ fn spawn_body(name: &'static str, body: Body) -> Result<Pid, NoStack> {
         stack.set_owner(pid, name);
     }
     let slot = scheduler.insert(task);
-    let Scheduler { tasks, ready, .. } = scheduler;
+    let Scheduler { tasks, ready, .. } = &mut *scheduler;
     sis_sched::spawned(&tasks[slot].as_ref().expect("just inserted").entry, slot, ready);
+    let to_wake = scheduler.claim_cpus_to_wake(arch::cpu_index());
+    drop(guard);
+    wake_cpus(to_wake);
     SPAWNED.fetch_add(1, Ordering::Relaxed);
     Ok(pid)
 }
@@ -350,10 +378,13 @@ pub fn wake(pid: Pid) {
     let mut guard = SCHEDULER.lock();
     let Some(scheduler) = guard.as_mut() else { return };
     let Some(slot) = scheduler.slot_of(pid) else { return };
-    let Scheduler { tasks, ready, .. } = scheduler;
+    let Scheduler { tasks, ready, .. } = &mut *scheduler;
     let Some(task) = tasks[slot].as_mut() else { return };
     if task.entry.state == State::Sleeping {
         sis_sched::make_ready(&mut task.entry, slot, ready, false);
+        let to_wake = scheduler.claim_cpus_to_wake(arch::cpu_index());
+        drop(guard);
+        wake_cpus(to_wake);
     }
 }
 
@@ -375,35 +406,46 @@ pub fn wait_for_input() {
 }
 
 /// The idle loop of every CPU: wake sleepers, run whoever can run, else
-/// sleep the CPU until the next deadline, a byte, or the next poll.
+/// sleep the CPU until the next deadline of its own sleepers, a wake-up
+/// IPI, or (boot CPU) a byte or the next console poll.
 pub fn idle_loop() -> ! {
     arch::interrupts_enable();
+    let cpu = arch::cpu_index();
     // The console interrupt goes to the boot CPU; its idle loop also polls
     // the UART, in case an edge-triggered interrupt was missed.
-    let polls_console = arch::cpu_index() == 0;
+    let polls_console = cpu == 0;
     loop {
         if polls_console && console::input::poll() {
             wake_input_waiters();
         }
         let masked = InterruptsMasked::new();
         let now = arch::monotonic_ns();
-        let (has_runnable, next_deadline) = {
+        let (has_runnable, next_deadline, to_wake) = {
             let mut guard = SCHEDULER.lock();
             let scheduler = guard.as_mut().expect("scheduler is running");
-            let next_deadline = scheduler.wake_sleepers(now);
-            (scheduler.has_runnable(), next_deadline)
+            let next_deadline = scheduler.wake_sleepers(now, cpu);
+            let has_runnable = scheduler.has_runnable();
+            // Marked under the lock, before the wait: work queued after
+            // this sends an IPI, which ends the wait even if it has not
+            // begun yet (the interrupt stays pending until then).
+            scheduler.cpus[cpu].is_waiting = !has_runnable;
+            (has_runnable, next_deadline, scheduler.claim_cpus_to_wake(cpu))
         };
+        wake_cpus(to_wake);
         if has_runnable {
             drop(masked);
             yield_now();
         } else {
-            let poll_at = now.saturating_add(IDLE_POLL_NS);
+            let console_poll = polls_console.then(|| now.saturating_add(CONSOLE_POLL_NS));
+            let deadline = match (next_deadline, console_poll) {
+                (Some(deadline), Some(poll)) => Some(deadline.min(poll)),
+                (deadline, poll) => deadline.or(poll),
+            };
             // Returns with interrupts masked again; pending ones are taken
             // when `masked` is dropped.
             // Time asleep counts as this CPU's idle time (cpu_time.rs, the
             // sis_cpu_*_seconds_total metrics).
-            let deadline = Some(next_deadline.map_or(poll_at, |deadline| deadline.min(poll_at)));
-            crate::cpu_time::idle_section(arch::cpu_index(), || arch::wait_for_event(deadline));
+            crate::cpu_time::idle_section(cpu, || arch::wait_for_event(deadline));
             drop(masked);
         }
     }
@@ -413,7 +455,11 @@ pub fn idle_loop() -> ! {
 fn wake_input_waiters() -> bool {
     let mut guard = SCHEDULER.lock();
     let Some(scheduler) = guard.as_mut() else { return false };
-    sis_sched::wake_input_waiters(&mut scheduler.tasks, &mut scheduler.ready)
+    let woke = sis_sched::wake_input_waiters(&mut scheduler.tasks, &mut scheduler.ready);
+    let to_wake = if woke { scheduler.claim_cpus_to_wake(arch::cpu_index()) } else { 0 };
+    drop(guard);
+    wake_cpus(to_wake);
+    woke
 }
 
 /// The timer interrupt, on the interrupted task's stack with interrupts
@@ -424,23 +470,25 @@ pub fn on_timer_interrupt() {
     let cpu = arch::cpu_index();
     percpu::this_cpu().ticks.fetch_add(1, Ordering::Relaxed);
     let now = arch::monotonic_ns();
-    let should_switch = {
+    let (should_switch, to_wake) = {
         let mut guard = SCHEDULER.lock();
         let Some(scheduler) = guard.as_mut() else { return };
-        if let Some(next_wake_ns) = scheduler.wake_sleepers(now) {
-            // Wake the next sleeper on time even while a task runs here
-            // (an idle CPU arms for it too; the earlier interrupt wins).
+        if let Some(next_wake_ns) = scheduler.wake_sleepers(now, cpu) {
+            // Wake this CPU's next sleeper on time even while a task runs.
             arch::arm_timer_by(next_wake_ns, now);
         }
-        let Some(running) = scheduler.cpus[cpu].running else { return };
-        let current = scheduler.task(running);
-        if current.entry.idle_of_cpu.is_some() {
+        let to_wake = scheduler.claim_cpus_to_wake(cpu);
+        match scheduler.cpus[cpu].running {
             // The idle loop re-arms the timer itself and looks for work.
-            return;
+            Some(running) if scheduler.task(running).entry.idle_of_cpu.is_none() => {
+                let current = scheduler.task(running);
+                let slice_over = sis_sched::is_slice_over(current.switched_in_at_ns, now, SLICE_NS);
+                (slice_over && scheduler.has_runnable(), to_wake)
+            }
+            _ => (false, to_wake),
         }
-        let slice_over = sis_sched::is_slice_over(current.switched_in_at_ns, now, SLICE_NS);
-        slice_over && scheduler.has_runnable()
     };
+    wake_cpus(to_wake);
     if should_switch {
         PREEMPTIONS.fetch_add(1, Ordering::Relaxed);
         yield_now();
@@ -520,8 +568,7 @@ fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn(u64) ->
         let may_leave_user_tables = from_task.may_leave_user_tables;
         let from: *mut arch::Context = &mut from_task.context;
         let to_task = scheduler.task_mut(next);
-        sis_sched::run(&mut to_task.entry);
-        to_task.last_cpu = cpu;
+        sis_sched::run(&mut to_task.entry, cpu);
         to_task.switches_in += 1;
         let to: *const arch::Context = &to_task.context;
         let slot = &mut scheduler.cpus[cpu];
@@ -554,7 +601,7 @@ fn finish_switch() {
     let cpu = arch::cpu_index();
     // The switch ends here: the time of the rest is not part of it.
     let now = arch::monotonic_ns();
-    let (started, exited) = {
+    let (started, exited, to_wake) = {
         let mut guard = SCHEDULER.lock();
         let scheduler = guard.as_mut().expect("scheduler is running");
         let started = scheduler.cpus[cpu].switch_started_ns;
@@ -563,22 +610,34 @@ fn finish_switch() {
         current_task.switched_in_at_ns = now;
         let is_idle = current_task.entry.idle_of_cpu.is_some();
         let mut exited = None;
+        // This CPU's timer must fire by the end of the slice, and by the
+        // deadline of a task that just went to sleep here (its timer is
+        // this CPU's; the idle loop looks at every such deadline itself).
+        let mut fire_by = (!is_idle).then(|| now.saturating_add(SLICE_NS));
         if let Some(previous) = scheduler.cpus[cpu].switching_from.take() {
             let Scheduler { tasks, ready, .. } = &mut *scheduler;
             let previous_task = tasks[previous].as_mut().expect("a scheduled slot holds a task");
             sis_sched::off_cpu(&mut previous_task.entry, previous, ready);
-            if previous_task.entry.state == State::Exited {
-                // Nothing runs on its stack any more: free it outside the lock.
-                exited = tasks[previous].take();
-                REAPED.fetch_add(1, Ordering::Relaxed);
+            match previous_task.entry.state {
+                State::Exited => {
+                    // Nothing runs on its stack any more: free it outside the lock.
+                    exited = tasks[previous].take();
+                    REAPED.fetch_add(1, Ordering::Relaxed);
+                }
+                State::Sleeping => fire_by = fire_by.map(|slice_end| slice_end.min(previous_task.entry.wake_at_ns)),
+                _ => {}
             }
         }
-        if !is_idle {
-            arch::arm_timer_by(now.saturating_add(SLICE_NS), now);
+        if let Some(deadline) = fire_by {
+            arch::arm_timer_by(deadline, now);
         }
-        (started, exited)
+        // A task put back in the queue (it yielded or was preempted) may run
+        // on a CPU that sleeps idle.
+        let to_wake = if scheduler.has_runnable() { scheduler.claim_cpus_to_wake(cpu) } else { 0 };
+        (started, exited, to_wake)
     };
     crate::metrics::record_context_switch_ns(now.saturating_sub(started));
+    wake_cpus(to_wake);
     drop(exited);
 }
 
@@ -598,7 +657,7 @@ pub fn tasks() -> Vec<TaskInfo> {
             runtime_ns: task.runtime_ns
                 + if task.entry.state == State::Running { now.saturating_sub(task.switched_in_at_ns) } else { 0 },
             switches_in: task.switches_in,
-            last_cpu: task.last_cpu,
+            last_cpu: task.entry.cpu,
         })
         .collect();
     tasks.sort_by_key(|task| task.pid);

@@ -51,17 +51,21 @@ pub struct Entry {
     pub is_on_cpu: bool,
     /// Woken by input: queued at the front, ahead of the round-robin order.
     pub is_boosted: bool,
+    /// The CPU it runs on or last ran on. Its timer wakes the task when it
+    /// sleeps (the task went to sleep there), so each CPU arms only for
+    /// its own sleepers and an idle CPU with none sleeps until woken.
+    pub cpu: usize,
 }
 
 impl Entry {
     /// A new task, ready to run.
     pub fn ready(pid: Pid) -> Entry {
-        Entry { pid, state: State::Ready, wake_at_ns: 0, idle_of_cpu: None, is_on_cpu: false, is_boosted: false }
+        Entry { pid, state: State::Ready, wake_at_ns: 0, idle_of_cpu: None, is_on_cpu: false, is_boosted: false, cpu: 0 }
     }
 
     /// The idle task of `cpu`, running on it.
     pub fn idle(pid: Pid, cpu: usize) -> Entry {
-        Entry { pid, state: State::Running, wake_at_ns: 0, idle_of_cpu: Some(cpu), is_on_cpu: true, is_boosted: false }
+        Entry { pid, state: State::Running, wake_at_ns: 0, idle_of_cpu: Some(cpu), is_on_cpu: true, is_boosted: false, cpu }
     }
 
     /// Whether any free CPU may take it now.
@@ -154,9 +158,10 @@ pub fn make_ready<const CAPACITY: usize>(entry: &mut Entry, slot: Slot, queue: &
     queue.push_if_runnable(entry, slot);
 }
 
-/// A CPU takes the task it popped from the queue (or its idle task).
+/// CPU `cpu` takes the task it popped from the queue (or its idle task).
 #[inline]
-pub fn run(entry: &mut Entry) {
+pub fn run(entry: &mut Entry, cpu: usize) {
+    entry.cpu = cpu;
     entry.state = State::Running;
     entry.is_on_cpu = true;
     entry.is_boosted = false;
@@ -172,8 +177,15 @@ pub fn off_cpu<const CAPACITY: usize>(entry: &mut Entry, slot: Slot, queue: &mut
 }
 
 /// Readies every sleeper in `tasks` (a slab: `None` is a free slot) due at
-/// `now_ns`; returns the earliest deadline of those still asleep.
-pub fn wake_sleepers<E: AsMut<Entry>, const CAPACITY: usize>(tasks: &mut [Option<E>], queue: &mut RunQueue<CAPACITY>, now_ns: u64) -> Option<u64> {
+/// `now_ns`, whichever CPU's timer it waits on; returns the earliest
+/// deadline of those still asleep on CPU `cpu`'s timer (when that CPU must
+/// look again).
+pub fn wake_sleepers<E: AsMut<Entry>, const CAPACITY: usize>(
+    tasks: &mut [Option<E>],
+    queue: &mut RunQueue<CAPACITY>,
+    now_ns: u64,
+    cpu: usize,
+) -> Option<u64> {
     let mut next_deadline: Option<u64> = None;
     for (slot, task) in tasks.iter_mut().enumerate() {
         let Some(entry) = task.as_mut().map(AsMut::as_mut) else { continue };
@@ -182,11 +194,29 @@ pub fn wake_sleepers<E: AsMut<Entry>, const CAPACITY: usize>(tasks: &mut [Option
         }
         if entry.wake_at_ns <= now_ns {
             make_ready(entry, slot, queue, false);
-        } else {
+        } else if entry.cpu == cpu {
             next_deadline = Some(next_deadline.map_or(entry.wake_at_ns, |deadline| deadline.min(entry.wake_at_ns)));
         }
     }
     next_deadline
+}
+
+/// The CPUs to wake with an IPI once `queued` tasks wait in the queue: one
+/// per task, among those idle and waiting (`waiting`, by CPU index: asleep
+/// in their idle loop with no wake-up sent yet), as a bit mask. The CPU
+/// that queued them (`waker`) takes one itself when it is idle (its idle
+/// loop looks at the queue next), so no IPI goes to it.
+pub fn cpus_to_wake(queued: usize, waker: usize, waker_is_idle: bool, waiting: &[bool]) -> u64 {
+    let mut wanted = queued.saturating_sub(usize::from(waker_is_idle));
+    let mut mask = 0;
+    for (cpu, _) in waiting.iter().enumerate().filter(|&(cpu, &is_waiting)| is_waiting && cpu != waker && cpu < 64) {
+        if wanted == 0 {
+            break;
+        }
+        mask |= 1 << cpu;
+        wanted -= 1;
+    }
+    mask
 }
 
 /// Readies and boosts every task waiting for input; whether there was one.

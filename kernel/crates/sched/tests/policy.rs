@@ -2,8 +2,8 @@
 
 use sis_hal::timer::{MockTimer, Timer};
 use sis_sched::{
-    armed_timer_covers, is_slice_over, make_ready, off_cpu, run, spawned, wake_input_waiters, wake_sleepers, Entry,
-    RunQueue, Slot, State,
+    armed_timer_covers, cpus_to_wake, is_slice_over, make_ready, off_cpu, run, spawned, wake_input_waiters,
+    wake_sleepers, Entry, RunQueue, Slot, State,
 };
 
 const SLICE_NS: u64 = 10_000_000;
@@ -61,7 +61,7 @@ impl Table {
             None => idle,
         };
         self.entry_mut(running).state = state;
-        run(self.entry_mut(next));
+        run(self.entry_mut(next), 0);
         self.off_cpu(running);
         next
     }
@@ -106,7 +106,7 @@ fn a_task_another_cpu_is_still_saving_is_not_queued_until_it_is_saved() {
     let mut table = Table::with_ready(&[1]);
     // CPU 0 runs task 1, which yields; until CPU 0 saved it, nobody else may take it.
     let one = table.queue.pop().unwrap();
-    run(table.entry_mut(one));
+    run(table.entry_mut(one), 0);
     table.entry_mut(one).state = State::Ready;
     assert!(table.queue.is_empty(), "a task still on its CPU is not runnable elsewhere");
     table.assert_queue_is_exact();
@@ -118,7 +118,7 @@ fn a_task_another_cpu_is_still_saving_is_not_queued_until_it_is_saved() {
 fn a_sleeper_woken_before_its_cpu_saved_it_is_queued_once_saved() {
     let mut table = Table::with_ready(&[1]);
     let one = table.queue.pop().unwrap();
-    run(table.entry_mut(one));
+    run(table.entry_mut(one), 0);
     // It blocks; another CPU wakes it before CPU 0 finished the switch.
     table.entry_mut(one).state = State::Sleeping;
     table.make_ready(one, false);
@@ -158,15 +158,15 @@ fn sleepers_wake_when_the_mock_clock_reaches_their_deadline() {
     for (pid, deadline) in [(1, 5_000_000), (2, 20_000_000), (3, 20_000_000)] {
         table.tasks.push(Some(Entry { state: State::Sleeping, wake_at_ns: deadline, ..Entry::ready(pid) }));
     }
-    assert_eq!(wake_sleepers(&mut table.tasks, &mut table.queue, timer.now_ns()), Some(5_000_000));
+    assert_eq!(wake_sleepers(&mut table.tasks, &mut table.queue, timer.now_ns(), 0), Some(5_000_000));
     assert!(table.queue.is_empty());
     timer.advance_ns(5_000_000);
-    assert_eq!(wake_sleepers(&mut table.tasks, &mut table.queue, timer.now_ns()), Some(20_000_000));
+    assert_eq!(wake_sleepers(&mut table.tasks, &mut table.queue, timer.now_ns(), 0), Some(20_000_000));
     let states: Vec<State> = table.tasks[1..].iter().map(|task| task.as_ref().unwrap().state).collect();
     assert_eq!(states, [State::Ready, State::Sleeping, State::Sleeping]);
     table.assert_queue_is_exact();
     timer.advance_ns(15_000_000);
-    assert_eq!(wake_sleepers(&mut table.tasks, &mut table.queue, timer.now_ns()), None);
+    assert_eq!(wake_sleepers(&mut table.tasks, &mut table.queue, timer.now_ns(), 0), None);
     assert_eq!(table.queue.iter().map(|slot| table.pid(slot)).collect::<Vec<_>>(), [1, 2, 3]);
 }
 
@@ -177,7 +177,7 @@ fn a_jittery_clock_never_wakes_a_sleeper_early() {
     table.tasks.push(Some(Entry { state: State::Sleeping, wake_at_ns: 50_000_000, ..Entry::ready(1) }));
     while table.entry(1).state == State::Sleeping {
         let before = timer.now_ns();
-        wake_sleepers(&mut table.tasks, &mut table.queue, before);
+        wake_sleepers(&mut table.tasks, &mut table.queue, before, 0);
         if table.entry(1).state == State::Ready {
             assert!(before >= 50_000_000, "woken at {before} ns");
         }
@@ -194,7 +194,7 @@ fn free_slots_exited_and_sleeping_tasks_are_never_queued() {
     let idle = table.switch(two, State::Sleeping, 0);
     assert_eq!(idle, 0, "nothing left to run: the idle task");
     table.entry_mut(two).wake_at_ns = u64::MAX;
-    assert_eq!(wake_sleepers(&mut table.tasks, &mut table.queue, 0), Some(u64::MAX));
+    assert_eq!(wake_sleepers(&mut table.tasks, &mut table.queue, 0, 0), Some(u64::MAX));
     assert!(table.queue.is_empty());
     table.assert_queue_is_exact();
 }
@@ -251,13 +251,13 @@ fn the_queue_stays_exact_across_cpus_switching_and_waking_in_any_order() {
                 let leaving = table.entry_mut(current);
                 leaving.state = state;
                 leaving.wake_at_ns = seed >> 40;
-                run(table.entry_mut(next));
+                run(table.entry_mut(next), cpu);
                 running[cpu] = next;
                 saving[cpu] = Some(current);
             }
             // Wake-ups: sleepers due, input, or a new task.
             4 => {
-                wake_sleepers(&mut table.tasks, &mut table.queue, seed >> 40);
+                wake_sleepers(&mut table.tasks, &mut table.queue, seed >> 40, cpu);
             }
             _ => {
                 if seed & 1 == 0 {
@@ -277,6 +277,43 @@ fn the_queue_stays_exact_across_cpus_switching_and_waking_in_any_order() {
             assert!(table.entry(slot).is_on_cpu, "step {step}: slot {slot} runs but is not marked on a CPU");
         }
     }
+}
+
+#[test]
+fn each_cpu_looks_only_at_the_deadlines_of_its_own_sleepers_but_any_cpu_wakes_a_due_one() {
+    let mut table = Table::with_ready(&[]);
+    for (pid, cpu, deadline) in [(1, 0, 5_000_000), (2, 1, 3_000_000), (3, 1, 9_000_000)] {
+        table.tasks.push(Some(Entry { state: State::Sleeping, wake_at_ns: deadline, cpu, ..Entry::ready(pid) }));
+    }
+    // CPU 0 need not wake for CPU 1's sleepers, and the reverse.
+    assert_eq!(wake_sleepers(&mut table.tasks, &mut table.queue, 0, 0), Some(5_000_000));
+    assert_eq!(wake_sleepers(&mut table.tasks, &mut table.queue, 0, 1), Some(3_000_000));
+    // Whoever looks once one is due readies it.
+    assert_eq!(wake_sleepers(&mut table.tasks, &mut table.queue, 6_000_000, 0), None);
+    assert_eq!(table.queue.iter().map(|slot| table.pid(slot)).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(wake_sleepers(&mut table.tasks, &mut table.queue, 6_000_000, 1), Some(9_000_000));
+    // A task that runs on a CPU moves its sleeps to that CPU's timer.
+    let slot = table.queue.pop().unwrap();
+    run(table.entry_mut(slot), 3);
+    assert_eq!(table.entry(slot).cpu, 3);
+}
+
+#[test]
+fn queued_work_wakes_one_waiting_cpu_per_task_never_the_waker_and_none_twice() {
+    let waiting = [true, true, false, true];
+    // One task queued by a busy CPU 2: the first waiting CPU.
+    assert_eq!(cpus_to_wake(1, 2, false, &waiting), 0b0001);
+    // Three tasks: every waiting CPU, and no more than there are.
+    assert_eq!(cpus_to_wake(3, 2, false, &waiting), 0b1011);
+    assert_eq!(cpus_to_wake(9, 2, false, &waiting), 0b1011);
+    // An idle waker (its idle loop looks next) takes one itself.
+    assert_eq!(cpus_to_wake(1, 0, true, &waiting), 0);
+    assert_eq!(cpus_to_wake(2, 0, true, &waiting), 0b0010);
+    // The waker is never sent an IPI, even if marked waiting.
+    assert_eq!(cpus_to_wake(4, 1, false, &waiting), 0b1001);
+    // Nothing queued, or nobody waiting: nothing to send.
+    assert_eq!(cpus_to_wake(0, 2, false, &waiting), 0);
+    assert_eq!(cpus_to_wake(2, 2, false, &[false, false, false]), 0);
 }
 
 #[test]

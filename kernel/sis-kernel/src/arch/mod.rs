@@ -51,6 +51,11 @@
 //!   any interrupt or, where the arch polls, `poll_at_ns`; may return early) and `fn wake_secondaries()` (the boot CPU's go). On
 //!   x86_64 the waiting CPU has its timer disarmed and halts, touching no
 //!   device, until an IPI; the others poll with their timer.
+//! - `fn wake_cpu(cpu: usize)`: sends CPU `cpu` (which joined the
+//!   scheduler) an interrupt that only ends its `wait_for_event`: the
+//!   scheduler's wake-up when it queued work while that CPU sleeps idle
+//!   (LAPIC IPI on `WAKE_VECTOR` on x86_64, GIC SGI 1 on aarch64, an SBI
+//!   supervisor software interrupt on riscv64). Callable in any context.
 //! - `struct TrapFrame`: the trapped context of an exception, with
 //!   `fn for_each_register(&self, visit: &mut dyn FnMut(&'static str, u64))`,
 //!   `fn program_counter(&self) -> u64`, `fn frame_pointer(&self) -> u64`.

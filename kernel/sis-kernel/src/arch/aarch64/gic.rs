@@ -1,4 +1,5 @@
-//! GIC setup, acknowledge and end of interrupt: the timer PPI on every CPU, the UART's SPI on the boot CPU.
+//! GIC setup, acknowledge and end of interrupt: the timer PPI and the
+//! scheduler's wake-up SGI on every CPU, the UART's SPI on the boot CPU.
 //!
 //! The device tree gives the windows (distributor, then the CPU interface
 //! for GICv2 or the redistributors for GICv3); QEMU virt (hw/arm/virt.c) has
@@ -13,11 +14,21 @@
 
 use core::arch::asm;
 use core::ptr::{read_volatile, write_volatile};
-use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 use sis_mem::discover::Gic;
 
 use super::{timer, uart};
+use crate::percpu::MAX_CPUS;
+
+/// The software-generated interrupt the scheduler sends an idle CPU when it
+/// queued work for it (`send_wake`); its handler only ends the idle wait.
+pub const WAKE_SGI: u32 = 1;
+
+/// How to name each CPU (by CPU index) as an SGI target, noted by the CPU
+/// itself when it sets up its interface: GICv2, its CPU interface bit (the
+/// banked GICD_ITARGETSR0 reads it back); GICv3, its MPIDR affinity.
+static SGI_TARGETS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 
 /// QEMU virt's windows: the fallbacks when the device tree has no GIC.
 const DEFAULT_DISTRIBUTOR_BASE: usize = 0x0800_0000;
@@ -55,6 +66,7 @@ const GICD_ISENABLER: usize = 0x100;
 const GICD_IPRIORITYR: usize = 0x400;
 const GICD_ITARGETSR: usize = 0x800;
 const GICD_ICFGR: usize = 0xC00;
+const GICV2_GICD_SGIR: usize = 0xF00;
 const GICD_IROUTER: usize = 0x6000;
 const GICV2_GICD_PIDR2: usize = 0xFE8;
 const GICV3_GICD_PIDR2: usize = 0xFFE8;
@@ -193,9 +205,12 @@ fn init_gicv2() {
 /// The banked per-CPU part of GICv2: the timer PPI's priority and enable
 /// (GICD_IPRIORITYR0-7 and GICD_ISENABLER0 are banked per CPU) and the CPU interface.
 fn init_gicv2_cpu_interface() {
-    let timer = timer::VIRTUAL_TIMER_INTID as usize;
-    write_byte(distributor() + GICD_IPRIORITYR + timer, SOURCE_PRIORITY);
-    set_bit(distributor() + GICD_ISENABLER, timer);
+    for intid in [timer::VIRTUAL_TIMER_INTID, WAKE_SGI] {
+        write_byte(distributor() + GICD_IPRIORITYR + intid as usize, SOURCE_PRIORITY);
+        set_bit(distributor() + GICD_ISENABLER, intid as usize);
+    }
+    // The banked ITARGETSR0 reads back this CPU's own interface bit.
+    note_sgi_target(u64::from(read(distributor() + GICD_ITARGETSR) & 0xFF));
     write(cpu_interface() + GICC_PMR, PRIORITY_MASK);
     write(cpu_interface() + GICC_CTLR, 1);
 }
@@ -219,10 +234,19 @@ pub fn init_secondary_cpu() -> bool {
     }
 }
 
+/// An acknowledged interrupt: its INTID and what ends it.
+#[derive(Clone, Copy)]
+pub struct Acknowledged {
+    pub intid: u32,
+    /// The acknowledge register as read: a GICv2 SGI carries its source CPU
+    /// there (GICC_IAR[12:10]), and its end must name it too.
+    raw: u32,
+}
+
 /// The highest-priority pending interrupt, now active; None when spurious.
-pub fn acknowledge() -> Option<u32> {
-    let intid = match VERSION.load(Ordering::Relaxed) {
-        GICV2 => read(cpu_interface() + GICC_IAR) & 0x3FF,
+pub fn acknowledge() -> Option<Acknowledged> {
+    let raw = match VERSION.load(Ordering::Relaxed) {
+        GICV2 => read(cpu_interface() + GICC_IAR) & 0x1FFF,
         GICV3 => {
             let value: u64;
             // SAFETY: reading ICC_IAR1_EL1 acknowledges the group 1 interrupt; the interface is enabled.
@@ -231,18 +255,49 @@ pub fn acknowledge() -> Option<u32> {
         }
         _ => return None,
     };
-    (intid < FIRST_SPECIAL_INTID).then_some(intid)
+    let intid = if VERSION.load(Ordering::Relaxed) == GICV2 { raw & 0x3FF } else { raw };
+    (intid < FIRST_SPECIAL_INTID).then_some(Acknowledged { intid, raw })
 }
 
-/// Ends `intid` (priority drop and deactivation: EOImode is 0).
-pub fn end_of_interrupt(intid: u32) {
+/// Ends `interrupt` (priority drop and deactivation: EOImode is 0).
+pub fn end_of_interrupt(interrupt: Acknowledged) {
     match VERSION.load(Ordering::Relaxed) {
-        GICV2 => write(cpu_interface() + GICC_EOIR, intid),
+        GICV2 => write(cpu_interface() + GICC_EOIR, interrupt.raw),
         GICV3 => {
             // SAFETY: writing the INTID just acknowledged to ICC_EOIR1_EL1 ends it.
-            unsafe { asm!("msr icc_eoir1_el1, {}", "isb", in(reg) u64::from(intid), options(nomem, nostack)) };
+            unsafe { asm!("msr icc_eoir1_el1, {}", "isb", in(reg) u64::from(interrupt.raw), options(nomem, nostack)) };
         }
         _ => {}
+    }
+}
+
+/// Sends `WAKE_SGI` to CPU `cpu` (a CPU index whose interface is set up).
+pub fn send_wake(cpu: usize) {
+    let Some(target) = SGI_TARGETS.get(cpu).map(|target| target.load(Ordering::Relaxed)) else { return };
+    match VERSION.load(Ordering::Relaxed) {
+        // GICD_SGIR: TargetListFilter 0 (the list), CPUTargetList [23:16], the INTID.
+        GICV2 => write(distributor() + GICV2_GICD_SGIR, (target as u32) << 16 | WAKE_SGI),
+        GICV3 => {
+            // ICC_SGI1R_EL1 (IHI 0069, 12.11.22): Aff3 [55:48], Aff2 [39:32],
+            // Aff1 [23:16], the INTID [27:24], TargetList [15:0] (one bit per
+            // Aff0 value 0-15).
+            let (aff3, aff2, aff1, aff0) = ((target >> 32) & 0xFF, (target >> 16) & 0xFF, (target >> 8) & 0xFF, target & 0xFF);
+            if aff0 >= 16 {
+                return;
+            }
+            let value = aff3 << 48 | aff2 << 32 | u64::from(WAKE_SGI) << 24 | aff1 << 16 | 1 << aff0;
+            // SAFETY: generates one group 1 SGI to the CPU named; no other effect.
+            unsafe { asm!("msr icc_sgi1r_el1, {}", "isb", in(reg) value, options(nomem, nostack)) };
+        }
+        _ => {}
+    }
+}
+
+/// Notes how to target this CPU with an SGI (`send_wake`).
+fn note_sgi_target(target: u64) {
+    let cpu = super::irq::cpu_index();
+    if let Some(slot) = SGI_TARGETS.get(cpu) {
+        slot.store(target, Ordering::Relaxed);
     }
 }
 
@@ -258,6 +313,14 @@ fn has_gicv3_system_registers() -> bool {
     // SAFETY: reading an ID register has no side effect.
     unsafe { asm!("mrs {}, id_aa64pfr0_el1", out(reg) features, options(nomem, nostack)) };
     (features >> 24) & 0xF != 0
+}
+
+/// This CPU's MPIDR affinity fields: Aff3 at bits 39:32, Aff2-Aff0 at 23:0.
+fn mpidr_affinity() -> u64 {
+    let mpidr: u64;
+    // SAFETY: reading MPIDR_EL1 has no side effect.
+    unsafe { asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
+    mpidr & 0xFF_00FF_FFFF
 }
 
 /// This CPU's affinity as GICv3 packs it: Aff3.Aff2.Aff1.Aff0 in 32 bits
@@ -326,10 +389,13 @@ fn init_gicv3_cpu(redistributor: usize) {
     write(waker, read(waker) & !GICR_WAKER_PROCESSOR_SLEEP);
     poll(|| read(waker) & GICR_WAKER_CHILDREN_ASLEEP == 0);
     let sgi_frame = redistributor + GICV3_SGI_FRAME;
-    let timer = timer::VIRTUAL_TIMER_INTID as usize;
-    set_bit(sgi_frame + GICR_IGROUPR0, timer);
-    write_byte(sgi_frame + GICR_IPRIORITYR + timer, SOURCE_PRIORITY);
-    set_bit(sgi_frame + GICR_ISENABLER0, timer);
+    for intid in [timer::VIRTUAL_TIMER_INTID, WAKE_SGI] {
+        let intid = intid as usize;
+        set_bit(sgi_frame + GICR_IGROUPR0, intid);
+        write_byte(sgi_frame + GICR_IPRIORITYR + intid, SOURCE_PRIORITY);
+        set_bit(sgi_frame + GICR_ISENABLER0, intid);
+    }
+    note_sgi_target(mpidr_affinity());
 
     // CPU interface: system registers on, priority mask, group 1 on.
     // SAFETY: the ICC_* registers exist (checked by the caller); EL2, if

@@ -122,21 +122,21 @@ extern "C" fn irq_handler() {
 /// With IRQs masked, on the interrupted task's stack: from the IRQ entry
 /// above, or from `user::run` when user mode was interrupted.
 pub fn dispatch() {
-    let Some(intid) = gic::acknowledge() else { return };
-    match intid {
+    let Some(interrupt) = gic::acknowledge() else { return };
+    match interrupt.intid {
         timer::VIRTUAL_TIMER_INTID => {
             // Level triggered: disarm before EOI, or it fires again at once.
             crate::arch::deadline::set_timer_deadline(None);
-            gic::end_of_interrupt(intid);
+            gic::end_of_interrupt(interrupt);
             crate::sched::on_timer_interrupt();
         }
         uart::INTID => {
-            gic::end_of_interrupt(intid);
+            gic::end_of_interrupt(interrupt);
             crate::sched::on_console_interrupt();
         }
-        other => {
-            gic::end_of_interrupt(other);
-        }
+        // The scheduler's wake-up (smp::wake_cpu): it only ends the idle
+        // wait, whose loop then looks at the run queue.
+        _ => gic::end_of_interrupt(interrupt),
     }
 }
 

@@ -35,7 +35,7 @@ pub use context::{current_frame_pointer, frame_record, switch_context, Context};
 pub use exit::{halt, poweroff, trigger_fault};
 pub use irq::{cpu_index, interrupts_disable, interrupts_enable, interrupts_restore};
 pub use mmu::task_stack_area;
-pub use smp::{cpus_online, quiet_before_start, wait_for_start, wake_secondaries};
+pub use smp::{cpus_online, quiet_before_start, wait_for_start, wake_cpu, wake_secondaries};
 pub use timer::{monotonic_ns, wait_for_event};
 pub(in crate::arch) use timer::program_deadline;
 pub use trap::TrapFrame;

@@ -95,3 +95,9 @@ pub fn quiet_before_start() {}
 
 /// The go for `wait_for_start`: nothing to send, the secondaries poll.
 pub fn wake_secondaries() {}
+
+/// Ends CPU `cpu`'s `wait_for_event` (the scheduler queued work for it): a
+/// software-generated interrupt through the GIC.
+pub fn wake_cpu(cpu: usize) {
+    gic::send_wake(cpu);
+}

@@ -4,8 +4,9 @@
 //! checks). The privileged spec (v1.12, 3.3.3 "Wait for Interrupt") says WFI
 //! resumes when any *enabled* interrupt is pending "regardless of the global
 //! interrupt enable", and S-level enables are the bits of sie: sie.SEIE
-//! (PLIC: UART receive, boot hart only) and sie.STIE (SBI timer, every hart)
-//! are set once per hart. So a byte or tick that lands between the checks
+//! (PLIC: UART receive, boot hart only), sie.STIE (SBI timer, every hart)
+//! and sie.SSIE (the scheduler's wake-up IPI, every hart) are set once per
+//! hart. So a byte or tick that lands between the checks
 //! and the WFI ends it; its handler (irq.rs) runs once the caller unmasks.
 //! QEMU halts the vCPU thread in WFI: no host CPU burn.
 
@@ -17,6 +18,9 @@ use super::{plic, timer, uart};
 const SIE_STIE: usize = 1 << 5;
 /// sie bit 9: supervisor external interrupt enable.
 const SIE_SEIE: usize = 1 << 9;
+/// sie bit 1: supervisor software interrupt enable (the scheduler's wake-up
+/// IPI, `smp::wake_cpu`).
+const SIE_SSIE: usize = 1 << 1;
 
 /// Route the UART's receive interrupt to `hart_id` and enable both
 /// interrupt sources in sie. Called once on the boot hart, after `uart::init`.
@@ -24,13 +28,13 @@ pub fn init(hart_id: usize) {
     plic::enable(uart::UART_IRQ, plic::supervisor_context(hart_id));
     // SAFETY: only selects which pending interrupts trap once sstatus.SIE is
     // set (the idle loop and tasks) and end a WFI; irq.rs handles both.
-    unsafe { asm!("csrs sie, {}", in(reg) SIE_STIE | SIE_SEIE, options(nomem, nostack)) };
+    unsafe { asm!("csrs sie, {}", in(reg) SIE_STIE | SIE_SEIE | SIE_SSIE, options(nomem, nostack)) };
 }
 
-/// A secondary hart takes only its timer interrupt.
+/// A secondary hart takes its timer interrupt and the wake-up IPI.
 pub fn init_secondary() {
-    // SAFETY: as in `init`, for the timer alone.
-    unsafe { asm!("csrs sie, {}", in(reg) SIE_STIE, options(nomem, nostack)) };
+    // SAFETY: as in `init`, for the timer and the IPI.
+    unsafe { asm!("csrs sie, {}", in(reg) SIE_STIE | SIE_SSIE, options(nomem, nostack)) };
 }
 
 /// With interrupts masked: idle until a console byte may have arrived,

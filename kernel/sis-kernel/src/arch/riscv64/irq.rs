@@ -204,6 +204,8 @@ pub(super) fn dispatch(scause: u64) {
                 crate::sched::on_console_interrupt();
             }
         }
+        // The scheduler's wake-up IPI (smp::wake_cpu): it only ends the
+        // idle wait, whose loop then looks at the run queue.
         // SAFETY: clearing SSIP only drops the pending software interrupt.
         INTERRUPT_SUPERVISOR_SOFTWARE => unsafe { asm!("csrc sip, {}", in(reg) SIP_SSIP, options(nomem, nostack)) },
         _ => {}

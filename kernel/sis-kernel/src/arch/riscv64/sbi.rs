@@ -25,6 +25,9 @@ const FID_HSM_HART_START: usize = 0;
 
 /// System reset "SRST" (SBI spec chapter 10).
 const EID_SRST: usize = 0x5352_5354;
+/// Extension "sPI" (SBI spec chapter 7), `sbi_send_ipi`.
+const EID_IPI: usize = 0x73_5049;
+const FID_IPI_SEND_IPI: usize = 0;
 const FID_SRST_SYSTEM_RESET: usize = 0;
 /// `reset_type` 0: shutdown.
 pub const RESET_TYPE_SHUTDOWN: usize = 0;
@@ -108,6 +111,12 @@ pub fn set_timer(time_ticks: u64) {
 /// (SBI spec 9.1, `sbi_hart_start`).
 pub fn hart_start(hart_id: usize, start_address: usize, opaque: usize) -> SbiReturn {
     call(EID_HSM, FID_HSM_HART_START, hart_id, start_address, opaque)
+}
+
+/// Raise a supervisor software interrupt (sip.SSIP) on hart `hart_id`
+/// (SBI spec 7.1, `sbi_send_ipi` with a one-hart mask based at it).
+pub fn send_ipi(hart_id: usize) -> SbiReturn {
+    call(EID_IPI, FID_IPI_SEND_IPI, 1, hart_id, 0)
 }
 
 /// Ask the firmware to shut the system down (SBI spec 10.1). Returns only

@@ -92,3 +92,19 @@ pub fn quiet_before_start() {}
 
 /// The go for `wait_for_start`: nothing to send, the secondaries poll.
 pub fn wake_secondaries() {}
+
+/// Ends CPU `cpu`'s `wait_for_event` (the scheduler queued work for it): a
+/// supervisor software interrupt through the firmware, which irq.rs clears.
+pub fn wake_cpu(cpu: usize) {
+    let hart_id = if cpu == 0 {
+        boot::boot_hart_id()
+    } else {
+        // Stored + 1 by `start_secondaries` (0: no hart at that index).
+        match SECONDARY_HART_IDS.get(cpu).map(|id| id.load(Ordering::Acquire)) {
+            Some(stored) if stored != 0 => stored - 1,
+            _ => return,
+        }
+    };
+    let answer = sbi::send_ipi(hart_id);
+    debug_assert!(answer.is_success(), "sbi_send_ipi({hart_id}) failed: {}", answer.error);
+}

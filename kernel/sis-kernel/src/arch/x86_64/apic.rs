@@ -2,11 +2,13 @@
 //! SDM Vol. 3A chapter 10), the I/O APIC that routes COM1's IRQ (82093AA
 //! datasheet), and the legacy 8259 PICs, remapped and masked for good.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
 use super::acpi::Platform;
 use super::cpu::{outb, rdmsr, MSR_APIC_BASE};
 use super::descriptors::{PIC_VECTOR_BASE, SPURIOUS_VECTOR, TIMER_VECTOR};
+use crate::percpu::MAX_CPUS;
+use crate::sync::InterruptsMasked;
 
 /// The architectural default (SDM Vol. 3A 10.4.1): the fallback when
 /// neither the MADT nor IA32_APIC_BASE gives the base.
@@ -89,6 +91,7 @@ pub fn init_boot_cpu(platform: &Platform) {
 /// The per-CPU part (every CPU, the secondaries from smp.rs): local APIC
 /// software-enabled with the spurious vector, priority 0, timer stopped.
 pub fn init_this_cpu() {
+    APIC_IDS[super::irq::cpu_index().min(MAX_CPUS - 1)].store(local_apic_id(), Ordering::Relaxed);
     local_write(SPURIOUS_INTERRUPT, 0x100 | u32::from(SPURIOUS_VECTOR)); // bit 8: APIC enable
     local_write(TASK_PRIORITY, 0);
     local_write(LVT_TIMER, LVT_MASKED | u32::from(TIMER_VECTOR));
@@ -117,6 +120,28 @@ pub fn timer_start(ticks: u32, interrupt: bool) {
 /// The APIC timer's current count.
 pub fn timer_current() -> u32 {
     local_read(TIMER_CURRENT_COUNT)
+}
+
+/// Each CPU's local APIC ID by CPU index, noted by `init_this_cpu`, for
+/// `send_ipi_to`.
+static APIC_IDS: [AtomicU8; MAX_CPUS] = [const { AtomicU8::new(0) }; MAX_CPUS];
+
+/// Sends an IPI to CPU `cpu` (a CPU index; it ran `init_this_cpu`) and
+/// waits, bounded, for the APIC to accept it. `command` as for
+/// `send_ipi_to_others`. The two ICR writes must not be split by another
+/// IPI from this CPU, so interrupts stay masked across them.
+pub fn send_ipi_to(cpu: usize, command: u32) {
+    let masked = InterruptsMasked::new();
+    let apic_id = APIC_IDS[cpu.min(MAX_CPUS - 1)].load(Ordering::Relaxed);
+    local_write(INTERRUPT_COMMAND_HIGH, u32::from(apic_id) << 24);
+    local_write(INTERRUPT_COMMAND_LOW, command); // destination shorthand 00: the one above
+    for _ in 0..100_000 {
+        if local_read(INTERRUPT_COMMAND_LOW) & ICR_DELIVERY_PENDING == 0 {
+            break;
+        }
+        core::hint::spin_loop();
+    }
+    drop(masked);
 }
 
 /// Sends an IPI to every CPU but this one (ICR destination shorthand 0b11)

@@ -275,6 +275,15 @@ pub fn wait_for_start(_poll_at_ns: u64) {
 /// Sends the secondaries the go (`wait_for_start`): a fixed IPI on
 /// `WAKE_VECTOR` to every CPU but this one.
 pub fn wake_secondaries() {
-    // ICR low word: fixed delivery (000), level assert (bit 14), the vector.
-    apic::send_ipi_to_others(0x4000 | u32::from(descriptors::WAKE_VECTOR));
+    apic::send_ipi_to_others(WAKE_IPI);
 }
+
+/// Ends CPU `cpu`'s `wait_for_event` (the scheduler queued work for it): the
+/// same fixed IPI on `WAKE_VECTOR`, to that CPU only.
+pub fn wake_cpu(cpu: usize) {
+    apic::send_ipi_to(cpu, WAKE_IPI);
+}
+
+/// ICR low word of the wake-up IPI: fixed delivery (000), level assert (bit
+/// 14), the vector.
+const WAKE_IPI: u32 = 0x4000 | descriptors::WAKE_VECTOR as u32;

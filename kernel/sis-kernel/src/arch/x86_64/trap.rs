@@ -366,7 +366,8 @@ pub fn handle_interrupt(vector: u64) -> bool {
             apic::end_of_interrupt();
             crate::sched::on_console_interrupt();
         }
-        // Only ends the waiting `hlt` (smp::wait_for_start).
+        // Only ends the waiting `hlt` (smp::wait_for_start, and the idle
+        // loop's wait when the scheduler queued work for this CPU).
         WAKE => apic::end_of_interrupt(),
         // SDM Vol. 3A 10.9: a spurious interrupt is not in service: no EOI.
         SPURIOUS => {}
