@@ -35,6 +35,16 @@ interface Kill {
 const PAGE_FAULT: Kill = { kind: "page fault", status: 139 };
 const ILLEGAL: Kill = { kind: "illegal instruction", status: 132 };
 
+/** The kills on aarch64 and riscv64, where a privileged instruction is an illegal one. */
+const PRIVILEGED_IS_ILLEGAL: Record<Misdeed, Kill> = {
+  text: PAGE_FAULT,
+  readk: PAGE_FAULT,
+  wtext: PAGE_FAULT,
+  xdata: PAGE_FAULT,
+  illegal: ILLEGAL,
+  priv: ILLEGAL,
+};
+
 /**
  * What each arch documents (docs/boot-<arch>.md, arch/<arch>/user.rs):
  * every forbidden access is a page fault (aarch64 instruction/data abort,
@@ -44,30 +54,9 @@ const ILLEGAL: Kill = { kind: "illegal instruction", status: 132 };
  * reported by vector, on x86_64 (`hlt`).
  */
 const EXPECTED: Record<Arch, Record<Misdeed, Kill>> = {
-  aarch64: {
-    text: PAGE_FAULT,
-    readk: PAGE_FAULT,
-    wtext: PAGE_FAULT,
-    xdata: PAGE_FAULT,
-    illegal: ILLEGAL,
-    priv: ILLEGAL,
-  },
-  riscv64: {
-    text: PAGE_FAULT,
-    readk: PAGE_FAULT,
-    wtext: PAGE_FAULT,
-    xdata: PAGE_FAULT,
-    illegal: ILLEGAL,
-    priv: ILLEGAL,
-  },
-  x86_64: {
-    text: PAGE_FAULT,
-    readk: PAGE_FAULT,
-    wtext: PAGE_FAULT,
-    xdata: PAGE_FAULT,
-    illegal: ILLEGAL,
-    priv: { kind: "exception 0xd", status: 134 },
-  },
+  aarch64: PRIVILEGED_IS_ILLEGAL,
+  riscv64: PRIVILEGED_IS_ILLEGAL,
+  x86_64: { ...PRIVILEGED_IS_ILLEGAL, priv: { kind: "exception 0xd", status: 134 } },
 };
 
 /** Echo round trips the shell must answer while busy loops run. */
