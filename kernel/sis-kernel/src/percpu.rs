@@ -1,11 +1,12 @@
 //! The per-CPU area: one slot per CPU, indexed by `arch::cpu_index()`.
 //!
 //! What lives here belongs to one CPU and is written only by it (other CPUs
-//! read it for `cpus`): when its current switch started, its timer ticks,
-//! and in debug builds the lock ranks it holds. Busy and idle time are in
-//! `cpu_time` (shared with the metrics). The
-//! scheduler keeps which task each CPU runs in its own table (`sched`),
-//! since that changes only under the scheduler lock.
+//! read it for `cpus`): its timer ticks, and in debug builds the lock ranks
+//! it holds. Busy and idle time are in `cpu_time` (shared with the
+//! metrics). The scheduler keeps its per-CPU state (which task each CPU
+//! runs, the one it is switching from, when that switch began) in its own
+//! table (`sched`, `CpuSlot`): it changes only under the scheduler lock,
+//! and the switch path then touches one memory page fewer.
 
 use core::sync::atomic::AtomicU64;
 
@@ -18,8 +19,6 @@ use crate::arch;
 pub const MAX_CPUS: usize = sis_mem::discover::MAX_CPUS;
 
 pub struct PerCpu {
-    /// When the task running here started giving up the CPU (switch timing).
-    pub switch_started_ns: AtomicU64,
     /// Timer interrupts taken.
     pub ticks: AtomicU64,
     /// The lock ranks this CPU holds (debug builds; sis-lockorder).
@@ -29,7 +28,6 @@ pub struct PerCpu {
 impl PerCpu {
     const fn new() -> Self {
         PerCpu {
-            switch_started_ns: AtomicU64::new(0),
             ticks: AtomicU64::new(0),
             held_lock_ranks: HeldRanks::new(),
         }

@@ -13,11 +13,14 @@
 //! and switches to them at once (`on_console_interrupt`), so the shell
 //! answers while other tasks spin.
 //!
-//! SMP: one task table under one lock (`sync::rank::SCHEDULER`). A task that
-//! is being switched away from stays `is_on_cpu` until the CPU that ran it
-//! has saved its registers (`finish_switch` on the task switched to), so no
-//! other CPU can resume it from a half-written context. Exited tasks are
-//! freed there too, once nothing runs on their stack.
+//! SMP: one task table under one lock (`sync::rank::SCHEDULER`), with one
+//! run queue of the tasks any CPU may take (`sis_sched::RunQueue`): picking
+//! is a pop, so a switch touches the queue and the two tasks it swaps, never
+//! the rest of the table. A task that is being switched away from stays
+//! `is_on_cpu`, out of the queue, until the CPU that ran it has saved its
+//! registers (`finish_switch` on the task switched to), so no other CPU can
+//! resume it from a half-written context. Exited tasks are freed there too,
+//! once nothing runs on their stack.
 //!
 //! Every switch is timed, from the moment a task gives up the CPU to the
 //! moment the next one runs, for the `sis_ctx_switch_*` metrics.
@@ -31,7 +34,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::percpu::{self, MAX_CPUS};
 use crate::stacks::Stack;
 pub use sis_sched::{Pid, State};
-use sis_sched::Entry;
+use sis_sched::{Entry, RunQueue, Slot};
 use crate::sync::{rank, InterruptsMasked, IrqMutex};
 use crate::{arch, console};
 
@@ -43,18 +46,28 @@ pub const SLICE_NS: u64 = 10_000_000;
 /// no wake-up IPI yet; docs/kernel-smp.md).
 const IDLE_POLL_NS: u64 = 10_000_000;
 
+/// One task. What every switch reads and writes comes first and the saved
+/// registers right after, so a switch touches few cache lines of each task
+/// (under TCG, where the speed targets are measured, each line first touched
+/// after the CPU slept costs about as much as a dozen instructions).
+#[repr(C, align(64))]
 struct Task {
     /// What the policy (sis_sched) knows: pid, state, deadline, CPU flags.
     entry: Entry,
-    name: &'static str,
+    switched_in_at_ns: u64,
+    runtime_ns: u64,
+    switches_in: u64,
+    last_cpu: usize,
+    /// It may leave a process's tables active on its CPU (it runs a user
+    /// process: `spawn_with_argument`). Every other task runs on the
+    /// kernel's tables, which the switch into it put back, so switching
+    /// away from it needs no check.
+    may_leave_user_tables: bool,
     context: arch::Context,
+    name: &'static str,
     /// None for idle tasks, which run on their CPU's boot stack.
     stack: Option<Stack>,
     run: Option<Body>,
-    last_cpu: usize,
-    runtime_ns: u64,
-    switched_in_at_ns: u64,
-    switches_in: u64,
 }
 
 /// What a spawned task runs.
@@ -66,94 +79,85 @@ enum Body {
     WithArgument(fn(usize), usize),
 }
 
-/// What the scheduler knows about one CPU.
-///
-/// The `*_at` fields are where those tasks sat in the table when they were
-/// noted: every switch needs them, and searching the table for them on
-/// each switch was a good part of its cost. A removal can move a task, so
-/// each is checked before use and a stale one costs a search (`find`).
+/// What the scheduler knows about one CPU: the table slots of its tasks.
 #[derive(Clone, Copy)]
 struct CpuSlot {
     /// The task running there (None before the CPU joined).
-    running: Option<Pid>,
-    running_at: usize,
+    running: Option<Slot>,
     /// The task it just switched away from, until `finish_switch`.
-    switching_from: Option<Pid>,
-    switching_from_at: usize,
-    /// Where this CPU's idle task sits.
-    idle_at: usize,
+    switching_from: Option<Slot>,
+    /// Its idle task.
+    idle: Slot,
+    /// When its switch in progress began (`monotonic_ns`), for the
+    /// `sis_ctx_switch_*` metrics. Kept here rather than in the per-CPU
+    /// area: the switch path touches this line anyway.
+    switch_started_ns: u64,
 }
 
 impl CpuSlot {
-    const OFFLINE: CpuSlot = CpuSlot { running: None, running_at: 0, switching_from: None, switching_from_at: 0, idle_at: 0 };
+    const OFFLINE: CpuSlot = CpuSlot { running: None, switching_from: None, idle: 0, switch_started_ns: 0 };
 
-    /// A CPU that joined: its idle task (pid `idle`, at `idle_at`) runs.
-    fn joined(idle: Pid, idle_at: usize) -> CpuSlot {
-        CpuSlot { running: Some(idle), running_at: idle_at, idle_at, ..CpuSlot::OFFLINE }
+    /// A CPU that joined: its idle task (at `idle`) runs.
+    fn joined(idle: Slot) -> CpuSlot {
+        CpuSlot { running: Some(idle), idle, ..CpuSlot::OFFLINE }
     }
 }
 
+// The run queue keeps slots in a byte: the table never grows past one
+// task per stack slot plus one idle task per CPU.
+const _: () = assert!(crate::stacks::SLOTS + MAX_CPUS <= 256);
+
 struct Scheduler {
-    /// Boxed so a task's `context` keeps its address while the vector changes.
-    tasks: Vec<Box<Task>>,
+    /// A slab: a task keeps its slot from spawn until it is freed, so the
+    /// run queue and the CPUs name tasks by slot. Boxed so a task's
+    /// `context` keeps its address while the vector grows.
+    tasks: Vec<Option<Box<Task>>>,
+    /// The tasks any CPU may run now, next first. Only tasks with a stack
+    /// are ever ready, so one entry per stack slot is enough.
+    ready: RunQueue<{ crate::stacks::SLOTS }>,
     cpus: [CpuSlot; MAX_CPUS],
     next_pid: Pid,
-    /// Where the round-robin search starts next (a pid: fair across removals).
-    cursor: Pid,
 }
 
 impl Scheduler {
-    /// The index of the task `is_it` accepts, looked for at `hint` first.
-    fn find(&self, hint: usize, is_it: impl Fn(&Entry) -> bool) -> Option<usize> {
-        if self.tasks.get(hint).is_some_and(|task| is_it(&task.entry)) {
-            return Some(hint);
-        }
-        self.tasks.iter().position(|task| is_it(&task.entry))
+    fn task(&self, slot: Slot) -> &Task {
+        self.tasks[slot].as_deref().expect("a scheduled slot holds a task")
     }
 
-    fn index_of(&self, pid: Pid, hint: usize) -> usize {
-        self.find(hint, |entry| entry.pid == pid).expect("a scheduled pid is in the table")
+    fn task_mut(&mut self, slot: Slot) -> &mut Task {
+        self.tasks[slot].as_deref_mut().expect("a scheduled slot holds a task")
     }
 
-    fn current_index(&self, cpu: usize) -> usize {
-        let slot = &self.cpus[cpu];
-        self.index_of(slot.running.expect("this CPU joined the scheduler"), slot.running_at)
+    fn current_slot(&self, cpu: usize) -> Slot {
+        self.cpus[cpu].running.expect("this CPU joined the scheduler")
     }
 
-    fn idle_index(&self, cpu: usize) -> usize {
-        self.find(self.cpus[cpu].idle_at, |entry| entry.idle_of_cpu == Some(cpu))
-            .expect("every CPU in the scheduler has an idle task")
-    }
-
-    /// Keeps the hints right after `swap_remove` moved the task at `from`
-    /// (the old last index) to `to`.
-    fn moved(&mut self, from: usize, to: usize) {
-        for slot in &mut self.cpus {
-            for at in [&mut slot.running_at, &mut slot.switching_from_at, &mut slot.idle_at] {
-                if *at == from {
-                    *at = to;
-                }
+    /// Puts `task` in a free slot (or a new one) and returns it.
+    fn insert(&mut self, task: Box<Task>) -> Slot {
+        let slot = match self.tasks.iter().position(Option::is_none) {
+            Some(free) => {
+                self.tasks[free] = Some(task);
+                free
             }
-        }
+            None => {
+                self.tasks.push(Some(task));
+                self.tasks.len() - 1
+            }
+        };
+        slot
     }
 
-    fn pick(&self) -> Option<usize> {
-        sis_sched::pick(&self.tasks, self.cursor)
+    fn slot_of(&self, pid: Pid) -> Option<Slot> {
+        self.tasks.iter().position(|task| task.as_ref().is_some_and(|task| task.entry.pid == pid))
     }
 
     fn has_runnable(&self) -> bool {
-        sis_sched::has_runnable(&self.tasks)
+        !self.ready.is_empty()
     }
 
     /// Readies sleepers whose deadline passed; returns the next deadline.
     fn wake_sleepers(&mut self, now: u64) -> Option<u64> {
-        sis_sched::wake_sleepers(&mut self.tasks, now)
-    }
-}
-
-impl AsRef<Entry> for Box<Task> {
-    fn as_ref(&self) -> &Entry {
-        &self.entry
+        sis_sched::wake_sleepers(&mut self.tasks, &mut self.ready, now)
     }
 }
 
@@ -191,14 +195,15 @@ pub struct TaskInfo {
 fn idle_task(cpu: usize, pid: Pid, now: u64) -> Box<Task> {
     Box::new(Task {
         entry: Entry::idle(pid, cpu),
-        name: "idle",
+        switched_in_at_ns: now,
+        runtime_ns: 0,
+        switches_in: 0,
+        last_cpu: cpu,
+        may_leave_user_tables: false,
         context: arch::Context::default(),
+        name: "idle",
         stack: None,
         run: None,
-        last_cpu: cpu,
-        runtime_ns: 0,
-        switched_in_at_ns: now,
-        switches_in: 0,
     })
 }
 
@@ -206,11 +211,11 @@ fn idle_task(cpu: usize, pid: Pid, now: u64) -> Box<Task> {
 /// with the heap up, before the secondaries join.
 pub fn init() {
     let cpu = arch::cpu_index();
-    let mut tasks = Vec::new();
-    tasks.push(idle_task(cpu, 0, arch::monotonic_ns()));
-    let mut cpus = [CpuSlot::OFFLINE; MAX_CPUS];
-    cpus[cpu] = CpuSlot::joined(0, 0);
-    *SCHEDULER.lock() = Some(Scheduler { tasks, cpus, next_pid: 1, cursor: 0 });
+    let mut scheduler =
+        Scheduler { tasks: Vec::new(), ready: RunQueue::new(), cpus: [CpuSlot::OFFLINE; MAX_CPUS], next_pid: 1 };
+    let idle = scheduler.insert(idle_task(cpu, 0, arch::monotonic_ns()));
+    scheduler.cpus[cpu] = CpuSlot::joined(idle);
+    *SCHEDULER.lock() = Some(scheduler);
     CPUS_JOINED.store(1, Ordering::Release);
     IS_STARTED.store(true, Ordering::Release);
 }
@@ -244,8 +249,8 @@ pub fn join_secondary() {
         let scheduler = guard.as_mut().expect("sched::init runs before a secondary joins");
         let pid = scheduler.next_pid;
         scheduler.next_pid += 1;
-        scheduler.tasks.push(idle_task(cpu, pid, now));
-        scheduler.cpus[cpu] = CpuSlot::joined(pid, scheduler.tasks.len() - 1);
+        let idle = scheduler.insert(idle_task(cpu, pid, now));
+        scheduler.cpus[cpu] = CpuSlot::joined(idle);
     }
     CPUS_JOINED.fetch_add(1, Ordering::AcqRel);
 }
@@ -261,7 +266,8 @@ pub fn spawn(name: &'static str, entry: fn()) -> Result<Pid, NoStack> {
 
 /// Starts `entry(argument)` as a new ready task: how a user process's task
 /// carries its process (`argument` is the process, owned by the task from
-/// here on; on `NoStack` the caller still owns it).
+/// here on; on `NoStack` the caller still owns it). Such a task may enter
+/// user mode, so switching away from it puts the kernel's tables back.
 pub fn spawn_with_argument(name: &'static str, entry: fn(usize), argument: usize) -> Result<Pid, NoStack> {
     spawn_body(name, Body::WithArgument(entry, argument))
 }
@@ -270,28 +276,30 @@ fn spawn_body(name: &'static str, body: Body) -> Result<Pid, NoStack> {
     let stack = Stack::take().ok_or(NoStack)?;
     // Stacks grow down and the ABIs want 16-byte alignment at calls.
     let stack_top = stack.top() & !0xf;
-    let task = Box::new(Task {
+    let mut task = Box::new(Task {
         entry: Entry::ready(0),
-        name,
+        switched_in_at_ns: 0,
+        runtime_ns: 0,
+        switches_in: 0,
+        last_cpu: 0,
+        may_leave_user_tables: matches!(body, Body::WithArgument(..)),
         context: arch::Context::new(stack_top, task_entry),
+        name,
         stack: Some(stack),
         run: Some(body),
-        last_cpu: 0,
-        runtime_ns: 0,
-        switched_in_at_ns: 0,
-        switches_in: 0,
     });
     let mut guard = SCHEDULER.lock();
     let scheduler = guard.as_mut().expect("sched::init runs before spawn");
     let pid = scheduler.next_pid;
     scheduler.next_pid += 1;
-    scheduler.tasks.push(task);
-    let last = scheduler.tasks.len() - 1;
-    scheduler.tasks[last].entry.pid = pid;
-    SPAWNED.fetch_add(1, Ordering::Relaxed);
-    if let Some(stack) = &scheduler.tasks[last].stack {
+    task.entry.pid = pid;
+    if let Some(stack) = &task.stack {
         stack.set_owner(pid, name);
     }
+    let slot = scheduler.insert(task);
+    let Scheduler { tasks, ready, .. } = scheduler;
+    sis_sched::spawned(&tasks[slot].as_ref().expect("just inserted").entry, slot, ready);
+    SPAWNED.fetch_add(1, Ordering::Relaxed);
     Ok(pid)
 }
 
@@ -302,7 +310,7 @@ extern "C" fn task_entry() -> ! {
     let entry = {
         let guard = SCHEDULER.lock();
         let scheduler = guard.as_ref().expect("scheduler is running");
-        scheduler.tasks[scheduler.current_index(arch::cpu_index())].run
+        scheduler.task(scheduler.current_slot(arch::cpu_index())).run
     };
     arch::interrupts_enable();
     match entry {
@@ -341,11 +349,11 @@ pub fn block_until(deadline_ns: u64, still_blocked: impl Fn() -> bool) {
 pub fn wake(pid: Pid) {
     let mut guard = SCHEDULER.lock();
     let Some(scheduler) = guard.as_mut() else { return };
-    if let Some(task) = scheduler.tasks.iter_mut().find(|task| task.entry.pid == pid) {
-        if task.entry.state == State::Sleeping {
-            task.entry.state = State::Ready;
-            task.entry.wake_at_ns = 0;
-        }
+    let Some(slot) = scheduler.slot_of(pid) else { return };
+    let Scheduler { tasks, ready, .. } = scheduler;
+    let Some(task) = tasks[slot].as_mut() else { return };
+    if task.entry.state == State::Sleeping {
+        sis_sched::make_ready(&mut task.entry, slot, ready, false);
     }
 }
 
@@ -354,7 +362,7 @@ pub fn current_pid() -> Pid {
     let cpu = arch::cpu_index();
     let guard = SCHEDULER.lock();
     let scheduler = guard.as_ref().expect("scheduler is running");
-    scheduler.cpus[cpu].running.expect("this CPU joined the scheduler")
+    scheduler.task(scheduler.current_slot(cpu)).entry.pid
 }
 
 /// Blocks the current task until a console byte is queued. The check runs
@@ -405,7 +413,7 @@ pub fn idle_loop() -> ! {
 fn wake_input_waiters() -> bool {
     let mut guard = SCHEDULER.lock();
     let Some(scheduler) = guard.as_mut() else { return false };
-    sis_sched::wake_input_waiters(&mut scheduler.tasks)
+    sis_sched::wake_input_waiters(&mut scheduler.tasks, &mut scheduler.ready)
 }
 
 /// The timer interrupt, on the interrupted task's stack with interrupts
@@ -425,7 +433,7 @@ pub fn on_timer_interrupt() {
             arch::arm_timer_by(next_wake_ns, now);
         }
         let Some(running) = scheduler.cpus[cpu].running else { return };
-        let current = &scheduler.tasks[scheduler.index_of(running, scheduler.cpus[cpu].running_at)];
+        let current = scheduler.task(running);
         if current.entry.idle_of_cpu.is_some() {
             // The idle loop re-arms the timer itself and looks for work.
             return;
@@ -454,8 +462,7 @@ fn current_is_idle() -> bool {
     let cpu = arch::cpu_index();
     let guard = SCHEDULER.lock();
     let Some(scheduler) = guard.as_ref() else { return true };
-    let slot = &scheduler.cpus[cpu];
-    slot.running.is_none_or(|pid| scheduler.tasks[scheduler.index_of(pid, slot.running_at)].entry.idle_of_cpu.is_some())
+    scheduler.cpus[cpu].running.is_none_or(|slot| scheduler.task(slot).entry.idle_of_cpu.is_some())
 }
 
 /// Makes this CPU's timer fire by the end of the running task's slice (a
@@ -467,7 +474,7 @@ fn arm_slice_timer() {
         let guard = SCHEDULER.lock();
         let Some(scheduler) = guard.as_ref() else { return };
         let Some(running) = scheduler.cpus[cpu].running else { return };
-        let task = &scheduler.tasks[scheduler.index_of(running, scheduler.cpus[cpu].running_at)];
+        let task = scheduler.task(running);
         if task.entry.idle_of_cpu.is_some() {
             return;
         }
@@ -486,54 +493,50 @@ fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn(u64) ->
     let masked = InterruptsMasked::new();
     let cpu = arch::cpu_index();
     let now = arch::monotonic_ns();
-    let (from, to) = {
+    let (from, to, may_leave_user_tables) = {
         let mut guard = crate::sync::lock_masked(&SCHEDULER, &masked);
         let scheduler = guard.as_mut().expect("scheduler is running");
-        let current = scheduler.current_index(cpu);
+        let current = scheduler.current_slot(cpu);
         let new_state = if new_state != State::Ready && new_state != State::Exited && !still_blocked(now) {
             State::Ready
         } else {
             new_state
         };
-        let next = match scheduler.pick() {
+        // The queue never holds the running task: it goes back in (if
+        // ready) once `finish_switch` saved it.
+        let next = match scheduler.ready.pop() {
             Some(next) => next,
             // Nothing else can run: a yielding task keeps going.
             None if new_state == State::Ready => return,
-            None => scheduler.idle_index(cpu),
+            None => scheduler.cpus[cpu].idle,
         };
         if next == current {
             return;
         }
-        let from_task = &mut scheduler.tasks[current];
+        let from_task = scheduler.task_mut(current);
         from_task.entry.state = new_state;
         from_task.entry.wake_at_ns = wake_at_ns;
         from_task.runtime_ns += now.saturating_sub(from_task.switched_in_at_ns);
-        let from_pid = from_task.entry.pid;
+        let may_leave_user_tables = from_task.may_leave_user_tables;
         let from: *mut arch::Context = &mut from_task.context;
-        let to_task = &mut scheduler.tasks[next];
-        to_task.entry.state = State::Running;
-        to_task.entry.is_on_cpu = true;
-        to_task.entry.is_boosted = false;
+        let to_task = scheduler.task_mut(next);
+        sis_sched::run(&mut to_task.entry);
         to_task.last_cpu = cpu;
         to_task.switches_in += 1;
         let to: *const arch::Context = &to_task.context;
-        let to_pid = to_task.entry.pid;
-        if to_task.entry.idle_of_cpu.is_none() {
-            scheduler.cursor = to_pid;
-        }
         let slot = &mut scheduler.cpus[cpu];
-        slot.running = Some(to_pid);
-        slot.running_at = next;
-        slot.switching_from = Some(from_pid);
-        slot.switching_from_at = current;
-        (from, to)
+        slot.running = Some(next);
+        slot.switching_from = Some(current);
+        slot.switch_started_ns = now;
+        (from, to, may_leave_user_tables)
     };
-    percpu::this_cpu().switch_started_ns.store(now, Ordering::Relaxed);
     // A user process's tables stay active while its task runs kernel code
     // (syscalls need no switch); the next task must not run on them, and a
     // process's space is only ever active on the CPU running its process
     // (arch/mod.rs, user mode).
-    arch::user::activate_kernel_tables();
+    if may_leave_user_tables {
+        arch::user::activate_kernel_tables(&masked);
+    }
     // SAFETY: both contexts live in boxed tasks that stay in the table while
     // `is_on_cpu` (the `from` task is freed only by `finish_switch`, after
     // this call saved it); the lock is released and interrupts are masked;
@@ -549,31 +552,33 @@ fn switch_away(new_state: State, wake_at_ns: u64, still_blocked: impl Fn(u64) ->
 /// frees it if it exited, arms the slice timer.
 fn finish_switch() {
     let cpu = arch::cpu_index();
+    // The switch ends here: the time of the rest is not part of it.
     let now = arch::monotonic_ns();
-    let started = percpu::this_cpu().switch_started_ns.load(Ordering::Relaxed);
-    crate::metrics::record_context_switch_ns(now.saturating_sub(started));
-    let exited = {
+    let (started, exited) = {
         let mut guard = SCHEDULER.lock();
         let scheduler = guard.as_mut().expect("scheduler is running");
-        let current = scheduler.current_index(cpu);
-        scheduler.tasks[current].switched_in_at_ns = now;
-        let is_idle = scheduler.tasks[current].entry.idle_of_cpu.is_some();
+        let started = scheduler.cpus[cpu].switch_started_ns;
+        let current = scheduler.current_slot(cpu);
+        let current_task = scheduler.task_mut(current);
+        current_task.switched_in_at_ns = now;
+        let is_idle = current_task.entry.idle_of_cpu.is_some();
         let mut exited = None;
-        if let Some(previous_pid) = scheduler.cpus[cpu].switching_from.take() {
-            let previous = scheduler.index_of(previous_pid, scheduler.cpus[cpu].switching_from_at);
-            scheduler.tasks[previous].entry.is_on_cpu = false;
-            if scheduler.tasks[previous].entry.state == State::Exited {
+        if let Some(previous) = scheduler.cpus[cpu].switching_from.take() {
+            let Scheduler { tasks, ready, .. } = &mut *scheduler;
+            let previous_task = tasks[previous].as_mut().expect("a scheduled slot holds a task");
+            sis_sched::off_cpu(&mut previous_task.entry, previous, ready);
+            if previous_task.entry.state == State::Exited {
                 // Nothing runs on its stack any more: free it outside the lock.
-                exited = Some(scheduler.tasks.swap_remove(previous));
-                scheduler.moved(scheduler.tasks.len(), previous);
+                exited = tasks[previous].take();
                 REAPED.fetch_add(1, Ordering::Relaxed);
             }
         }
         if !is_idle {
             arch::arm_timer_by(now.saturating_add(SLICE_NS), now);
         }
-        exited
+        (started, exited)
     };
+    crate::metrics::record_context_switch_ns(now.saturating_sub(started));
     drop(exited);
 }
 
@@ -585,6 +590,7 @@ pub fn tasks() -> Vec<TaskInfo> {
     let mut tasks: Vec<TaskInfo> = scheduler
         .tasks
         .iter()
+        .flatten()
         .map(|task| TaskInfo {
             pid: task.entry.pid,
             name: task.name,
@@ -617,7 +623,7 @@ pub fn cpus() -> Vec<CpuInfo> {
     let Some(scheduler) = guard.as_ref() else { return Vec::new() };
     (0..MAX_CPUS)
         .filter_map(|cpu| {
-            let pid = scheduler.cpus[cpu].running?;
+            let pid = scheduler.task(scheduler.cpus[cpu].running?).entry.pid;
             let (busy_ns, idle_ns) = crate::cpu_time::times(cpu, now);
             Some(CpuInfo {
                 cpu,
@@ -632,7 +638,7 @@ pub fn cpus() -> Vec<CpuInfo> {
 
 /// (tasks that exist, spawned since boot, exited and freed since boot).
 pub fn task_counts() -> (u64, u64, u64) {
-    let live = SCHEDULER.lock().as_ref().map_or(0, |scheduler| scheduler.tasks.len() as u64);
+    let live = SCHEDULER.lock().as_ref().map_or(0, |scheduler| scheduler.tasks.iter().flatten().count() as u64);
     (live, SPAWNED.load(Ordering::Relaxed), REAPED.load(Ordering::Relaxed))
 }
 

@@ -48,6 +48,7 @@ pub struct RawIrqSpinLock<const RANK: u8> {
 impl<const RANK: u8> RawIrqSpinLock<RANK> {
     /// Spins until this CPU holds the lock (interrupts already masked),
     /// checking and recording the rank; `unlock` restores `were_enabled`.
+    #[inline]
     fn acquire(&self, were_enabled: bool) {
         percpu::check_lock_order(RANK);
         while !self.try_acquire() {
@@ -59,6 +60,7 @@ impl<const RANK: u8> RawIrqSpinLock<RANK> {
         self.interrupts_were_enabled.store(were_enabled, Ordering::Relaxed);
     }
 
+    #[inline]
     fn try_acquire(&self) -> bool {
         self.locked.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok()
     }
@@ -72,6 +74,7 @@ unsafe impl<const RANK: u8> lock_api::RawMutex for RawIrqSpinLock<RANK> {
     // The interrupt state belongs to the CPU that took the lock.
     type GuardMarker = lock_api::GuardNoSend;
 
+    #[inline]
     fn lock(&self) {
         self.acquire(arch::interrupts_disable());
     }
@@ -88,6 +91,7 @@ unsafe impl<const RANK: u8> lock_api::RawMutex for RawIrqSpinLock<RANK> {
         }
     }
 
+    #[inline]
     unsafe fn unlock(&self) {
         let were_enabled = self.interrupts_were_enabled.load(Ordering::Relaxed);
         percpu::note_unlocked(RANK);
@@ -107,6 +111,7 @@ pub type IrqMutex<T, const RANK: u8> = lock_api::Mutex<RawIrqSpinLock<RANK>, T>;
 /// as `lock`, less reading the interrupt state (on x86_64 `pushf` makes
 /// TCG compute every flag), which the scheduler's switch path pays on
 /// every context switch. The guard restores nothing; `masked` does.
+#[inline]
 pub fn lock_masked<'a, T, const RANK: u8>(
     mutex: &'a IrqMutex<T, RANK>,
     _masked: &'a InterruptsMasked,

@@ -96,8 +96,11 @@
 //!   returning `Interrupt`. Called by a scheduler task with interrupts in
 //!   any state; returns with the state it was called with. `space` stays
 //!   active after returning (syscalls need no table switch).
-//! - `fn user::activate_kernel_tables()`: makes this CPU use the kernel's
-//!   own tables if it uses a process's (cheap when it already does). The
+//! - `fn user::activate_kernel_tables(&InterruptsMasked)`: makes this CPU
+//!   use the kernel's own tables if it uses a process's. It runs on every
+//!   switch, so when the CPU already does it is a load from memory, not a
+//!   control-register read (a helper call under TCG); masked interrupts
+//!   (the argument proves it) keep the caller on this CPU meanwhile. The
 //!   scheduler calls it before switching to another task, so a space is
 //!   only ever active on the CPU running its process.
 

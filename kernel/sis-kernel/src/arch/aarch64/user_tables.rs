@@ -38,6 +38,7 @@ use sis_syscall::limits::{USER_BASE, USER_TOP};
 use super::irq;
 use super::memory::MAX_CPUS;
 use super::mmu::{self, Table};
+use crate::sync::InterruptsMasked;
 
 /// The level-1 table address in TTBR0_EL1 of each CPU, 0 meaning the
 /// kernel's own. Written only by its CPU with interrupts masked.
@@ -243,9 +244,9 @@ impl AddressSpace {
 impl Drop for AddressSpace {
     fn drop(&mut self) {
         let table = self.level1 as usize;
-        let were_enabled = irq::interrupts_disable();
+        let masked = InterruptsMasked::new();
         if ACTIVE[irq::cpu_index()].load(Ordering::Relaxed) == table {
-            activate_kernel_tables();
+            activate_kernel_tables(&masked);
         }
         // A CPU still translating through these tables would walk freed
         // memory: the scheduler's `activate_kernel_tables` before every
@@ -254,7 +255,7 @@ impl Drop for AddressSpace {
         if let Some(cpu) = ACTIVE.iter().position(|active| active.load(Ordering::Relaxed) == table) {
             panic!("address space freed while CPU {cpu} still uses it (missing activate_kernel_tables)");
         }
-        irq::interrupts_restore(were_enabled);
+        drop(masked);
         let kernel = mmu::kernel_level1();
         // SAFETY: our own tables, used by no CPU (checked above); every
         // table below a level-1 slot the kernel does not use is ours. TLB
@@ -281,14 +282,12 @@ impl Drop for AddressSpace {
 /// Makes this CPU translate through the kernel's own tables (no flush: the
 /// kernel mappings are global and the same in every space, and the user
 /// translations left in the TLB are flushed before another space runs).
-pub fn activate_kernel_tables() {
-    let were_enabled = irq::interrupts_disable();
+pub fn activate_kernel_tables(_masked: &InterruptsMasked) {
     let cpu = irq::cpu_index();
     if ACTIVE[cpu].load(Ordering::Relaxed) != 0 {
         set_translation_table(mmu::kernel_level1() as *const Table as usize);
         ACTIVE[cpu].store(0, Ordering::Relaxed);
     }
-    irq::interrupts_restore(were_enabled);
 }
 
 /// TTBR0_EL1 = `table` with ASID 0.

@@ -35,11 +35,21 @@
 use core::alloc::Layout;
 use core::arch::{asm, global_asm};
 use core::mem::{offset_of, size_of};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use sis_abi::Errno;
 use sis_syscall::limits::{USER_BASE, USER_TOP};
 
 use super::{irq, mmu, trap};
+use crate::percpu::MAX_CPUS;
+use crate::sync::InterruptsMasked;
+
+/// The satp of the process space each hart translates through, or
+/// `KERNEL_TABLES` for the kernel's own root: the scheduler checks it before
+/// every switch, and a load is cheaper than a CSR read (under TCG, a trip
+/// through QEMU's CSR code). Written only by its hart, interrupts masked.
+static ACTIVE: [AtomicUsize; MAX_CPUS] = [const { AtomicUsize::new(KERNEL_TABLES) }; MAX_CPUS];
+const KERNEL_TABLES: usize = 0;
 use crate::arch::{UserExit, UserFault};
 
 const PAGE_BYTES: usize = 4096;
@@ -80,13 +90,6 @@ unsafe fn free_table(frame: usize) {
 unsafe fn table_at<'a>(address: usize) -> &'a mut Table {
     // SAFETY: per the contract; identity-mapped RAM.
     unsafe { &mut *(address as *mut Table) }
-}
-
-fn read_satp() -> usize {
-    let satp: usize;
-    // SAFETY: reading satp has no side effect.
-    unsafe { asm!("csrr {}, satp", out(reg) satp, options(nomem, nostack)) };
-    satp
 }
 
 /// One process's Sv39 tables: the root frame (its kernel entries copied
@@ -174,12 +177,15 @@ impl AddressSpace {
         mmu::satp_for(self.root)
     }
 
-    fn is_active_here(&self) -> bool {
-        read_satp() == self.satp()
+    /// Whether this hart translates through this space now (interrupts
+    /// masked, so the answer stays true for the caller).
+    fn is_active_here(&self, _masked: &InterruptsMasked) -> bool {
+        ACTIVE[irq::cpu_index()].load(Ordering::Relaxed) == self.satp()
     }
 
     fn flush_page_if_active(&self, virt: u64) {
-        if self.is_active_here() {
+        let masked = InterruptsMasked::new();
+        if self.is_active_here(&masked) {
             // SAFETY: drops this hart's cached translation of one page;
             // orders the table write before the next walk.
             unsafe { asm!("sfence.vma {}, zero", in(reg) virt, options(nostack)) };
@@ -187,9 +193,10 @@ impl AddressSpace {
     }
 
     /// Makes this hart translate through this space (no-op when it does).
-    fn activate(&self) {
+    fn activate(&self, _masked: &InterruptsMasked) {
+        let cpu = irq::cpu_index();
         let satp = self.satp();
-        if read_satp() != satp {
+        if ACTIVE[cpu].load(Ordering::Relaxed) != satp {
             // SAFETY: the kernel half maps exactly what the kernel root
             // does, so the running code and its stack stay mapped. The
             // fence drops this hart's non-global (user) translations of
@@ -205,15 +212,18 @@ impl AddressSpace {
                     options(nostack),
                 )
             };
+            ACTIVE[cpu].store(satp, Ordering::Relaxed);
         }
     }
 }
 
 impl Drop for AddressSpace {
     fn drop(&mut self) {
-        if self.is_active_here() {
-            activate_kernel_tables();
+        let masked = InterruptsMasked::new();
+        if self.is_active_here(&masked) {
+            activate_kernel_tables(&masked);
         }
+        drop(masked);
         let kernel_root = mmu::kernel_root_entries();
         // SAFETY: the root is ours; no hart uses it any more (above, and
         // the contract: it is active only on the hart running its process).
@@ -246,14 +256,15 @@ fn is_user_page(virt: u64) -> bool {
 }
 
 /// Makes this hart use the kernel's own tables (no-op when it does).
-pub fn activate_kernel_tables() {
-    let kernel = mmu::kernel_satp();
-    if read_satp() != kernel {
+pub fn activate_kernel_tables(_masked: &InterruptsMasked) {
+    let cpu = irq::cpu_index();
+    if ACTIVE[cpu].load(Ordering::Relaxed) != KERNEL_TABLES {
         // SAFETY: the kernel root maps everything the kernel touches. No
         // fence: its entries are global and unchanged, and the process's
         // stale user translations are flushed before any process runs here
         // again (`AddressSpace::activate`).
-        unsafe { asm!("csrw satp, {}", in(reg) kernel, options(nostack)) };
+        unsafe { asm!("csrw satp, {}", in(reg) mmu::kernel_satp(), options(nostack)) };
+        ACTIVE[cpu].store(KERNEL_TABLES, Ordering::Relaxed);
     }
 }
 
@@ -620,8 +631,8 @@ extern "C" {
 pub fn run(registers: &mut Registers, space: &AddressSpace) -> UserExit {
     // Masked before the satp switch: a task switch in between would put the
     // kernel tables back under us.
-    let were_enabled = irq::interrupts_disable();
-    space.activate();
+    let masked = InterruptsMasked::new();
+    space.activate(&masked);
     // SAFETY: interrupts are masked and `space` is active, so the frame
     // sis_user_enter pushes stays on this task's stack and hart until the
     // trap; `registers` is a live, exclusive Registers. U-mode reaches only
@@ -634,7 +645,7 @@ pub fn run(registers: &mut Registers, space: &AddressSpace) -> UserExit {
         // (which may run other tasks before this returns).
         irq::dispatch(trap.scause);
     }
-    irq::interrupts_restore(were_enabled);
+    drop(masked);
     exit
 }
 

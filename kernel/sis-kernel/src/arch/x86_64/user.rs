@@ -47,6 +47,7 @@ use super::irq::{self, CPU_BLOCK_KERNEL_STACK, CPU_BLOCK_RSP0_SLOT, CPU_BLOCK_SC
 use super::paging::kernel_pml4;
 use super::trap::{self, TrapFrame};
 use crate::arch::{UserExit, UserFault};
+use crate::sync::InterruptsMasked;
 
 const PAGE_BYTES: usize = 4096;
 
@@ -307,7 +308,7 @@ unsafe fn write_cr3(pml4: usize) {
 }
 
 /// Makes this CPU use the kernel's own tables (a no-op when it does).
-pub fn activate_kernel_tables() {
+pub fn activate_kernel_tables(_masked: &InterruptsMasked) {
     let kernel = kernel_pml4();
     if read_cr3() != kernel {
         // SAFETY: the kernel's own PML4.
@@ -457,11 +458,11 @@ impl AddressSpace {
 impl Drop for AddressSpace {
     fn drop(&mut self) {
         // Interrupts off: no migration between the check and the switch.
-        let were_enabled = irq::interrupts_disable();
+        let masked = InterruptsMasked::new();
         if read_cr3() == self.pml4 {
-            activate_kernel_tables();
+            activate_kernel_tables(&masked);
         }
-        irq::interrupts_restore(were_enabled);
+        drop(masked);
         let pml4 = self.pml4 as *mut [u64; 512];
         // SAFETY: no CPU uses these tables any more (this one switched away
         // above; the scheduler switched the others before they left the
