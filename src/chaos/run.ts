@@ -199,7 +199,7 @@ async function runOne(job: CellJob, run: JobContext, options: ChaosRunOptions): 
     }
   } finally {
     const exit = machine ? await machine.shutdown() : undefined;
-    if (transcript && exit) transcript.qemuExit = exit.outcome as CellTranscript["qemuExit"];
+    if (transcript && exit) transcript.qemuExit = exit.outcome;
     recorder.close();
   }
   const verdict = checkCell(transcript!, options.confidence);

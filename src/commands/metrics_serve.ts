@@ -2,7 +2,6 @@
 import type { CommandContext } from "../context.ts";
 import { EnvironmentError, FailedError, UsageError } from "../errors.ts";
 import { loadSettings, selectConfigs } from "../qemu/config.ts";
-import type { ExitOutcome } from "../qemu/profiles.ts";
 import type { JobResult, KernelFailure } from "../report/results.ts";
 import type { JobContext } from "../runs/engine.ts";
 import { Session } from "../session/driver.ts";
@@ -150,7 +149,7 @@ export async function serveJob(
     recorder.close();
   }
   const exit = machine ? await machine.shutdown() : undefined;
-  const exitOutcome = exit?.outcome as ExitOutcome | undefined;
+  const exitOutcome = exit?.outcome;
   const servedMs = url === undefined ? undefined : Math.round(performance.now() - servingSince);
   let judged: { status: ServeResult["status"]; kernel?: KernelFailure; messages?: string[] };
   let exitCode: number;

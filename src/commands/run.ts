@@ -276,7 +276,7 @@ export async function runRun(options: RunOptions, context: CommandContext): Prom
         restoreTerminal();
         recorder.close();
       }
-      const outcome = exit.outcome as ExitOutcome;
+      const outcome = exit.outcome;
       const { end, line, exitCode, ...judged } = judgeSession({
         stoppedBecause: run.stop.isStopped ? run.stop.reason : undefined,
         consoleEnd,

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Arch } from "../arch.ts";
 import type { CommandContext } from "../context.ts";
 import { EnvironmentError, InterruptedError } from "../errors.ts";
-import { type LaunchOptions, Machine, shutdownAllMachines } from "../qemu/machine.ts";
+import { type LaunchOptions, Machine, type MachineExit, shutdownAllMachines } from "../qemu/machine.ts";
 import { type JobResult, type RunResults, summarize } from "../report/results.ts";
 import { VERSION } from "../version.ts";
 import { type JobRecorder, RunBundle } from "./bundle.ts";
@@ -32,7 +32,8 @@ export interface BootedMachine {
   readonly qemuVersion?: string;
   /** Host ports on 127.0.0.1 forwarded to the guest's services, when it has a NIC (docs/NETWORK.md). */
   readonly forwards?: { readonly metrics: number; readonly echo: number };
-  shutdown(): Promise<{ code: number; signal: string | null; outcome: unknown }>;
+  /** Stops QEMU (idempotent); resolves with how it ended, the outcome mapped per arch. */
+  shutdown(): Promise<Pick<MachineExit, "code" | "signal" | "outcome">>;
 }
 
 /** Starts a machine: `Machine.launch` in production, a fake kernel in unit tests. */

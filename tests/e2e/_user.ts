@@ -1,17 +1,10 @@
 /**
- * Shell helpers the user-mode e2e tests share (user_test.ts,
- * user_protection_test.ts): a command that must succeed, `memstats` as
- * numbers, and `ps`'s two tables by pid.
+ * Shell readers the e2e tests share (user_test.ts, user_protection_test.ts,
+ * sched_test.ts): `memstats` as numbers, and `ps`'s two tables by pid.
  */
 import assert from "node:assert/strict";
-import type { CommandResult, Session } from "../../src/session/driver.ts";
-
-/** Runs `command` and returns its output; any non-zero status fails the test. */
-export async function ok(session: Session, command: string, timeoutMs?: number): Promise<string[]> {
-  const result: CommandResult = await session.run(command, timeoutMs);
-  assert.equal(result.status, 0, `${command} failed (${result.status}): ${result.output.join("\n")}`);
-  return result.output;
-}
+import type { Session } from "../../src/session/driver.ts";
+import { ok } from "./_boot.ts";
 
 /** `memstats` as name -> number. */
 export async function memstats(session: Session): Promise<Record<string, number>> {
@@ -27,6 +20,8 @@ export interface TaskRow {
   pid: number;
   name: string;
   state: string;
+  /** The CPU the task last ran on. */
+  cpu: number;
   runtimeUs: number;
 }
 
@@ -42,10 +37,13 @@ export interface ProcessRow {
   syscall: string;
 }
 
-/** `ps`: the task table and (empty when none run) the user processes, by pid. */
+/**
+ * `ps`: the task table, every row in its order (a pid shown twice stays
+ * twice), and (empty when none run) the user processes, by pid.
+ */
 export async function ps(
   session: Session,
-): Promise<{ tasks: Map<number, TaskRow>; processes: Map<number, ProcessRow> }> {
+): Promise<{ tasks: TaskRow[]; processes: Map<number, ProcessRow> }> {
   const lines = await ok(session, "ps");
   assert.match(lines[0] ?? "", /^\s*PID\s+NAME\s+STATE\s+CPU\s+RUNTIME_US\s+SWITCHES$/, lines.join("\n"));
   const header = lines.findIndex((line) =>
@@ -53,10 +51,10 @@ export async function ps(
   );
   const taskLines = lines.slice(1, header < 0 ? undefined : header).filter((line) => line.trim() !== "");
   const processLines = header < 0 ? [] : lines.slice(header + 1);
-  const tasks = new Map(taskLines.map((line) => {
-    const [pid, name, state, , runtimeUs] = line.trim().split(/\s+/);
-    return [Number(pid), { pid: Number(pid), name, state, runtimeUs: Number(runtimeUs) }] as const;
-  }));
+  const tasks = taskLines.map((line) => {
+    const [pid, name, state, cpu, runtimeUs] = line.trim().split(/\s+/);
+    return { pid: Number(pid), name, state, cpu: Number(cpu), runtimeUs: Number(runtimeUs) };
+  });
   const processes = new Map(processLines.map((line) => {
     const [pid, program, parent, state, pages, fds, progress, syscall] = line.trim().split(/\s+/);
     const row = {

@@ -8,14 +8,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Arch, ARCHES } from "../../src/arch.ts";
-import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type MachineConfig, PROFILES } from "../../src/qemu/profiles.ts";
-import { Session } from "../../src/session/driver.ts";
-import { ensureKernels } from "../../src/runs/kernels.ts";
-import { testContext } from "../../src/context.ts";
-import { ROOT } from "./_harness.ts";
+import type { Session } from "../../src/session/driver.ts";
+import { freshKernels, withFramedKernel } from "./_boot.ts";
 
-const kernels = await ensureKernels(ROOT, [...ARCHES], testContext({ cwd: ROOT, env: Deno.env.toObject() }));
+const kernels = await freshKernels();
 
 /** The virtio-rng device for the arch's bus: virtio-mmio on `virt`, PCI on q35. */
 function withEntropyDevice(arch: Arch): MachineConfig {
@@ -23,20 +20,16 @@ function withEntropyDevice(arch: Arch): MachineConfig {
   return { ...BUILTIN_CONFIGS["no-network"], name: "rng", extraArgs: ["-device", device] };
 }
 
-async function withKernel(
+function withKernel(
   arch: Arch,
   config: MachineConfig,
   body: (session: Session, transcript: () => Promise<string>) => Promise<void>,
 ): Promise<void> {
-  const machine = await Machine.launch({ arch, config, kernelPath: kernels[arch].path });
-  try {
-    const session = new Session(machine, { bootTimeoutMs: 20_000, commandTimeoutMs: 20_000 });
-    await session.boot();
-    await session.enableFraming();
-    await body(session, () => Deno.readTextFile(join(machine.runDir, "serial.log")));
-  } finally {
-    await machine.shutdown();
-  }
+  return withFramedKernel(
+    { arch, config, kernelPath: kernels[arch].path },
+    20_000,
+    (session, machine) => body(session, () => Deno.readTextFile(join(machine.runDir, "serial.log"))),
+  );
 }
 
 /** A `devices` warning: a base the firmware did not give, or gave outside the mapped window. */

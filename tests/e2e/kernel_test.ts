@@ -8,24 +8,19 @@ import { join } from "node:path";
 import { type Arch, ARCHES } from "../../src/arch.ts";
 import type { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "../../src/qemu/profiles.ts";
-import { type CommandResult, type Session, SessionPanicError } from "../../src/session/driver.ts";
+import { type Session, SessionPanicError } from "../../src/session/driver.ts";
 import { CHAOS_BUILD_DIR } from "../../src/chaos/run.ts";
 import { ensureKernels } from "../../src/runs/kernels.ts";
 import { testContext } from "../../src/context.ts";
 import { readElf } from "../../src/parse/elf.ts";
 import { findJq, findPromtool, ignoreWithout, pipeThrough, requireTool } from "../_tools.ts";
-import { bootFramed } from "./_boot.ts";
+import { bootFramed, freshKernels, ok } from "./_boot.ts";
 import { ROOT } from "./_harness.ts";
 
 const promtool = await findPromtool();
 const jq = await findJq();
 
-/**
- * The kernels under test, fresh: the engine's incremental build runs first
- * (well under a second when nothing changed), so these tests never boot an
- * ELF older than the checkout, the stale-kernel trap the engine closes.
- */
-const kernels = await ensureKernels(ROOT, [...ARCHES], testContext({ cwd: ROOT, env: Deno.env.toObject() }));
+const kernels = await freshKernels();
 
 /** A booted kernel in framed mode, torn down by `close`. */
 interface Booted {
@@ -44,13 +39,6 @@ async function boot(arch: Arch, machineConfig: MachineConfig = BUILTIN_CONFIGS.d
     20_000,
   );
   return { session, machine, close: async () => void await machine.shutdown() };
-}
-
-/** Runs `command` and asserts it succeeded; returns its output lines. */
-async function ok(session: Session, command: string): Promise<string[]> {
-  const result: CommandResult = await session.run(command);
-  assert.equal(result.status, 0, `${command} failed: ${result.output.join("\n")}`);
-  return result.output;
 }
 
 /** `name value` lines (memstats, metrics --format simple) as a map. */

@@ -17,12 +17,12 @@
  */
 import assert from "node:assert/strict";
 import { type Arch, ARCHES } from "../../src/arch.ts";
-import { Machine } from "../../src/qemu/machine.ts";
+import type { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "../../src/qemu/profiles.ts";
-import { Session, SessionPanicError } from "../../src/session/driver.ts";
+import { type Session, SessionPanicError } from "../../src/session/driver.ts";
 import { buildPaths } from "../../src/toolchain/build.ts";
+import { ok, withFramedKernel } from "./_boot.ts";
 import { buildFeatureKernels, ROOT } from "./_harness.ts";
-import { ok } from "./_user.ts";
 
 /** Checking kernels go beside the plain ones, never over them. */
 const CHECK_BUILD_DIR = "build/lock-order-check";
@@ -39,19 +39,11 @@ async function withCheckingKernel(
   body: (session: Session, machine: Machine) => Promise<void>,
 ): Promise<void> {
   await built;
-  const machine = await Machine.launch({
-    arch,
-    config,
-    kernelPath: buildPaths(ROOT, arch, CHECK_BUILD_DIR).elf,
-  });
-  try {
-    const session = new Session(machine, { bootTimeoutMs: 60_000, commandTimeoutMs: 60_000 });
-    await session.boot();
-    await session.enableFraming();
-    await body(session, machine);
-  } finally {
-    await machine.shutdown();
-  }
+  await withFramedKernel(
+    { arch, config, kernelPath: buildPaths(ROOT, arch, CHECK_BUILD_DIR).elf },
+    60_000,
+    body,
+  );
 }
 
 /** A step that must not panic: a lock-order panic is reported with its record. */

@@ -10,12 +10,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Arch, ARCHES } from "../../src/arch.ts";
-import { freeLoopbackPort, Machine } from "../../src/qemu/machine.ts";
+import { freeLoopbackPort, type Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type HostForwards, type MachineConfig } from "../../src/qemu/profiles.ts";
-import { type CommandResult, Session } from "../../src/session/driver.ts";
+import type { Session } from "../../src/session/driver.ts";
 import { findPrometheus, findPromtool, ignoreWithout, pipeThrough, requireTool } from "../_tools.ts";
-import { bootFramed } from "./_boot.ts";
-import { bundleResults, isQemuAlive, pollFor, ROOT, sis, SisProcess } from "./_harness.ts";
+import { bootFramed, ok, withFramedKernel } from "./_boot.ts";
+import { bundleResults, isQemuAlive, pollFor, ROOT, sis, SisProcess, stopSis } from "./_harness.ts";
 
 const promtool = await findPromtool();
 const prometheus = await findPrometheus();
@@ -33,12 +33,6 @@ async function boot(arch: Arch, config: MachineConfig): Promise<Booted> {
     30_000,
   );
   return { arch, session, machine, forwards: machine.forwards! };
-}
-
-async function ok(session: Session, command: string): Promise<string[]> {
-  const result: CommandResult = await session.run(command);
-  assert.equal(result.status, 0, `${command} failed: ${result.output.join("\n")}`);
-  return result.output;
 }
 
 /** Waits for the background DHCP: `ifconfig` is asked until it shows an address (bounded). */
@@ -326,25 +320,20 @@ Deno.test({
 
 Deno.test("no-network on every arch: ifconfig, netstat and ping fail with ENODEV", async () => {
   await Promise.all(ARCHES.map(async (arch) => {
-    const machine = await Machine.launch({
-      arch,
-      config: BUILTIN_CONFIGS["no-network"],
-      kernelPath: join(ROOT, "build", arch, "sis-kernel.elf"),
-    });
-    try {
-      assert.equal(machine.forwards, undefined);
-      assert.equal(machine.argv.includes("-netdev"), false);
-      const session = new Session(machine, { bootTimeoutMs: 30_000, commandTimeoutMs: 30_000 });
-      await session.boot();
-      await session.enableFraming();
-      for (const command of ["ifconfig", "netstat", "ping 10.0.2.2"]) {
-        const result = await session.run(command);
-        assert.equal(result.status, 19, `${arch}: ${command}: ${result.output.join(" | ")}`);
-        assert.deepEqual(result.output, ["error: ENODEV: no network interface"]);
-      }
-    } finally {
-      await machine.shutdown();
-    }
+    const kernelPath = join(ROOT, "build", arch, "sis-kernel.elf");
+    await withFramedKernel(
+      { arch, config: BUILTIN_CONFIGS["no-network"], kernelPath },
+      30_000,
+      async (session, machine) => {
+        assert.equal(machine.forwards, undefined);
+        assert.equal(machine.argv.includes("-netdev"), false);
+        for (const command of ["ifconfig", "netstat", "ping 10.0.2.2"]) {
+          const result = await session.run(command);
+          assert.equal(result.status, 19, `${arch}: ${command}: ${result.output.join(" | ")}`);
+          assert.deepEqual(result.output, ["error: ENODEV: no network interface"]);
+        }
+      },
+    );
   }));
 });
 
@@ -375,12 +364,7 @@ Deno.test("sis metrics serve keeps /metrics reachable on the --listen port until
     const events = await Deno.readTextFile(join(dir, job.name, "events.ndjson"));
     assert.ok(events.includes(`"kind":"serving","url":"${url}"`), events.slice(-500));
   } finally {
-    try {
-      serve.child.kill("SIGKILL");
-    } catch {
-      // Already ended.
-    }
-    await serve.done;
+    await stopSis(serve, "SIGKILL");
   }
 });
 

@@ -8,15 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { ARCHES } from "../../src/arch.ts";
-import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS } from "../../src/qemu/profiles.ts";
-import { Session, SessionPanicError } from "../../src/session/driver.ts";
-import { ensureKernels } from "../../src/runs/kernels.ts";
-import { testContext } from "../../src/context.ts";
-import { ROOT } from "./_harness.ts";
+import { SessionPanicError } from "../../src/session/driver.ts";
+import { freshKernels, withFramedKernel } from "./_boot.ts";
 
-/** Fresh kernels: the engine's incremental build first, as kernel_test does. */
-const kernels = await ensureKernels(ROOT, [...ARCHES], testContext({ cwd: ROOT, env: Deno.env.toObject() }));
+const kernels = await freshKernels();
 
 /** The command, and what its fault report's message must say. */
 const CASES = [
@@ -28,15 +24,8 @@ const CASES = [
 for (const arch of ARCHES) {
   for (const [command, expected] of CASES) {
     Deno.test(`kernel on ${arch}: \`${command}\` ends in its own fault report`, async () => {
-      const machine = await Machine.launch({
-        arch,
-        config: BUILTIN_CONFIGS.smp,
-        kernelPath: kernels[arch].path,
-      });
-      try {
-        const session = new Session(machine, { bootTimeoutMs: 20_000, commandTimeoutMs: 20_000 });
-        await session.boot();
-        await session.enableFraming();
+      const options = { arch, config: BUILTIN_CONFIGS.smp, kernelPath: kernels[arch].path };
+      await withFramedKernel(options, 20_000, async (session, machine) => {
         const error = await session.run(command).then(() => undefined, (caught: unknown) => caught);
         assert.ok(error instanceof SessionPanicError, `expected a fault report, got ${error}`);
         assert.ok(error.record, `a JSON record after the report:\n${error.report.join("\n")}`);
@@ -46,9 +35,7 @@ for (const arch of ARCHES) {
         assert.ok(error.report.includes("!!! KERNEL PANIC !!!"));
         const exit = await machine.exited;
         assert.equal(exit.outcome.kind, "panic", JSON.stringify(exit.outcome));
-      } finally {
-        await machine.shutdown();
-      }
+      });
     });
   }
 }

@@ -6,61 +6,29 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Arch, ARCHES } from "../../src/arch.ts";
-import { Machine } from "../../src/qemu/machine.ts";
+import type { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "../../src/qemu/profiles.ts";
-import { type CommandResult, Session, SessionPanicError } from "../../src/session/driver.ts";
-import { ensureKernels } from "../../src/runs/kernels.ts";
-import { testContext } from "../../src/context.ts";
-import { ROOT } from "./_harness.ts";
+import { type Session, SessionPanicError } from "../../src/session/driver.ts";
+import { freshKernels, ok, withFramedKernel } from "./_boot.ts";
+import { ps, type TaskRow } from "./_user.ts";
 
-/** Fresh kernels: the engine's incremental build first, as kernel_test does. */
-const kernels = await ensureKernels(ROOT, [...ARCHES], testContext({ cwd: ROOT, env: Deno.env.toObject() }));
+const kernels = await freshKernels();
 
-async function withKernel(
+function withKernel(
   arch: Arch,
   config: MachineConfig,
   body: (session: Session, machine: Machine) => Promise<void>,
 ): Promise<void> {
-  const machine = await Machine.launch({
-    arch,
-    config,
-    kernelPath: kernels[arch].path,
-  });
-  try {
-    const session = new Session(machine, { bootTimeoutMs: 20_000, commandTimeoutMs: 20_000 });
-    await session.boot();
-    await session.enableFraming();
-    await body(session, machine);
-  } finally {
-    await machine.shutdown();
-  }
+  return withFramedKernel({ arch, config, kernelPath: kernels[arch].path }, 20_000, body);
 }
 
-async function ok(session: Session, command: string): Promise<string[]> {
-  const result: CommandResult = await session.run(command);
-  assert.equal(result.status, 0, `${command} failed: ${result.output.join("\n")}`);
-  return result.output;
-}
-
-interface PsRow {
-  pid: number;
-  name: string;
-  state: string;
-  cpu: number;
-}
-
-/** `ps` rows (PID NAME STATE CPU RUNTIME_US SWITCHES). */
-async function ps(session: Session): Promise<PsRow[]> {
-  const [header, ...rows] = await ok(session, "ps");
-  assert.match(header, /^\s*PID\s+NAME\s+STATE\s+CPU\s+RUNTIME_US\s+SWITCHES$/);
-  return rows.map((row) => {
-    const [pid, name, state, cpu] = row.trim().split(/\s+/);
-    return { pid: Number(pid), name, state, cpu: Number(cpu) };
-  });
+/** Rows of `ps`'s task table (PID NAME STATE CPU RUNTIME_US SWITCHES). */
+async function tasks(session: Session): Promise<TaskRow[]> {
+  return (await ps(session)).tasks;
 }
 
 /** Spin tasks still alive (not exited and freed). */
-function spinners(rows: PsRow[]): PsRow[] {
+function spinners(rows: TaskRow[]): TaskRow[] {
   return rows.filter((row) => row.name === "spin");
 }
 
@@ -75,7 +43,7 @@ for (const arch of ARCHES) {
       for (let index = 0; index < 20; index++) {
         assert.deepEqual(await ok(session, `echo answer ${index}`), [`answer ${index}`]);
       }
-      const alive = spinners(await ps(session));
+      const alive = spinners(await tasks(session));
       assert.equal(alive.length, 4, "the spin tasks are still alive, so the shell ran between their slices");
       assert.ok(alive.every((row) => row.cpu === 0 && row.state !== "exited"));
       // Quiet for 100 ms: with no input to wake the shell, only the tick
@@ -122,7 +90,7 @@ for (const arch of ARCHES) {
       // the event itself (the spin tasks seen on two CPUs), boundedly.
       let seen: Set<number> = new Set();
       for (let attempt = 0; attempt < 200 && seen.size < 2; attempt++) {
-        const running = spinners(await ps(session)).filter((row) => row.state === "running");
+        const running = spinners(await tasks(session)).filter((row) => row.state === "running");
         seen = new Set(running.map((row) => row.cpu));
       }
       assert.ok(seen.size >= 2, `spin tasks ran on CPUs ${[...seen].join(", ")}`);
@@ -135,7 +103,7 @@ for (const arch of ARCHES) {
       await withKernel(arch, config, async (session) => {
         const [online, , ...rest] = await ok(session, "cpus");
         assert.equal(online, `cpus online: ${config.cpus}`);
-        const idleTasks = (await ps(session)).filter((row) => row.name === "idle");
+        const idleTasks = (await tasks(session)).filter((row) => row.name === "idle");
         assert.deepEqual(idleTasks.map((row) => row.cpu).sort(), [...Array(config.cpus).keys()]);
         shown[config.name] = { rows: rest.length - 1, idleTasks: idleTasks.length };
       });

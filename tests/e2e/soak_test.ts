@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isQemuAlive, pollFor, qemuPids, sis, SisProcess } from "./_harness.ts";
+import { isQemuAlive, pollFor, qemuPids, sis, SisProcess, stopSis } from "./_harness.ts";
 import { findChromium, ignoreWithout, requireTool } from "../_tools.ts";
 
 const ARCHES = ["aarch64", "riscv64", "x86_64"];
@@ -193,12 +193,7 @@ Deno.test({
       assert.equal(summary.archs[0].boots, 2);
       assert.match(await Deno.readTextFile(join(dir, "report.html")), /class="event ev-resume"/);
     } finally {
-      try {
-        first.child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-      await first.done;
+      await stopSis(first, "SIGKILL");
       await Deno.remove(dir, { recursive: true });
     }
   },
@@ -225,7 +220,8 @@ Deno.test({
       assert.match(await Deno.readTextFile(join(dir, "report.html")), /<figure class="chart"/);
       assert.match(ended.stdout, /report: .*report\.html/);
     } finally {
-      await run.done;
+      // A failure before the Ctrl-C would otherwise wait out the 5 min soak.
+      await stopSis(run, "SIGKILL");
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -10,18 +10,14 @@
  * answering until `kill` ends them and frees their pages.
  */
 import assert from "node:assert/strict";
-import { type Arch, ARCHES } from "../../src/arch.ts";
+import type { Arch } from "../../src/arch.ts";
 import { readElf } from "../../src/parse/elf.ts";
-import { Machine } from "../../src/qemu/machine.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "../../src/qemu/profiles.ts";
-import { Session } from "../../src/session/driver.ts";
-import { ensureKernels } from "../../src/runs/kernels.ts";
-import { testContext } from "../../src/context.ts";
-import { ROOT } from "./_harness.ts";
-import { memstats, ok, ps } from "./_user.ts";
+import type { Session } from "../../src/session/driver.ts";
+import { freshKernels, ok, onEveryArch, withFramedKernel } from "./_boot.ts";
+import { memstats, ps } from "./_user.ts";
 
-/** Fresh kernels: the engine's incremental build first, as kernel_test does. */
-const kernels = await ensureKernels(ROOT, [...ARCHES], testContext({ cwd: ROOT, env: Deno.env.toObject() }));
+const kernels = await freshKernels();
 
 /** sis-syscall limits.rs and kernel/user/link.ld: where the program's own pages are. */
 const USER_IMAGE_BASE = 0x20_0000_0000n;
@@ -39,6 +35,16 @@ interface Kill {
 const PAGE_FAULT: Kill = { kind: "page fault", status: 139 };
 const ILLEGAL: Kill = { kind: "illegal instruction", status: 132 };
 
+/** The kills on aarch64 and riscv64, where a privileged instruction is an illegal one. */
+const PRIVILEGED_IS_ILLEGAL: Record<Misdeed, Kill> = {
+  text: PAGE_FAULT,
+  readk: PAGE_FAULT,
+  wtext: PAGE_FAULT,
+  xdata: PAGE_FAULT,
+  illegal: ILLEGAL,
+  priv: ILLEGAL,
+};
+
 /**
  * What each arch documents (docs/boot-<arch>.md, arch/<arch>/user.rs):
  * every forbidden access is a page fault (aarch64 instruction/data abort,
@@ -48,30 +54,9 @@ const ILLEGAL: Kill = { kind: "illegal instruction", status: 132 };
  * reported by vector, on x86_64 (`hlt`).
  */
 const EXPECTED: Record<Arch, Record<Misdeed, Kill>> = {
-  aarch64: {
-    text: PAGE_FAULT,
-    readk: PAGE_FAULT,
-    wtext: PAGE_FAULT,
-    xdata: PAGE_FAULT,
-    illegal: ILLEGAL,
-    priv: ILLEGAL,
-  },
-  riscv64: {
-    text: PAGE_FAULT,
-    readk: PAGE_FAULT,
-    wtext: PAGE_FAULT,
-    xdata: PAGE_FAULT,
-    illegal: ILLEGAL,
-    priv: ILLEGAL,
-  },
-  x86_64: {
-    text: PAGE_FAULT,
-    readk: PAGE_FAULT,
-    wtext: PAGE_FAULT,
-    xdata: PAGE_FAULT,
-    illegal: ILLEGAL,
-    priv: { kind: "exception 0xd", status: 134 },
-  },
+  aarch64: PRIVILEGED_IS_ILLEGAL,
+  riscv64: PRIVILEGED_IS_ILLEGAL,
+  x86_64: { ...PRIVILEGED_IS_ILLEGAL, priv: { kind: "exception 0xd", status: 134 } },
 };
 
 /** Echo round trips the shell must answer while busy loops run. */
@@ -90,17 +75,13 @@ function addressIsRight(misdeed: Misdeed, address: bigint, kernelEntry: bigint):
   }
 }
 
-async function boot(arch: Arch, config: MachineConfig): Promise<{ machine: Machine; session: Session }> {
-  const machine = await Machine.launch({ arch, config, kernelPath: kernels[arch].path });
-  try {
-    const session = new Session(machine, { bootTimeoutMs: 30_000, commandTimeoutMs: 30_000 });
-    await session.boot();
-    await session.enableFraming();
-    return { machine, session };
-  } catch (error) {
-    await machine.shutdown();
-    throw error;
-  }
+/** Boots `arch`'s kernel with `config`, runs `body` on its framed shell, and shuts it down. */
+function withKernel(
+  arch: Arch,
+  config: MachineConfig,
+  body: (session: Session) => Promise<void>,
+): Promise<void> {
+  return withFramedKernel({ arch, config, kernelPath: kernels[arch].path }, 30_000, body);
 }
 
 /** Each misdeed: one kill line of the documented kind at the announced address; the kernel goes on. */
@@ -164,9 +145,9 @@ async function spinners(session: Session, cpus: number): Promise<void> {
       const process = now.processes.get(pid);
       assert.ok(process, `pid ${pid} is not in ps`);
       assert.deepEqual([process.program, process.state, process.syscall], ["escape", "running", "-"]);
-      const task = now.tasks.get(pid);
+      const task = now.tasks.find((row) => row.pid === pid);
       assert.ok(task && task.name === "escape", `pid ${pid} has no escape task`);
-      if (task.runtimeUs > (first.tasks.get(pid)?.runtimeUs ?? Infinity)) grew.add(pid);
+      if (task.runtimeUs > (first.tasks.find((row) => row.pid === pid)?.runtimeUs ?? Infinity)) grew.add(pid);
     }
   }
   assert.equal(grew.size, pids.length, `loops that ran: ${[...grew].join(", ")} of ${pids.join(", ")}`);
@@ -177,37 +158,17 @@ async function spinners(session: Session, cpus: number): Promise<void> {
   assert.equal((await ps(session)).processes.size, 0, "no user process is left");
 }
 
-async function onEveryArch(check: (arch: Arch) => Promise<void>): Promise<void> {
-  const results = await Promise.allSettled(ARCHES.map((arch) => check(arch)));
-  const failures = results.flatMap((result, index) =>
-    result.status === "rejected"
-      ? [`${ARCHES[index]}: ${result.reason instanceof Error ? result.reason.message : result.reason}`]
-      : []
-  );
-  assert.deepEqual(failures, [], failures.join("\n\n"));
-}
-
 Deno.test("user protection on aarch64, riscv64 and x86_64 (side by side): each escape is killed as documented, busy loops are preempted and killed", async () => {
-  await onEveryArch(async (arch) => {
-    const config = BUILTIN_CONFIGS.default;
-    const { machine, session } = await boot(arch, config);
-    try {
+  await onEveryArch((arch) =>
+    withKernel(arch, BUILTIN_CONFIGS.default, async (session) => {
       await misdeeds(arch, session);
-      await spinners(session, config.cpus);
-    } finally {
-      await machine.shutdown();
-    }
-  });
+      await spinners(session, BUILTIN_CONFIGS.default.cpus);
+    })
+  );
 });
 
 Deno.test("user protection with 4 CPUs (--config smp, side by side): five busy loops leave the shell answering, kill frees them", async () => {
-  await onEveryArch(async (arch) => {
-    const config = BUILTIN_CONFIGS.smp;
-    const { machine, session } = await boot(arch, config);
-    try {
-      await spinners(session, config.cpus);
-    } finally {
-      await machine.shutdown();
-    }
-  });
+  await onEveryArch((arch) =>
+    withKernel(arch, BUILTIN_CONFIGS.smp, (session) => spinners(session, BUILTIN_CONFIGS.smp.cpus))
+  );
 });

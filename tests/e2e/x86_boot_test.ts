@@ -8,10 +8,9 @@
  * with a log line while the kernel runs on with the boot CPU alone.
  */
 import assert from "node:assert/strict";
-import { Machine } from "../../src/qemu/machine.ts";
 import type { MachineConfig } from "../../src/qemu/profiles.ts";
-import { Session } from "../../src/session/driver.ts";
 import { buildPaths } from "../../src/toolchain/build.ts";
+import { withFramedKernel } from "./_boot.ts";
 import { buildFeatureKernels, ROOT } from "./_harness.ts";
 
 /** Test kernels go beside the plain ones, never over them. */
@@ -30,31 +29,26 @@ const DMESG_ATTEMPTS = 200;
 
 Deno.test("x86_64: secondaries that check in late park with a log line and the kernel runs on", async () => {
   await buildFeatureKernels(["x86_64"], "late-secondary", LATE_BUILD_DIR);
-  const machine = await Machine.launch({
-    arch: "x86_64",
-    config: FOUR_CPUS,
-    kernelPath: buildPaths(ROOT, "x86_64", LATE_BUILD_DIR).elf,
-  });
-  try {
-    const session = new Session(machine, { bootTimeoutMs: 60_000, commandTimeoutMs: 60_000 });
-    await session.boot();
-    await session.enableFraming();
-    // Each parked CPU says so once the kernel logs; `dmesg` replays the
-    // records, so this waits for the lines themselves, however late.
-    let parked: number[] = [];
-    for (let attempt = 0; attempt < DMESG_ATTEMPTS && parked.length < SECONDARIES; attempt++) {
-      const dmesg = await session.run("dmesg");
-      const text = JSON.stringify([dmesg.output, dmesg.logs]);
-      parked = [...text.matchAll(/late cpu parked cpu=(\d+)/g)].map((match) => Number(match[1])).sort();
-    }
-    assert.deepEqual(parked, [1, 2, 3], "every secondary parks with a log line");
-    // Only the boot CPU counts and schedules, and the machine still works.
-    const cpus = await session.run("cpus");
-    assert.equal(cpus.status, 0);
-    assert.ok(cpus.output.includes("cpus online: 1"), cpus.output.join("\n"));
-    assert.equal((await session.run("ls /")).status, 0);
-    assert.equal(machine.hasExited, false);
-  } finally {
-    await machine.shutdown();
-  }
+  const kernelPath = buildPaths(ROOT, "x86_64", LATE_BUILD_DIR).elf;
+  await withFramedKernel(
+    { arch: "x86_64", config: FOUR_CPUS, kernelPath },
+    60_000,
+    async (session, machine) => {
+      // Each parked CPU says so once the kernel logs; `dmesg` replays the
+      // records, so this waits for the lines themselves, however late.
+      let parked: number[] = [];
+      for (let attempt = 0; attempt < DMESG_ATTEMPTS && parked.length < SECONDARIES; attempt++) {
+        const dmesg = await session.run("dmesg");
+        const text = JSON.stringify([dmesg.output, dmesg.logs]);
+        parked = [...text.matchAll(/late cpu parked cpu=(\d+)/g)].map((match) => Number(match[1])).sort();
+      }
+      assert.deepEqual(parked, [1, 2, 3], "every secondary parks with a log line");
+      // Only the boot CPU counts and schedules, and the machine still works.
+      const cpus = await session.run("cpus");
+      assert.equal(cpus.status, 0);
+      assert.ok(cpus.output.includes("cpus online: 1"), cpus.output.join("\n"));
+      assert.equal((await session.run("ls /")).status, 0);
+      assert.equal(machine.hasExited, false);
+    },
+  );
 });
