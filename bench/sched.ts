@@ -169,7 +169,7 @@ const arches = listArgument("--arch", ARCHES);
 const runs = runsArgument(Deno.args, 3);
 const durationMs = Number(argument("--ms") ?? 2000);
 const reference = argument("--reference");
-const us = (value: number) => `${value.toFixed(1)} us`;
+const us = (value: number) => `${value.toFixed(2)} us`;
 
 /**
  * `measure` on this arch's kernel `runs` times, alternating with the
