@@ -123,8 +123,7 @@ pub fn secondary_main() -> ! {
     sched::join_secondary();
     while !DEVICES_READY.load(Ordering::Acquire) {
         // Idle time, as in the idle loop (`cpus`, sis_cpu_idle_seconds_total).
-        let poll_at = arch::monotonic_ns().saturating_add(SECONDARY_POLL_NS);
-        cpu_time::idle_section(arch::cpu_index(), || arch::wait_for_start(poll_at));
+        cpu_time::idle_section(arch::cpu_index(), arch::wait_for_start);
     }
     sched::idle_loop()
 }

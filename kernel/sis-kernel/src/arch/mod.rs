@@ -47,10 +47,10 @@
 //! - `fn cpus_online() -> usize`: CPUs that reached the kernel (boot CPU included).
 //! - The secondaries' start, for `crate::secondary_main`:
 //!   `fn quiet_before_start()` (before joining, interrupts off),
-//!   `fn wait_for_start(poll_at_ns: u64)` (sleep until the boot CPU's go,
-//!   any interrupt or, where the arch polls, `poll_at_ns`; may return early) and `fn wake_secondaries()` (the boot CPU's go). On
-//!   x86_64 the waiting CPU has its timer disarmed and halts, touching no
-//!   device, until an IPI; the others poll with their timer.
+//!   `fn wait_for_start()` (sleep until the boot CPU's go or any interrupt;
+//!   may return early) and `fn wake_secondaries()` (the boot CPU's go: the
+//!   wake-up IPI to every secondary). On x86_64 the waiting CPU also has its
+//!   timer disarmed, so it touches no device until the IPI.
 //! - `fn wake_cpu(cpu: usize)`: sends CPU `cpu` (which joined the
 //!   scheduler) an interrupt that only ends its `wait_for_event`: the
 //!   scheduler's wake-up when it queued work while that CPU sleeps idle

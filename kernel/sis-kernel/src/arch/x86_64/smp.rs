@@ -267,8 +267,8 @@ pub fn quiet_before_start() {
 /// A secondary waiting for the boot CPU's go (`crate::secondary_main`),
 /// interrupts off, after `quiet_before_start`: halts until
 /// `wake_secondaries`' IPI (or any interrupt; the caller re-checks), with
-/// no device access at all: no timer, so `_poll_at_ns` is not used.
-pub fn wait_for_start(_poll_at_ns: u64) {
+/// no device access at all: no timer.
+pub fn wait_for_start() {
     timer::wait_for_event(None);
 }
 
