@@ -90,9 +90,11 @@ for (const arch of ARCHES) {
       // tasks; an idle CPU with no sleeper of its own wakes for nothing
       // else. So every CPU runs a spin task soon: wait for that event
       // (seen across ps samples, since the shell takes CPU 0 to answer),
-      // boundedly.
+      // bounded by a minute: on a loaded host the woken vCPU threads may
+      // wait seconds for a host core.
       const seen = new Set<number>();
-      for (let attempt = 0; attempt < 200 && seen.size < 4; attempt++) {
+      const giveUpAt = Date.now() + 60_000;
+      while (seen.size < 4 && Date.now() < giveUpAt) {
         const running = spinners(await tasks(session)).filter((row) => row.state === "running");
         for (const row of running) seen.add(row.cpu);
       }

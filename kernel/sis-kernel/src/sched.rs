@@ -93,14 +93,10 @@ struct CpuSlot {
     /// `sis_ctx_switch_*` metrics. Kept here rather than in the per-CPU
     /// area: the switch path touches this line anyway.
     switch_started_ns: u64,
-    /// Its idle loop found nothing to run and sleeps (or is about to), and
-    /// no wake-up was sent to it since: queued work must wake it.
-    is_waiting: bool,
 }
 
 impl CpuSlot {
-    const OFFLINE: CpuSlot =
-        CpuSlot { running: None, switching_from: None, idle: 0, switch_started_ns: 0, is_waiting: false };
+    const OFFLINE: CpuSlot = CpuSlot { running: None, switching_from: None, idle: 0, switch_started_ns: 0 };
 
     /// A CPU that joined: its idle task (at `idle`) runs.
     fn joined(idle: Slot) -> CpuSlot {
@@ -111,6 +107,8 @@ impl CpuSlot {
 // The run queue keeps slots in a byte: the table never grows past one
 // task per stack slot plus one idle task per CPU.
 const _: () = assert!(crate::stacks::SLOTS + MAX_CPUS <= 256);
+// `Scheduler::waiting` has one bit per CPU.
+const _: () = assert!(MAX_CPUS <= 64);
 
 struct Scheduler {
     /// A slab: a task keeps its slot from spawn until it is freed, so the
@@ -121,6 +119,10 @@ struct Scheduler {
     /// are ever ready, so one entry per stack slot is enough.
     ready: RunQueue<{ crate::stacks::SLOTS }>,
     cpus: [CpuSlot; MAX_CPUS],
+    /// The CPUs whose idle loop found nothing to run and sleeps (or is
+    /// about to), with no wake-up sent since, by CPU index: queued work
+    /// must wake them (`claim_cpus_to_wake`).
+    waiting: u64,
     next_pid: Pid,
 }
 
@@ -169,14 +171,12 @@ impl Scheduler {
     /// After `waker` queued work: the waiting CPUs to wake for it, each
     /// marked woken (send the IPIs with `wake_cpus`, after the lock).
     fn claim_cpus_to_wake(&mut self, waker: usize) -> u64 {
-        let waker_is_idle = self.cpus[waker].running == Some(self.cpus[waker].idle);
-        let waiting = self.cpus.map(|slot| slot.is_waiting);
-        let mask = sis_sched::cpus_to_wake(self.ready.len(), waker, waker_is_idle, &waiting);
-        for (cpu, slot) in self.cpus.iter_mut().enumerate() {
-            if mask & (1 << cpu) != 0 {
-                slot.is_waiting = false;
-            }
+        if self.waiting == 0 {
+            return 0;
         }
+        let waker_is_idle = self.cpus[waker].running == Some(self.cpus[waker].idle);
+        let mask = sis_sched::cpus_to_wake(self.ready.len(), waker, waker_is_idle, self.waiting);
+        self.waiting &= !mask;
         mask
     }
 }
@@ -238,7 +238,7 @@ fn idle_task(cpu: usize, pid: Pid, now: u64) -> Box<Task> {
 pub fn init() {
     let cpu = arch::cpu_index();
     let mut scheduler =
-        Scheduler { tasks: Vec::new(), ready: RunQueue::new(), cpus: [CpuSlot::OFFLINE; MAX_CPUS], next_pid: 1 };
+        Scheduler { tasks: Vec::new(), ready: RunQueue::new(), cpus: [CpuSlot::OFFLINE; MAX_CPUS], waiting: 0, next_pid: 1 };
     let idle = scheduler.insert(idle_task(cpu, 0, arch::monotonic_ns()));
     scheduler.cpus[cpu] = CpuSlot::joined(idle);
     *SCHEDULER.lock() = Some(scheduler);
@@ -428,7 +428,11 @@ pub fn idle_loop() -> ! {
             // Marked under the lock, before the wait: work queued after
             // this sends an IPI, which ends the wait even if it has not
             // begun yet (the interrupt stays pending until then).
-            scheduler.cpus[cpu].is_waiting = !has_runnable;
+            if has_runnable {
+                scheduler.waiting &= !(1 << cpu);
+            } else {
+                scheduler.waiting |= 1 << cpu;
+            }
             (has_runnable, next_deadline, scheduler.claim_cpus_to_wake(cpu))
         };
         wake_cpus(to_wake);

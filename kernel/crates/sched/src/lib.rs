@@ -201,19 +201,22 @@ pub fn wake_sleepers<E: AsMut<Entry>, const CAPACITY: usize>(
     next_deadline
 }
 
-/// The CPUs to wake with an IPI once `queued` tasks wait in the queue: one
-/// per task, among those idle and waiting (`waiting`, by CPU index: asleep
-/// in their idle loop with no wake-up sent yet), as a bit mask. The CPU
+/// The CPUs to wake with an IPI once `queued` tasks wait in the queue, as
+/// a bit mask by CPU index: one per task, lowest first, among `waiting`
+/// (the CPUs asleep in their idle loop with no wake-up sent yet). The CPU
 /// that queued them (`waker`) takes one itself when it is idle (its idle
-/// loop looks at the queue next), so no IPI goes to it.
-pub fn cpus_to_wake(queued: usize, waker: usize, waker_is_idle: bool, waiting: &[bool]) -> u64 {
+/// loop looks at the queue next), and is never sent an IPI. A bit mask, so
+/// that a switch with nobody waiting (every CPU busy, or one CPU) pays one
+/// test.
+#[inline]
+pub fn cpus_to_wake(queued: usize, waker: usize, waker_is_idle: bool, waiting: u64) -> u64 {
+    let mut candidates = waiting & !(1u64 << (waker % 64));
     let mut wanted = queued.saturating_sub(usize::from(waker_is_idle));
     let mut mask = 0;
-    for (cpu, _) in waiting.iter().enumerate().filter(|&(cpu, &is_waiting)| is_waiting && cpu != waker && cpu < 64) {
-        if wanted == 0 {
-            break;
-        }
-        mask |= 1 << cpu;
+    while candidates != 0 && wanted > 0 {
+        let lowest = candidates & candidates.wrapping_neg();
+        mask |= lowest;
+        candidates &= !lowest;
         wanted -= 1;
     }
     mask

@@ -300,20 +300,20 @@ fn each_cpu_looks_only_at_the_deadlines_of_its_own_sleepers_but_any_cpu_wakes_a_
 
 #[test]
 fn queued_work_wakes_one_waiting_cpu_per_task_never_the_waker_and_none_twice() {
-    let waiting = [true, true, false, true];
+    let waiting = 0b1011;
     // One task queued by a busy CPU 2: the first waiting CPU.
-    assert_eq!(cpus_to_wake(1, 2, false, &waiting), 0b0001);
+    assert_eq!(cpus_to_wake(1, 2, false, waiting), 0b0001);
     // Three tasks: every waiting CPU, and no more than there are.
-    assert_eq!(cpus_to_wake(3, 2, false, &waiting), 0b1011);
-    assert_eq!(cpus_to_wake(9, 2, false, &waiting), 0b1011);
+    assert_eq!(cpus_to_wake(3, 2, false, waiting), 0b1011);
+    assert_eq!(cpus_to_wake(9, 2, false, waiting), 0b1011);
     // An idle waker (its idle loop looks next) takes one itself.
-    assert_eq!(cpus_to_wake(1, 0, true, &waiting), 0);
-    assert_eq!(cpus_to_wake(2, 0, true, &waiting), 0b0010);
+    assert_eq!(cpus_to_wake(1, 0, true, waiting), 0);
+    assert_eq!(cpus_to_wake(2, 0, true, waiting), 0b0010);
     // The waker is never sent an IPI, even if marked waiting.
-    assert_eq!(cpus_to_wake(4, 1, false, &waiting), 0b1001);
+    assert_eq!(cpus_to_wake(4, 1, false, waiting), 0b1001);
     // Nothing queued, or nobody waiting: nothing to send.
-    assert_eq!(cpus_to_wake(0, 2, false, &waiting), 0);
-    assert_eq!(cpus_to_wake(2, 2, false, &[false, false, false]), 0);
+    assert_eq!(cpus_to_wake(0, 2, false, waiting), 0);
+    assert_eq!(cpus_to_wake(2, 2, false, 0), 0);
 }
 
 #[test]
