@@ -245,17 +245,21 @@ pub struct Acknowledged {
 
 /// The highest-priority pending interrupt, now active; None when spurious.
 pub fn acknowledge() -> Option<Acknowledged> {
-    let raw = match VERSION.load(Ordering::Relaxed) {
-        GICV2 => read(cpu_interface() + GICC_IAR) & 0x1FFF,
+    let (intid, raw) = match VERSION.load(Ordering::Relaxed) {
+        GICV2 => {
+            // INTID in [9:0], and for an SGI its source CPU in [12:10].
+            let raw = read(cpu_interface() + GICC_IAR) & 0x1FFF;
+            (raw & 0x3FF, raw)
+        }
         GICV3 => {
             let value: u64;
             // SAFETY: reading ICC_IAR1_EL1 acknowledges the group 1 interrupt; the interface is enabled.
             unsafe { asm!("mrs {}, icc_iar1_el1", out(reg) value, options(nomem, nostack)) };
-            (value & 0xFF_FFFF) as u32
+            let intid = (value & 0xFF_FFFF) as u32;
+            (intid, intid)
         }
         _ => return None,
     };
-    let intid = if VERSION.load(Ordering::Relaxed) == GICV2 { raw & 0x3FF } else { raw };
     (intid < FIRST_SPECIAL_INTID).then_some(Acknowledged { intid, raw })
 }
 
@@ -313,14 +317,6 @@ fn has_gicv3_system_registers() -> bool {
     // SAFETY: reading an ID register has no side effect.
     unsafe { asm!("mrs {}, id_aa64pfr0_el1", out(reg) features, options(nomem, nostack)) };
     (features >> 24) & 0xF != 0
-}
-
-/// This CPU's MPIDR affinity fields: Aff3 at bits 39:32, Aff2-Aff0 at 23:0.
-fn mpidr_affinity() -> u64 {
-    let mpidr: u64;
-    // SAFETY: reading MPIDR_EL1 has no side effect.
-    unsafe { asm!("mrs {}, mpidr_el1", out(reg) mpidr, options(nomem, nostack)) };
-    mpidr & 0xFF_00FF_FFFF
 }
 
 /// This CPU's affinity as GICv3 packs it: Aff3.Aff2.Aff1.Aff0 in 32 bits
@@ -395,7 +391,8 @@ fn init_gicv3_cpu(redistributor: usize) {
         write_byte(sgi_frame + GICR_IPRIORITYR + intid, SOURCE_PRIORITY);
         set_bit(sgi_frame + GICR_ISENABLER0, intid);
     }
-    note_sgi_target(mpidr_affinity());
+    // The GICD_IROUTER form: Aff3 at bits 39:32, Aff2-Aff0 at 23:0.
+    note_sgi_target(own_affinity().1);
 
     // CPU interface: system registers on, priority mask, group 1 on.
     // SAFETY: the ICC_* registers exist (checked by the caller); EL2, if
