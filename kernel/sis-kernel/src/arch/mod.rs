@@ -130,6 +130,9 @@ pub use sis_mem::MemoryMap;
 mod deadline;
 pub use deadline::arm_timer_by;
 
+#[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
+mod start_by_ipi;
+
 /// A device's MMIO base: the firmware's (device tree or ACPI) when it
 /// described the device inside `window` (the range the page tables map as
 /// device memory), else `fallback` (the QEMU machine's fixed address),

@@ -82,29 +82,6 @@ pub extern "C" fn secondary_main(stack_top: usize) -> ! {
     crate::secondary_main()
 }
 
-/// A secondary waiting for the boot CPU's go (`crate::secondary_main`),
-/// interrupts off: sleeps until an interrupt, normally the go's IPI
-/// (`wake_secondaries`), instead of polling: with more vCPUs than host
-/// cores, polling secondaries take host time from the booting CPU.
-pub fn wait_for_start() {
-    super::wait_for_event(None);
-}
-
-/// Before joining: disarm the timer (its poll in `crate::secondary_main`
-/// armed it), so that nothing stays pending while `wait_for_start` sleeps
-/// with interrupts masked; a pending interrupt would end every WFI at once.
-pub fn quiet_before_start() {
-    crate::arch::deadline::set_timer_deadline(None);
-}
-
-/// The go for `wait_for_start`: the wake-up IPI to every secondary (they
-/// set up their interrupt controller before checking in).
-pub fn wake_secondaries() {
-    for cpu in 1..cpus_online() {
-        wake_cpu(cpu);
-    }
-}
-
 /// Ends CPU `cpu`'s `wait_for_event` (the scheduler queued work for it): a
 /// software-generated interrupt through the GIC.
 pub fn wake_cpu(cpu: usize) {

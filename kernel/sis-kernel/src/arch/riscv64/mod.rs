@@ -29,7 +29,8 @@ pub use idle::wait_for_event;
 pub(in crate::arch) use timer::program_deadline;
 pub use irq::{cpu_index, interrupts_disable, interrupts_enable, interrupts_restore};
 pub use mmu::task_stack_area;
-pub use smp::{cpus_online, quiet_before_start, wait_for_start, wake_cpu, wake_secondaries};
+pub use smp::{cpus_online, wake_cpu};
+pub use super::start_by_ipi::{quiet_before_start, wait_for_start, wake_secondaries};
 pub use trap::TrapFrame;
 
 pub const NAME: &str = "riscv64";
