@@ -187,11 +187,7 @@ pub fn wake_sleepers<E: AsMut<Entry>, const CAPACITY: usize>(
     cpu: usize,
 ) -> Option<u64> {
     let mut next_deadline: Option<u64> = None;
-    for (slot, task) in tasks.iter_mut().enumerate() {
-        let Some(entry) = task.as_mut().map(AsMut::as_mut) else { continue };
-        if entry.state != State::Sleeping {
-            continue;
-        }
+    for (slot, entry) in entries_in(tasks).filter(|(_, entry)| entry.state == State::Sleeping) {
         if entry.wake_at_ns <= now_ns {
             make_ready(entry, slot, queue, false);
         } else if entry.cpu == cpu {
@@ -225,14 +221,16 @@ pub fn cpus_to_wake(queued: usize, waker: usize, waker_is_idle: bool, waiting: u
 /// Readies and boosts every task waiting for input; whether there was one.
 pub fn wake_input_waiters<E: AsMut<Entry>, const CAPACITY: usize>(tasks: &mut [Option<E>], queue: &mut RunQueue<CAPACITY>) -> bool {
     let mut woke = false;
-    for (slot, task) in tasks.iter_mut().enumerate() {
-        let Some(entry) = task.as_mut().map(AsMut::as_mut) else { continue };
-        if entry.state == State::WaitingInput {
-            make_ready(entry, slot, queue, true);
-            woke = true;
-        }
+    for (slot, entry) in entries_in(tasks).filter(|(_, entry)| entry.state == State::WaitingInput) {
+        make_ready(entry, slot, queue, true);
+        woke = true;
     }
     woke
+}
+
+/// The entries of a slab of tasks with their slots, free slots skipped.
+fn entries_in<E: AsMut<Entry>>(tasks: &mut [Option<E>]) -> impl Iterator<Item = (Slot, &mut Entry)> {
+    tasks.iter_mut().enumerate().filter_map(|(slot, task)| task.as_mut().map(|task| (slot, task.as_mut())))
 }
 
 /// Whether a task switched in at `switched_in_at_ns` used up its slice.
