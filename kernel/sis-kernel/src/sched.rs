@@ -141,7 +141,7 @@ impl Scheduler {
 
     /// Puts `task` in a free slot (or a new one) and returns it.
     fn insert(&mut self, task: Box<Task>) -> Slot {
-        let slot = match self.tasks.iter().position(Option::is_none) {
+        match self.tasks.iter().position(Option::is_none) {
             Some(free) => {
                 self.tasks[free] = Some(task);
                 free
@@ -150,8 +150,7 @@ impl Scheduler {
                 self.tasks.push(Some(task));
                 self.tasks.len() - 1
             }
-        };
-        slot
+        }
     }
 
     fn slot_of(&self, pid: Pid) -> Option<Slot> {
@@ -441,10 +440,7 @@ pub fn idle_loop() -> ! {
             yield_now();
         } else {
             let console_poll = polls_console.then(|| now.saturating_add(CONSOLE_POLL_NS));
-            let deadline = match (next_deadline, console_poll) {
-                (Some(deadline), Some(poll)) => Some(deadline.min(poll)),
-                (deadline, poll) => deadline.or(poll),
-            };
+            let deadline = next_deadline.into_iter().chain(console_poll).min();
             // Returns with interrupts masked again; pending ones are taken
             // when `masked` is dropped.
             // Time asleep counts as this CPU's idle time (cpu_time.rs, the
@@ -637,7 +633,7 @@ fn finish_switch() {
         }
         // A task put back in the queue (it yielded or was preempted) may run
         // on a CPU that sleeps idle.
-        let to_wake = if scheduler.has_runnable() { scheduler.claim_cpus_to_wake(cpu) } else { 0 };
+        let to_wake = scheduler.claim_cpus_to_wake(cpu);
         (started, exited, to_wake)
     };
     crate::metrics::record_context_switch_ns(now.saturating_sub(started));
