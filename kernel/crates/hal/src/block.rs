@@ -51,11 +51,19 @@ pub trait BlockDevice {
 pub struct RamBlockDevice {
     block_size: usize,
     block_count: u64,
+    /// The written blocks' bytes, in the order of their first write. Its
+    /// capacity is the whole disk, reserved at creation, so it never
+    /// reallocates; but nothing is cleared up front: clearing a 4 MiB disk
+    /// cost about 2 ms of every boot under QEMU's TCG.
     storage: Vec<u8>,
+    /// Per block: 1 + its place in `storage` (in blocks), or 0 while never
+    /// written (it then reads as zeros).
+    places: Vec<usize>,
 }
 
 impl RamBlockDevice {
-    /// Creates a zero-filled disk of `block_count` blocks of `block_size` bytes.
+    /// Creates a disk of `block_count` blocks of `block_size` bytes that
+    /// reads as zeros until written.
     ///
     /// Errors: `Invalid` if `block_size` is 0 or the total size does not fit
     /// in `usize`; `NoMemory` if the storage cannot be allocated.
@@ -67,28 +75,32 @@ impl RamBlockDevice {
             .ok()
             .and_then(|count| count.checked_mul(block_size))
             .ok_or(DeviceError::Invalid)?;
+        // Fits: block_count * block_size does (block_size >= 1).
+        let count = block_count as usize;
         let mut storage = Vec::new();
         storage
             .try_reserve_exact(total_bytes)
             .map_err(|_| DeviceError::NoMemory)?;
-        // Does not allocate: the capacity is already there.
-        storage.resize(total_bytes, 0);
+        let mut places = Vec::new();
+        places.try_reserve_exact(count).map_err(|_| DeviceError::NoMemory)?;
+        places.resize(count, 0);
         Ok(RamBlockDevice {
             block_size,
             block_count,
             storage,
+            places,
         })
     }
 
-    /// The byte range of block `index`, after checking the index and length.
-    fn range(&self, index: u64, length: usize) -> Result<core::ops::Range<usize>, DeviceError> {
+    /// Where block `index` is in `storage` (None if never written), after
+    /// checking the index and length.
+    fn stored_range(&self, index: u64, length: usize) -> Result<Option<core::ops::Range<usize>>, DeviceError> {
         if index >= self.block_count || length != self.block_size {
             return Err(DeviceError::Invalid);
         }
-        // Cannot overflow: index < block_count and block_count * block_size
-        // fitted in usize when the storage was allocated.
-        let start = index as usize * self.block_size;
-        Ok(start..start + self.block_size)
+        // index < block_count, which fits in usize (checked at creation).
+        let place = self.places[index as usize];
+        Ok(place.checked_sub(1).map(|place| place * self.block_size..(place + 1) * self.block_size))
     }
 }
 
@@ -102,14 +114,24 @@ impl BlockDevice for RamBlockDevice {
     }
 
     fn read_block(&mut self, index: u64, buffer: &mut [u8]) -> Result<(), DeviceError> {
-        let range = self.range(index, buffer.len())?;
-        buffer.copy_from_slice(&self.storage[range]);
+        match self.stored_range(index, buffer.len())? {
+            Some(range) => buffer.copy_from_slice(&self.storage[range]),
+            None => buffer.fill(0),
+        }
         Ok(())
     }
 
     fn write_block(&mut self, index: u64, data: &[u8]) -> Result<(), DeviceError> {
-        let range = self.range(index, data.len())?;
-        self.storage[range].copy_from_slice(data);
+        match self.stored_range(index, data.len())? {
+            Some(range) => self.storage[range].copy_from_slice(data),
+            None => {
+                // First write: the block takes the next place. Within the
+                // capacity reserved at creation (at most `block_count`
+                // places are ever taken), so this never allocates.
+                self.places[index as usize] = self.storage.len() / self.block_size + 1;
+                self.storage.extend_from_slice(data);
+            }
+        }
         Ok(())
     }
 
@@ -357,6 +379,30 @@ mod tests {
             disk.read_block(0, &mut [0u8; 17]),
             Err(DeviceError::Invalid)
         );
+    }
+
+    #[test]
+    fn ram_disk_reads_zeros_until_written_and_blocks_written_out_of_order_stay_apart() {
+        let mut disk = RamBlockDevice::new(16, 8).unwrap();
+        let reserved = disk.storage.capacity();
+        let mut buffer = [0xAAu8; 16];
+        disk.read_block(3, &mut buffer).unwrap();
+        assert_eq!(buffer, [0; 16]);
+        disk.write_block(5, &[5; 16]).unwrap();
+        disk.write_block(2, &[2; 16]).unwrap();
+        disk.write_block(5, &[55; 16]).unwrap();
+        disk.write_block(7, &[7; 16]).unwrap();
+        for (index, expected) in [(0, 0), (2, 2), (3, 0), (5, 55), (6, 0), (7, 7)] {
+            disk.read_block(index, &mut buffer).unwrap();
+            assert_eq!(buffer, [expected; 16], "block {index}");
+        }
+        // An overwrite reuses the block's place: three blocks, three places.
+        assert_eq!(disk.storage.len(), 3 * 16);
+        for index in 0..8 {
+            disk.write_block(index, &[index as u8; 16]).unwrap();
+        }
+        assert_eq!(disk.storage.len(), 8 * 16);
+        assert_eq!(disk.storage.capacity(), reserved, "writes never reallocate the storage");
     }
 
     #[test]
