@@ -119,22 +119,31 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
         return Err(DiscoverError::BadSize);
     }
     let fdt = Fdt::new(blob).map_err(|_| DiscoverError::Malformed)?;
+    // One walk over every node picks up memory, the virtio transports and
+    // the drivers' devices (each walk re-parses the structure block; this
+    // used to take five).
     let mut memory = MemoryMap::new();
-
+    let mut virtio_mmio = [Region::new(0, 0); MAX_VIRTIO_MMIO];
+    let mut virtio_mmio_count = 0;
+    let mut found = FoundDevices::default();
     for node in fdt.all_nodes() {
-        let is_memory = node.name == "memory" || node.name.starts_with("memory@");
-        let typed_memory = node
-            .property("device_type")
-            .and_then(|p| p.as_str())
-            .map_or(true, |kind| kind == "memory");
-        if !(is_memory && typed_memory && is_enabled(&node)) {
+        if !is_enabled(&node) {
             continue;
         }
-        if let Some(regions) = node.reg() {
-            for region in regions {
+        let is_memory = node.name == "memory" || node.name.starts_with("memory@");
+        if is_memory && node.property("device_type").and_then(|p| p.as_str()).map_or(true, |kind| kind == "memory") {
+            for region in node.reg().into_iter().flatten() {
                 memory.add_usable(Region::new(region.starting_address as usize, region.size.unwrap_or(0)));
             }
         }
+        let Some(compatible) = node.compatible() else { continue };
+        if compatible.all().any(|name| name == "virtio,mmio") && virtio_mmio_count < MAX_VIRTIO_MMIO {
+            if let Some(region) = node.reg().and_then(|mut regions| regions.next()) {
+                virtio_mmio[virtio_mmio_count] = Region::new(region.starting_address as usize, region.size.unwrap_or(0));
+                virtio_mmio_count += 1;
+            }
+        }
+        found.consider(&node, &compatible);
     }
     if memory.usable().is_empty() {
         return Err(DiscoverError::NoMemory);
@@ -154,26 +163,20 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
     }
     memory.add_reserved(Region::new(blob.as_ptr() as usize, blob.len()));
 
+    let console_uart = stdout_node(&fdt)
+        .filter(|node| is_enabled(node))
+        .and_then(|node| node_regs::<1>(&node))
+        .map(|[region]| region)
+        .or(found.uart);
     let mut tree = DeviceTree {
         memory,
         cpu_ids: [0; MAX_CPUS],
         cpu_count: 0,
         timebase_hz: None,
-        virtio_mmio: [Region::new(0, 0); MAX_VIRTIO_MMIO],
-        virtio_mmio_count: 0,
-        devices: find_devices(&fdt),
+        virtio_mmio,
+        virtio_mmio_count,
+        devices: Devices { console_uart, gic: found.gic, plic: found.plic, test_finisher: found.test_finisher },
     };
-    for node in fdt.all_nodes() {
-        let is_virtio = node.compatible().is_some_and(|compatible| compatible.all().any(|name| name == "virtio,mmio"));
-        if !is_virtio || !is_enabled(&node) || tree.virtio_mmio_count == MAX_VIRTIO_MMIO {
-            continue;
-        }
-        if let Some(region) = node.reg().and_then(|mut regions| regions.next()) {
-            tree.virtio_mmio[tree.virtio_mmio_count] =
-                Region::new(region.starting_address as usize, region.size.unwrap_or(0));
-            tree.virtio_mmio_count += 1;
-        }
-    }
     if let Some(cpus) = fdt.find_node("/cpus") {
         tree.timebase_hz = cpus.property("timebase-frequency").and_then(|p| p.as_usize()).map(|hz| hz as u64);
         for cpu in cpus.children() {
@@ -195,20 +198,46 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
     Ok(tree)
 }
 
-/// The first `reg` entries (up to N) of the first enabled node compatible
-/// with any of `names`.
-fn find_regs<const N: usize>(fdt: &Fdt<'_>, names: &[&'static str]) -> Option<(&'static str, [Region; N])> {
-    for node in fdt.all_nodes() {
-        let Some(compatible) = node.compatible() else { continue };
-        let Some(&name) = names.iter().find(|name| compatible.all().any(|c| c == **name)) else { continue };
-        if !is_enabled(&node) {
-            continue;
+/// The drivers' devices met so far in the walk: for each, the first
+/// enabled node compatible with one of its names whose `reg` has the
+/// entries the driver needs (a node lacking them is passed over).
+#[derive(Default)]
+struct FoundDevices {
+    uart: Option<Region>,
+    gic: Option<Gic>,
+    plic: Option<Region>,
+    test_finisher: Option<Region>,
+}
+
+const UART_NAMES: &[&str] = &["arm,pl011", "ns16550a"];
+const GIC_NAMES: &[&str] = &["arm,cortex-a15-gic", "arm,gic-400", "arm,gic-v3"];
+const PLIC_NAMES: &[&str] = &["riscv,plic0", "sifive,plic-1.0.0"];
+const TEST_FINISHER_NAMES: &[&str] = &["sifive,test0", "sifive,test1"];
+
+impl FoundDevices {
+    /// Records `node` (enabled, with `compatible`) for every device it is
+    /// the first match of.
+    fn consider(&mut self, node: &fdt::node::FdtNode<'_, '_>, compatible: &fdt::standard_nodes::Compatible<'_>) {
+        let matched = |names: &[&'static str]| names.iter().copied().find(|&name| compatible.all().any(|c| c == name));
+        if self.uart.is_none() && matched(UART_NAMES).is_some() {
+            self.uart = node_regs::<1>(node).map(|[region]| region);
         }
-        if let Some(regions) = node_regs::<N>(&node) {
-            return Some((name, regions));
+        if self.gic.is_none() {
+            if let Some(name) = matched(GIC_NAMES) {
+                self.gic = node_regs::<2>(node).map(|[distributor, second]| Gic {
+                    version: if name == "arm,gic-v3" { 3 } else { 2 },
+                    distributor,
+                    cpu_interface_or_redistributors: second,
+                });
+            }
+        }
+        if self.plic.is_none() && matched(PLIC_NAMES).is_some() {
+            self.plic = node_regs::<1>(node).map(|[region]| region);
+        }
+        if self.test_finisher.is_none() && matched(TEST_FINISHER_NAMES).is_some() {
+            self.test_finisher = node_regs::<1>(node).map(|[region]| region);
         }
     }
-    None
 }
 
 /// The node's first N `reg` entries, if it has that many.
@@ -232,25 +261,6 @@ fn stdout_node<'b, 'a>(fdt: &'b Fdt<'a>) -> Option<fdt::node::FdtNode<'b, 'a>> {
         return None;
     }
     fdt.find_node(path)
-}
-
-fn find_devices(fdt: &Fdt<'_>) -> Devices {
-    let console_uart = stdout_node(fdt)
-        .filter(|node| is_enabled(node))
-        .and_then(|node| node_regs::<1>(&node))
-        .or_else(|| find_regs::<1>(fdt, &["arm,pl011", "ns16550a"]).map(|(_, regs)| regs))
-        .map(|[region]| region);
-    let gic = find_regs::<2>(fdt, &["arm,cortex-a15-gic", "arm,gic-400", "arm,gic-v3"]).map(|(name, [distributor, second])| Gic {
-        version: if name == "arm,gic-v3" { 3 } else { 2 },
-        distributor,
-        cpu_interface_or_redistributors: second,
-    });
-    Devices {
-        console_uart,
-        gic,
-        plic: find_regs::<1>(fdt, &["riscv,plic0", "sifive,plic-1.0.0"]).map(|(_, [region])| region),
-        test_finisher: find_regs::<1>(fdt, &["sifive,test0", "sifive,test1"]).map(|(_, [region])| region),
-    }
 }
 
 fn is_enabled(node: &fdt::node::FdtNode<'_, '_>) -> bool {
