@@ -67,10 +67,10 @@ pub fn enable(source: u32, context: usize) {
 
 /// Claim and complete every request pending for `context` (PLIC spec 3.9/3.10).
 ///
-/// The kernel keeps sstatus.SIE off and never takes an interrupt trap, so
-/// this only acknowledges the request that woke WFI: the UART line is
-/// level-triggered and stays asserted until its bytes are read, so the
-/// PLIC raises it again if the caller has not drained the UART.
+/// Called from the external-interrupt trap (irq.rs `dispatch`) before the
+/// console handler reads the UART: the UART line is level-triggered and
+/// stays asserted until its bytes are read, so the PLIC raises it again
+/// if they are not drained.
 pub fn acknowledge_all(context: usize) {
     let claim = plic_base() + CONTEXT_OFFSET + CONTEXT_STRIDE * context + CLAIM_COMPLETE;
     // Bounded: a still-asserted level source is claimable again at once, so
