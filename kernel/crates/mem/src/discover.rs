@@ -1,6 +1,7 @@
 //! Reads what the firmware tells us about the machine: the device tree on
 //! aarch64 and riscv64 (QEMU virt), the PVH start info memory map on x86_64.
 
+use fdt::node::FdtNode;
 use fdt::Fdt;
 
 use crate::{MemoryMap, Region};
@@ -57,6 +58,15 @@ pub struct Devices {
     pub plic: Option<Region>,
     /// The SiFive test finisher QEMU ends on (`sifive,test0`, `sifive,test1`).
     pub test_finisher: Option<Region>,
+    /// The console UART's interrupt, numbered as its controller numbers
+    /// it: a GIC INTID (SPIs from 32, PPIs from 16) or a PLIC source.
+    /// `None` where the tree gives none or names a controller this does
+    /// not know.
+    pub console_interrupt: Option<u32>,
+    /// The Arm generic timer's virtual timer interrupt (a GIC INTID): the
+    /// third of the `arm,armv8-timer` node's four (secure physical,
+    /// non-secure physical, virtual, hypervisor; Arm timer binding).
+    pub virtual_timer_interrupt: Option<u32>,
 }
 
 /// A GIC's first two `reg` entries (Arm GIC device tree binding).
@@ -143,7 +153,7 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
                 virtio_mmio_count += 1;
             }
         }
-        found.consider(&node, &compatible);
+        found.consider(&fdt, &node, &compatible);
     }
     if memory.usable().is_empty() {
         return Err(DiscoverError::NoMemory);
@@ -163,11 +173,14 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
     }
     memory.add_reserved(Region::new(blob.as_ptr() as usize, blob.len()));
 
-    let console_uart = stdout_node(&fdt)
+    // The console: the node /chosen/stdout-path names, else the first UART.
+    let (console_uart, console_interrupt) = match stdout_node(&fdt)
         .filter(|node| is_enabled(node))
-        .and_then(|node| node_regs::<1>(&node))
-        .map(|[region]| region)
-        .or(found.uart);
+        .and_then(|node| node_regs::<1>(&node).map(|[region]| (region, interrupt_of(&fdt, &node, 0))))
+    {
+        Some((region, interrupt)) => (Some(region), interrupt),
+        None => (found.uart, found.uart_interrupt),
+    };
     let mut tree = DeviceTree {
         memory,
         cpu_ids: [0; MAX_CPUS],
@@ -175,7 +188,14 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
         timebase_hz: None,
         virtio_mmio,
         virtio_mmio_count,
-        devices: Devices { console_uart, gic: found.gic, plic: found.plic, test_finisher: found.test_finisher },
+        devices: Devices {
+            console_uart,
+            gic: found.gic,
+            plic: found.plic,
+            test_finisher: found.test_finisher,
+            console_interrupt,
+            virtual_timer_interrupt: found.virtual_timer_interrupt,
+        },
     };
     if let Some(cpus) = fdt.find_node("/cpus") {
         tree.timebase_hz = cpus.property("timebase-frequency").and_then(|p| p.as_usize()).map(|hz| hz as u64);
@@ -204,6 +224,8 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
 #[derive(Default)]
 struct FoundDevices {
     uart: Option<Region>,
+    uart_interrupt: Option<u32>,
+    virtual_timer_interrupt: Option<u32>,
     gic: Option<Gic>,
     plic: Option<Region>,
     test_finisher: Option<Region>,
@@ -213,14 +235,19 @@ const UART_NAMES: &[&str] = &["arm,pl011", "ns16550a"];
 const GIC_NAMES: &[&str] = &["arm,cortex-a15-gic", "arm,gic-400", "arm,gic-v3"];
 const PLIC_NAMES: &[&str] = &["riscv,plic0", "sifive,plic-1.0.0"];
 const TEST_FINISHER_NAMES: &[&str] = &["sifive,test0", "sifive,test1"];
+const ARM_TIMER_NAMES: &[&str] = &["arm,armv8-timer", "arm,armv7-timer"];
 
 impl FoundDevices {
     /// Records `node` (enabled, with `compatible`) for every device it is
     /// the first match of.
-    fn consider(&mut self, node: &fdt::node::FdtNode<'_, '_>, compatible: &fdt::standard_nodes::Compatible<'_>) {
+    fn consider(&mut self, fdt: &Fdt<'_>, node: &FdtNode<'_, '_>, compatible: &fdt::standard_nodes::Compatible<'_>) {
         let matched = |names: &[&'static str]| names.iter().copied().find(|&name| compatible.all().any(|c| c == name));
         if self.uart.is_none() && matched(UART_NAMES).is_some() {
             self.uart = node_regs::<1>(node).map(|[region]| region);
+            self.uart_interrupt = self.uart.and_then(|_| interrupt_of(fdt, node, 0));
+        }
+        if self.virtual_timer_interrupt.is_none() && matched(ARM_TIMER_NAMES).is_some() {
+            self.virtual_timer_interrupt = interrupt_of(fdt, node, 2);
         }
         if self.gic.is_none() {
             if let Some(name) = matched(GIC_NAMES) {
@@ -240,8 +267,41 @@ impl FoundDevices {
     }
 }
 
+/// The `index`th interrupt of `node`, numbered as its controller numbers
+/// it (see `Devices::console_interrupt`). The controller is the node's
+/// `interrupt-parent`, else the root's: QEMU's virt machines give devices
+/// under the root none of their own (aarch64) or their own (riscv64), and
+/// neither puts one on an intermediate node.
+fn interrupt_of(fdt: &Fdt<'_>, node: &FdtNode<'_, '_>, index: usize) -> Option<u32> {
+    let controller = node.interrupt_parent().or_else(|| fdt.find_node("/")?.interrupt_parent())?;
+    let cells = controller.interrupt_cells()?;
+    let compatible = controller.compatible()?;
+    let is = |names: &[&str]| compatible.all().any(|name| names.contains(&name));
+    let value = node.property("interrupts")?.value;
+    let mut specifier = [0u32; 3];
+    let mut taken = 0;
+    for (slot, word) in specifier.iter_mut().zip(value.chunks_exact(4).skip(index.checked_mul(cells)?).take(cells)) {
+        *slot = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        taken += 1;
+    }
+    if taken != cells {
+        return None;
+    }
+    match cells {
+        // Arm GIC binding: <type number flags>, type 0 an SPI, 1 a PPI.
+        3 if is(GIC_NAMES) => match specifier[0] {
+            0 => specifier[1].checked_add(32),
+            1 => specifier[1].checked_add(16),
+            _ => None,
+        },
+        // RISC-V PLIC binding: the source number alone.
+        1 if is(PLIC_NAMES) => Some(specifier[0]),
+        _ => None,
+    }
+}
+
 /// The node's first N `reg` entries, if it has that many.
-fn node_regs<const N: usize>(node: &fdt::node::FdtNode<'_, '_>) -> Option<[Region; N]> {
+fn node_regs<const N: usize>(node: &FdtNode<'_, '_>) -> Option<[Region; N]> {
     let mut regions = [Region::new(0, 0); N];
     let mut reg = node.reg()?;
     for slot in regions.iter_mut() {
@@ -263,7 +323,7 @@ fn stdout_node<'b, 'a>(fdt: &'b Fdt<'a>) -> Option<fdt::node::FdtNode<'b, 'a>> {
     fdt.find_node(path)
 }
 
-fn is_enabled(node: &fdt::node::FdtNode<'_, '_>) -> bool {
+fn is_enabled(node: &FdtNode<'_, '_>) -> bool {
     node.property("status")
         .and_then(|p| p.as_str())
         .map_or(true, |status| status == "okay" || status == "ok")
@@ -345,8 +405,12 @@ mod tests {
             })
         );
         assert_eq!((devices.plic, devices.test_finisher), (None, None));
+        // Its interrupts: the PL011 is SPI 1, the virtual timer PPI 11.
+        assert_eq!((devices.console_interrupt, devices.virtual_timer_interrupt), (Some(33), Some(27)));
         // aarch64 virt with gic-version=3 (dumped by QEMU 7.2): the redistributors.
-        let gic = from_device_tree(AARCH64_GICV3).unwrap().devices.gic.unwrap();
+        let devices_v3 = from_device_tree(AARCH64_GICV3).unwrap().devices;
+        assert_eq!((devices_v3.console_interrupt, devices_v3.virtual_timer_interrupt), (Some(33), Some(27)));
+        let gic = devices_v3.gic.unwrap();
         assert_eq!(gic.version, 3);
         assert_eq!(gic.distributor, Region::new(0x0800_0000, 0x1_0000));
         assert_eq!(gic.cpu_interface_or_redistributors.start, 0x080a_0000);
@@ -356,6 +420,9 @@ mod tests {
         assert_eq!(devices.plic, Some(Region::new(0x0c00_0000, 0x60_0000)));
         assert_eq!(devices.test_finisher, Some(Region::new(0x10_0000, 0x1000)));
         assert_eq!(devices.gic, None);
+        // The UART is PLIC source 10; there is no Arm timer.
+        assert_eq!((devices.console_interrupt, devices.virtual_timer_interrupt), (Some(10), None));
+        assert_eq!(from_device_tree(RISCV).unwrap().devices.console_interrupt, Some(10));
     }
 
     #[test]
