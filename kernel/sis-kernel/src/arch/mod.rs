@@ -152,6 +152,25 @@ pub fn mmio_base(device: &'static str, described: Option<usize>, window: core::o
     }
 }
 
+/// A device's interrupt number: the firmware's when it gave one inside
+/// `valid` (the numbers the controller has for such a source), else
+/// `fallback` (the QEMU machine's fixed number), logged as a warning that
+/// names the device, as `mmio_base` does for addresses.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub fn interrupt_number(device: &'static str, described: Option<u32>, valid: core::ops::Range<u32>, fallback: u32) -> u32 {
+    match described {
+        Some(number) if valid.contains(&number) => number,
+        Some(number) => {
+            crate::log_event!("devices", "interrupt out of range", Warn, device = device, described = u64::from(number), using = u64::from(fallback));
+            fallback
+        }
+        None => {
+            crate::log_event!("devices", "interrupt not described by firmware", Warn, device = device, using = u64::from(fallback));
+            fallback
+        }
+    }
+}
+
 /// What the arch layer found at boot and hands to `kernel_main`.
 #[derive(Debug)]
 pub struct BootInfo {

@@ -123,20 +123,18 @@ extern "C" fn irq_handler() {
 /// above, or from `user::run` when user mode was interrupted.
 pub fn dispatch() {
     let Some(interrupt) = gic::acknowledge() else { return };
-    match interrupt.intid {
-        timer::VIRTUAL_TIMER_INTID => {
-            // Level triggered: disarm before EOI, or it fires again at once.
-            crate::arch::deadline::set_timer_deadline(None);
-            gic::end_of_interrupt(interrupt);
-            crate::sched::on_timer_interrupt();
-        }
-        uart::INTID => {
-            gic::end_of_interrupt(interrupt);
-            crate::sched::on_console_interrupt();
-        }
+    if interrupt.intid == timer::virtual_timer_intid() {
+        // Level triggered: disarm before EOI, or it fires again at once.
+        crate::arch::deadline::set_timer_deadline(None);
+        gic::end_of_interrupt(interrupt);
+        crate::sched::on_timer_interrupt();
+    } else if interrupt.intid == uart::intid() {
+        gic::end_of_interrupt(interrupt);
+        crate::sched::on_console_interrupt();
+    } else {
         // The scheduler's wake-up (smp::wake_cpu): it only ends the idle
         // wait, whose loop then looks at the run queue.
-        _ => gic::end_of_interrupt(interrupt),
+        gic::end_of_interrupt(interrupt);
     }
 }
 

@@ -32,6 +32,8 @@ const CONTEXT_STRIDE: usize = 0x1000;
 const CLAIM_COMPLETE: usize = 4;
 /// Sources 1..=1023 exist; virt uses 1..=95 (`VIRT_IRQCHIP_NUM_SOURCES`).
 const MAX_SOURCE: u32 = 1023;
+/// The source numbers a device may have (0 means "no interrupt").
+pub const SOURCES: core::ops::Range<u32> = 1..MAX_SOURCE + 1;
 /// Claims per `acknowledge_all` call (only the UART is enabled today).
 const MAX_CLAIMS_PER_WAKE: usize = 4;
 

@@ -8,7 +8,7 @@
 //! FIFO; the baud divisor means nothing to QEMU, so it is left alone.
 
 use core::ptr::{read_volatile, write_volatile};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use sis_hal::{CharDevice, DeviceError};
 
@@ -18,8 +18,19 @@ pub const DEFAULT_BASE: usize = 0x1000_0000;
 
 /// The UART in use; set once by the boot hart, before secondaries start.
 static BASE: AtomicUsize = AtomicUsize::new(DEFAULT_BASE);
-/// Its interrupt source number on the PLIC (`UART0_IRQ` in hw/riscv/virt.h).
-pub const UART_IRQ: u32 = 10;
+/// Its PLIC source number where the device tree does not say (`UART0_IRQ`
+/// in hw/riscv/virt.h).
+pub const DEFAULT_IRQ: u32 = 10;
+/// The source number in use; set once by the boot hart from the device tree.
+static IRQ: AtomicU32 = AtomicU32::new(DEFAULT_IRQ);
+
+pub fn use_irq(source: u32) {
+    IRQ.store(source, Ordering::Relaxed);
+}
+
+pub fn irq() -> u32 {
+    IRQ.load(Ordering::Relaxed)
+}
 
 /// Receiver buffer (read) / transmitter holding register (write).
 const RBR_THR: usize = 0;
