@@ -447,6 +447,102 @@ mod tests {
         assert!(from_device_tree(&truncated).is_err());
     }
 
+    /// A flattened device tree built by hand (Devicetree Specification
+    /// v0.4, chapter 5): nodes as (depth, name, properties), in tree order.
+    fn build_tree(nodes: &[(usize, &str, &[(&str, &[u8])])]) -> Vec<u8> {
+        let (mut structure, mut strings) = (Vec::new(), Vec::new());
+        let word = |out: &mut Vec<u8>, value: u32| out.extend_from_slice(&value.to_be_bytes());
+        let pad = |out: &mut Vec<u8>| out.resize(out.len().div_ceil(4) * 4, 0);
+        let mut open = 0;
+        for &(depth, name, properties) in nodes {
+            for _ in depth..open {
+                word(&mut structure, 2); // FDT_END_NODE
+            }
+            word(&mut structure, 1); // FDT_BEGIN_NODE
+            structure.extend_from_slice(name.as_bytes());
+            structure.push(0);
+            pad(&mut structure);
+            for &(property, value) in properties {
+                word(&mut structure, 3); // FDT_PROP
+                word(&mut structure, value.len() as u32);
+                word(&mut structure, strings.len() as u32);
+                strings.extend_from_slice(property.as_bytes());
+                strings.push(0);
+                structure.extend_from_slice(value);
+                pad(&mut structure);
+            }
+            open = depth + 1;
+        }
+        for _ in 0..open {
+            word(&mut structure, 2);
+        }
+        word(&mut structure, 9); // FDT_END
+        let reservations = 40;
+        let structure_at = reservations + 16;
+        let strings_at = structure_at + structure.len();
+        let mut blob = Vec::new();
+        for value in [0xd00d_feed, (strings_at + strings.len()) as u32, structure_at as u32, strings_at as u32, reservations as u32, 17, 16, 0, strings.len() as u32, structure.len() as u32] {
+            word(&mut blob, value);
+        }
+        blob.extend_from_slice(&[0; 16]); // the reservation list's terminator
+        blob.extend_from_slice(&structure);
+        blob.extend_from_slice(&strings);
+        blob
+    }
+
+    fn cells(values: &[u32]) -> Vec<u8> {
+        values.iter().flat_map(|value| value.to_be_bytes()).collect()
+    }
+
+    /// A GIC-rooted tree whose console has `interrupts` (none if empty).
+    fn tree_with_console_interrupts(interrupts: &[u8], parent: Option<u32>) -> Vec<u8> {
+        let (two, one, gic_phandle) = (cells(&[2]), cells(&[1]), cells(&[1]));
+        let memory_reg = cells(&[0, 0x4000_0000, 0, 0x1000_0000]);
+        let uart_reg = cells(&[0, 0x0900_0000, 0, 0x1000]);
+        let gic_reg = cells(&[0, 0x0800_0000, 0, 0x1_0000, 0, 0x0801_0000, 0, 0x1_0000]);
+        let three = cells(&[3]);
+        let parent_cells = parent.map(|phandle| cells(&[phandle]));
+        let mut root: Vec<(&str, &[u8])> = vec![("#address-cells", &two), ("#size-cells", &two)];
+        if let Some(parent_cells) = &parent_cells {
+            root.push(("interrupt-parent", parent_cells));
+        }
+        let mut uart: Vec<(&str, &[u8])> = vec![("compatible", b"arm,pl011\0"), ("reg", &uart_reg)];
+        if !interrupts.is_empty() {
+            uart.push(("interrupts", interrupts));
+        }
+        build_tree(&[
+            (0, "", &root),
+            (1, "memory@40000000", &[("device_type", b"memory\0"), ("reg", &memory_reg)]),
+            (1, "intc@8000000", &[
+                ("compatible", b"arm,cortex-a15-gic\0"),
+                ("#interrupt-cells", &three),
+                ("interrupt-controller", b""),
+                ("reg", &gic_reg),
+                ("phandle", &gic_phandle),
+            ]),
+            (1, "pl011@9000000", &uart),
+            (1, "cpus", &[("#address-cells", &one), ("#size-cells", &cells(&[0]))]),
+        ])
+    }
+
+    #[test]
+    fn console_interrupt_is_read_through_the_gic_binding_and_bad_entries_give_none() {
+        let interrupt = |interrupts: &[u8], parent| {
+            from_device_tree(&tree_with_console_interrupts(interrupts, parent)).unwrap().devices.console_interrupt
+        };
+        // The hand-built tree is read like QEMU's: SPI 1 is INTID 33, PPI 11 is 27.
+        assert_eq!(interrupt(&cells(&[0, 1, 4]), Some(1)), Some(33));
+        assert_eq!(interrupt(&cells(&[1, 11, 4]), Some(1)), Some(27));
+        // Each of these gives no number (the kernel then uses QEMU's and warns):
+        assert_eq!(interrupt(&cells(&[0, 1]), Some(1)), None, "a truncated specifier");
+        assert_eq!(interrupt(&cells(&[2, 1, 4]), Some(1)), None, "an unknown interrupt type");
+        assert_eq!(interrupt(&cells(&[0, u32::MAX, 4]), Some(1)), None, "a number past the INTID space");
+        assert_eq!(interrupt(&cells(&[0, 1, 4]), Some(7)), None, "an interrupt-parent naming no node");
+        assert_eq!(interrupt(&cells(&[0, 1, 4]), None), None, "no interrupt parent at all");
+        assert_eq!(interrupt(&[], Some(1)), None, "no interrupts property");
+        assert_eq!(interrupt(&[0, 0, 0], Some(1)), None, "a property shorter than one cell");
+    }
+
     #[test]
     fn device_tree_slice_checks_magic_and_size() {
         let mut aligned = vec![0u32; RISCV.len().div_ceil(4)];
