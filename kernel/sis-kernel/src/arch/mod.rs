@@ -152,22 +152,42 @@ pub fn mmio_base(device: &'static str, described: Option<usize>, window: core::o
     }
 }
 
-/// A device's interrupt number: the firmware's when it gave one inside
-/// `valid` (the numbers the controller has for such a source), else
-/// `fallback` (the QEMU machine's fixed number), logged as a warning that
-/// names the device, as `mmio_base` does for addresses.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-pub fn interrupt_number(device: &'static str, described: Option<u32>, valid: core::ops::Range<u32>, fallback: u32) -> u32 {
-    match described {
-        Some(number) if valid.contains(&number) => number,
-        Some(number) => {
-            crate::log_event!("devices", "interrupt out of range", Warn, device = device, described = u64::from(number), using = u64::from(fallback));
-            fallback
-        }
-        None => {
-            crate::log_event!("devices", "interrupt not described by firmware", Warn, device = device, using = u64::from(fallback));
-            fallback
-        }
+/// A device's interrupt number: the QEMU machine's fixed one until the
+/// boot CPU takes the firmware's (`take_from_firmware`), once, before it
+/// sets up the interrupt controller and before any other CPU starts.
+#[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
+pub struct InterruptNumber {
+    current: core::sync::atomic::AtomicU32,
+    fallback: u32,
+}
+
+#[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
+impl InterruptNumber {
+    pub const fn new(fallback: u32) -> Self {
+        InterruptNumber { current: core::sync::atomic::AtomicU32::new(fallback), fallback }
+    }
+
+    pub fn get(&self) -> u32 {
+        self.current.load(core::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Uses `described` when the firmware gave it inside `valid` (the
+    /// numbers the controller has for such a source); otherwise keeps the
+    /// fixed number and logs a warning that names the device, as
+    /// `mmio_base` does for addresses.
+    pub fn take_from_firmware(&self, device: &'static str, described: Option<u32>, valid: core::ops::Range<u32>) {
+        let number = match described {
+            Some(number) if valid.contains(&number) => number,
+            Some(number) => {
+                crate::log_event!("devices", "interrupt out of range", Warn, device = device, described = u64::from(number), using = u64::from(self.fallback));
+                self.fallback
+            }
+            None => {
+                crate::log_event!("devices", "interrupt not described by firmware", Warn, device = device, using = u64::from(self.fallback));
+                self.fallback
+            }
+        };
+        self.current.store(number, core::sync::atomic::Ordering::Relaxed);
     }
 }
 

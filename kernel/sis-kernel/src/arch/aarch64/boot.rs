@@ -145,13 +145,8 @@ extern "C" fn primary_main(device_tree_address: usize, entry_exception_level: u6
     unsafe { mmu::build_and_enable(&discovered.memory) };
     trap::unmask_serror();
     // GIC INTIDs: PPIs are 16-31, SPIs 32-1019 (Arm IHI 0069, INTID ranges).
-    timer::use_virtual_timer_intid(crate::arch::interrupt_number(
-        "virtual timer",
-        discovered.devices.virtual_timer_interrupt,
-        16..32,
-        timer::DEFAULT_VIRTUAL_TIMER_INTID,
-    ));
-    uart::use_intid(crate::arch::interrupt_number("console uart", discovered.devices.console_interrupt, 32..1020, uart::DEFAULT_INTID));
+    timer::VIRTUAL_TIMER_INTID.take_from_firmware("virtual timer", discovered.devices.virtual_timer_interrupt, 16..32);
+    uart::INTID.take_from_firmware("console uart", discovered.devices.console_interrupt, 32..1020);
     gic::init(discovered.devices.gic);
     uart::enable_receive_interrupt();
     smp::start_secondaries(discovered.cpu_ids());

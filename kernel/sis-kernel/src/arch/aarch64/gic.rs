@@ -188,7 +188,7 @@ fn init_gicv2() {
     // ITARGETSR0..7 are read-only and read back this CPU's own target bit
     // (IHI 0048B, GICD_ITARGETSRn), which is how Linux finds it too.
     let own_target = (read(distributor() + GICD_ITARGETSR) & 0xFF) as u8;
-    for intid in [timer::virtual_timer_intid(), uart::intid()] {
+    for intid in [timer::VIRTUAL_TIMER_INTID.get(), uart::INTID.get()] {
         let index = intid as usize;
         write_byte(distributor() + GICD_IPRIORITYR + index, SOURCE_PRIORITY);
         if intid >= 32 {
@@ -205,7 +205,7 @@ fn init_gicv2() {
 /// The banked per-CPU part of GICv2: the timer PPI's priority and enable
 /// (GICD_IPRIORITYR0-7 and GICD_ISENABLER0 are banked per CPU) and the CPU interface.
 fn init_gicv2_cpu_interface() {
-    for intid in [timer::virtual_timer_intid(), WAKE_SGI] {
+    for intid in [timer::VIRTUAL_TIMER_INTID.get(), WAKE_SGI] {
         write_byte(distributor() + GICD_IPRIORITYR + intid as usize, SOURCE_PRIORITY);
         set_bit(distributor() + GICD_ISENABLER, intid as usize);
     }
@@ -367,7 +367,7 @@ fn init_gicv3() -> bool {
     poll(|| read(distributor() + GICD_CTLR) & GICD_CTLR_RWP == 0);
 
     // The UART's SPI: group 1, priority, level, routed to this CPU, enabled.
-    let uart_intid = uart::intid() as usize;
+    let uart_intid = uart::INTID.get() as usize;
     set_bit(distributor() + GICD_IGROUPR, uart_intid);
     write_byte(distributor() + GICD_IPRIORITYR + uart_intid, SOURCE_PRIORITY);
     make_level_sensitive(uart_intid);
@@ -385,7 +385,7 @@ fn init_gicv3_cpu(redistributor: usize) {
     write(waker, read(waker) & !GICR_WAKER_PROCESSOR_SLEEP);
     poll(|| read(waker) & GICR_WAKER_CHILDREN_ASLEEP == 0);
     let sgi_frame = redistributor + GICV3_SGI_FRAME;
-    for intid in [timer::virtual_timer_intid(), WAKE_SGI] {
+    for intid in [timer::VIRTUAL_TIMER_INTID.get(), WAKE_SGI] {
         let intid = intid as usize;
         set_bit(sgi_frame + GICR_IGROUPR0, intid);
         write_byte(sgi_frame + GICR_IPRIORITYR + intid, SOURCE_PRIORITY);

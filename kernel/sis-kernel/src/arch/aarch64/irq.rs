@@ -123,12 +123,12 @@ extern "C" fn irq_handler() {
 /// above, or from `user::run` when user mode was interrupted.
 pub fn dispatch() {
     let Some(interrupt) = gic::acknowledge() else { return };
-    if interrupt.intid == timer::virtual_timer_intid() {
+    if interrupt.intid == timer::VIRTUAL_TIMER_INTID.get() {
         // Level triggered: disarm before EOI, or it fires again at once.
         crate::arch::deadline::set_timer_deadline(None);
         gic::end_of_interrupt(interrupt);
         crate::sched::on_timer_interrupt();
-    } else if interrupt.intid == uart::intid() {
+    } else if interrupt.intid == uart::INTID.get() {
         gic::end_of_interrupt(interrupt);
         crate::sched::on_console_interrupt();
     } else {

@@ -10,26 +10,15 @@
 //! QEMU halts the vCPU's host thread in WFI, so an idle CPU costs no host CPU.
 
 use core::arch::asm;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::{gic, uart};
+use crate::arch::InterruptNumber;
 
-/// The EL1 virtual timer's PPI where the device tree does not say: INTID
-/// 27 (Arm Base System Architecture; QEMU virt's tree lists it as PPI 11
-/// in `/timer`).
-pub const DEFAULT_VIRTUAL_TIMER_INTID: u32 = 27;
-
-/// The virtual timer's INTID in use: set once by the boot CPU from the
-/// device tree, before the GIC is set up and secondaries start.
-static VIRTUAL_TIMER_INTID: AtomicU32 = AtomicU32::new(DEFAULT_VIRTUAL_TIMER_INTID);
-
-pub fn use_virtual_timer_intid(intid: u32) {
-    VIRTUAL_TIMER_INTID.store(intid, Ordering::Relaxed);
-}
-
-pub fn virtual_timer_intid() -> u32 {
-    VIRTUAL_TIMER_INTID.load(Ordering::Relaxed)
-}
+/// The EL1 virtual timer's PPI: from the device tree, else INTID 27 (Arm
+/// Base System Architecture; QEMU virt's tree lists it as PPI 11 in
+/// `/timer`).
+pub static VIRTUAL_TIMER_INTID: InterruptNumber = InterruptNumber::new(27);
 
 /// Counter value at boot: `monotonic_ns` counts from here.
 static BOOT_TICKS: AtomicU64 = AtomicU64::new(0);

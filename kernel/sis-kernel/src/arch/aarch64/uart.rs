@@ -8,9 +8,11 @@
 //! and work from early boot, the panic path and any CPU.
 
 use core::ptr::{read_volatile, write_volatile};
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use sis_hal::{CharDevice, DeviceError};
+
+use crate::arch::InterruptNumber;
 
 /// QEMU virt maps the first PL011 here (hw/arm/virt.c `VIRT_UART`; the DTB's
 /// `/pl011@9000000`, also its `stdout-path`). Used until the device tree is
@@ -20,21 +22,9 @@ pub const DEFAULT_BASE: usize = 0x0900_0000;
 /// The PL011 in use; set once, by the boot CPU, before secondaries start.
 static BASE: AtomicUsize = AtomicUsize::new(DEFAULT_BASE);
 
-/// The PL011's interrupt where the device tree does not say: QEMU virt's
-/// SPI 1, i.e. GIC INTID 32 + 1.
-pub const DEFAULT_INTID: u32 = 33;
-
-/// The console's INTID in use; set once by the boot CPU from the device
-/// tree, before the GIC is set up.
-static INTID: AtomicU32 = AtomicU32::new(DEFAULT_INTID);
-
-pub fn use_intid(intid: u32) {
-    INTID.store(intid, Ordering::Relaxed);
-}
-
-pub fn intid() -> u32 {
-    INTID.load(Ordering::Relaxed)
-}
+/// The PL011's interrupt: from the device tree, else QEMU virt's SPI 1,
+/// i.e. GIC INTID 32 + 1.
+pub static INTID: InterruptNumber = InterruptNumber::new(33);
 
 const DR: usize = 0x000; // data register
 const FR: usize = 0x018; // flag register

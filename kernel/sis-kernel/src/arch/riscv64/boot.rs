@@ -225,7 +225,7 @@ extern "C" fn boot_main(hart_id: usize, device_tree_address: usize) -> ! {
     uart::use_base(crate::arch::mmio_base("console uart", base_of(devices.console_uart), window.clone(), uart::DEFAULT_BASE));
     uart::init();
     plic::use_base(crate::arch::mmio_base("plic", base_of(devices.plic), window.clone(), plic::DEFAULT_BASE));
-    uart::use_irq(crate::arch::interrupt_number("console uart", devices.console_interrupt, plic::SOURCES, uart::DEFAULT_IRQ));
+    uart::IRQ.take_from_firmware("console uart", devices.console_interrupt, plic::SOURCES);
     exit::use_finisher(crate::arch::mmio_base("sifive_test", base_of(devices.test_finisher), window, exit::SIFIVE_TEST_BASE));
     let empty = sis_mem::MemoryMap::default();
     // SAFETY: boot hart, once, before the secondaries start; the map covers

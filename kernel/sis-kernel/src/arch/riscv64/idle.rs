@@ -25,7 +25,7 @@ const SIE_SSIE: usize = 1 << 1;
 /// Route the UART's receive interrupt to `hart_id` and enable both
 /// interrupt sources in sie. Called once on the boot hart, after `uart::init`.
 pub fn init(hart_id: usize) {
-    plic::enable(uart::irq(), plic::supervisor_context(hart_id));
+    plic::enable(uart::IRQ.get(), plic::supervisor_context(hart_id));
     // SAFETY: only selects which pending interrupts trap once sstatus.SIE is
     // set (the idle loop and tasks) and end a WFI; irq.rs handles both.
     unsafe { asm!("csrs sie, {}", in(reg) SIE_STIE | SIE_SEIE | SIE_SSIE, options(nomem, nostack)) };

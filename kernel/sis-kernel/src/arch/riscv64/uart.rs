@@ -8,9 +8,11 @@
 //! FIFO; the baud divisor means nothing to QEMU, so it is left alone.
 
 use core::ptr::{read_volatile, write_volatile};
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use sis_hal::{CharDevice, DeviceError};
+
+use crate::arch::InterruptNumber;
 
 /// MMIO base of UART0 on QEMU virt (`VIRT_UART0` in hw/riscv/virt.c): used
 /// until the device tree is read, and after if it names no console.
@@ -18,19 +20,9 @@ pub const DEFAULT_BASE: usize = 0x1000_0000;
 
 /// The UART in use; set once by the boot hart, before secondaries start.
 static BASE: AtomicUsize = AtomicUsize::new(DEFAULT_BASE);
-/// Its PLIC source number where the device tree does not say (`UART0_IRQ`
-/// in hw/riscv/virt.h).
-pub const DEFAULT_IRQ: u32 = 10;
-/// The source number in use; set once by the boot hart from the device tree.
-static IRQ: AtomicU32 = AtomicU32::new(DEFAULT_IRQ);
-
-pub fn use_irq(source: u32) {
-    IRQ.store(source, Ordering::Relaxed);
-}
-
-pub fn irq() -> u32 {
-    IRQ.load(Ordering::Relaxed)
-}
+/// Its PLIC source number: from the device tree, else QEMU virt's
+/// (`UART0_IRQ` in hw/riscv/virt.h).
+pub static IRQ: InterruptNumber = InterruptNumber::new(10);
 
 /// Receiver buffer (read) / transmitter holding register (write).
 const RBR_THR: usize = 0;
