@@ -47,6 +47,25 @@ export function median(values: number[]): number {
 
 export const ms = (value: number) => `${value.toFixed(0)} ms`;
 
+/** The value after `name` in the bench's own arguments, if given. */
+export function argument(name: string): string | undefined {
+  const index = Deno.args.indexOf(name);
+  return index >= 0 ? Deno.args[index + 1] : undefined;
+}
+
+/** A comma-separated `name` list among `allowed` (all of them when not given); exits 2 on an unknown item. */
+export function listArgument<T extends string>(name: string, allowed: readonly T[]): readonly T[] {
+  const value = argument(name);
+  if (value === undefined) return allowed;
+  const picked = value.split(",");
+  const unknown = picked.filter((item) => !(allowed as readonly string[]).includes(item));
+  if (unknown.length > 0) {
+    console.error(`${name}: unknown ${unknown.join(", ")} (one or more of ${allowed.join(",")})`);
+    Deno.exit(2);
+  }
+  return picked as T[];
+}
+
 /** `--runs N` from the bench's own arguments (benches are scripts, not sis commands). */
 export function runsArgument(args: string[], fallback: number): number {
   const index = args.indexOf("--runs");

@@ -15,46 +15,31 @@
 import { type Arch, ARCHES } from "../src/arch.ts";
 import { classifyLine } from "../src/parse/log.ts";
 import { BUILTIN_CONFIGS } from "../src/qemu/profiles.ts";
-import { bootToPrompt, kernelPath, median, ms, runsArgument } from "./_common.ts";
+import { argument, bootToPrompt, kernelPath, listArgument, median, ms, runsArgument } from "./_common.ts";
 
-function argument(name: string): string | undefined {
-  const index = Deno.args.indexOf(name);
-  return index >= 0 ? Deno.args[index + 1] : undefined;
-}
-
-/** A boot record: `subsystem: status` and its kernel time in µs. */
-interface Stamp {
-  name: string;
-  us: number;
-}
-
-/** One boot: the records up to `shell: ready`, in log order, and boot to prompt (host ms). */
+/** One boot: each record's kernel time (µs) by `subsystem: status`, in log order up to `shell: ready`, and boot to prompt (host ms). */
 async function bootStamps(
   arch: Arch,
   path: string,
   cpus: number,
-): Promise<{ stamps: Stamp[]; promptMs: number }> {
+): Promise<{ stamps: Map<string, number>; promptMs: number }> {
   const config = { ...BUILTIN_CONFIGS.default, name: `smp${cpus}`, cpus };
   const { machine, session, ms: promptMs } = await bootToPrompt(arch, path, config);
   try {
     await session.enableFraming();
-    for (const command of ["logctl json", "dmesg"]) {
-      const result = await session.run(command, 20_000);
-      if (result.status !== 0) throw new Error(`${arch}: ${command}: status ${result.status}`);
-      if (command !== "dmesg") continue;
-      const stamps: Stamp[] = [];
-      for (const line of result.output) {
-        const parsed = classifyLine(line);
-        if (parsed.kind !== "record" || parsed.record.ts === undefined) continue;
-        const name = `${parsed.record.subsystem}: ${parsed.record.status}`;
-        stamps.push({ name, us: parsed.record.ts });
-        if (name === "shell: ready") return { stamps, promptMs };
-      }
-      throw new Error(
-        `${arch}: dmesg has no "shell: ready" record: ${result.output.slice(0, 5).join(" / ")}`,
-      );
+    const json = await session.run("logctl json", 20_000);
+    if (json.status !== 0) throw new Error(`${arch}: logctl json: status ${json.status}`);
+    const replay = await session.run("dmesg", 20_000);
+    if (replay.status !== 0) throw new Error(`${arch}: dmesg: status ${replay.status}`);
+    const stamps = new Map<string, number>();
+    for (const line of replay.output) {
+      const parsed = classifyLine(line);
+      if (parsed.kind !== "record" || parsed.record.ts === undefined) continue;
+      const name = `${parsed.record.subsystem}: ${parsed.record.status}`;
+      stamps.set(name, parsed.record.ts);
+      if (name === "shell: ready") return { stamps, promptMs };
     }
-    throw new Error("unreachable: dmesg always runs");
+    throw new Error(`${arch}: dmesg has no "shell: ready" record: ${replay.output.slice(0, 5).join(" / ")}`);
   } finally {
     await machine.shutdown();
   }
@@ -66,18 +51,13 @@ if (!Number.isInteger(cpus) || cpus < 1 || cpus > 8) {
   console.error(`--cpus: ${argument("--cpus")} is not a CPU count (1-8)`);
   Deno.exit(2);
 }
-const picked = (argument("--arch") ?? ARCHES.join(",")).split(",");
-const unknown = picked.filter((arch) => !(ARCHES as readonly string[]).includes(arch));
-if (unknown.length > 0) {
-  console.error(`--arch: unknown ${unknown.join(", ")} (one or more of ${ARCHES.join(",")})`);
-  Deno.exit(2);
-}
+const arches = listArgument("--arch", ARCHES);
 
 const msOf = (us: number) => `${(us / 1000).toFixed(1)} ms`.padStart(9);
-for (const arch of picked as Arch[]) {
+for (const arch of arches) {
   const path = kernelPath(arch);
   if (!path) continue;
-  const boots: Stamp[][] = [];
+  const boots: Map<string, number>[] = [];
   const prompts: number[] = [];
   for (let run = 0; run < runs; run++) {
     const { stamps, promptMs } = await bootStamps(arch, path, cpus);
@@ -85,24 +65,16 @@ for (const arch of picked as Arch[]) {
     prompts.push(promptMs);
   }
   // The first boot's records, in its order, that every boot logged.
-  const names = boots[0].map((stamp) => stamp.name).filter((name) =>
-    boots.every((stamps) => stamps.some((stamp) => stamp.name === name))
-  );
+  const names = [...boots[0].keys()].filter((name) => boots.every((stamps) => stamps.has(name)));
   console.log(
     `\n${arch}, -smp ${cpus}, median of ${runs}: boot to prompt ${
       ms(median(prompts))
     } (host); kernel time per record`,
   );
   console.log(`${"record".padEnd(36)}${"at".padStart(9)}${"step".padStart(9)}`);
-  let previous: string | undefined;
-  for (const name of names) {
-    const at = boots.map((stamps) => stamps.find((stamp) => stamp.name === name)!.us);
-    const step = boots.map((stamps) => {
-      const here = stamps.find((stamp) => stamp.name === name)!.us;
-      const before = previous === undefined ? 0 : stamps.find((stamp) => stamp.name === previous)!.us;
-      return here - before;
-    });
+  names.forEach((name, index) => {
+    const at = boots.map((stamps) => stamps.get(name)!);
+    const step = boots.map((stamps) => stamps.get(name)! - (index === 0 ? 0 : stamps.get(names[index - 1])!));
     console.log(`${name.padEnd(36)}${msOf(median(at))}${msOf(median(step))}`);
-    previous = name;
-  }
+  });
 }

@@ -20,20 +20,27 @@
  *
  * Usage: deno run -A bench/sched.ts [--runs N] [--ms M] [--reference DIR]
  *          [--only speedup,latency,boot,switch,yield] [--arch aarch64,riscv64,x86_64]
+ *          [--switch-cpus N]
  * (`--only` and `--arch` pick sections and archs, for a quick look at one
- * figure on a shared machine; the default is every section on every arch.)
+ * figure on a shared machine; the default is every section on every arch.
+ * `--switch-cpus` boots the context-switch section's kernels with N CPUs
+ * instead of the default config's 2.)
  */
 import { join } from "node:path";
 import { type Arch, ARCHES } from "../src/arch.ts";
 import { BUILTIN_CONFIGS, type MachineConfig } from "../src/qemu/profiles.ts";
 import type { Session } from "../src/session/driver.ts";
 import { measureBoot } from "./boot.ts";
-import { bootToPrompt, kernelPath, median, ms, quantile, runsArgument } from "./_common.ts";
-
-function argument(name: string): string | undefined {
-  const index = Deno.args.indexOf(name);
-  return index >= 0 ? Deno.args[index + 1] : undefined;
-}
+import {
+  argument,
+  bootToPrompt,
+  kernelPath,
+  listArgument,
+  median,
+  ms,
+  quantile,
+  runsArgument,
+} from "./_common.ts";
 
 function withCpus(cpus: number): MachineConfig {
   return { ...BUILTIN_CONFIGS.default, name: `smp${cpus}`, cpus };
@@ -118,7 +125,7 @@ async function echoLatencies(
 
 /** sis_ctx_switch_p50_seconds after 20 x (sleep 5; echo). */
 async function contextSwitchP50(arch: Arch, path: string): Promise<number> {
-  const { machine, session } = await bootToPrompt(arch, path);
+  const { machine, session } = await bootToPrompt(arch, path, withCpus(switchCpus));
   try {
     await session.enableFraming();
     for (let index = 0; index < 20; index++) {
@@ -153,22 +160,16 @@ async function yieldsPerSecond(arch: Arch, path: string, durationMs: number): Pr
 }
 
 const SECTIONS = ["speedup", "latency", "boot", "switch", "yield"] as const;
-function listArgument<T extends string>(name: string, allowed: readonly T[]): readonly T[] {
-  const value = argument(name);
-  if (value === undefined) return allowed;
-  const picked = value.split(",");
-  const unknown = picked.filter((item) => !(allowed as readonly string[]).includes(item));
-  if (unknown.length > 0) {
-    console.error(`${name}: unknown ${unknown.join(", ")} (one or more of ${allowed.join(",")})`);
-    Deno.exit(2);
-  }
-  return picked as T[];
-}
 const sections = listArgument("--only", SECTIONS);
 const arches = listArgument("--arch", ARCHES);
 const runs = runsArgument(Deno.args, 3);
 const durationMs = Number(argument("--ms") ?? 2000);
 const reference = argument("--reference");
+const switchCpus = Number(argument("--switch-cpus") ?? BUILTIN_CONFIGS.default.cpus);
+if (!Number.isInteger(switchCpus) || switchCpus < 1 || switchCpus > 8) {
+  console.error(`--switch-cpus: ${argument("--switch-cpus")} is not a CPU count (1-8)`);
+  Deno.exit(2);
+}
 const us = (value: number) => `${value.toFixed(2)} us`;
 
 /**
@@ -279,7 +280,7 @@ if (sections.includes("boot")) {
 
 if (sections.includes("switch")) {
   console.log(
-    `\ncontext switch p50 after 20 x (sleep 5; echo) (median of ${runs})${
+    `\ncontext switch p50 after 20 x (sleep 5; echo), -smp ${switchCpus} (median of ${runs})${
       reference ? ` vs ${reference}` : ""
     }`,
   );
