@@ -39,6 +39,9 @@ pub struct DeviceTree {
     /// `reg` of every enabled `virtio,mmio` node, in tree order (QEMU
     /// lists every slot, most with no device behind them).
     pub virtio_mmio: [Region; MAX_VIRTIO_MMIO],
+    /// Each slot's interrupt (same index as `virtio_mmio`), numbered as
+    /// its controller numbers it (see `Devices::console_interrupt`).
+    pub virtio_mmio_interrupts: [Option<u32>; MAX_VIRTIO_MMIO],
     pub virtio_mmio_count: usize,
     /// The devices the kernel drives directly (console, interrupt
     /// controller, power-off), where the tree describes them.
@@ -87,6 +90,10 @@ impl DeviceTree {
     pub fn virtio_mmio(&self) -> &[Region] {
         &self.virtio_mmio[..self.virtio_mmio_count]
     }
+
+    pub fn virtio_mmio_interrupts(&self) -> &[Option<u32>] {
+        &self.virtio_mmio_interrupts[..self.virtio_mmio_count]
+    }
 }
 
 const FDT_MAGIC: u32 = 0xd00d_feed;
@@ -134,6 +141,7 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
     // used to take five).
     let mut memory = MemoryMap::new();
     let mut virtio_mmio = [Region::new(0, 0); MAX_VIRTIO_MMIO];
+    let mut virtio_mmio_interrupts = [None; MAX_VIRTIO_MMIO];
     let mut virtio_mmio_count = 0;
     let mut found = FoundDevices::default();
     for node in fdt.all_nodes() {
@@ -150,6 +158,7 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
         if compatible.all().any(|name| name == "virtio,mmio") && virtio_mmio_count < MAX_VIRTIO_MMIO {
             if let Some(region) = node.reg().and_then(|mut regions| regions.next()) {
                 virtio_mmio[virtio_mmio_count] = Region::new(region.starting_address as usize, region.size.unwrap_or(0));
+                virtio_mmio_interrupts[virtio_mmio_count] = interrupt_of(&fdt, &node, 0);
                 virtio_mmio_count += 1;
             }
         }
@@ -187,6 +196,7 @@ pub fn from_device_tree(blob: &[u8]) -> Result<DeviceTree, DiscoverError> {
         cpu_count: 0,
         timebase_hz: None,
         virtio_mmio,
+        virtio_mmio_interrupts,
         virtio_mmio_count,
         devices: Devices {
             console_uart,
@@ -436,6 +446,21 @@ mod tests {
         let aarch64 = from_device_tree(AARCH64).unwrap();
         assert_eq!(aarch64.virtio_mmio().len(), 32);
         assert!(aarch64.virtio_mmio().contains(&Region::new(0x0a00_0000, 0x200)), "{:?}", aarch64.virtio_mmio());
+    }
+
+    #[test]
+    fn from_device_tree_reads_each_virtio_mmio_slot_s_interrupt() {
+        // riscv64 virt: slot n (from 0x1000_1000, 0x1000 apart) is PLIC
+        // source n + 1; aarch64 virt: slot n (from 0x0a00_0000, 0x200
+        // apart) is SPI 16 + n, GIC INTID 48 + n.
+        let riscv = from_device_tree(RISCV).unwrap();
+        for (region, interrupt) in riscv.virtio_mmio().iter().zip(riscv.virtio_mmio_interrupts()) {
+            assert_eq!(*interrupt, Some(((region.start - 0x1000_1000) / 0x1000 + 1) as u32), "{region:?}");
+        }
+        let aarch64 = from_device_tree(AARCH64).unwrap();
+        for (region, interrupt) in aarch64.virtio_mmio().iter().zip(aarch64.virtio_mmio_interrupts()) {
+            assert_eq!(*interrupt, Some(((region.start - 0x0a00_0000) / 0x200 + 48) as u32), "{region:?}");
+        }
     }
 
     #[test]
