@@ -13,7 +13,7 @@ use virtio_drivers::device::rng::VirtIORng;
 use virtio_drivers::transport::{DeviceType, SomeTransport};
 
 use crate::arch::DeviceWindows;
-use crate::net::discover::{find_device, Location};
+use crate::net::discover::{find_device, Found, Location};
 use crate::net::virtio::KernelHal;
 use crate::sync::{rank, IrqMutex};
 
@@ -49,7 +49,7 @@ static DEVICE: IrqMutex<Option<VirtioRng>, { rank::RNG }> = IrqMutex::new(None);
 
 /// Looks for a virtio-rng device and keeps it.
 pub fn init(windows: &DeviceWindows) {
-    let Some((transport, location)) = find_device(windows, DeviceType::EntropySource) else {
+    let Some(Found { transport, location, .. }) = find_device(windows, DeviceType::EntropySource) else {
         log_event!("rng", "no device", Info);
         return;
     };

@@ -30,6 +30,11 @@
 //!   interrupt included) and calls `crate::sched::on_timer_interrupt()` or
 //!   `crate::sched::on_console_interrupt()`; either may switch tasks before
 //!   returning, and the task resumes later through the same return path.
+//! - The NIC's interrupt (`device_interrupt.rs`, one-shot):
+//!   `fn route_device_line(line: u32) -> bool` routes a device line, as the
+//!   controller numbers it, to the boot CPU and enables it;
+//!   `fn set_device_line_masked(line: u32, masked: bool)`. The dispatch
+//!   masks the line, ends the interrupt and calls `crate::net::on_interrupt()`.
 //! - `struct ConsoleUart`: the console UART driver as a `sis_hal::CharDevice`
 //!   (polled: `read` never blocks, `write` waits for room and takes all).
 //! - `fn console_write(bytes: &[u8])`: the same polled output as a plain
@@ -130,6 +135,9 @@ pub use sis_mem::MemoryMap;
 mod deadline;
 pub use deadline::arm_timer_by;
 
+mod device_interrupt;
+pub use device_interrupt::{route_device_interrupt, unmask_device_interrupt};
+
 #[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
 mod start_by_ipi;
 
@@ -209,6 +217,8 @@ pub struct BootInfo {
 #[derive(Debug, Clone, Copy)]
 pub struct DeviceWindows {
     pub virtio_mmio: [sis_mem::Region; sis_mem::discover::MAX_VIRTIO_MMIO],
+    /// Each slot's interrupt line (same index), where the tree gives one.
+    pub virtio_mmio_interrupts: [Option<u32>; sis_mem::discover::MAX_VIRTIO_MMIO],
     pub virtio_mmio_count: usize,
     pub pci_ecam: Option<PciEcam>,
 }
@@ -225,17 +235,24 @@ impl DeviceWindows {
     pub const fn none() -> Self {
         DeviceWindows {
             virtio_mmio: [sis_mem::Region::new(0, 0); sis_mem::discover::MAX_VIRTIO_MMIO],
+            virtio_mmio_interrupts: [None; sis_mem::discover::MAX_VIRTIO_MMIO],
             virtio_mmio_count: 0,
             pci_ecam: None,
         }
     }
 
     pub fn from_device_tree(tree: &sis_mem::discover::DeviceTree) -> Self {
-        DeviceWindows { virtio_mmio: tree.virtio_mmio, virtio_mmio_count: tree.virtio_mmio_count, pci_ecam: None }
+        DeviceWindows {
+            virtio_mmio: tree.virtio_mmio,
+            virtio_mmio_interrupts: tree.virtio_mmio_interrupts,
+            virtio_mmio_count: tree.virtio_mmio_count,
+            pci_ecam: None,
+        }
     }
 
-    pub fn virtio_mmio(&self) -> &[sis_mem::Region] {
-        &self.virtio_mmio[..self.virtio_mmio_count]
+    /// The virtio-mmio slots, each with its interrupt line.
+    pub fn virtio_mmio(&self) -> impl Iterator<Item = (sis_mem::Region, Option<u32>)> + '_ {
+        self.virtio_mmio[..self.virtio_mmio_count].iter().copied().zip(self.virtio_mmio_interrupts.iter().copied())
     }
 }
 

@@ -2,7 +2,8 @@
 //! the `net` task, with `/metrics` on TCP 9100, echo on TCP 7 and ping
 //! (docs/NETWORK.md). The null device (`null.rs`) stays for `net send`.
 //!
-//! The stack lives behind one lock. The `net` task polls it; shell commands
+//! The stack lives behind one lock. The `net` task polls it when the NIC
+//! interrupts (or, where its interrupt cannot be routed, on a timer); shell commands
 //! (`ifconfig`, `netstat`, `ping`) take the lock briefly and never across a
 //! sleep. Without a NIC every query answers `ENODEV`.
 
@@ -29,9 +30,10 @@ use crate::sync::{rank, IrqMutex};
 /// its poll, so the metrics' reads (file system, scheduler, heap) and the
 /// published counters are taken under it (docs/kernel-smp.md).
 static STACK: IrqMutex<Option<NetStack<virtio::VirtioNic>>, { rank::NET_STACK }> = IrqMutex::new(None);
-/// Where the NIC was found: written once by `init`, before `HAS_INTERFACE`,
-/// and only read after, so a `Once` rather than a lock.
-static LOCATION: spin::Once<Location> = spin::Once::new();
+/// Where the NIC was found and its routed interrupt line (None: polled):
+/// written once by `init`, before `HAS_INTERFACE`, and only read after, so
+/// a `Once` rather than a lock.
+static LOCATION: spin::Once<(Location, Option<u32>)> = spin::Once::new();
 static HAS_INTERFACE: AtomicBool = AtomicBool::new(false);
 
 /// The interface's name in `ifconfig` and `netstat`.
@@ -45,11 +47,11 @@ pub fn now() -> Instant {
 /// Looks for the NIC and, if there is one, starts the `net` task. Returns at
 /// once: DHCP runs in the background and never delays the prompt.
 pub fn init(windows: &DeviceWindows) {
-    let Some((transport, location)) = discover::find_network_device(windows) else {
+    let Some(found) = discover::find_network_device(windows) else {
         log_event!("net", "no network interface", Info);
         return;
     };
-    let nic = match virtio::VirtioNic::new(transport) {
+    let nic = match virtio::VirtioNic::new(found.transport) {
         Ok(nic) => nic,
         Err(error) => {
             let reason = alloc::format!("{error:?}");
@@ -68,12 +70,26 @@ pub fn init(windows: &DeviceWindows) {
     let mut stack = NetStack::new(nic, StackConfig::new(mac, seed), now());
     stack.set_drop_policy(drop_policy());
     *STACK.lock() = Some(stack);
-    LOCATION.call_once(|| location);
+    // Routed before the task starts: an interrupt that comes first only
+    // sets the flag the task's first poll clears anyway.
+    let interrupt = found.interrupt.filter(|&line| arch::route_device_interrupt(line));
+    match (found.interrupt, interrupt) {
+        (_, Some(_)) => {}
+        (Some(line), None) => log_event!("net", "interrupt not routed, polling", Warn, name = INTERFACE_NAME, line = u64::from(line)),
+        (None, None) => log_event!("net", "interrupt not described, polling", Warn, name = INTERFACE_NAME),
+    }
+    LOCATION.call_once(|| (found.location, interrupt));
     HAS_INTERFACE.store(true, Ordering::Release);
     log_event!("net", "interface up", Info, name = INTERFACE_NAME, driver = "virtio-net");
-    if crate::sched::spawn("net", task::run).is_err() {
+    if task::start(interrupt.is_some()).is_err() {
         log_event!("net", "no task stack", Error, name = INTERFACE_NAME);
     }
+}
+
+/// The NIC's interrupt (`arch/device_interrupt.rs`: the line is masked
+/// until the task has acknowledged the device).
+pub fn on_interrupt() {
+    task::on_interrupt();
 }
 
 /// The chaos point at the driver: `network_fail` drops frames both ways.
@@ -108,11 +124,14 @@ fn with_stack<R>(f: impl FnOnce(&mut NetStack<virtio::VirtioNic>) -> R) -> Resul
 pub struct InterfaceReport {
     pub info: InterfaceInfo,
     pub location: Option<Location>,
+    /// The NIC's interrupt line; None when the task polls it.
+    pub interrupt: Option<u32>,
 }
 
 pub fn interface() -> Result<InterfaceReport, Errno> {
     let info = with_stack(|stack| stack.interface_info())?;
-    Ok(InterfaceReport { info, location: LOCATION.get().copied() })
+    let (location, interrupt) = LOCATION.get().copied().map_or((None, None), |(location, line)| (Some(location), line));
+    Ok(InterfaceReport { info, location, interrupt })
 }
 
 /// What `netstat` prints.

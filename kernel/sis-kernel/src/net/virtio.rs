@@ -100,6 +100,13 @@ impl VirtioNic {
         Ok(nic)
     }
 
+    /// Clears the device's interrupt status (virtio 1.2, 4.1.4.5 and
+    /// 4.2.2: reading the ISR, or writing InterruptACK), which lowers its
+    /// interrupt line; the frames it announced are taken by the next poll.
+    pub fn acknowledge_interrupt(&mut self) {
+        self.device.ack_interrupt();
+    }
+
     pub fn mac(&self) -> [u8; 6] {
         self.device.mac_address()
     }

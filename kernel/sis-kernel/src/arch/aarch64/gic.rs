@@ -63,6 +63,7 @@ const GICV3_MAX_REDISTRIBUTORS: usize = 123;
 const GICD_CTLR: usize = 0x000;
 const GICD_IGROUPR: usize = 0x080;
 const GICD_ISENABLER: usize = 0x100;
+const GICD_ICENABLER: usize = 0x180;
 const GICD_IPRIORITYR: usize = 0x400;
 const GICD_ITARGETSR: usize = 0x800;
 const GICD_ICFGR: usize = 0xC00;
@@ -185,19 +186,7 @@ pub fn init(described: Option<Gic>) {
 
 fn init_gicv2() {
     write(distributor() + GICD_CTLR, 0);
-    // ITARGETSR0..7 are read-only and read back this CPU's own target bit
-    // (IHI 0048B, GICD_ITARGETSRn), which is how Linux finds it too.
-    let own_target = (read(distributor() + GICD_ITARGETSR) & 0xFF) as u8;
-    for intid in [timer::VIRTUAL_TIMER_INTID.get(), uart::INTID.get()] {
-        let index = intid as usize;
-        write_byte(distributor() + GICD_IPRIORITYR + index, SOURCE_PRIORITY);
-        if intid >= 32 {
-            // SPIs need a target CPU and a trigger mode; PPIs have fixed ones.
-            write_byte(distributor() + GICD_ITARGETSR + index, own_target);
-            make_level_sensitive(index);
-        }
-        set_bit(distributor() + GICD_ISENABLER, index);
-    }
+    route_spi_here(uart::INTID.get() as usize, GICV2);
     write(distributor() + GICD_CTLR, 1);
     init_gicv2_cpu_interface();
 }
@@ -305,6 +294,46 @@ fn note_sgi_target(target: u64) {
     }
 }
 
+/// Routes SPI `intid` to the calling CPU, level-sensitive, and enables
+/// it: the UART's and the NIC's (both hold their line while they have
+/// something to say). GICv2 names the CPU by its interface bit, which the
+/// read-only ITARGETSR0-7 read back (IHI 0048B, GICD_ITARGETSRn; Linux
+/// finds it so too); GICv3 by its affinity, in group 1.
+fn route_spi_here(intid: usize, version: u8) {
+    write_byte(distributor() + GICD_IPRIORITYR + intid, SOURCE_PRIORITY);
+    make_level_sensitive(intid);
+    if version == GICV3 {
+        set_bit(distributor() + GICD_IGROUPR, intid);
+        write_u64(distributor() + GICD_IROUTER + intid * 8, own_affinity().1);
+    } else {
+        let own_target = (read(distributor() + GICD_ITARGETSR) & 0xFF) as u8;
+        write_byte(distributor() + GICD_ITARGETSR + intid, own_target);
+    }
+    set_bit(distributor() + GICD_ISENABLER, intid);
+}
+
+/// Routes the NIC's SPI to this (the boot) CPU; false without a GIC or
+/// for an INTID that is no SPI (or is the UART's).
+pub fn route_device_line(intid: u32) -> bool {
+    let version = VERSION.load(Ordering::Relaxed);
+    if version == NOT_READY || !(32..FIRST_SPECIAL_INTID).contains(&intid) || intid == uart::INTID.get() {
+        return false;
+    }
+    route_spi_here(intid as usize, version);
+    true
+}
+
+/// Masks or unmasks an SPI at the distributor (write-one registers: the
+/// other bits are left alone). A GICv3 disable is complete once RWP clears.
+pub fn set_device_line_masked(intid: u32, masked: bool) {
+    let index = intid as usize;
+    let register = if masked { GICD_ICENABLER } else { GICD_ISENABLER };
+    write(distributor() + register + (index / 32) * 4, 1 << (index % 32));
+    if masked && VERSION.load(Ordering::Relaxed) == GICV3 {
+        poll(|| read(distributor() + GICD_CTLR) & GICD_CTLR_RWP == 0);
+    }
+}
+
 fn make_level_sensitive(index: usize) {
     // ICFGR: two bits per INTID, the upper one set means edge triggered.
     let register = distributor() + GICD_ICFGR + (index / 16) * 4;
@@ -354,7 +383,6 @@ fn find_own_redistributor() -> Option<usize> {
 }
 
 fn init_gicv3() -> bool {
-    let (_, router_affinity) = own_affinity();
     let Some(redistributor) = find_own_redistributor() else {
         return false;
     };
@@ -366,13 +394,7 @@ fn init_gicv3() -> bool {
     write(distributor() + GICD_CTLR, GICV3_GICD_CTLR_ARE | GICV3_GICD_CTLR_ENABLE_GROUP1);
     poll(|| read(distributor() + GICD_CTLR) & GICD_CTLR_RWP == 0);
 
-    // The UART's SPI: group 1, priority, level, routed to this CPU, enabled.
-    let uart_intid = uart::INTID.get() as usize;
-    set_bit(distributor() + GICD_IGROUPR, uart_intid);
-    write_byte(distributor() + GICD_IPRIORITYR + uart_intid, SOURCE_PRIORITY);
-    make_level_sensitive(uart_intid);
-    write_u64(distributor() + GICD_IROUTER + uart_intid * 8, router_affinity);
-    set_bit(distributor() + GICD_ISENABLER, uart_intid);
+    route_spi_here(uart::INTID.get() as usize, GICV3);
     init_gicv3_cpu(redistributor);
     true
 }

@@ -131,6 +131,12 @@ pub fn dispatch() {
     } else if interrupt.intid == uart::INTID.get() {
         gic::end_of_interrupt(interrupt);
         crate::sched::on_console_interrupt();
+    } else if crate::arch::device_interrupt::is_device_interrupt(interrupt.intid) {
+        // One-shot (arch/device_interrupt.rs): masked until the driver
+        // has acknowledged the device.
+        gic::set_device_line_masked(interrupt.intid, true);
+        gic::end_of_interrupt(interrupt);
+        crate::net::on_interrupt();
     } else {
         // The scheduler's wake-up (smp::wake_cpu): it only ends the idle
         // wait, whose loop then looks at the run queue.

@@ -72,6 +72,7 @@ pub fn discover(entry_x0: usize) -> DeviceTree {
             cpu_count: 0,
             timebase_hz: None,
             virtio_mmio: [Region::new(0, 0); discover::MAX_VIRTIO_MMIO],
+            virtio_mmio_interrupts: [None; discover::MAX_VIRTIO_MMIO],
             virtio_mmio_count: 0,
             devices: discover::Devices::default(),
         }

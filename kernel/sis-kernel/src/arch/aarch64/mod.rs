@@ -33,6 +33,7 @@ mod user_tables;
 
 pub use context::{current_frame_pointer, frame_record, switch_context, Context};
 pub use exit::{halt, poweroff, trigger_fault};
+pub(in crate::arch) use gic::{route_device_line, set_device_line_masked};
 pub use irq::{cpu_index, interrupts_disable, interrupts_enable, interrupts_restore};
 pub use mmu::task_stack_area;
 pub use smp::{cpus_online, wake_cpu};

@@ -199,7 +199,10 @@ pub(super) fn dispatch(scause: u64) {
             crate::sched::on_timer_interrupt();
         }
         INTERRUPT_SUPERVISOR_EXTERNAL => {
-            plic::acknowledge_all(plic::supervisor_context(boot::boot_hart_id()));
+            let device = plic::acknowledge_all(plic::supervisor_context(boot::boot_hart_id()));
+            if device {
+                crate::net::on_interrupt();
+            }
             if uart::has_received_byte() {
                 crate::sched::on_console_interrupt();
             }

@@ -25,6 +25,7 @@ pub mod user;
 
 pub use context::{current_frame_pointer, frame_record, switch_context, Context};
 pub use exit::{halt, poweroff, trigger_fault};
+pub(in crate::arch) use plic::{route_device_line, set_device_line_masked};
 pub use idle::wait_for_event;
 pub(in crate::arch) use timer::program_deadline;
 pub use irq::{cpu_index, interrupts_disable, interrupts_enable, interrupts_restore};

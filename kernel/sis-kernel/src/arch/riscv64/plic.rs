@@ -34,7 +34,7 @@ const CLAIM_COMPLETE: usize = 4;
 const MAX_SOURCE: u32 = 1023;
 /// The source numbers a device may have (0 means "no interrupt").
 pub const SOURCES: core::ops::Range<u32> = 1..MAX_SOURCE + 1;
-/// Claims per `acknowledge_all` call (only the UART is enabled today).
+/// Claims per `acknowledge_all` call (the UART and the NIC are enabled).
 const MAX_CLAIMS_PER_WAKE: usize = 4;
 
 fn write_word(address: usize, value: u32) {
@@ -60,28 +60,66 @@ pub fn enable(source: u32, context: usize) {
     if source == 0 || source > MAX_SOURCE {
         return;
     }
-    let source = source as usize;
-    write_word(plic_base() + 4 * source, 1);
-    let enable_word = plic_base() + ENABLE_OFFSET + ENABLE_STRIDE * context + 4 * (source / 32);
-    write_word(enable_word, read_word(enable_word) | (1 << (source % 32)));
+    write_word(plic_base() + 4 * source as usize, 1);
+    set_enabled(source, context, true);
     write_word(plic_base() + CONTEXT_OFFSET + CONTEXT_STRIDE * context, 0);
 }
 
-/// Claim and complete every request pending for `context` (PLIC spec 3.9/3.10).
+/// Claim and complete every request pending for `context` (PLIC spec
+/// 3.9/3.10); true if the NIC's source was among them. The NIC's source is
+/// disabled before it is completed (one-shot, arch/device_interrupt.rs).
 ///
 /// Called from the external-interrupt trap (irq.rs `dispatch`) before the
 /// console handler reads the UART: the UART line is level-triggered and
 /// stays asserted until its bytes are read, so the PLIC raises it again
 /// if they are not drained.
-pub fn acknowledge_all(context: usize) {
+pub fn acknowledge_all(context: usize) -> bool {
     let claim = plic_base() + CONTEXT_OFFSET + CONTEXT_STRIDE * context + CLAIM_COMPLETE;
+    let mut device = false;
     // Bounded: a still-asserted level source is claimable again at once, so
     // "until zero" could repeat; a few rounds cover every source we enable.
     for _ in 0..MAX_CLAIMS_PER_WAKE {
         let source = read_word(claim);
         if source == 0 {
-            return;
+            break;
+        }
+        if crate::arch::device_interrupt::is_device_interrupt(source) {
+            set_enabled(source, context, false);
+            device = true;
         }
         write_word(claim, source);
+    }
+    device
+}
+
+/// Sets or clears `source`'s enable bit for `context`.
+fn set_enabled(source: u32, context: usize, enabled: bool) {
+    let source = source as usize;
+    let enable_word = plic_base() + ENABLE_OFFSET + ENABLE_STRIDE * context + 4 * (source / 32);
+    let bits = read_word(enable_word);
+    write_word(enable_word, if enabled { bits | 1 << (source % 32) } else { bits & !(1 << (source % 32)) });
+}
+
+/// Routes the NIC's source to the boot hart's S-mode context; false for
+/// a number that is no source (or is the UART's).
+pub fn route_device_line(source: u32) -> bool {
+    if !SOURCES.contains(&source) || source == super::uart::IRQ.get() {
+        return false;
+    }
+    enable(source, supervisor_context(super::boot::boot_hart_id()));
+    true
+}
+
+/// Masks or unmasks the NIC's source at the boot hart's context.
+pub fn set_device_line_masked(source: u32, masked: bool) {
+    let context = supervisor_context(super::boot::boot_hart_id());
+    set_enabled(source, context, !masked);
+    if !masked {
+        // QEMU 7.2's PLIC re-evaluates its outputs on a priority or
+        // threshold write, not on an enable write: without this, a source
+        // that became pending while masked would wait for the next
+        // unrelated interrupt. Rewriting the threshold (0) is harmless on
+        // a PLIC that does not need it.
+        write_word(plic_base() + CONTEXT_OFFSET + CONTEXT_STRIDE * context, 0);
     }
 }

@@ -100,6 +100,20 @@ fn table_at(paddr: u64) -> Option<&'static [u8]> {
     checksum_ok(table).then_some(table)
 }
 
+/// What `discover` found, kept for what is set up after boot (the NIC's
+/// interrupt routing needs the MADT's overrides).
+static PLATFORM: spin::Once<Platform> = spin::Once::new();
+
+/// Keeps the boot CPU's `discover` result for `platform()`; once, at boot.
+pub fn keep(platform: Platform) -> &'static Platform {
+    PLATFORM.call_once(|| platform)
+}
+
+/// The platform `keep` kept (None before boot got that far).
+pub fn platform() -> Option<&'static Platform> {
+    PLATFORM.get()
+}
+
 /// Reads the tables reachable from the RSDP (ACPI 5.2.5); `rsdp_paddr` 0
 /// (start info without one) gives the empty platform.
 pub fn discover(rsdp_paddr: u64) -> Platform {

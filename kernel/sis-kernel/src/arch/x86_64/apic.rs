@@ -158,9 +158,46 @@ pub fn send_ipi_to_others(command: u32) {
     }
 }
 
+/// The NIC's I/O APIC pin, once `route_device_line` routed it.
+static DEVICE_PIN: spin::Once<IoApicPin> = spin::Once::new();
+
+/// Routes the NIC's PCI interrupt, which the firmware wired to ISA IRQ
+/// `line` (its Interrupt Line register; SeaBIOS routes PCI INTx to IRQs
+/// 10 and 11, and QEMU's MADT overrides them as level, active high), to
+/// `DEVICE_VECTOR` on this (the boot) CPU. False for a line that is no ISA
+/// IRQ, the UART's, or that the I/O APIC does not take.
+pub fn route_device_line(line: u32) -> bool {
+    let Ok(isa_irq) = u8::try_from(line) else { return false };
+    let Some(platform) = super::acpi::platform() else { return false };
+    if isa_irq >= 16 || isa_irq == super::uart::COM1_ISA_IRQ || DEVICE_PIN.get().is_some() {
+        return false;
+    }
+    // Masked, so the interrupt cannot come before its pin is known.
+    let _masked = InterruptsMasked::new();
+    let Some(pin) = route_isa_irq(platform, isa_irq, super::descriptors::DEVICE_VECTOR) else { return false };
+    DEVICE_PIN.call_once(|| pin);
+    true
+}
+
+/// Masks or unmasks the NIC's pin (the line number is the routed one).
+pub fn set_device_line_masked(_line: u32, masked: bool) {
+    if let Some(&pin) = DEVICE_PIN.get() {
+        let _masked = InterruptsMasked::new();
+        set_pin_masked(pin, masked);
+    }
+}
+
+/// One I/O APIC input: the chip's MMIO base and the pin.
+#[derive(Clone, Copy)]
+pub struct IoApicPin {
+    base: usize,
+    pin: u32,
+}
+
 /// Routes ISA IRQ `isa_irq` to `vector` on this CPU through the I/O APIC,
-/// honouring the MADT's interrupt source override for it.
-pub fn route_isa_irq(platform: &Platform, isa_irq: u8, vector: u8) {
+/// honouring the MADT's interrupt source override for it; the pin, or
+/// None when the override names a GSI below the I/O APIC's first.
+pub fn route_isa_irq(platform: &Platform, isa_irq: u8, vector: u8) -> Option<IoApicPin> {
     let described = platform.io_apic.map(|(base, _)| base as usize);
     let io_apic_base = crate::arch::mmio_base("io apic", described, APIC_WINDOW, DEFAULT_IO_APIC_BASE as usize);
     let gsi_base = platform.io_apic.map_or(0, |(_, gsi_base)| gsi_base);
@@ -168,22 +205,43 @@ pub fn route_isa_irq(platform: &Platform, isa_irq: u8, vector: u8) {
         Some(routing) => (routing.gsi, routing.flags),
         None => (u32::from(isa_irq), 0),
     };
-    let Some(pin) = gsi.checked_sub(gsi_base) else { return };
+    let pin = IoApicPin { base: io_apic_base, pin: gsi.checked_sub(gsi_base)? };
     // MPS INTI flags: polarity 0b11 = active low, trigger 0b11 = level;
     // 0b00 means "bus default", which for ISA is active high, edge.
     let active_low = flags & 0b11 == 0b11;
     let level = (flags >> 2) & 0b11 == 0b11;
     let low = u32::from(vector) | (u32::from(active_low) << 13) | (u32::from(level) << 15); // fixed, physical, unmasked
     let high = u32::from(local_apic_id()) << 24;
-    let select = io_apic_base as *mut u32;
-    let window = (io_apic_base + 0x10) as *mut u32;
-    // SAFETY: IOREGSEL/IOWIN of the I/O APIC, identity-mapped uncached; the
-    // redirection table entry of `pin` is registers 0x10 + 2 * pin (low) and
-    // the next one (high). Only the boot CPU programs it, once.
+    // Only the boot CPU routes: at boot (the UART), and when the NIC starts.
+    write_redirection(pin, 1, high);
+    write_redirection(pin, 0, low);
+    Some(pin)
+}
+
+/// Masks or unmasks `pin` (bit 16 of its redirection entry's low word).
+pub fn set_pin_masked(pin: IoApicPin, masked: bool) {
+    let low = read_redirection(pin, 0);
+    write_redirection(pin, 0, if masked { low | LVT_MASKED } else { low & !LVT_MASKED });
+}
+
+/// IOREGSEL/IOWIN of the I/O APIC (identity-mapped uncached): the
+/// redirection entry of a pin is registers 0x10 + 2 * pin (`half` 0, the
+/// low word) and the next one (`half` 1). IOREGSEL then IOWIN is not
+/// atomic: after boot only the NIC's pin is touched, with interrupts
+/// masked, by its task (unmask) and its interrupt (mask), which can only
+/// fire once the unmask is written.
+fn write_redirection(pin: IoApicPin, half: u32, value: u32) {
+    // SAFETY: IOREGSEL/IOWIN of the I/O APIC at the base the MADT gave.
     unsafe {
-        core::ptr::write_volatile(select, 0x10 + 2 * pin + 1);
-        core::ptr::write_volatile(window, high);
-        core::ptr::write_volatile(select, 0x10 + 2 * pin);
-        core::ptr::write_volatile(window, low);
+        core::ptr::write_volatile(pin.base as *mut u32, 0x10 + 2 * pin.pin + half);
+        core::ptr::write_volatile((pin.base + 0x10) as *mut u32, value);
+    }
+}
+
+fn read_redirection(pin: IoApicPin, half: u32) -> u32 {
+    // SAFETY: as in `write_redirection`.
+    unsafe {
+        core::ptr::write_volatile(pin.base as *mut u32, 0x10 + 2 * pin.pin + half);
+        core::ptr::read_volatile((pin.base + 0x10) as *const u32)
     }
 }

@@ -204,13 +204,13 @@ extern "C" fn boot_main(start_info_paddr: u32) -> ! {
     unmap_page_zero();
     // SAFETY: boot CPU, before the secondaries start.
     unsafe { paging::protect() };
-    let platform = acpi::discover(start_info.rsdp_paddr);
+    let platform = acpi::keep(acpi::discover(start_info.rsdp_paddr));
     exit::set_pm1a_control_port(platform.pm1a_control_port);
-    apic::init_boot_cpu(&platform);
-    timer::init(&platform);
-    apic::route_isa_irq(&platform, uart::COM1_ISA_IRQ, descriptors::UART_VECTOR);
+    apic::init_boot_cpu(platform);
+    timer::init(platform);
+    apic::route_isa_irq(platform, uart::COM1_ISA_IRQ, descriptors::UART_VECTOR);
     uart::enable_receive_interrupt();
-    if smp::start_secondaries(&platform, &start_info.memory) == smp::Trampoline::Unused {
+    if smp::start_secondaries(platform, &start_info.memory) == smp::Trampoline::Unused {
         paging::retire_trampoline();
     }
     // A linker-script symbol: only its address is used, never its contents.

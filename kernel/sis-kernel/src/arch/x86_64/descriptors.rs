@@ -13,6 +13,8 @@ pub const TIMER_VECTOR: u8 = 0x20;
 pub const UART_VECTOR: u8 = 0x21;
 /// The boot CPU's "go" to the secondaries (`smp::wake_secondaries`).
 pub const WAKE_VECTOR: u8 = 0x22;
+/// The NIC's PCI interrupt, routed through the I/O APIC (arch/device_interrupt.rs).
+pub const DEVICE_VECTOR: u8 = 0x23;
 /// The legacy PICs are remapped here (and masked), clear of exceptions and of our vectors.
 pub const PIC_VECTOR_BASE: u8 = 0xe0;
 /// Local APIC spurious-interrupt vector (its low 4 bits must be 1s on old APICs).

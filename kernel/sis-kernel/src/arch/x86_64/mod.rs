@@ -28,6 +28,7 @@ pub const NAME: &str = "x86_64";
 
 pub use context::{current_frame_pointer, frame_record, switch_context, Context};
 pub use exit::{halt, poweroff, trigger_fault};
+pub(in crate::arch) use apic::{route_device_line, set_device_line_masked};
 pub use irq::{cpu_index, interrupts_disable, interrupts_enable, interrupts_restore};
 pub use paging::task_stack_area;
 pub use smp::{cpus_online, quiet_before_start, wait_for_start, wake_cpu, wake_secondaries};

@@ -5,7 +5,7 @@
 use core::fmt::Write;
 
 use super::apic;
-use super::descriptors::{PIC_VECTOR_BASE, SPURIOUS_VECTOR, TIMER_VECTOR, UART_VECTOR, WAKE_VECTOR};
+use super::descriptors::{DEVICE_VECTOR, PIC_VECTOR_BASE, SPURIOUS_VECTOR, TIMER_VECTOR, UART_VECTOR, WAKE_VECTOR};
 
 // Every vector gets a 16-byte stub at `trap_stubs + 16 * vector`. The CPU
 // pushes an error code only for vectors 8, 10-14, 17, 21, 29 and 30; the
@@ -351,6 +351,7 @@ pub fn handle_interrupt(vector: u64) -> bool {
     const UART: u64 = UART_VECTOR as u64;
     const SPURIOUS: u64 = SPURIOUS_VECTOR as u64;
     const WAKE: u64 = WAKE_VECTOR as u64;
+    const DEVICE: u64 = DEVICE_VECTOR as u64;
     const PIC_FIRST: u64 = PIC_VECTOR_BASE as u64;
     const PIC_LAST: u64 = PIC_VECTOR_BASE as u64 + 15;
     match vector {
@@ -369,6 +370,14 @@ pub fn handle_interrupt(vector: u64) -> bool {
         // Only ends the waiting `hlt` (smp::wait_for_start, and the idle
         // loop's wait when the scheduler queued work for this CPU).
         WAKE => apic::end_of_interrupt(),
+        // One-shot (arch/device_interrupt.rs): the pin is masked until the
+        // driver has acknowledged the device (a level-triggered pin would
+        // fire again at the EOI).
+        DEVICE => {
+            apic::set_device_line_masked(0, true);
+            apic::end_of_interrupt();
+            crate::net::on_interrupt();
+        }
         // SDM Vol. 3A 10.9: a spurious interrupt is not in service: no EOI.
         SPURIOUS => {}
         // The PICs are masked; a spurious IRQ 7/15 can still arrive and needs no EOI.

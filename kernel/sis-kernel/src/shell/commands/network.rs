@@ -55,12 +55,19 @@ pub fn ifconfig(invocation: &mut Invocation<'_>) -> CommandResult {
     }
     match report.location {
         Some(net::Location::Mmio(base)) => {
-            let _ = writeln!(out, "  driver virtio-net mmio {base:#x}");
+            let _ = write!(out, "  driver virtio-net mmio {base:#x}");
         }
         Some(net::Location::Pci { bus, device, function }) => {
-            let _ = writeln!(out, "  driver virtio-net pci {bus:02x}:{device:02x}.{function}");
+            let _ = write!(out, "  driver virtio-net pci {bus:02x}:{device:02x}.{function}");
         }
         None => {}
+    }
+    if report.location.is_some() {
+        match report.interrupt {
+            Some(line) => writeln!(out, " irq {line}"),
+            None => writeln!(out, " polled"),
+        }
+        .ok();
     }
     Ok(())
 }
