@@ -62,6 +62,19 @@ for (const arch of ARCHES) {
         assert.deepEqual(rows.slice(0, -1).map((row) => Number(row.trim().split(/\s+/)[0])), [
           ...Array(cpus).keys(),
         ]);
+        // While the shell sleeps every CPU waits, and the wait counts as
+        // idle while it lasts (a CPU asleep since boot must not read busy).
+        const idleUs = (lines: string[]) =>
+          lines.slice(2, -1).map((row) => Number(row.trim().split(/\s+/)[3]));
+        const before = idleUs([online, header, ...rows]);
+        await ok(kernel.session, "sleep 300");
+        const after = idleUs(await ok(kernel.session, "cpus"));
+        after.forEach((idle, cpu) =>
+          assert.ok(
+            idle - before[cpu] >= 150_000,
+            `cpu ${cpu}: ${idle - before[cpu]} us idle in a 300 ms sleep`,
+          )
+        );
         const memory = figures(await ok(kernel.session, "memstats"));
         const ram = memory.get("ram_bytes")!;
         // Firmware keeps a little (OpenSBI, SeaBIOS's low memory): at least 90 % is ours.
