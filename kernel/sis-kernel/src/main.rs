@@ -40,10 +40,8 @@ use arch::BootInfo;
 /// arch leaves at least this much unmapped at address 0).
 pub const NULL_PAGE_BYTES: usize = 4096;
 
-/// How often a secondary looks whether the scheduler runs yet.
-const SECONDARY_POLL_NS: u64 = 500_000;
-
-/// How long boot waits for the started secondaries to join the scheduler.
+/// How long boot waits for the started secondaries, to go quiet and then
+/// to join the scheduler.
 const SECONDARY_JOIN_TIMEOUT_NS: u64 = 5_000_000_000;
 
 /// Bytes of usable RAM the firmware reported.
@@ -87,48 +85,55 @@ pub fn kernel_main(boot: BootInfo) -> ! {
         Err(errno) => log_event!("fs", "mount failed", Error, errno = errno.name()),
     }
 
-    sched::init();
-    // The secondaries join within microseconds; waiting for them (bounded)
-    // makes `cpus` and `ps` complete from the first prompt on.
-    if !sched::wait_for_cpus(arch::cpus_online(), SECONDARY_JOIN_TIMEOUT_NS) {
-        log_event!("sched", "cpus missing", Warn, expected = arch::cpus_online() as u64, joined = sched::cpus().len() as u64);
+    let online = arch::cpus_online();
+    sched::init(online);
+    // The devices are set up with every secondary asleep and nothing armed
+    // (`secondary_main`): on x86_64 that keeps them off MMIO while the
+    // memory map changes (docs/boot-x86_64.md). They went quiet right
+    // after checking in, long before this.
+    let deadline = arch::monotonic_ns().saturating_add(SECONDARY_JOIN_TIMEOUT_NS);
+    while SECONDARIES_QUIET.load(Ordering::Acquire) + 1 < online && arch::monotonic_ns() < deadline {
+        core::hint::spin_loop();
     }
-    log_event!("sched", "started", Info, cpus = sched::cpus().len() as u64, slice_ms = sched::SLICE_NS / 1_000_000);
+    log_event!("sched", "started", Info, cpus = online as u64, slice_ms = sched::SLICE_NS / 1_000_000);
     // Only finds and resets the NIC; DHCP runs later in the `net` task.
     // Before the shell starts, so "net: interface up" always comes before
-    // "shell: ready" (the shell may start at once on another CPU). The
-    // secondaries joined but wait for DEVICES_READY (`secondary_main`).
+    // "shell: ready" (the shell may start at once on another CPU).
     rng::init(&boot.devices);
     net::init(&boot.devices);
     DEVICES_READY.store(true, Ordering::Release);
     arch::wake_secondaries();
+    // They join within microseconds of the go; waiting for them (bounded)
+    // makes `cpus` and `ps` complete from the first prompt on.
+    if !sched::wait_for_cpus(online, SECONDARY_JOIN_TIMEOUT_NS) {
+        log_event!("sched", "cpus missing", Warn, expected = online as u64, joined = sched::cpus().len() as u64);
+    }
     sched::spawn("shell", shell::task).expect("a stack slot for the shell");
     sched::spawn("sampler", sampler_task).expect("a stack slot for the sampler");
     sched::idle_loop()
 }
 
 /// A secondary CPU, once its arch code set up its stack, vectors and timer
-/// interrupt: waits until the boot CPU started the scheduler, then runs tasks.
+/// interrupt: sleeps until the boot CPU has started the scheduler and set
+/// up the devices, then joins the scheduler and runs tasks.
 pub fn secondary_main() -> ! {
-    // Sleep, not spin: under QEMU's TCG spinning vCPUs take host time from
-    // the boot CPU. Interrupts are still off; the timer ends each wait.
-    while !sched::is_running() {
-        arch::wait_for_event(Some(arch::monotonic_ns().saturating_add(SECONDARY_POLL_NS)));
-    }
-    // Joined (so `cpus` counts it), but idle in `arch::wait_for_start`
-    // until the boot CPU has set up the PCI devices: on x86_64 that keeps
-    // this CPU off MMIO while the memory map changes (docs/boot-x86_64.md).
-    // Quiet first: the boot CPU starts that setup once every CPU joined.
+    // Asleep with nothing armed until the go (`arch::wake_secondaries`),
+    // not polling: under QEMU's TCG a polling vCPU takes host time from the
+    // booting one, and on aarch64 each of its clock reads and timer writes
+    // takes QEMU's big lock too (boot to prompt, -smp 4: bench/sched.ts).
     arch::quiet_before_start();
-    sched::join_secondary();
+    SECONDARIES_QUIET.fetch_add(1, Ordering::AcqRel);
     while !DEVICES_READY.load(Ordering::Acquire) {
         // Idle time, as in the idle loop (`cpus`, sis_cpu_idle_seconds_total).
         cpu_time::idle_section(arch::cpu_index(), arch::wait_for_start);
     }
+    sched::join_secondary();
     sched::idle_loop()
 }
 
-/// Set by the boot CPU once `rng::init` and `net::init` are done.
+/// Secondaries asleep in `secondary_main` with nothing armed.
+static SECONDARIES_QUIET: AtomicUsize = AtomicUsize::new(0);
+/// The secondaries' go: the scheduler runs and the devices are set up.
 static DEVICES_READY: AtomicBool = AtomicBool::new(false);
 
 /// Background task: wakes once a second so `ps` shows a second task moving

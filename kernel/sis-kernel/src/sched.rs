@@ -233,11 +233,14 @@ fn idle_task(cpu: usize, pid: Pid, now: u64) -> Box<Task> {
 }
 
 /// Turns the boot context into the boot CPU's idle task (pid 0). Call once,
-/// with the heap up, before the secondaries join.
-pub fn init() {
+/// with the heap up, before the secondaries join. Pids below `cpus` are
+/// kept for the idle tasks (each CPU's is its index), so tasks spawned
+/// before the secondaries join get the same pids on every boot.
+pub fn init(cpus: usize) {
     let cpu = arch::cpu_index();
+    let next_pid = Pid::try_from(cpus.clamp(1, MAX_CPUS)).unwrap_or(1);
     let mut scheduler =
-        Scheduler { tasks: Vec::new(), ready: RunQueue::new(), cpus: [CpuSlot::OFFLINE; MAX_CPUS], waiting: 0, next_pid: 1 };
+        Scheduler { tasks: Vec::new(), ready: RunQueue::new(), cpus: [CpuSlot::OFFLINE; MAX_CPUS], waiting: 0, next_pid };
     let idle = scheduler.insert(idle_task(cpu, 0, arch::monotonic_ns()));
     scheduler.cpus[cpu] = CpuSlot::joined(idle);
     *SCHEDULER.lock() = Some(scheduler);
@@ -245,7 +248,8 @@ pub fn init() {
     IS_STARTED.store(true, Ordering::Release);
 }
 
-/// Whether `init` ran (secondaries wait for it before joining).
+/// Whether `init` ran (a late x86_64 secondary waits for it to log).
+#[cfg(target_arch = "x86_64")]
 pub fn is_running() -> bool {
     IS_STARTED.load(Ordering::Acquire)
 }
@@ -272,8 +276,8 @@ pub fn join_secondary() {
     {
         let mut guard = SCHEDULER.lock();
         let scheduler = guard.as_mut().expect("sched::init runs before a secondary joins");
-        let pid = scheduler.next_pid;
-        scheduler.next_pid += 1;
+        // Kept by `init` (a CPU index is below the CPU count it was given).
+        let pid = Pid::try_from(cpu).unwrap_or(Pid::MAX);
         let idle = scheduler.insert(idle_task(cpu, pid, now));
         scheduler.cpus[cpu] = CpuSlot::joined(idle);
     }
