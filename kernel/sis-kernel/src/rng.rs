@@ -14,6 +14,7 @@ use virtio_drivers::transport::{DeviceType, SomeTransport};
 
 use crate::arch::DeviceWindows;
 use crate::net::discover::{find_device, Found, Location};
+use crate::net::transport::WithoutEventIdx;
 use crate::net::virtio::KernelHal;
 use crate::sync::{rank, IrqMutex};
 
@@ -22,7 +23,7 @@ const MAX_EMPTY_REQUESTS: u32 = 16;
 
 /// A virtio entropy device.
 pub struct VirtioRng {
-    device: VirtIORng<KernelHal, SomeTransport<'static>>,
+    device: VirtIORng<KernelHal, WithoutEventIdx<SomeTransport<'static>>>,
 }
 
 impl Rng for VirtioRng {
@@ -53,7 +54,7 @@ pub fn init(windows: &DeviceWindows) {
         log_event!("rng", "no device", Info);
         return;
     };
-    match VirtIORng::<KernelHal, _>::new(transport) {
+    match VirtIORng::<KernelHal, _>::new(WithoutEventIdx(transport)) {
         Ok(device) => {
             *DEVICE.lock() = Some(VirtioRng { device });
             let at = match location {

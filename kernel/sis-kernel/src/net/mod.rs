@@ -10,6 +10,7 @@
 pub(crate) mod discover;
 mod null;
 mod task;
+pub(crate) mod transport;
 pub(crate) mod virtio;
 
 use alloc::string::String;

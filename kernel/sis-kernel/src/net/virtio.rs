@@ -15,6 +15,8 @@ use core::ptr::NonNull;
 use sis_hal::{DeviceError, NetworkDevice};
 use virtio_drivers::device::net::VirtIONetRaw;
 use virtio_drivers::transport::SomeTransport;
+
+use super::transport::WithoutEventIdx;
 use virtio_drivers::{BufferDirection, Hal, PhysAddr, PAGE_SIZE};
 
 /// Descriptors per virtqueue: 16 receive buffers in flight is plenty for
@@ -72,7 +74,7 @@ unsafe impl Hal for KernelHal {
 /// reclaimed once the device has used it, so a burst of TCP segments goes
 /// out in one notification instead of one round trip to QEMU per frame.
 pub struct VirtioNic {
-    device: VirtIONetRaw<KernelHal, SomeTransport<'static>, QUEUE_SIZE>,
+    device: VirtIONetRaw<KernelHal, WithoutEventIdx<SomeTransport<'static>>, QUEUE_SIZE>,
     /// Receive buffers lent to the device, by descriptor token.
     receiving: [Option<Box<[u8]>>; QUEUE_SIZE],
     /// Transmit buffers in flight (by token, with the length handed over) and free ones.
@@ -89,7 +91,7 @@ impl VirtioNic {
     /// it a receive buffer per descriptor.
     pub fn new(transport: SomeTransport<'static>) -> Result<Self, virtio_drivers::Error> {
         let mut nic = VirtioNic {
-            device: VirtIONetRaw::new(transport)?,
+            device: VirtIONetRaw::new(WithoutEventIdx(transport))?,
             receiving: [const { None }; QUEUE_SIZE],
             transmitting: [const { None }; QUEUE_SIZE],
             free_transmit: (0..QUEUE_SIZE).map(|_| vec![0u8; RECEIVE_BUFFER_BYTES].into_boxed_slice()).collect(),
