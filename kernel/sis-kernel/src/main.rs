@@ -92,9 +92,7 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     // memory map changes (docs/boot-x86_64.md). They went quiet right
     // after checking in, long before this.
     let deadline = arch::monotonic_ns().saturating_add(SECONDARY_JOIN_TIMEOUT_NS);
-    while SECONDARIES_QUIET.load(Ordering::Acquire) + 1 < online && arch::monotonic_ns() < deadline {
-        core::hint::spin_loop();
-    }
+    arch::spin_until(|| SECONDARIES_QUIET.load(Ordering::Acquire) + 1 >= online, deadline);
     log_event!("sched", "started", Info, cpus = online as u64, slice_ms = sched::SLICE_NS / 1_000_000);
     // Only finds and resets the NIC; DHCP runs later in the `net` task.
     // Before the shell starts, so "net: interface up" always comes before

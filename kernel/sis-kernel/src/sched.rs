@@ -256,16 +256,7 @@ pub fn is_running() -> bool {
 
 /// Waits (bounded by `timeout_ns`) until `count` CPUs run the scheduler.
 pub fn wait_for_cpus(count: usize, timeout_ns: u64) -> bool {
-    let deadline = arch::monotonic_ns().saturating_add(timeout_ns);
-    loop {
-        if CPUS_JOINED.load(Ordering::Acquire) >= count {
-            return true;
-        }
-        if arch::monotonic_ns() >= deadline {
-            return false;
-        }
-        core::hint::spin_loop();
-    }
+    arch::spin_until(|| CPUS_JOINED.load(Ordering::Acquire) >= count, arch::monotonic_ns().saturating_add(timeout_ns))
 }
 
 /// Makes the calling secondary CPU's context its idle task (it counts as

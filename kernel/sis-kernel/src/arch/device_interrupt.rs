@@ -41,10 +41,20 @@ pub(super) fn is_device_interrupt(number: u32) -> bool {
     number != NONE && LINE.load(Ordering::Acquire) == number
 }
 
+/// Stops the routed line from firing again: the arch's dispatch, when it
+/// fired, before it ends the interrupt.
+pub(super) fn mask_device_interrupt() {
+    set_masked(true);
+}
+
 /// Lets the routed line fire again, once the driver acknowledged the device.
 pub fn unmask_device_interrupt() {
+    set_masked(false);
+}
+
+fn set_masked(masked: bool) {
     let line = LINE.load(Ordering::Acquire);
     if line != NONE {
-        imp::set_device_line_masked(line, false);
+        imp::set_device_line_masked(line, masked);
     }
 }

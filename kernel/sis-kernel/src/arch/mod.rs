@@ -141,6 +141,23 @@ pub use device_interrupt::{route_device_interrupt, unmask_device_interrupt};
 #[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
 mod start_by_ipi;
 
+/// Spins until `done()` holds or `monotonic_ns()` reaches `deadline_ns`;
+/// whether `done()` held. Boot's bounded waits for the other CPUs. The
+/// clock is read on every try: a spinning vCPU that took fewer of QEMU's
+/// big lock (which aarch64's clock reads take) starved the CPUs it waited
+/// for of host time (docs/kernel-smp.md, "Boot to prompt").
+pub fn spin_until(mut done: impl FnMut() -> bool, deadline_ns: u64) -> bool {
+    loop {
+        if done() {
+            return true;
+        }
+        if monotonic_ns() >= deadline_ns {
+            return false;
+        }
+        core::hint::spin_loop();
+    }
+}
+
 /// A device's MMIO base: the firmware's (device tree or ACPI) when it
 /// described the device inside `window` (the range the page tables map as
 /// device memory), else `fallback` (the QEMU machine's fixed address),

@@ -134,7 +134,7 @@ pub fn dispatch() {
     } else if crate::arch::device_interrupt::is_device_interrupt(interrupt.intid) {
         // One-shot (arch/device_interrupt.rs): masked until the driver
         // has acknowledged the device.
-        gic::set_device_line_masked(interrupt.intid, true);
+        crate::arch::device_interrupt::mask_device_interrupt();
         gic::end_of_interrupt(interrupt);
         crate::net::on_interrupt();
     } else {

@@ -59,12 +59,8 @@ pub fn start_secondaries(cpu_ids: &[u64]) {
     }
     let expected = 1 + started;
     let deadline = timer::monotonic_ns() + CHECK_IN_TIMEOUT_NS;
-    while cpus_online() < expected {
-        if timer::monotonic_ns() >= deadline {
-            uart::write_bytes(b"aarch64: timed out waiting for secondary CPUs\r\n");
-            break;
-        }
-        core::hint::spin_loop();
+    if !crate::arch::spin_until(|| cpus_online() >= expected, deadline) {
+        uart::write_bytes(b"aarch64: timed out waiting for secondary CPUs\r\n");
     }
 }
 

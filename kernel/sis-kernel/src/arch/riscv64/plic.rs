@@ -84,7 +84,7 @@ pub fn acknowledge_all(context: usize) -> bool {
             break;
         }
         if crate::arch::device_interrupt::is_device_interrupt(source) {
-            set_enabled(source, context, false);
+            crate::arch::device_interrupt::mask_device_interrupt();
             device = true;
         }
         write_word(claim, source);

@@ -179,7 +179,8 @@ pub fn route_device_line(line: u32) -> bool {
     true
 }
 
-/// Masks or unmasks the NIC's pin (the line number is the routed one).
+/// Masks or unmasks the NIC's pin (the one `route_device_line` routed
+/// `_line` to).
 pub fn set_device_line_masked(_line: u32, masked: bool) {
     if let Some(&pin) = DEVICE_PIN.get() {
         let _masked = InterruptsMasked::new();

@@ -171,9 +171,7 @@ fn close_check_in() {
 
 /// Waits until `expected` CPUs checked in or `deadline_ns` passes.
 fn wait_for_check_in(expected: usize, deadline_ns: u64) {
-    while cpus_online() < expected && timer::monotonic_ns() < deadline_ns {
-        core::hint::spin_loop();
-    }
+    crate::arch::spin_until(|| cpus_online() >= expected, deadline_ns);
 }
 
 /// Whether the trampoline page may be unmapped: no CPU runs it any more.

@@ -374,7 +374,7 @@ pub fn handle_interrupt(vector: u64) -> bool {
         // driver has acknowledged the device (a level-triggered pin would
         // fire again at the EOI).
         DEVICE => {
-            apic::set_device_line_masked(0, true);
+            crate::arch::device_interrupt::mask_device_interrupt();
             apic::end_of_interrupt();
             crate::net::on_interrupt();
         }
