@@ -9,8 +9,9 @@
 //! thread handles later) would wait for a notification that never comes.
 //! Without the feature, suppression falls back to the rings' flags, which
 //! have no such arithmetic. It is also faster here: 10 MB echo transfers
-//! ran at 40-58 MB/s on every arch against 22-53 with the feature
-//! (12 transfers per boot, two to seven boots per arch, 2026-12-05).
+//! ran at 40-58 MB/s on every arch against 22-53 with the feature (a hand
+//! probe, 12 transfers per boot, two to seven boots per arch, 2026-12-05;
+//! `bench/net.ts` reads one transfer per boot).
 
 use virtio_drivers::transport::{DeviceStatus, DeviceType, InterruptStatus, Transport};
 use virtio_drivers::PhysAddr;
